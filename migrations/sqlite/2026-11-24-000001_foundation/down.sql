@@ -1,0 +1,17 @@
+DROP TABLE audit_events;
+DROP TABLE sessions;
+DROP TABLE tokens;
+DROP TABLE license_assignments;
+DROP TABLE products;
+DROP TABLE user_permission_overrides;
+DROP TABLE user_roles;
+DROP TABLE role_permissions;
+DROP TABLE roles;
+DROP TRIGGER users_fts_update;
+DROP TRIGGER users_fts_delete;
+DROP TRIGGER users_fts_insert;
+DROP TABLE users_fts;
+DROP TABLE users;
+DROP TABLE divisions;
+DROP TABLE organizations;
+DROP TABLE app_secrets;

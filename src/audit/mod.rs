@@ -1,0 +1,52 @@
+//! The audit log. Every change writes its event through `record`, inside the change's own
+//! transaction, so there is never a change without its event or an event without its change.
+
+pub mod store;
+
+use chrono::NaiveDateTime;
+use diesel::QueryResult;
+
+use crate::db::DbConn;
+use crate::web::request_meta::RequestMeta;
+
+/// Who did it (none for the CLI, first-run setup or an anonymous sign-in attempt).
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    pub id: Option<i64>,
+    pub label: String,
+}
+
+impl Actor {
+    pub fn user(id: i64, email: &str) -> Self {
+        Self { id: Some(id), label: email.to_owned() }
+    }
+
+    pub fn system(label: &str) -> Self {
+        Self { id: None, label: label.to_owned() }
+    }
+}
+
+/// One event to write.
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    pub org_id: Option<i64>,
+    pub actor: &'a Actor,
+    pub action: &'a str,
+    pub target: Option<(i64, &'a str)>,
+    pub details: serde_json::Value,
+    pub meta: &'a RequestMeta,
+}
+
+pub fn record(conn: &mut DbConn, event: Event<'_>, now: NaiveDateTime) -> QueryResult<()> {
+    store::insert(conn, &event, now)
+}
+
+/// Action names, one place to read them all.
+pub mod action {
+    pub const ORG_SETUP: &str = "org.setup";
+    pub const ORG_CREATED: &str = "org.created";
+    pub const USER_CREATED: &str = "user.created";
+    pub const SIGN_IN: &str = "auth.sign_in";
+    pub const SIGN_IN_FAILED: &str = "auth.sign_in_failed";
+    pub const SIGN_OUT: &str = "auth.sign_out";
+}

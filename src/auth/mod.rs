@@ -1,0 +1,12 @@
+//! Signing in and out, sessions, passwords, permissions.
+
+pub mod forms;
+pub mod password;
+pub mod permissions;
+pub mod rate_limit;
+pub mod routes;
+pub mod service;
+pub mod session_store;
+pub mod store;
+pub mod tokens;
+pub mod views;

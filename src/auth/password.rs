@@ -1,0 +1,138 @@
+//! Password hashing (argon2id, off the async executor, with bounded concurrency) and the one
+//! password policy every form uses.
+
+use std::sync::Arc;
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
+
+use crate::config::HashCost;
+
+pub const MIN_LENGTH: usize = 12;
+pub const MAX_LENGTH: usize = 128;
+
+/// Hashes and verifies passwords on actix's blocking pool. At most `permits` hashes run at once
+/// (one per core) so a burst of sign-ins queues instead of starving page requests of CPU.
+#[derive(Clone)]
+pub struct Hasher {
+    argon2: Argon2<'static>,
+    permits: Arc<Semaphore>,
+    /// Verified against for unknown emails, so they cost the same time as known ones.
+    dummy_hash: Arc<String>,
+}
+
+impl Hasher {
+    pub fn new(cost: HashCost) -> anyhow::Result<Self> {
+        let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
+            .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let dummy_hash = hash_with(&argon2, "gatehouse dummy password for timing")?;
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Ok(Self { argon2, permits: Arc::new(Semaphore::new(cores)), dummy_hash: Arc::new(dummy_hash) })
+    }
+
+    pub async fn hash(&self, password: String) -> anyhow::Result<String> {
+        let _permit = self.permits.acquire().await?;
+        let argon2 = self.argon2.clone();
+        actix_web::web::block(move || hash_with(&argon2, &password)).await?
+    }
+
+    /// True when `password` matches `stored`. `None` (unknown user, or no password yet) still
+    /// spends the time of a real verification and answers false.
+    pub async fn verify(&self, stored: Option<String>, password: String) -> anyhow::Result<bool> {
+        let _permit = self.permits.acquire().await?;
+        let argon2 = self.argon2.clone();
+        let (hash, real) = match stored {
+            Some(hash) => (hash, true),
+            None => (self.dummy_hash.as_ref().clone(), false),
+        };
+        let matched = actix_web::web::block(move || {
+            PasswordHash::new(&hash).is_ok_and(|parsed| argon2.verify_password(password.as_bytes(), &parsed).is_ok())
+        })
+        .await?;
+        Ok(real && matched)
+    }
+
+    /// Synchronous hashing for the CLI and the demo seeder.
+    pub fn hash_blocking(&self, password: &str) -> anyhow::Result<String> {
+        hash_with(&self.argon2, password)
+    }
+}
+
+fn hash_with(argon2: &Argon2<'_>, password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing password: {e}"))
+}
+
+/// A few passwords people pick first; the account-security issue replaces this list with zxcvbn.
+const COMMON: &[&str] = &[
+    "password", "123456", "qwerty", "letmein", "welcome", "admin", "iloveyou", "monkey", "dragon",
+    "football", "baseball", "sunshine", "princess", "abc123", "111111", "passw0rd", "trustno1",
+    "changeme", "secret", "gatehouse",
+];
+
+/// The password policy (NIST SP 800-63B): 12 to 128 characters, no composition rules, and
+/// nothing common or built from the person's own name or email.
+pub fn check_policy(password: &str, personal: &[&str]) -> Result<(), String> {
+    let length = password.chars().count();
+    if length < MIN_LENGTH {
+        return Err(format!("Use at least {MIN_LENGTH} characters ({length} so far)."));
+    }
+    if length > MAX_LENGTH {
+        return Err(format!("Use at most {MAX_LENGTH} characters."));
+    }
+    let lower = password.to_lowercase();
+    let distinct: std::collections::HashSet<char> = lower.chars().collect();
+    if distinct.len() < 4 {
+        return Err("This password repeats too few characters. Use a longer mix of words.".into());
+    }
+    let stripped: String = lower.chars().filter(|c| c.is_alphabetic()).collect();
+    if COMMON.iter().any(|common| stripped == *common || lower.starts_with(common) && lower.len() < common.len() + 4) {
+        return Err("This password is too common. Pick a few unrelated words instead.".into());
+    }
+    for word in personal {
+        let word = word.trim().to_lowercase();
+        if word.len() >= 4 && lower.contains(&word) {
+            return Err("Do not build the password from your name, email or organization.".into());
+        }
+    }
+    if is_sequence(&lower) {
+        return Err("This password is a simple sequence. Pick a few unrelated words instead.".into());
+    }
+    Ok(())
+}
+
+fn is_sequence(text: &str) -> bool {
+    let bytes: Vec<u8> = text.bytes().collect();
+    bytes.windows(2).all(|w| w[1] == w[0].wrapping_add(1)) || bytes.windows(2).all(|w| w[1] == w[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_wants_length_not_composition_and_refuses_the_guessable() {
+        assert!(check_policy("short", &[]).unwrap_err().contains("at least 12"));
+        assert!(check_policy(&"x".repeat(129), &[]).unwrap_err().contains("at most 128"));
+        assert!(check_policy("password1234", &[]).unwrap_err().contains("too common"));
+        assert!(check_policy("abcdefghijklmnop", &[]).is_err());
+        assert!(check_policy("aaaaaaaaaaaaaaaa", &[]).is_err());
+        assert!(check_policy("ada lovelace rules", &["Lovelace", "ada@example.com"]).is_err());
+        assert!(check_policy("correct horse battery", &["Ada"]).is_ok());
+    }
+
+    #[actix_web::test]
+    async fn hashes_verify_and_unknown_users_never_match() {
+        let hasher = Hasher::new(HashCost::TEST).unwrap();
+        let hash = hasher.hash("correct horse battery".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(hasher.verify(Some(hash.clone()), "correct horse battery".into()).await.unwrap());
+        assert!(!hasher.verify(Some(hash), "wrong horse battery".into()).await.unwrap());
+        assert!(!hasher.verify(None, "gatehouse dummy password for timing".into()).await.unwrap());
+    }
+}

@@ -1,0 +1,185 @@
+//! Tables shared by both backends (see migrations/sqlite and migrations/postgres).
+
+diesel::table! {
+    app_secrets (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    organizations (id) {
+        id -> BigInt,
+        name -> Text,
+        slug -> Text,
+        allow_auto_signup -> Bool,
+        signup_domains -> Text,
+        max_failed_logins -> Integer,
+        lock_after_inactive_days -> Integer,
+        password_max_age_days -> Integer,
+        invite_days -> Integer,
+        mfa_required_roles -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    divisions (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        email -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        name_key -> Text,
+        search_text -> Text,
+        phone -> Text,
+        timezone -> Text,
+        language -> Text,
+        call_recording -> Bool,
+        division_id -> Nullable<BigInt>,
+        chat_scope -> Text,
+        ip_allowlist -> Text,
+        status -> Text,
+        locked_at -> Nullable<Timestamp>,
+        lock_reason -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
+        password_changed_at -> Nullable<Timestamp>,
+        failed_logins -> Integer,
+        last_failed_login_at -> Nullable<Timestamp>,
+        last_failed_login_ip -> Nullable<Text>,
+        last_login_at -> Nullable<Timestamp>,
+        last_active_at -> Nullable<Timestamp>,
+        totp_secret -> Nullable<Text>,
+        totp_last_step -> Nullable<BigInt>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        active_sort -> Timestamp,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        name -> Text,
+        builtin -> Bool,
+    }
+}
+
+diesel::table! {
+    role_permissions (role_id, permission) {
+        role_id -> BigInt,
+        permission -> Text,
+    }
+}
+
+diesel::table! {
+    user_roles (user_id, role_id) {
+        user_id -> BigInt,
+        role_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    user_permission_overrides (user_id, permission) {
+        user_id -> BigInt,
+        permission -> Text,
+        granted -> Bool,
+    }
+}
+
+diesel::table! {
+    products (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        name -> Text,
+        seats -> Integer,
+        seats_used -> Integer,
+    }
+}
+
+diesel::table! {
+    license_assignments (user_id, product_id) {
+        user_id -> BigInt,
+        product_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tokens (id) {
+        id -> BigInt,
+        kind -> Text,
+        org_id -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
+        token_hash -> Text,
+        attempts -> Integer,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Nullable<BigInt>,
+        state -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        org_id -> Nullable<BigInt>,
+        actor_id -> Nullable<BigInt>,
+        actor_label -> Text,
+        action -> Text,
+        target_id -> Nullable<BigInt>,
+        target_label -> Text,
+        details -> Text,
+        ip -> Text,
+        user_agent -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(divisions -> organizations (org_id));
+diesel::joinable!(users -> organizations (org_id));
+diesel::joinable!(roles -> organizations (org_id));
+diesel::joinable!(role_permissions -> roles (role_id));
+diesel::joinable!(user_roles -> users (user_id));
+diesel::joinable!(user_roles -> roles (role_id));
+diesel::joinable!(user_permission_overrides -> users (user_id));
+diesel::joinable!(products -> organizations (org_id));
+diesel::joinable!(license_assignments -> users (user_id));
+diesel::joinable!(license_assignments -> products (product_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    app_secrets,
+    organizations,
+    divisions,
+    users,
+    roles,
+    role_permissions,
+    user_roles,
+    user_permission_overrides,
+    products,
+    license_assignments,
+    tokens,
+    sessions,
+    audit_events,
+);

@@ -1,0 +1,158 @@
+//! Gatehouse: a self-hosted admin console for an organization's users.
+//!
+//! `Application::build` wires the database, state and routes; `main.rs` is only the CLI, and
+//! the tests start the same application on a random port.
+
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod orgs;
+pub mod users;
+pub mod web;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_session::SessionMiddleware;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, DefaultHeaders, Logger};
+use actix_web::{web as aweb, App, HttpServer};
+use diesel::prelude::*;
+
+use crate::auth::password::Hasher;
+use crate::auth::rate_limit::RateLimiter;
+use crate::auth::session_store::DbSessionStore;
+use crate::config::Config;
+use crate::db::schema::app_secrets;
+use crate::web::{AppState, Clock};
+
+/// Why our CSP looks the way it does: every script is a same-origin file (htmx, app.js), so
+/// `script-src 'self'` with no `unsafe-inline`/`unsafe-eval`; htmx is configured through a
+/// meta tag with `includeIndicatorStyles: false`, so no inline styles are needed either.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+pub struct Application {
+    server: Server,
+    port: u16,
+    pub state: Arc<AppState>,
+}
+
+impl Application {
+    /// Opens the database, runs migrations and binds the listener (port 0 picks a free one).
+    pub async fn build(config: Config, clock: Clock) -> anyhow::Result<Application> {
+        let pool = db::pool(&config.database_url, config.db_pool_size)?;
+        {
+            let mut conn = pool.get()?;
+            db::migrate(&mut conn)?;
+        }
+        let cookie_key = cookie_key(&pool, &config, &clock)?;
+        let listener = TcpListener::bind(&config.addr)?;
+        let port = listener.local_addr()?.port();
+        let base_url = config
+            .base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}:{port}", listener.local_addr().map(|a| a.ip().to_string()).unwrap_or_default()))
+            .trim_end_matches('/')
+            .to_owned();
+        let state = Arc::new(AppState {
+            hasher: Hasher::new(config.hash_cost)?,
+            login_limiter: RateLimiter::new(config.login_attempts_per_minute),
+            pool,
+            base_url,
+            clock,
+            cookie_key,
+            config,
+        });
+        let server = serve(listener, state.clone())?;
+        Ok(Application { server, port, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> {
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let server = HttpServer::new(move || {
+        let secure = state.config.secure_cookies_for(&state.base_url);
+        let sessions = SessionMiddleware::builder(DbSessionStore::new(state.clone()), state.cookie_key.clone())
+            .cookie_name(if secure { "__Host-gatehouse_session" } else { "gatehouse_session" }.into())
+            .cookie_secure(secure)
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .cookie_content_security(CookieContentSecurity::Signed)
+            .session_lifecycle(
+                BrowserSession::default()
+                    .state_ttl(actix_web::cookie::time::Duration::hours(state.config.session_max_hours)),
+            )
+            .build();
+        App::new()
+            .app_data(aweb::Data::new(state.clone()))
+            .app_data(aweb::FormConfig::default().limit(1 << 20))
+            .configure(web::pages::configure)
+            .configure(auth::routes::configure)
+            .configure(orgs::routes::configure)
+            .configure(users::routes::configure)
+            .default_service(aweb::to(|| async { Err::<actix_web::HttpResponse, _>(web::AppError::NotFound) }))
+            .wrap(sessions)
+            .wrap(from_fn(web::csrf::protect))
+            .wrap(from_fn(web::errors::render))
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("Referrer-Policy", "no-referrer"))
+                    .add(("X-Frame-Options", "DENY")),
+            )
+            .wrap(Logger::new("%s %r %Dms").exclude("/healthz").exclude_regex("^/static/"))
+    })
+    .workers(workers)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// The cookie-signing key: from GATEHOUSE_SECRET_KEY when set, else generated on first run and
+/// kept in the database, so restarts and other instances keep people signed in.
+fn cookie_key(pool: &db::Pool, config: &Config, clock: &Clock) -> anyhow::Result<Key> {
+    use sha2::{Digest, Sha512};
+    if let Some(secret) = &config.secret_key {
+        anyhow::ensure!(secret.len() >= 32, "GATEHOUSE_SECRET_KEY must be at least 32 characters");
+        return Ok(Key::from(&Sha512::digest(secret.as_bytes())));
+    }
+    let mut conn = pool.get()?;
+    let existing: Option<String> =
+        app_secrets::table.find("cookie_key").select(app_secrets::value).first(&mut conn).optional()?;
+    let hex_key = match existing {
+        Some(value) => value,
+        None => {
+            let generated = hex::encode(Key::generate().master());
+            let inserted = diesel::insert_into(app_secrets::table)
+                .values((
+                    app_secrets::name.eq("cookie_key"),
+                    app_secrets::value.eq(&generated),
+                    app_secrets::created_at.eq(clock.now()),
+                ))
+                .execute(&mut conn);
+            match inserted {
+                Ok(_) => generated,
+                // Another instance won the race: use its key.
+                Err(e) if db::is_unique_violation(&e) => {
+                    app_secrets::table.find("cookie_key").select(app_secrets::value).first(&mut conn)?
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    Ok(Key::from(&hex::decode(hex_key)?))
+}

@@ -1,0 +1,232 @@
+//! The `gatehouse` command line. Thin on purpose: each command calls into the library.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use gatehouse::config::{parse_cidrs, Config, HashCost};
+use gatehouse::db::{self, DatabaseUrl};
+use gatehouse::orgs::service::{self as orgs, NewOwner};
+use gatehouse::web::Clock;
+use gatehouse::{auth, demo, Application};
+
+#[derive(Parser)]
+#[command(name = "gatehouse", version, about = "Self-hosted admin console for your organization's users")]
+struct Cli {
+    /// Database: postgres://… / postgresql://… for PostgreSQL, sqlite://PATH or a file path for
+    /// SQLite. Default: sqlite://<data dir>/gatehouse.db
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// Where the SQLite database and the dev mailbox live.
+    #[arg(long, env = "GATEHOUSE_DATA_DIR", default_value = "./data", global = true)]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the console (the default).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create an Admin in an existing organization.
+    CreateAdmin(CreateAdminArgs),
+    /// Organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Fill the organization "Demo Corp" with N realistic users (replacing any earlier demo).
+    SeedDemo(SeedDemoArgs),
+}
+
+#[derive(Args, Default)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "GATEHOUSE_ADDR", default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// Public URL of the console; every emailed or printed link starts with it.
+    #[arg(long, env = "BASE_URL")]
+    base_url: Option<String>,
+    /// Mark cookies Secure (default: on when BASE_URL is https).
+    #[arg(long, env = "GATEHOUSE_SECURE_COOKIES")]
+    secure_cookies: Option<bool>,
+    /// Comma-separated CIDRs of proxies whose X-Forwarded-For is believed.
+    #[arg(long, env = "GATEHOUSE_TRUSTED_PROXIES", default_value = "")]
+    trusted_proxies: String,
+    /// Cookie-signing secret (at least 32 characters); default: generated into the database.
+    #[arg(long, env = "GATEHOUSE_SECRET_KEY", hide_env_values = true)]
+    secret_key: Option<String>,
+    /// Sign-in attempts allowed per client IP per minute.
+    #[arg(long, env = "GATEHOUSE_LOGIN_RATE", default_value_t = 30)]
+    login_attempts_per_minute: u32,
+    /// Database connections in the pool.
+    #[arg(long, env = "GATEHOUSE_DB_POOL", default_value_t = 8)]
+    db_pool_size: u32,
+}
+
+#[derive(Args)]
+struct CreateAdminArgs {
+    /// The organization's name or slug.
+    #[arg(long)]
+    org: String,
+    #[arg(long)]
+    email: String,
+    #[arg(long)]
+    first_name: String,
+    #[arg(long)]
+    last_name: String,
+    /// The password (default: a generated one, printed once).
+    #[arg(long, env = "GATEHOUSE_ADMIN_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Add an organization and print its one-time setup link.
+    Create {
+        name: String,
+        /// Public URL the link starts with.
+        #[arg(long, env = "BASE_URL", default_value = "http://127.0.0.1:8080")]
+        base_url: String,
+    },
+}
+
+#[derive(Args)]
+struct SeedDemoArgs {
+    #[arg(long, default_value_t = 1000)]
+    users: u64,
+    /// Password of admin@demo.test (and every demo user); default: generated and printed.
+    #[arg(long)]
+    admin_password: Option<String>,
+}
+
+fn generated_password() -> String {
+    format!("gh-{}", &auth::tokens::random_token()[..20])
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,actix_server=warn")).init();
+    let cli = Cli::parse();
+    let url_text = cli.database_url.clone().unwrap_or_else(|| Config::default_database_url(&cli.data_dir));
+    let database_url = DatabaseUrl::parse(&url_text)?;
+    let config = Config::new(database_url.clone(), cli.data_dir.clone());
+    let clock = Clock::default();
+    match cli.command.unwrap_or(Command::Serve(ServeArgs { addr: "127.0.0.1:8080".into(), login_attempts_per_minute: 30, db_pool_size: 8, ..Default::default() })) {
+        Command::Serve(args) => serve(config, clock, args).await,
+        Command::Migrate => {
+            let mut conn = connect(&config)?;
+            db::migrate(&mut conn)?;
+            println!("Database is up to date.");
+            Ok(())
+        }
+        Command::CreateAdmin(args) => {
+            let mut conn = connect(&config)?;
+            let problems = orgs::check_person(&args.first_name, &args.last_name, &args.email);
+            if let Some((_, message)) = problems.first() {
+                anyhow::bail!("{message}");
+            }
+            let (password, generated) = match args.password {
+                Some(p) => (p, false),
+                None => (generated_password(), true),
+            };
+            let email = gatehouse::users::normalize_email(&args.email);
+            auth::password::check_policy(&password, &[&args.first_name, &args.last_name, &email]).map_err(anyhow::Error::msg)?;
+            let hasher = auth::password::Hasher::new(HashCost::OWASP)?;
+            let person = NewOwner {
+                org_name: None,
+                first_name: args.first_name.trim().into(),
+                last_name: args.last_name.trim().into(),
+                email: email.clone(),
+                password_hash: hasher.hash_blocking(&password)?,
+            };
+            orgs::create_admin(&mut conn, &args.org, &person, clock.now())?;
+            println!("Created Admin {email} in {}.", args.org);
+            if generated {
+                println!("Password (shown once): {password}");
+            }
+            Ok(())
+        }
+        Command::Org(OrgCommand::Create { name, base_url }) => {
+            let mut conn = connect(&config)?;
+            let name = name.trim();
+            anyhow::ensure!(!name.is_empty(), "give the organization a name");
+            let (_, secret) = orgs::create_org(&mut conn, name, clock.now())?;
+            println!("Created organization {name}.");
+            println!("Its Owner sets up the account here (one use, valid {} days):", gatehouse::orgs::SETUP_LINK_DAYS);
+            println!("{}/setup?token={secret}", base_url.trim_end_matches('/'));
+            Ok(())
+        }
+        Command::SeedDemo(args) => {
+            let mut conn = connect(&config)?;
+            let (password, generated) = match args.admin_password {
+                Some(p) => (p, false),
+                None => (generated_password(), true),
+            };
+            let hasher = auth::password::Hasher::new(HashCost::OWASP)?;
+            let hash = hasher.hash_blocking(&password)?;
+            let report = demo::seed(&mut conn, args.users, &hash)?;
+            println!("Seeded {} with {} users in {:.1} s.", demo::ORG_NAME, report.users, report.seconds);
+            println!("Sign in as {} with {}", demo::ADMIN_EMAIL, if generated { password.as_str() } else { "the password you gave" });
+            Ok(())
+        }
+    }
+}
+
+fn connect(config: &Config) -> anyhow::Result<db::DbConn> {
+    let manager = db::Manager::new(config.database_url.clone());
+    if config.database_url.backend == db::Backend::Sqlite {
+        if let Some(dir) = std::path::Path::new(&config.database_url.target).parent() {
+            std::fs::create_dir_all(dir).ok();
+        }
+    }
+    let mut conn = manager.connect_now().context("connecting to the database")?;
+    db::migrate(&mut conn)?;
+    Ok(conn)
+}
+
+async fn serve(mut config: Config, clock: Clock, args: ServeArgs) -> anyhow::Result<()> {
+    config.addr = args.addr;
+    config.base_url = args.base_url;
+    config.secure_cookies = args.secure_cookies;
+    config.trusted_proxies = parse_cidrs(&args.trusted_proxies).map_err(anyhow::Error::msg)?;
+    config.secret_key = args.secret_key;
+    config.login_attempts_per_minute = args.login_attempts_per_minute;
+    config.db_pool_size = args.db_pool_size;
+    let app = Application::build(config, clock.clone()).await?;
+    let state = app.state.clone();
+    let base_url = state.base_url.clone();
+    println!("Gatehouse is running at {base_url}");
+    let pool = state.pool.clone();
+    let now = clock.now();
+    let link = actix_web::web::block(move || -> anyhow::Result<Option<String>> {
+        let mut conn = pool.get()?;
+        Ok(orgs::first_run_link(&mut conn, now)?)
+    })
+    .await??;
+    match link {
+        Some(secret) => {
+            println!("First run: create your organization and its Owner with this one-time link:");
+            println!("  {base_url}/setup?token={secret}");
+        }
+        None => println!("Sign in at {base_url}/login"),
+    }
+    spawn_housekeeping(state);
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+/// Periodic jobs of this instance: expired sessions are removed every ten minutes.
+fn spawn_housekeeping(state: std::sync::Arc<gatehouse::web::AppState>) {
+    actix_web::rt::spawn(async move {
+        let mut interval = actix_web::rt::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            interval.tick().await;
+            let now = state.clock.now();
+            let result = state.db(move |conn| Ok(auth::store::purge_expired_sessions(conn, now)?)).await;
+            if let Err(e) = result {
+                log::warn!("purging expired sessions failed: {e}");
+            }
+        }
+    });
+}

@@ -1,0 +1,168 @@
+//! The User Management query string, parsed into a validated `ListQuery`.
+
+use base64::Engine;
+
+/// Sort orders offered on the list. Each is backed by an index that ends with the user id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    Email,
+    LastActive,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+impl Sort {
+    pub const DEFAULT: Sort = Sort { key: SortKey::Name, descending: false };
+
+    pub fn parse(text: &str) -> Sort {
+        let (descending, name) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let key = match name {
+            "email" => SortKey::Email,
+            "last_active" => SortKey::LastActive,
+            "name" => SortKey::Name,
+            _ => return Sort::DEFAULT,
+        };
+        Sort { key, descending }
+    }
+
+    pub fn as_param(self) -> String {
+        let name = match self.key {
+            SortKey::Name => "name",
+            SortKey::Email => "email",
+            SortKey::LastActive => "last_active",
+        };
+        if self.descending {
+            format!("-{name}")
+        } else {
+            name.to_owned()
+        }
+    }
+}
+
+/// Where a page starts: the sort key and id of the row just before it (or just after, for a
+/// previous page). Opaque to the browser: URL-safe base64.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub sort: Sort,
+    pub key: String,
+    pub id: i64,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        let raw = format!("{}|{}|{}", self.sort.as_param(), self.id, self.key);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    pub fn decode(text: &str) -> Option<Cursor> {
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).ok()?;
+        let raw = String::from_utf8(raw).ok()?;
+        let mut parts = raw.splitn(3, '|');
+        let sort = Sort::parse(parts.next()?);
+        let id = parts.next()?.parse().ok()?;
+        let key = parts.next()?.to_owned();
+        Some(Cursor { sort, key, id })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Page {
+    First,
+    After(Cursor),
+    Before(Cursor),
+}
+
+/// The list as the person asked for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Search User, trimmed and case-folded; empty means no search.
+    pub search: String,
+    pub role_id: Option<i64>,
+    /// Show Only Active Users: hides inactive users (pending and blocked stay visible).
+    pub active_only: bool,
+    pub sort: Sort,
+    pub page: Page,
+}
+
+pub const MAX_SEARCH: usize = 100;
+
+impl ListQuery {
+    /// Parses `?q=&role=&active=&sort=&after=&before=`. Repeated keys: the last one wins (the
+    /// filter form sends `active=0` then, when ticked, `active=1`). Unknown or broken values
+    /// fall back to defaults rather than failing: a URL from an old bookmark still opens.
+    pub fn from_pairs(pairs: &[(String, String)]) -> ListQuery {
+        let get = |name: &str| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let search: String = get("q").unwrap_or("").trim().to_lowercase().chars().take(MAX_SEARCH).collect();
+        let role_id = get("role").and_then(|v| v.parse().ok());
+        let active_only = get("active") != Some("0");
+        let sort = get("sort").map(Sort::parse).unwrap_or(Sort::DEFAULT);
+        let cursor_for = |name: &str| get(name).and_then(Cursor::decode).filter(|c| c.sort == sort);
+        let page = match (cursor_for("after"), cursor_for("before")) {
+            (Some(cursor), _) => Page::After(cursor),
+            (None, Some(cursor)) => Page::Before(cursor),
+            _ => Page::First,
+        };
+        ListQuery { search, role_id, active_only, sort, page }
+    }
+
+    /// The query string for this filter with another sort or page, for links.
+    pub fn to_query_string(&self, sort: Sort, page: &Page) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if !self.search.is_empty() {
+            pairs.push(("q", self.search.clone()));
+        }
+        if let Some(role) = self.role_id {
+            pairs.push(("role", role.to_string()));
+        }
+        if !self.active_only {
+            pairs.push(("active", "0".into()));
+        }
+        if sort != Sort::DEFAULT {
+            pairs.push(("sort", sort.as_param()));
+        }
+        match page {
+            Page::First => {}
+            Page::After(cursor) => pairs.push(("after", cursor.encode())),
+            Page::Before(cursor) => pairs.push(("before", cursor.encode())),
+        }
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn cursors_round_trip_and_tampered_ones_are_ignored() {
+        let cursor = Cursor { sort: Sort::parse("-last_active"), key: "2026-01-01 00:00:00|x".into(), id: 42 };
+        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+        assert_eq!(Cursor::decode("not base64!"), None);
+    }
+
+    #[test]
+    fn the_active_toggle_defaults_on_and_the_last_value_wins() {
+        assert!(ListQuery::from_pairs(&[]).active_only);
+        assert!(!ListQuery::from_pairs(&pairs(&[("active", "0")])).active_only);
+        assert!(ListQuery::from_pairs(&pairs(&[("active", "0"), ("active", "1")])).active_only);
+    }
+
+    #[test]
+    fn a_cursor_made_for_another_sort_starts_from_the_first_page() {
+        let cursor = Cursor { sort: Sort::parse("email"), key: "a@x.io".into(), id: 1 };
+        let query = ListQuery::from_pairs(&pairs(&[("after", &cursor.encode())]));
+        assert_eq!(query.page, Page::First);
+    }
+}

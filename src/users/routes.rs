@@ -1,0 +1,48 @@
+//! User Management handlers.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::forms::ListQuery;
+use super::store;
+use super::views::{Filters, UsersPage, UsersTable};
+use crate::auth::permissions::Permission;
+use crate::web::shell::{Nav, Shell};
+use crate::web::{htmx, AppError, CurrentUser, State};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/users", web::get().to(list));
+}
+
+/// `GET /users`: the whole page, or only the table for htmx (search, filters, sorting, paging).
+pub async fn list(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    pairs: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Permission::UsersView)?;
+    let query = ListQuery::from_pairs(&pairs);
+    let org_id = user.org_id;
+    let want_roles = !htmx::is_htmx(&req);
+    let now = state.clock.now();
+    let lookup = query.clone();
+    let (rows, more, roles) = state
+        .db(move |conn| {
+            let (rows, more) = store::list_page(conn, org_id, &lookup)?;
+            let roles = if want_roles { store::org_roles(conn, org_id)? } else { Vec::new() };
+            Ok((rows, more, roles))
+        })
+        .await?;
+    let table = UsersTable::new(&query, rows, more, now);
+    htmx::page_or_fragment(&req, table, |table| UsersPage {
+        shell: Shell::new(&req, &user, Nav::Users),
+        filters: Filters {
+            search: query.search.clone(),
+            role_id: query.role_id,
+            active_only: query.active_only,
+            sort: query.sort.as_param(),
+            roles,
+        },
+        table,
+    })
+}

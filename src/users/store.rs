@@ -1,0 +1,288 @@
+//! User queries. The list is one keyset query per page (users with their roles and licenses);
+//! search goes through the trigram index of each backend.
+
+use chrono::NaiveDateTime;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+use diesel::sqlite::Sqlite;
+
+use super::forms::{Cursor, ListQuery, Page, SortKey};
+use crate::db::schema::{roles, user_roles, users};
+use crate::db::{Backend, DbConn};
+
+pub const PAGE_SIZE: usize = 50;
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct UserListRow {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub email: String,
+    #[diesel(sql_type = Text)]
+    pub first_name: String,
+    #[diesel(sql_type = Text)]
+    pub last_name: String,
+    #[diesel(sql_type = Text)]
+    pub name_key: String,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub lock_reason: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub locked_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Integer)]
+    pub failed_logins: i32,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub last_active_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Timestamp)]
+    pub active_sort: NaiveDateTime,
+    /// Role names, comma-separated (order not guaranteed).
+    #[diesel(sql_type = Nullable<Text>)]
+    pub role_names: Option<String>,
+    /// Product names of the user's licenses, comma-separated.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub license_names: Option<String>,
+}
+
+pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
+
+impl UserListRow {
+    /// This row's position in the given sort order, for a cursor.
+    pub fn cursor(&self, sort: super::forms::Sort) -> Cursor {
+        let key = match sort.key {
+            SortKey::Name => self.name_key.clone(),
+            SortKey::Email => self.email.clone(),
+            SortKey::LastActive => self.active_sort.format(TIMESTAMP_FORMAT).to_string(),
+        };
+        Cursor { sort, key, id: self.id }
+    }
+}
+
+enum Bind {
+    Int(i64),
+    Text(String),
+    Time(NaiveDateTime),
+}
+
+/// Builds SQL with the right placeholder style for the backend.
+struct Sql {
+    backend: Backend,
+    text: String,
+    binds: Vec<Bind>,
+}
+
+impl Sql {
+    fn push(&mut self, fragment: &str) -> &mut Self {
+        self.text.push_str(fragment);
+        self
+    }
+
+    fn bind(&mut self, value: Bind) -> &mut Self {
+        self.binds.push(value);
+        match self.backend {
+            Backend::Sqlite => self.text.push('?'),
+            Backend::Postgres => self.text.push_str(&format!("${}", self.binds.len())),
+        }
+        self
+    }
+}
+
+macro_rules! load_with_binds {
+    ($conn:expr, $backend:ty, $sql:expr, $binds:expr, $row:ty) => {{
+        let mut query = diesel::sql_query($sql).into_boxed::<$backend>();
+        for bind in $binds {
+            query = match bind {
+                Bind::Int(v) => query.bind::<BigInt, _>(v),
+                Bind::Text(v) => query.bind::<Text, _>(v),
+                Bind::Time(v) => query.bind::<Timestamp, _>(v),
+            };
+        }
+        query.load::<$row>($conn)
+    }};
+}
+
+/// Escapes LIKE wildcards; patterns use `ESCAPE '\'`.
+fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// The SQL of one list page.
+fn list_sql(backend: Backend, org_id: i64, query: &ListQuery, limit: usize) -> Sql {
+    let mut sql = Sql { backend, text: String::with_capacity(1200), binds: Vec::new() };
+    let (roles_agg, licenses_agg) = match backend {
+        Backend::Sqlite => ("group_concat(r.name, ',')", "group_concat(p.name, ',')"),
+        Backend::Postgres => ("string_agg(r.name, ',' ORDER BY r.name)", "string_agg(p.name, ',' ORDER BY p.name)"),
+    };
+    sql.push(
+        "SELECT u.id, u.email, u.first_name, u.last_name, u.name_key, u.status, u.lock_reason, u.locked_at, \
+         u.failed_logins, u.last_active_at, u.active_sort, ",
+    );
+    sql.push(&format!(
+        "(SELECT {roles_agg} FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id) AS role_names, \
+         (SELECT {licenses_agg} FROM license_assignments la JOIN products p ON p.id = la.product_id WHERE la.user_id = u.id) AS license_names \
+         FROM users u WHERE u.org_id = "
+    ));
+    sql.bind(Bind::Int(org_id));
+    if query.active_only {
+        sql.push(" AND u.status <> 'inactive'");
+    }
+    if let Some(role_id) = query.role_id {
+        sql.push(" AND EXISTS (SELECT 1 FROM user_roles fr WHERE fr.user_id = u.id AND fr.role_id = ");
+        sql.bind(Bind::Int(role_id)).push(")");
+    }
+    let term = query.search.as_str();
+    if term.chars().count() >= 3 {
+        match backend {
+            Backend::Sqlite => {
+                // FTS5 trigram: a quoted phrase matches as a substring, driven by the index.
+                sql.push(" AND u.id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ");
+                sql.bind(Bind::Text(format!("\"{}\"", term.replace('"', "\"\"")))).push(")");
+            }
+            Backend::Postgres => {
+                sql.push(" AND u.search_text LIKE ");
+                sql.bind(Bind::Text(format!("%{}%", like_escape(term)))).push(" ESCAPE '\\'");
+            }
+        }
+    } else if !term.is_empty() {
+        // One or two characters: too short for trigrams; match the start of any word while
+        // walking the sort index, which finds a page of matches after a short scan.
+        sql.push(" AND (' ' || u.search_text) LIKE ");
+        sql.bind(Bind::Text(format!("% {}%", like_escape(term)))).push(" ESCAPE '\\'");
+    }
+
+    let column = match query.sort.key {
+        SortKey::Name => "u.name_key",
+        SortKey::Email => "u.email",
+        SortKey::LastActive => "u.active_sort",
+    };
+    // Walking backwards (a previous page) flips the comparison and the order; the caller
+    // reverses the rows again.
+    let backwards = matches!(query.page, Page::Before(_));
+    let descending = query.sort.descending != backwards;
+    if let Page::After(cursor) | Page::Before(cursor) = &query.page {
+        let key = match query.sort.key {
+            SortKey::LastActive => match NaiveDateTime::parse_from_str(&cursor.key, TIMESTAMP_FORMAT) {
+                Ok(time) => Bind::Time(time),
+                Err(_) => Bind::Time(NaiveDateTime::MIN),
+            },
+            _ => Bind::Text(cursor.key.clone()),
+        };
+        sql.push(&format!(" AND ({column}, u.id) {} (", if descending { "<" } else { ">" }));
+        sql.bind(key).push(", ").bind(Bind::Int(cursor.id)).push(")");
+    }
+    let direction = if descending { "DESC" } else { "ASC" };
+    sql.push(&format!(" ORDER BY {column} {direction}, u.id {direction} LIMIT {limit}"));
+    sql
+}
+
+/// One page of the list plus whether more rows follow in the walking direction.
+pub fn list_page(conn: &mut DbConn, org_id: i64, query: &ListQuery) -> QueryResult<(Vec<UserListRow>, bool)> {
+    let sql = list_sql(crate::db::backend_of(conn), org_id, query, PAGE_SIZE + 1);
+    let mut rows = match conn {
+        DbConn::Sqlite(c) => load_with_binds!(c, Sqlite, sql.text, sql.binds, UserListRow)?,
+        DbConn::Pg(c) => load_with_binds!(c, Pg, sql.text, sql.binds, UserListRow)?,
+    };
+    let more = rows.len() > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE);
+    if matches!(query.page, Page::Before(_)) {
+        rows.reverse();
+    }
+    Ok((rows, more))
+}
+
+#[derive(Debug, QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+#[derive(Debug, QueryableByName)]
+struct PgPlanLine {
+    #[diesel(sql_type = Text)]
+    #[diesel(column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// The database's plan for a list page, one line per step (for the query-plan tests and for
+/// anyone checking an index is used).
+pub fn explain_list(conn: &mut DbConn, org_id: i64, query: &ListQuery) -> QueryResult<Vec<String>> {
+    let sql = list_sql(crate::db::backend_of(conn), org_id, query, PAGE_SIZE + 1);
+    match conn {
+        DbConn::Sqlite(c) => {
+            let lines = load_with_binds!(c, Sqlite, format!("EXPLAIN QUERY PLAN {}", sql.text), sql.binds, PlanLine)?;
+            Ok(lines.into_iter().map(|l| l.detail).collect())
+        }
+        DbConn::Pg(c) => {
+            let lines = load_with_binds!(c, Pg, format!("EXPLAIN {}", sql.text), sql.binds, PgPlanLine)?;
+            Ok(lines.into_iter().map(|l| l.line).collect())
+        }
+    }
+}
+
+/// The organization's roles, for the All roles filter.
+pub fn org_roles(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<(i64, String)>> {
+    roles::table.filter(roles::org_id.eq(org_id)).order(roles::id).select((roles::id, roles::name)).load(conn)
+}
+
+pub fn role_id_by_name(conn: &mut DbConn, org_id: i64, name: &str) -> QueryResult<i64> {
+    roles::table.filter(roles::org_id.eq(org_id)).filter(roles::name.eq(name)).select(roles::id).first(conn)
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub org_id: i64,
+    pub email: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub name_key: String,
+    pub search_text: String,
+    pub status: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub password_changed_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl<'a> NewUser<'a> {
+    pub fn new(org_id: i64, email: &'a str, first_name: &'a str, last_name: &'a str, status: &'a str, now: NaiveDateTime) -> Self {
+        Self {
+            org_id,
+            email,
+            first_name,
+            last_name,
+            name_key: super::name_key(first_name, last_name),
+            search_text: super::search_text(first_name, last_name, email),
+            status,
+            password_hash: None,
+            password_changed_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// Inserts a user and returns its id (emails are unique install-wide).
+pub fn insert_user(conn: &mut DbConn, user: &NewUser<'_>) -> QueryResult<i64> {
+    diesel::insert_into(users::table).values(user).execute(conn)?;
+    users::table.filter(users::email.eq(user.email)).select(users::id).first(conn)
+}
+
+pub fn email_taken(conn: &mut DbConn, email: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(users::table.filter(users::email.eq(email)))).get_result(conn)
+}
+
+pub fn add_role(conn: &mut DbConn, user_id: i64, role_id: i64) -> QueryResult<()> {
+    diesel::insert_into(user_roles::table)
+        .values((user_roles::user_id.eq(user_id), user_roles::role_id.eq(role_id)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Whether the user belongs to the organization (every per-user URL checks this; another
+/// organization's ids answer 404).
+pub fn exists_in_org(conn: &mut DbConn, org_id: i64, user_id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(users::table.filter(users::id.eq(user_id)).filter(users::org_id.eq(org_id))))
+        .get_result(conn)
+}

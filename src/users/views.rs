@@ -1,0 +1,183 @@
+//! Templates of User Management.
+
+use askama::Template;
+use chrono::NaiveDateTime;
+
+use super::forms::{ListQuery, Page, Sort, SortKey};
+use super::store::UserListRow;
+use crate::web::shell::{initials, Nav, Shell};
+
+#[derive(Template)]
+#[template(path = "users/list.html")]
+pub struct UsersPage {
+    pub shell: Shell,
+    pub filters: Filters,
+    pub table: UsersTable,
+}
+
+/// The filter bar: what is set now and the roles to choose from.
+pub struct Filters {
+    pub search: String,
+    pub role_id: Option<i64>,
+    pub active_only: bool,
+    pub sort: String,
+    pub roles: Vec<(i64, String)>,
+}
+
+impl Filters {
+    pub fn role_selected(&self, id: &i64) -> bool {
+        self.role_id == Some(*id)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "users/_table.html")]
+pub struct UsersTable {
+    pub rows: Vec<UserRow>,
+    pub sort_param: String,
+    pub filtered: bool,
+    pub sort_links: Vec<SortLink>,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+    pub first: Option<String>,
+}
+
+pub struct SortLink {
+    pub label: &'static str,
+    pub href: String,
+    /// "ascending" / "descending" when the list is sorted by this column.
+    pub aria_sort: &'static str,
+    pub arrow: &'static str,
+}
+
+pub struct UserRow {
+    pub id: i64,
+    pub initials: String,
+    pub name: String,
+    pub email: String,
+    pub roles: Vec<String>,
+    pub licenses: Vec<String>,
+    pub status_label: String,
+    pub status_class: &'static str,
+    pub status_detail: String,
+    pub last_active: String,
+    pub last_active_exact: String,
+    pub online: bool,
+}
+
+fn split_sorted(csv: Option<&str>) -> Vec<String> {
+    let mut items: Vec<String> = csv.unwrap_or("").split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    items.sort();
+    items
+}
+
+/// "3 minutes ago", "2 days ago", "Never".
+pub fn relative_time(then: Option<NaiveDateTime>, now: NaiveDateTime) -> String {
+    let Some(then) = then else { return "Never".into() };
+    let seconds = (now - then).num_seconds();
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
+    match seconds {
+        s if s < 60 => "Just now".into(),
+        s if s < 3_600 => plural(s / 60, "minute"),
+        s if s < 86_400 => plural(s / 3_600, "hour"),
+        s if s < 86_400 * 30 => plural(s / 86_400, "day"),
+        s if s < 86_400 * 365 => plural(s / (86_400 * 30), "month"),
+        s => plural(s / (86_400 * 365), "year"),
+    }
+}
+
+impl UserRow {
+    pub fn from_row(row: UserListRow, now: NaiveDateTime) -> Self {
+        let (status_label, status_class, status_detail) = match (row.status.as_str(), row.lock_reason.as_deref()) {
+            ("inactive", _) => ("Inactive".to_owned(), "inactive", String::new()),
+            ("invited", _) => ("Pending".to_owned(), "pending", "Invitation sent, not accepted yet".to_owned()),
+            (_, Some("failed_logins")) => (
+                "Blocked".to_owned(),
+                "blocked",
+                format!("Blocked after {} failed sign-ins", row.failed_logins),
+            ),
+            (_, Some("inactivity")) => ("Blocked".to_owned(), "blocked", "Blocked for inactivity".to_owned()),
+            _ => ("Active".to_owned(), "active", String::new()),
+        };
+        let online = row.last_active_at.is_some_and(|seen| now - seen < chrono::Duration::minutes(2));
+        Self {
+            id: row.id,
+            initials: initials(&row.first_name, &row.last_name),
+            name: format!("{} {}", row.first_name, row.last_name),
+            email: row.email,
+            roles: split_sorted(row.role_names.as_deref()),
+            licenses: split_sorted(row.license_names.as_deref()),
+            status_label,
+            status_class,
+            status_detail,
+            last_active: relative_time(row.last_active_at, now),
+            last_active_exact: row
+                .last_active_at
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_else(|| "Never signed in".into()),
+            online,
+        }
+    }
+}
+
+impl UsersTable {
+    pub fn new(query: &ListQuery, rows: Vec<UserListRow>, more: bool, now: NaiveDateTime) -> Self {
+        let first_cursor = rows.first().map(|r| r.cursor(query.sort));
+        let last_cursor = rows.last().map(|r| r.cursor(query.sort));
+        let link = |page: &Page| {
+            let qs = query.to_query_string(query.sort, page);
+            if qs.is_empty() {
+                "/users".to_owned()
+            } else {
+                format!("/users?{qs}")
+            }
+        };
+        // Walking forward, `more` means a next page; walking back, a previous one.
+        let (has_previous, has_next) = match query.page {
+            Page::First => (false, more),
+            Page::After(_) => (true, more),
+            Page::Before(_) => (more, true),
+        };
+        let next = if has_next { last_cursor.map(|c| link(&Page::After(c))) } else { None };
+        let previous = if has_previous { first_cursor.map(|c| link(&Page::Before(c))) } else { None };
+        let first = if has_previous { Some(link(&Page::First)) } else { None };
+        let sort_links = [("Name", SortKey::Name), ("Email", SortKey::Email), ("Last active", SortKey::LastActive)]
+            .into_iter()
+            .map(|(label, key)| {
+                let current = query.sort.key == key;
+                // Clicking the current column flips it; a new column starts in its natural
+                // direction (names A→Z, most recently active first).
+                let next_sort = if current {
+                    Sort { key, descending: !query.sort.descending }
+                } else {
+                    Sort { key, descending: key == SortKey::LastActive }
+                };
+                let qs = query.to_query_string(next_sort, &Page::First);
+                SortLink {
+                    label,
+                    href: if qs.is_empty() { "/users".into() } else { format!("/users?{qs}") },
+                    aria_sort: match (current, query.sort.descending) {
+                        (false, _) => "none",
+                        (true, false) => "ascending",
+                        (true, true) => "descending",
+                    },
+                    arrow: match (current, query.sort.descending) {
+                        (false, _) => "",
+                        (true, false) => "▲",
+                        (true, true) => "▼",
+                    },
+                }
+            })
+            .collect();
+        let filtered = !query.search.is_empty() || query.role_id.is_some();
+        Self {
+            rows: rows.into_iter().map(|row| UserRow::from_row(row, now)).collect(),
+            sort_param: query.sort.as_param(),
+            filtered,
+            sort_links,
+            previous,
+            next,
+            first,
+        }
+    }
+}

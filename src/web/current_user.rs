@@ -1,0 +1,116 @@
+//! `CurrentUser`: the signed-in person, reloaded from the database on every request, so a
+//! deactivated or blocked user is signed out at their next click.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_session::{Session, SessionExt};
+use actix_web::{FromRequest, HttpRequest};
+
+use super::{AppError, State};
+use crate::auth::permissions::{Permission, Permissions, OWNER};
+use crate::auth::session_store::USER_ID;
+use crate::auth::store;
+use crate::users::status;
+
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub org_id: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub roles: Vec<String>,
+    pub permissions: Permissions,
+}
+
+impl CurrentUser {
+    pub fn can(&self, permission: Permission) -> bool {
+        self.permissions.has(permission)
+    }
+
+    /// Refuses with 403 unless the user holds `permission`.
+    pub fn require(&self, permission: Permission) -> Result<(), AppError> {
+        if self.can(permission) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub fn is_owner(&self) -> bool {
+        self.roles.iter().any(|r| r == OWNER)
+    }
+
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+
+    pub fn actor(&self) -> crate::audit::Actor {
+        crate::audit::Actor::user(self.id, &self.email)
+    }
+}
+
+fn load(conn: &mut crate::db::DbConn, user_id: i64, now: chrono::NaiveDateTime) -> Result<Option<CurrentUser>, AppError> {
+    let Some(row) = store::session_user(conn, user_id)? else { return Ok(None) };
+    if row.status != status::ACTIVE || row.locked_at.is_some() {
+        store::delete_user_sessions(conn, user_id)?;
+        return Ok(None);
+    }
+    let grants = store::role_grants(conn, user_id)?;
+    let overrides = store::permission_overrides(conn, user_id)?;
+    let mut roles: Vec<String> = Vec::new();
+    let mut permissions = Permissions::default();
+    for (role, permission) in grants {
+        if !roles.contains(&role) {
+            roles.push(role);
+        }
+        if let Some(permission) = permission.as_deref().and_then(Permission::parse) {
+            permissions = permissions.with(permission);
+        }
+    }
+    for (name, granted) in overrides {
+        if let Some(permission) = Permission::parse(&name) {
+            permissions = if granted { permissions.with(permission) } else { permissions.without(permission) };
+        }
+    }
+    if row.last_active_at.is_none_or(|seen| now - seen >= chrono::Duration::minutes(1)) {
+        store::touch_last_active(conn, user_id, now)?;
+    }
+    Ok(Some(CurrentUser {
+        id: row.id,
+        org_id: row.org_id,
+        email: row.email,
+        first_name: row.first_name,
+        last_name: row.last_name,
+        roles,
+        permissions,
+    }))
+}
+
+/// The signed-in user id in the session, if any.
+pub fn session_user_id(session: &Session) -> Option<i64> {
+    session.get::<i64>(USER_ID).ok().flatten()
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let session = req.get_session();
+        let state = req.app_data::<State>().cloned();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("app state missing")))?;
+            let user_id = session_user_id(&session).ok_or(AppError::Unauthorized)?;
+            let now = state.clock.now();
+            match state.db(move |conn| load(conn, user_id, now)).await? {
+                Some(user) => Ok(user),
+                None => {
+                    session.purge();
+                    Err(AppError::Unauthorized)
+                }
+            }
+        })
+    }
+}

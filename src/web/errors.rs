@@ -1,0 +1,165 @@
+//! `AppError` and how errors reach people: a toast for htmx requests, a page otherwise, the
+//! sign-in page for anonymous visitors. A 500 shows only a request id; the cause goes to the log.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+use super::htmx;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("That page does not exist, or it belongs to another organization.")]
+    NotFound,
+    #[error("You do not have permission to do that. Ask an administrator of your organization for access.")]
+    Forbidden,
+    #[error("Please sign in to continue.")]
+    Unauthorized,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Something went wrong on our side.")]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(error: diesel::result::Error) -> Self {
+        match error {
+            diesel::result::Error::NotFound => AppError::NotFound,
+            other => AppError::Unexpected(other.into()),
+        }
+    }
+}
+
+/// What the rendering middleware needs to turn an error into a page or a toast.
+#[derive(Debug, Clone)]
+pub struct ErrorReport {
+    pub message: String,
+    pub request_id: Option<String>,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse<BoxBody> {
+        let request_id = match self {
+            AppError::Unexpected(cause) => {
+                let id = crate::auth::tokens::short_id();
+                log::error!("request {id} failed: {cause:#}");
+                Some(id)
+            }
+            _ => None,
+        };
+        let mut response = HttpResponse::new(self.status_code());
+        response.extensions_mut().insert(ErrorReport { message: self.to_string(), request_id });
+        response
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+    request_id: Option<&'a str>,
+}
+
+fn title_for(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "That request could not be understood",
+        403 => "Access denied",
+        404 => "Not found",
+        405 => "Not allowed",
+        409 => "Conflict",
+        413 => "Too large",
+        429 => "Too many attempts",
+        _ => "Something went wrong",
+    }
+}
+
+fn default_message(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        404 => "That page does not exist, or it belongs to another organization.",
+        405 => "That address does not accept this kind of request.",
+        413 => "What you sent is too large.",
+        _ if status.is_server_error() => "Something went wrong on our side.",
+        _ => "The request could not be handled. Go back and try again.",
+    }
+}
+
+/// Middleware: renders every error response for the kind of request that caused it.
+pub async fn render(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?.map_into_boxed_body();
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) || status == StatusCode::UNPROCESSABLE_ENTITY {
+        return Ok(res);
+    }
+    let report = res.response().extensions().get::<ErrorReport>().cloned();
+    // Handlers that already rendered their own error body (a 429 page, say) keep it.
+    if report.is_none() && res.response().headers().contains_key(header::CONTENT_TYPE) {
+        let is_html = res
+            .response()
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"));
+        if is_html {
+            return Ok(res);
+        }
+    }
+    let report = report.unwrap_or_else(|| ErrorReport { message: default_message(status).into(), request_id: None });
+    let (req, _) = res.into_parts();
+    let is_htmx = htmx::is_htmx(&req);
+
+    let response = if status == StatusCode::UNAUTHORIZED {
+        let next_url = htmx::current_url(&req);
+        let location = format!("/login?next={}", urlencode(&next_url));
+        if is_htmx {
+            HttpResponse::Ok().insert_header(("HX-Redirect", location)).finish()
+        } else {
+            HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+        }
+    } else if is_htmx {
+        let mut message = report.message.clone();
+        if let Some(id) = &report.request_id {
+            message = format!("{message} (request {id})");
+        }
+        HttpResponse::build(status)
+            .insert_header(("HX-Reswap", "none"))
+            .insert_header(htmx::toast_header(htmx::ToastKind::Error, &message))
+            .finish()
+    } else {
+        let page = ErrorPage {
+            status: status.as_u16(),
+            title: title_for(status),
+            message: &report.message,
+            request_id: report.request_id.as_deref(),
+        };
+        match page.render() {
+            Ok(html) => HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html),
+            Err(_) => HttpResponse::build(status).body(report.message),
+        }
+    };
+    Ok(ServiceResponse::new(req, response))
+}
+
+pub fn urlencode(text: &str) -> String {
+    serde_urlencoded::to_string([("", text)]).map(|s| s[1..].to_owned()).unwrap_or_default()
+}

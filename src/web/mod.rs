@@ -1,0 +1,54 @@
+//! Shared web plumbing: app state, errors, CSRF, the signed-in user, htmx rendering, headers.
+
+pub mod clock;
+pub mod csrf;
+pub mod current_user;
+pub mod errors;
+pub mod form_errors;
+pub mod htmx;
+pub mod pages;
+pub mod request_meta;
+pub mod shell;
+
+use std::sync::Arc;
+
+use actix_web::web;
+
+pub use clock::Clock;
+pub use current_user::CurrentUser;
+pub use errors::AppError;
+
+use crate::auth::password::Hasher;
+use crate::config::Config;
+use crate::db::{Pool, PooledConn};
+
+/// Everything a handler may need, shared by all workers.
+pub struct AppState {
+    pub pool: Pool,
+    pub config: Config,
+    /// The public URL: every printed or emailed link starts with it.
+    pub base_url: String,
+    pub clock: Clock,
+    pub hasher: Hasher,
+    pub cookie_key: actix_web::cookie::Key,
+    pub login_limiter: crate::auth::rate_limit::RateLimiter,
+}
+
+pub type State = web::Data<Arc<AppState>>;
+
+impl AppState {
+    /// Runs blocking database work on actix's blocking pool with a pooled connection.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut PooledConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get().map_err(|e| AppError::Unexpected(e.into()))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+}

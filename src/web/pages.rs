@@ -1,0 +1,88 @@
+//! Small pages: home, health, the embedded static files, and the sections whose issues have
+//! not landed yet (they say so instead of answering 404).
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::shell::{Nav, Shell};
+use super::{htmx, AppError, CurrentUser, State};
+use crate::auth::permissions::Permission;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home))
+        .route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/static/{file}", web::get().to(static_file))
+        .route("/activity", web::get().to(activity))
+        .route("/settings", web::get().to(settings))
+        .route("/account", web::get().to(account));
+}
+
+/// Signed-in people land on User Management when they may see it, else on My account.
+async fn home(user: CurrentUser) -> HttpResponse {
+    let target = if user.can(Permission::UsersView) { "/users" } else { "/account" };
+    HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish()
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+/// Ready when the database answers.
+async fn readyz(state: State) -> HttpResponse {
+    let ok = state
+        .db(|conn| {
+            use diesel::connection::SimpleConnection;
+            conn.batch_execute("SELECT 1").map_err(AppError::from)
+        })
+        .await
+        .is_ok();
+    if ok {
+        HttpResponse::Ok().content_type("text/plain").body("ready")
+    } else {
+        HttpResponse::ServiceUnavailable().content_type("text/plain").body("database unavailable")
+    }
+}
+
+pub const HTMX_FILE: &str = "htmx-2.0.8.min.js";
+
+/// Static files are compiled into the binary, so it runs from any directory.
+async fn static_file(path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let (body, content_type, cache): (&'static str, &str, &str) = match path.as_str() {
+        HTMX_FILE => (include_str!("../../static/htmx-2.0.8.min.js"), "text/javascript", "public, max-age=31536000, immutable"),
+        "app.js" => (include_str!("../../static/app.js"), "text/javascript", "public, max-age=300"),
+        "app.css" => (include_str!("../../static/app.css"), "text/css", "public, max-age=300"),
+        _ => return Err(AppError::NotFound),
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, format!("{content_type}; charset=utf-8")))
+        .insert_header((header::CACHE_CONTROL, cache))
+        .body(body))
+}
+
+#[derive(Template)]
+#[template(path = "coming_soon.html")]
+struct ComingSoon {
+    shell: Shell,
+    title: &'static str,
+    summary: &'static str,
+}
+
+fn coming_soon(req: &HttpRequest, user: &CurrentUser, nav: Nav, title: &'static str, summary: &'static str) -> Result<HttpResponse, AppError> {
+    htmx::html(&ComingSoon { shell: Shell::new(req, user, nav), title, summary })
+}
+
+async fn activity(req: HttpRequest, user: CurrentUser) -> Result<HttpResponse, AppError> {
+    user.require(Permission::AuditView)?;
+    coming_soon(&req, &user, Nav::Activity, "Activity", "The audit log is being recorded already; browsing it here is coming soon.")
+}
+
+async fn settings(req: HttpRequest, user: CurrentUser) -> Result<HttpResponse, AppError> {
+    user.require(Permission::SettingsManage)?;
+    coming_soon(&req, &user, Nav::Settings, "Settings", "Organization settings (sign-up domains, seats, security policy) are coming soon.")
+}
+
+async fn account(req: HttpRequest, user: CurrentUser) -> Result<HttpResponse, AppError> {
+    coming_soon(&req, &user, Nav::Account, "My account", "Password change, MFA and Sign out everywhere are coming soon.")
+}
