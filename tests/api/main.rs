@@ -1,1 +1,9 @@
-fn main(){}
+//! The integration suite: one binary, every test against the real app over HTTP, each on
+//! SQLite and on PostgreSQL (when TEST_DATABASE_URL_PG is set).
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod setup;
+mod users_list;

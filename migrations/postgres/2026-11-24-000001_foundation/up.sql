@@ -58,7 +58,7 @@ CREATE TABLE users (
     last_active_at TIMESTAMP,
     totp_secret TEXT,
     totp_last_step BIGINT,
-    version INTEGER NOT NULL DEFAULT TRUE,
+    version INTEGER NOT NULL DEFAULT 1,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
     -- Never-active users sort as the oldest activity; one key keeps the keyset cursor simple.

@@ -1,0 +1,360 @@
+//! Starts the real app on a random port against a fresh database, and talks to it the way a
+//! browser does: cookies, CSRF tokens read from the page, redirects inspected by hand.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use gatehouse::config::{Config, HashCost};
+use gatehouse::db::{self, DatabaseUrl, DbConn};
+use gatehouse::web::{AppState, Clock};
+use gatehouse::Application;
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named `async fn(TestApp)` once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() {
+                let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await.expect("sqlite app");
+                super::$name(app).await;
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                match $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
+                    Some(app) => super::$name(app).await,
+                    None => eprintln!("skipped {}: TEST_DATABASE_URL_PG is not set", stringify!($name)),
+                }
+            }
+        }
+    )*};
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+static PG_LOCK: Mutex<()> = Mutex::new(());
+
+fn unique_name(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("{prefix}_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// What a test database leaves behind, removed when the test ends.
+enum Scratch {
+    Sqlite(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        match self {
+            Scratch::Sqlite(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Scratch::Postgres { admin_url, name } => {
+                if let Ok(mut conn) = PgConnection::establish(admin_url) {
+                    let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                }
+            }
+        }
+    }
+}
+
+fn replace_db_name(admin_url: &str, name: &str) -> String {
+    let (base, query) = match admin_url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (admin_url, String::new()),
+    };
+    let prefix = base.rsplit_once('/').map(|(p, _)| p).unwrap_or(base);
+    format!("{prefix}/{name}{query}")
+}
+
+/// A fresh PostgreSQL database cloned from a template migrated once per migration set.
+fn postgres_database() -> Option<(String, Scratch)> {
+    let admin_url = std::env::var("TEST_DATABASE_URL_PG").ok().filter(|u| !u.is_empty())?;
+    let _guard = PG_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let mut admin = PgConnection::establish(&admin_url).expect("connect to TEST_DATABASE_URL_PG");
+    // The template's name carries a hash of the migrations, so a changed schema gets a new one.
+    let mut fingerprint = String::new();
+    let mut dirs: Vec<_> = std::fs::read_dir("migrations/postgres").expect("migrations").flatten().map(|e| e.path()).collect();
+    dirs.sort();
+    for dir in dirs {
+        fingerprint.push_str(&std::fs::read_to_string(dir.join("up.sql")).unwrap_or_default());
+    }
+    let template = format!("gh_tpl_{}", &gatehouse::auth::tokens::hash_token(&fingerprint)[..16]);
+    // One process at a time builds the template and clones from it (nextest runs many).
+    admin.batch_execute("SELECT pg_advisory_lock(714203)").expect("advisory lock");
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let exists = diesel::sql_query(format!("SELECT count(*) AS n FROM pg_database WHERE datname = '{template}'"))
+        .get_result::<Found>(&mut admin)
+        .map(|f| f.n > 0)
+        .unwrap_or(false);
+    if !exists {
+        let building = format!("{template}_building");
+        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"));
+        admin.batch_execute(&format!("CREATE DATABASE {building}")).expect("create template");
+        {
+            let mut conn = DbConn::Pg(PgConnection::establish(&replace_db_name(&admin_url, &building)).expect("template"));
+            db::migrate(&mut conn).expect("migrate template");
+        }
+        admin.batch_execute(&format!("ALTER DATABASE {building} RENAME TO {template}")).expect("rename template");
+    }
+    let name = unique_name("gh_test");
+    let created = admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"));
+    admin.batch_execute("SELECT pg_advisory_unlock(714203)").ok();
+    created.expect("clone template");
+    Some((replace_db_name(&admin_url, &name), Scratch::Postgres { admin_url, name }))
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub backend: Backend,
+    pub client: reqwest::Client,
+    pub state: Arc<AppState>,
+    csrf: Mutex<String>,
+    _scratch: Scratch,
+}
+
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let _ = env_logger::builder().is_test(true).try_init();
+    let (url, scratch) = match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(unique_name("gatehouse-test"));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            (format!("sqlite://{}", dir.join("gatehouse.db").display()), Scratch::Sqlite(dir))
+        }
+        Backend::Postgres => postgres_database()?,
+    };
+    let data_dir = match &scratch {
+        Scratch::Sqlite(dir) => dir.clone(),
+        Scratch::Postgres { .. } => std::env::temp_dir(),
+    };
+    let mut config = Config::new(DatabaseUrl::parse(&url).expect("url"), data_dir);
+    config.addr = "127.0.0.1:0".into();
+    config.hash_cost = HashCost::TEST;
+    config.login_attempts_per_minute = 10_000;
+    config.db_pool_size = 4;
+    let app = Application::build(config, Clock::default()).await.expect("app starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state.clone();
+    actix_web::rt::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    Some(TestApp { address, backend, client, state, csrf: Mutex::new(String::new()), _scratch: scratch })
+}
+
+/// The value of `name="csrf_token"` in a page.
+pub fn csrf_of(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf_token\" value=\"")?;
+    let rest = &html[at + "name=\"csrf_token\" value=\"".len()..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+pub fn assert_redirect_to(response: &reqwest::Response, location: &str) {
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "expected a redirect to {location}");
+    assert_eq!(response.headers().get("location").and_then(|v| v.to_str().ok()), Some(location));
+}
+
+/// The toast message an htmx response asks for.
+pub fn toast_of(headers: &HeaderMap) -> Option<String> {
+    let trigger = headers.get("HX-Trigger")?.to_str().ok()?;
+    let value: serde_json::Value = serde_json::from_str(trigger).ok()?;
+    value["toast"]["message"].as_str().map(str::to_owned)
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_html(&self, path: &str) -> (StatusCode, String) {
+        let response = self.get(path).await;
+        let status = response.status();
+        let body = response.text().await.expect("body");
+        if let Some(token) = csrf_of(&body) {
+            *self.csrf.lock().unwrap() = token;
+        }
+        (status, body)
+    }
+
+    /// An htmx request for a fragment.
+    pub async fn hx_get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).header("HX-Request", "true").send().await.expect("hx GET")
+    }
+
+    /// The CSRF token of the last page seen (fetches the sign-in page when none was seen).
+    pub async fn csrf(&self) -> String {
+        let known = self.csrf.lock().unwrap().clone();
+        if !known.is_empty() {
+            return known;
+        }
+        self.get_html("/login").await;
+        self.csrf.lock().unwrap().clone()
+    }
+
+    /// Posts a form as a browser does, with the page's CSRF token.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf().await;
+        let mut body: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        body.extend_from_slice(fields);
+        self.client.post(self.url(path)).form(&body).send().await.expect("POST")
+    }
+
+    /// Posts without any CSRF token.
+    pub async fn post_form_without_csrf(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client.post(self.url(path)).form(fields).send().await.expect("POST")
+    }
+
+    /// Signs in. Later steps (a second factor) are completed here, so tests stay unchanged.
+    pub async fn login_as(&self, email: &str, password: &str) -> reqwest::Response {
+        self.csrf.lock().unwrap().clear();
+        self.get_html("/login").await;
+        let response = self.post_form("/login", &[("email", email), ("password", password)]).await;
+        if response.status() == StatusCode::SEE_OTHER {
+            // The token rotates at sign-in: read the new one from a signed-in page.
+            self.csrf.lock().unwrap().clear();
+            self.get_html("/account").await;
+        }
+        response
+    }
+
+    pub async fn logout(&self) -> reqwest::Response {
+        let response = self.post_form("/logout", &[]).await;
+        self.csrf.lock().unwrap().clear();
+        response
+    }
+
+    /// Blocking database work for test setup and checks.
+    pub async fn db<T: Send + 'static>(&self, f: impl FnOnce(&mut DbConn) -> T + Send + 'static) -> T {
+        let pool = self.state.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().expect("pooled connection");
+            f(&mut conn)
+        })
+        .await
+        .expect("db task")
+    }
+
+    /// First-run setup through the web: the organization and its Owner; signs the Owner in.
+    pub async fn setup_first_org(&self, org: &str, email: &str) -> i64 {
+        let now = self.state.clock.now();
+        let secret = self
+            .db(move |c| gatehouse::orgs::service::first_run_link(c, now).expect("link"))
+            .await
+            .expect("a fresh install offers a setup link");
+        self.complete_setup(&secret, Some(org), "Olive", "Owner", email).await;
+        self.org_of(email).await
+    }
+
+    pub async fn complete_setup(&self, secret: &str, org: Option<&str>, first: &str, last: &str, email: &str) -> reqwest::Response {
+        self.csrf.lock().unwrap().clear();
+        let (status, _) = self.get_html(&format!("/setup?token={secret}")).await;
+        assert_eq!(status, StatusCode::OK);
+        let mut fields = vec![
+            ("token", secret),
+            ("first_name", first),
+            ("last_name", last),
+            ("email", email),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+        ];
+        if let Some(org) = org {
+            fields.push(("org_name", org));
+        }
+        let response = self.post_form("/setup", &fields).await;
+        assert_redirect_to(&response, "/users");
+        self.csrf.lock().unwrap().clear();
+        self.get_html("/account").await;
+        response
+    }
+
+    pub async fn org_of(&self, email: &str) -> i64 {
+        let email = email.to_owned();
+        self.db(move |c| {
+            use gatehouse::db::schema::users;
+            users::table.filter(users::email.eq(email)).select(users::org_id).first::<i64>(c).expect("user")
+        })
+        .await
+    }
+
+    pub async fn audit_actions(&self, org_id: i64) -> Vec<String> {
+        self.db(move |c| gatehouse::audit::store::recent(c, org_id, 100).expect("events").into_iter().map(|e| e.action).collect())
+            .await
+    }
+}
+
+/// Someone to put in the list directly (test data, not a feature under test).
+pub struct Person {
+    pub first: &'static str,
+    pub last: &'static str,
+    pub email: &'static str,
+    pub status: &'static str,
+    pub roles: &'static [&'static str],
+    /// Minutes before now of the last activity; `None`: never.
+    pub active_minutes_ago: Option<i64>,
+}
+
+impl TestApp {
+    /// Inserts people into an organization with a usable password; returns their ids in order.
+    pub async fn add_people(&self, org_id: i64, people: Vec<Person>) -> Vec<i64> {
+        let hash = self.state.hasher.hash(PASSWORD.into()).await.expect("hash");
+        let now = self.state.clock.now();
+        self.db(move |c| {
+            use gatehouse::db::schema::users;
+            use gatehouse::users::store::{add_role, insert_user, role_id_by_name, NewUser};
+            let mut ids = Vec::new();
+            for p in &people {
+                let mut new_user = NewUser::new(org_id, p.email, p.first, p.last, p.status, now);
+                new_user.password_hash = Some(&hash);
+                let id = insert_user(c, &new_user).expect("insert user");
+                let active = p.active_minutes_ago.map(|m| now - chrono::Duration::minutes(m));
+                diesel::update(users::table.find(id)).set(users::last_active_at.eq(active)).execute(c).expect("active");
+                for role in p.roles {
+                    let role_id = role_id_by_name(c, org_id, role).expect("role");
+                    add_role(c, id, role_id).expect("add role");
+                }
+                ids.push(id);
+            }
+            ids
+        })
+        .await
+    }
+}
+
+/// Emails in the list, in order (from the `<td class="email">` cells).
+pub fn emails_in(html: &str) -> Vec<String> {
+    html.split("<td class=\"email\">").skip(1).filter_map(|rest| rest.split('<').next()).map(str::to_owned).collect()
+}
+
+/// The `href` of the link with `rel="next"` (or prev), HTML entities decoded.
+pub fn link_rel(html: &str, rel: &str) -> Option<String> {
+    let marker = format!("rel=\"{rel}\"");
+    let end = html.find(&marker)?;
+    let start = html[..end].rfind("<a href=\"")? + "<a href=\"".len();
+    let href = &html[start..];
+    Some(href[..href.find('"')?].replace("&#38;", "&").replace("&amp;", "&"))
+}
