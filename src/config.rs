@@ -14,9 +14,17 @@ pub struct HashCost {
 
 impl HashCost {
     /// OWASP Password Storage Cheat Sheet: argon2id, m=19456 KiB, t=2, p=1.
-    pub const OWASP: HashCost = HashCost { memory_kib: 19_456, iterations: 2, parallelism: 1 };
+    pub const OWASP: HashCost = HashCost {
+        memory_kib: 19_456,
+        iterations: 2,
+        parallelism: 1,
+    };
     /// For tests only: the cheapest parameters argon2 accepts.
-    pub const TEST: HashCost = HashCost { memory_kib: 8, iterations: 1, parallelism: 1 };
+    pub const TEST: HashCost = HashCost {
+        memory_kib: 8,
+        iterations: 1,
+        parallelism: 1,
+    };
 }
 
 #[derive(Debug, Clone)]
@@ -67,7 +75,8 @@ impl Config {
     }
 
     pub fn secure_cookies_for(&self, base_url: &str) -> bool {
-        self.secure_cookies.unwrap_or_else(|| base_url.starts_with("https://"))
+        self.secure_cookies
+            .unwrap_or_else(|| base_url.starts_with("https://"))
     }
 }
 
@@ -93,7 +102,10 @@ mod tests {
         let nets = parse_cidrs("10.0.0.0/8, 127.0.0.1 ,::1").unwrap();
         assert_eq!(nets.len(), 3);
         assert!(nets[1].contains(&"127.0.0.1".parse::<std::net::IpAddr>().unwrap()));
-        assert_eq!(parse_cidrs("10.0.0.0/8,nope").unwrap_err(), "`nope` is not an IP address or CIDR block");
+        assert_eq!(
+            parse_cidrs("10.0.0.0/8,nope").unwrap_err(),
+            "`nope` is not an IP address or CIDR block"
+        );
         assert!(parse_cidrs("").unwrap().is_empty());
     }
 }

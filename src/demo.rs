@@ -7,10 +7,12 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::auth::permissions::{ADMIN, AGENT, MANAGER, OWNER, SUPERVISOR};
-use crate::db::schema::{divisions, license_assignments, organizations, products, user_roles, users};
+use crate::db::schema::{
+    divisions, license_assignments, organizations, products, user_roles, users,
+};
 use crate::db::{write_tx, DbConn};
-use crate::{insert_batch, orgs};
 use crate::users::{name_key, search_text, status};
+use crate::{insert_batch, orgs};
 
 pub const ORG_NAME: &str = "Demo Corp";
 pub const ADMIN_EMAIL: &str = "admin@demo.test";
@@ -20,59 +22,495 @@ const SEARCH_MATCHES: u64 = 500;
 
 /// Last-active times fall in the 180 days before this date, so runs are comparable.
 pub fn reference_date() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(2026, 11, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap_or_default()
+    NaiveDate::from_ymd_opt(2026, 11, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or_default()
 }
 
 const FIRST_NAMES: &[&str] = &[
-    "Ada", "Alan", "Grace", "Linus", "Margaret", "Dennis", "Barbara", "Ken", "Frances", "Edsger", "Radia", "Tim",
-    "Hedy", "John", "Katherine", "Donald", "Sophie", "Guido", "Anita", "Bjarne", "Mary", "James", "Patricia",
-    "Robert", "Jennifer", "Michael", "Linda", "William", "Elizabeth", "David", "Susan", "Richard", "Jessica",
-    "Joseph", "Sarah", "Thomas", "Karen", "Charles", "Nancy", "Christopher", "Lisa", "Daniel", "Betty", "Matthew",
-    "Sandra", "Anthony", "Ashley", "Mark", "Emily", "Paul", "Kimberly", "Steven", "Donna", "Andrew", "Michelle",
-    "Joshua", "Carol", "Kenneth", "Amanda", "Kevin", "Melissa", "Brian", "Deborah", "George", "Stephanie", "Timothy",
-    "Rebecca", "Ronald", "Laura", "Jason", "Helen", "Edward", "Sharon", "Jeffrey", "Cynthia", "Ryan", "Kathleen",
-    "Jacob", "Amy", "Gary", "Angela", "Nicholas", "Shirley", "Eric", "Brenda", "Jonathan", "Emma", "Stephen",
-    "Anna", "Larry", "Pamela", "Justin", "Nicole", "Scott", "Samantha", "Brandon", "Christine", "Benjamin", "Rachel",
-    "Samuel", "Catherine", "Gregory", "Carolyn", "Alexander", "Janet", "Patrick", "Ruth", "Frank", "Maria",
-    "Raymond", "Heather", "Jack", "Diane", "Dennis", "Olivia", "Jerry", "Julie", "Tyler", "Joyce", "Aaron",
-    "Victoria", "Jose", "Kelly", "Adam", "Christina", "Nathan", "Lauren", "Henry", "Joan", "Zachary", "Evelyn",
-    "Douglas", "Judith", "Peter", "Megan", "Kyle", "Andrea", "Noah", "Cheryl", "Ethan", "Hannah", "Jeremy",
-    "Jacqueline", "Walter", "Martha", "Christian", "Gloria", "Keith", "Teresa", "Roger", "Ann", "Terry", "Sara",
-    "Austin", "Madison", "Sean", "Frances", "Gerald", "Kathryn", "Carl", "Janice", "Harold", "Jean", "Dylan",
-    "Abigail", "Arthur", "Alice", "Lawrence", "Julia", "Jordan", "Judy", "Jesse", "Sophia", "Bryan", "Grace",
-    "Billy", "Denise", "Bruce", "Amber", "Gabriel", "Doris", "Joe", "Marilyn", "Logan", "Danielle", "Alan",
-    "Beverly", "Juan", "Isabella", "Albert", "Theresa", "Willie", "Diana", "Elijah", "Natalie", "Wayne", "Brittany",
-    "Randy", "Charlotte", "Vincent", "Marie", "Mason", "Kayla", "Roy", "Alexis", "Ralph", "Lori", "Bobby", "Mei",
-    "Hiroshi", "Aiko", "Wei", "Priya", "Arjun", "Fatima", "Omar", "Lucia", "Mateo", "Ingrid", "Lars", "Zofia",
+    "Ada",
+    "Alan",
+    "Grace",
+    "Linus",
+    "Margaret",
+    "Dennis",
+    "Barbara",
+    "Ken",
+    "Frances",
+    "Edsger",
+    "Radia",
+    "Tim",
+    "Hedy",
+    "John",
+    "Katherine",
+    "Donald",
+    "Sophie",
+    "Guido",
+    "Anita",
+    "Bjarne",
+    "Mary",
+    "James",
+    "Patricia",
+    "Robert",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "William",
+    "Elizabeth",
+    "David",
+    "Susan",
+    "Richard",
+    "Jessica",
+    "Joseph",
+    "Sarah",
+    "Thomas",
+    "Karen",
+    "Charles",
+    "Nancy",
+    "Christopher",
+    "Lisa",
+    "Daniel",
+    "Betty",
+    "Matthew",
+    "Sandra",
+    "Anthony",
+    "Ashley",
+    "Mark",
+    "Emily",
+    "Paul",
+    "Kimberly",
+    "Steven",
+    "Donna",
+    "Andrew",
+    "Michelle",
+    "Joshua",
+    "Carol",
+    "Kenneth",
+    "Amanda",
+    "Kevin",
+    "Melissa",
+    "Brian",
+    "Deborah",
+    "George",
+    "Stephanie",
+    "Timothy",
+    "Rebecca",
+    "Ronald",
+    "Laura",
+    "Jason",
+    "Helen",
+    "Edward",
+    "Sharon",
+    "Jeffrey",
+    "Cynthia",
+    "Ryan",
+    "Kathleen",
+    "Jacob",
+    "Amy",
+    "Gary",
+    "Angela",
+    "Nicholas",
+    "Shirley",
+    "Eric",
+    "Brenda",
+    "Jonathan",
+    "Emma",
+    "Stephen",
+    "Anna",
+    "Larry",
+    "Pamela",
+    "Justin",
+    "Nicole",
+    "Scott",
+    "Samantha",
+    "Brandon",
+    "Christine",
+    "Benjamin",
+    "Rachel",
+    "Samuel",
+    "Catherine",
+    "Gregory",
+    "Carolyn",
+    "Alexander",
+    "Janet",
+    "Patrick",
+    "Ruth",
+    "Frank",
+    "Maria",
+    "Raymond",
+    "Heather",
+    "Jack",
+    "Diane",
+    "Dennis",
+    "Olivia",
+    "Jerry",
+    "Julie",
+    "Tyler",
+    "Joyce",
+    "Aaron",
+    "Victoria",
+    "Jose",
+    "Kelly",
+    "Adam",
+    "Christina",
+    "Nathan",
+    "Lauren",
+    "Henry",
+    "Joan",
+    "Zachary",
+    "Evelyn",
+    "Douglas",
+    "Judith",
+    "Peter",
+    "Megan",
+    "Kyle",
+    "Andrea",
+    "Noah",
+    "Cheryl",
+    "Ethan",
+    "Hannah",
+    "Jeremy",
+    "Jacqueline",
+    "Walter",
+    "Martha",
+    "Christian",
+    "Gloria",
+    "Keith",
+    "Teresa",
+    "Roger",
+    "Ann",
+    "Terry",
+    "Sara",
+    "Austin",
+    "Madison",
+    "Sean",
+    "Frances",
+    "Gerald",
+    "Kathryn",
+    "Carl",
+    "Janice",
+    "Harold",
+    "Jean",
+    "Dylan",
+    "Abigail",
+    "Arthur",
+    "Alice",
+    "Lawrence",
+    "Julia",
+    "Jordan",
+    "Judy",
+    "Jesse",
+    "Sophia",
+    "Bryan",
+    "Grace",
+    "Billy",
+    "Denise",
+    "Bruce",
+    "Amber",
+    "Gabriel",
+    "Doris",
+    "Joe",
+    "Marilyn",
+    "Logan",
+    "Danielle",
+    "Alan",
+    "Beverly",
+    "Juan",
+    "Isabella",
+    "Albert",
+    "Theresa",
+    "Willie",
+    "Diana",
+    "Elijah",
+    "Natalie",
+    "Wayne",
+    "Brittany",
+    "Randy",
+    "Charlotte",
+    "Vincent",
+    "Marie",
+    "Mason",
+    "Kayla",
+    "Roy",
+    "Alexis",
+    "Ralph",
+    "Lori",
+    "Bobby",
+    "Mei",
+    "Hiroshi",
+    "Aiko",
+    "Wei",
+    "Priya",
+    "Arjun",
+    "Fatima",
+    "Omar",
+    "Lucia",
+    "Mateo",
+    "Ingrid",
+    "Lars",
+    "Zofia",
 ];
 
 const LAST_NAMES: &[&str] = &[
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
-    "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee",
-    "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young",
-    "Allen", "King", "Wright", "Scott", "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker",
-    "Hall", "Rivera", "Campbell", "Mitchell", "Carter", "Roberts", "Gomez", "Phillips", "Evans", "Turner", "Diaz",
-    "Parker", "Cruz", "Edwards", "Collins", "Reyes", "Stewart", "Morris", "Morales", "Murphy", "Cook", "Rogers",
-    "Gutierrez", "Ortiz", "Morgan", "Cooper", "Peterson", "Bailey", "Reed", "Kelly", "Howard", "Ramos", "Kim", "Cox",
-    "Ward", "Richardson", "Watson", "Brooks", "Chavez", "Wood", "James", "Bennett", "Gray", "Mendoza", "Ruiz",
-    "Hughes", "Price", "Alvarez", "Castillo", "Sanders", "Patel", "Myers", "Long", "Ross", "Foster", "Jimenez",
-    "Powell", "Jenkins", "Perry", "Russell", "Sullivan", "Bell", "Coleman", "Butler", "Henderson", "Barnes",
-    "Gonzales", "Fisher", "Vasquez", "Simmons", "Romero", "Jordan", "Patterson", "Alexander", "Hamilton", "Graham",
-    "Reynolds", "Griffin", "Wallace", "Moreno", "West", "Cole", "Hayes", "Bryant", "Herrera", "Gibson", "Ellis",
-    "Tran", "Medina", "Aguilar", "Stevens", "Murray", "Ford", "Castro", "Marshall", "Owens", "Harrison", "Fernandez",
-    "McDonald", "Woods", "Washington", "Kennedy", "Wells", "Vargas", "Henry", "Chen", "Freeman", "Webb", "Tucker",
-    "Guzman", "Burns", "Crawford", "Olson", "Simpson", "Porter", "Hunter", "Gordon", "Mendez", "Silva", "Shaw",
-    "Snyder", "Mason", "Dixon", "Munoz", "Hunt", "Hicks", "Holmes", "Palmer", "Wagner", "Black", "Robertson", "Boyd",
-    "Rose", "Stone", "Salazar", "Fox", "Warren", "Mills", "Meyer", "Rice", "Schmidt", "Garza", "Daniels", "Ferguson",
-    "Nichols", "Stephens", "Soto", "Weaver", "Ryan", "Gardner", "Payne", "Grant", "Dunn", "Kelley", "Spencer",
-    "Hawkins", "Arnold", "Pierce", "Hansen", "Peters", "Santos", "Hart", "Bradley", "Knight", "Elliott", "Cunningham",
-    "Duncan", "Armstrong", "Hudson", "Carroll", "Lane", "Riley", "Andrews", "Ray", "Berry", "Perkins", "Hoffman",
-    "Johnston", "Matthews", "Pena", "Richards", "Willis", "Carpenter", "Lawrence", "Sandoval", "Okafor", "Tanaka",
-    "Kowalski", "Nakamura", "Larsen", "Novak", "Haddad", "Ivanova", "Rossi", "Dubois", "Müller", "Øberg",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Torres",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+    "Adams",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+    "Campbell",
+    "Mitchell",
+    "Carter",
+    "Roberts",
+    "Gomez",
+    "Phillips",
+    "Evans",
+    "Turner",
+    "Diaz",
+    "Parker",
+    "Cruz",
+    "Edwards",
+    "Collins",
+    "Reyes",
+    "Stewart",
+    "Morris",
+    "Morales",
+    "Murphy",
+    "Cook",
+    "Rogers",
+    "Gutierrez",
+    "Ortiz",
+    "Morgan",
+    "Cooper",
+    "Peterson",
+    "Bailey",
+    "Reed",
+    "Kelly",
+    "Howard",
+    "Ramos",
+    "Kim",
+    "Cox",
+    "Ward",
+    "Richardson",
+    "Watson",
+    "Brooks",
+    "Chavez",
+    "Wood",
+    "James",
+    "Bennett",
+    "Gray",
+    "Mendoza",
+    "Ruiz",
+    "Hughes",
+    "Price",
+    "Alvarez",
+    "Castillo",
+    "Sanders",
+    "Patel",
+    "Myers",
+    "Long",
+    "Ross",
+    "Foster",
+    "Jimenez",
+    "Powell",
+    "Jenkins",
+    "Perry",
+    "Russell",
+    "Sullivan",
+    "Bell",
+    "Coleman",
+    "Butler",
+    "Henderson",
+    "Barnes",
+    "Gonzales",
+    "Fisher",
+    "Vasquez",
+    "Simmons",
+    "Romero",
+    "Jordan",
+    "Patterson",
+    "Alexander",
+    "Hamilton",
+    "Graham",
+    "Reynolds",
+    "Griffin",
+    "Wallace",
+    "Moreno",
+    "West",
+    "Cole",
+    "Hayes",
+    "Bryant",
+    "Herrera",
+    "Gibson",
+    "Ellis",
+    "Tran",
+    "Medina",
+    "Aguilar",
+    "Stevens",
+    "Murray",
+    "Ford",
+    "Castro",
+    "Marshall",
+    "Owens",
+    "Harrison",
+    "Fernandez",
+    "McDonald",
+    "Woods",
+    "Washington",
+    "Kennedy",
+    "Wells",
+    "Vargas",
+    "Henry",
+    "Chen",
+    "Freeman",
+    "Webb",
+    "Tucker",
+    "Guzman",
+    "Burns",
+    "Crawford",
+    "Olson",
+    "Simpson",
+    "Porter",
+    "Hunter",
+    "Gordon",
+    "Mendez",
+    "Silva",
+    "Shaw",
+    "Snyder",
+    "Mason",
+    "Dixon",
+    "Munoz",
+    "Hunt",
+    "Hicks",
+    "Holmes",
+    "Palmer",
+    "Wagner",
+    "Black",
+    "Robertson",
+    "Boyd",
+    "Rose",
+    "Stone",
+    "Salazar",
+    "Fox",
+    "Warren",
+    "Mills",
+    "Meyer",
+    "Rice",
+    "Schmidt",
+    "Garza",
+    "Daniels",
+    "Ferguson",
+    "Nichols",
+    "Stephens",
+    "Soto",
+    "Weaver",
+    "Ryan",
+    "Gardner",
+    "Payne",
+    "Grant",
+    "Dunn",
+    "Kelley",
+    "Spencer",
+    "Hawkins",
+    "Arnold",
+    "Pierce",
+    "Hansen",
+    "Peters",
+    "Santos",
+    "Hart",
+    "Bradley",
+    "Knight",
+    "Elliott",
+    "Cunningham",
+    "Duncan",
+    "Armstrong",
+    "Hudson",
+    "Carroll",
+    "Lane",
+    "Riley",
+    "Andrews",
+    "Ray",
+    "Berry",
+    "Perkins",
+    "Hoffman",
+    "Johnston",
+    "Matthews",
+    "Pena",
+    "Richards",
+    "Willis",
+    "Carpenter",
+    "Lawrence",
+    "Sandoval",
+    "Okafor",
+    "Tanaka",
+    "Kowalski",
+    "Nakamura",
+    "Larsen",
+    "Novak",
+    "Haddad",
+    "Ivanova",
+    "Rossi",
+    "Dubois",
+    "Müller",
+    "Øberg",
 ];
 
-const DIVISIONS: &[&str] = &["North", "South", "East", "West", "Enterprise", "SMB", "Support", "Partners"];
-const DOMAINS: &[&str] = &["demo.test", "corp.demo.test", "sales.demo.test", "support.demo.test"];
+const DIVISIONS: &[&str] = &[
+    "North",
+    "South",
+    "East",
+    "West",
+    "Enterprise",
+    "SMB",
+    "Support",
+    "Partners",
+];
+const DOMAINS: &[&str] = &[
+    "demo.test",
+    "corp.demo.test",
+    "sales.demo.test",
+    "support.demo.test",
+];
 
 /// SplitMix64: small, fast and the same everywhere, so a given N always seeds the same data.
 struct Rng(u64);
@@ -149,18 +587,28 @@ pub fn seed(conn: &mut DbConn, count: u64, password_hash: &str) -> anyhow::Resul
         diesel::delete(users::table.filter(users::email.eq(ADMIN_EMAIL))).execute(conn)?;
         let seats = i32::try_from(count + 1).unwrap_or(i32::MAX);
         let org_id = orgs::store::create(conn, ORG_NAME, "demo.test", seats, created)?;
-        let rows: Vec<_> = DIVISIONS.iter().map(|d| (divisions::org_id.eq(org_id), divisions::name.eq(*d))).collect();
+        let rows: Vec<_> = DIVISIONS
+            .iter()
+            .map(|d| (divisions::org_id.eq(org_id), divisions::name.eq(*d)))
+            .collect();
         insert_batch!(conn, divisions::table, &rows)?;
         Ok(org_id)
     })?;
-    let division_ids: Vec<i64> =
-        divisions::table.filter(divisions::org_id.eq(org_id)).order(divisions::id).select(divisions::id).load(conn)?;
-    let role_ids: std::collections::HashMap<String, i64> = crate::users::store::org_roles(conn, org_id)?
-        .into_iter()
-        .map(|(id, name)| (name, id))
-        .collect();
-    let product_ids: Vec<i64> =
-        products::table.filter(products::org_id.eq(org_id)).order(products::id).select(products::id).load(conn)?;
+    let division_ids: Vec<i64> = divisions::table
+        .filter(divisions::org_id.eq(org_id))
+        .order(divisions::id)
+        .select(divisions::id)
+        .load(conn)?;
+    let role_ids: std::collections::HashMap<String, i64> =
+        crate::users::store::org_roles(conn, org_id)?
+            .into_iter()
+            .map(|(id, name)| (name, id))
+            .collect();
+    let product_ids: Vec<i64> = products::table
+        .filter(products::org_id.eq(org_id))
+        .order(products::id)
+        .select(products::id)
+        .load(conn)?;
 
     let mut rng = Rng(0x6A7E_40A5_E000_0000 ^ count);
     let search_every = (count / SEARCH_MATCHES).max(1);
@@ -184,9 +632,15 @@ pub fn seed(conn: &mut DbConn, count: u64, password_hash: &str) -> anyhow::Resul
             updated_at: created,
         };
         insert_batch!(conn, users::table, &vec![admin])?;
-        let admin_id: i64 = users::table.filter(users::email.eq(ADMIN_EMAIL)).select(users::id).first(conn)?;
+        let admin_id: i64 = users::table
+            .filter(users::email.eq(ADMIN_EMAIL))
+            .select(users::id)
+            .first(conn)?;
         diesel::insert_into(user_roles::table)
-            .values((user_roles::user_id.eq(admin_id), user_roles::role_id.eq(role_ids[OWNER])))
+            .values((
+                user_roles::user_id.eq(admin_id),
+                user_roles::role_id.eq(role_ids[OWNER]),
+            ))
             .execute(conn)?;
 
         let mut seats_used = vec![0i32; product_ids.len()];
@@ -198,8 +652,16 @@ pub fn seed(conn: &mut DbConn, count: u64, password_hash: &str) -> anyhow::Resul
             for i in start..end {
                 let first = rng.pick(FIRST_NAMES);
                 let last = rng.pick(LAST_NAMES);
-                let domain = if i % search_every == 0 { "northwind.demo.test" } else { rng.pick(DOMAINS) };
-                let local: String = format!("{}.{}", first, last).to_lowercase().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
+                let domain = if i % search_every == 0 {
+                    "northwind.demo.test"
+                } else {
+                    rng.pick(DOMAINS)
+                };
+                let local: String = format!("{}.{}", first, last)
+                    .to_lowercase()
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+                    .collect();
                 let email = format!("{local}.{i}@{domain}");
                 let roll = rng.below(100);
                 let status = match roll {
@@ -208,11 +670,14 @@ pub fn seed(conn: &mut DbConn, count: u64, password_hash: &str) -> anyhow::Resul
                     _ => status::ACTIVE,
                 };
                 let invited = status == status::INVITED;
-                let last_active = (!invited).then(|| reference - chrono::Duration::seconds(rng.below(180 * 86_400) as i64));
+                let last_active = (!invited)
+                    .then(|| reference - chrono::Duration::seconds(rng.below(180 * 86_400) as i64));
                 let role = role_for(&mut rng);
                 let licensed: Vec<bool> = [70, 40, 30]
                     .iter()
-                    .map(|share| status != status::INACTIVE && role != MANAGER && rng.below(100) < *share)
+                    .map(|share| {
+                        status != status::INACTIVE && role != MANAGER && rng.below(100) < *share
+                    })
                     .collect();
                 plans.push((role, licensed));
                 batch.push(DemoUser {
@@ -244,7 +709,10 @@ pub fn seed(conn: &mut DbConn, count: u64, password_hash: &str) -> anyhow::Resul
             let mut role_rows = Vec::with_capacity(ids.len());
             let mut license_rows = Vec::new();
             for (id, (role, licensed)) in ids.into_iter().rev().zip(plans) {
-                role_rows.push((user_roles::user_id.eq(id), user_roles::role_id.eq(role_ids[role])));
+                role_rows.push((
+                    user_roles::user_id.eq(id),
+                    user_roles::role_id.eq(role_ids[role]),
+                ));
                 for (index, has) in licensed.into_iter().enumerate() {
                     if has {
                         seats_used[index] += 1;
@@ -265,10 +733,16 @@ pub fn seed(conn: &mut DbConn, count: u64, password_hash: &str) -> anyhow::Resul
             start = end;
         }
         for (product_id, used) in product_ids.iter().zip(seats_used) {
-            diesel::update(products::table.find(product_id)).set(products::seats_used.eq(used)).execute(conn)?;
+            diesel::update(products::table.find(product_id))
+                .set(products::seats_used.eq(used))
+                .execute(conn)?;
         }
         Ok(())
     })?;
     crate::db::analyze(conn)?;
-    Ok(SeedReport { org_id, users: count + 1, seconds: started.elapsed().as_secs_f64() })
+    Ok(SeedReport {
+        org_id,
+        users: count + 1,
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }

@@ -56,7 +56,15 @@ impl Application {
         let base_url = config
             .base_url
             .clone()
-            .unwrap_or_else(|| format!("http://{}:{port}", listener.local_addr().map(|a| a.ip().to_string()).unwrap_or_default()))
+            .unwrap_or_else(|| {
+                format!(
+                    "http://{}:{port}",
+                    listener
+                        .local_addr()
+                        .map(|a| a.ip().to_string())
+                        .unwrap_or_default()
+                )
+            })
             .trim_end_matches('/')
             .to_owned();
         let state = Arc::new(AppState {
@@ -69,7 +77,11 @@ impl Application {
             config,
         });
         let server = serve(listener, state.clone())?;
-        Ok(Application { server, port, state })
+        Ok(Application {
+            server,
+            port,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -82,20 +94,31 @@ impl Application {
 }
 
 fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> {
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     let server = HttpServer::new(move || {
         let secure = state.config.secure_cookies_for(&state.base_url);
-        let sessions = SessionMiddleware::builder(DbSessionStore::new(state.clone()), state.cookie_key.clone())
-            .cookie_name(if secure { "__Host-gatehouse_session" } else { "gatehouse_session" }.into())
-            .cookie_secure(secure)
-            .cookie_http_only(true)
-            .cookie_same_site(SameSite::Lax)
-            .cookie_content_security(CookieContentSecurity::Signed)
-            .session_lifecycle(
-                BrowserSession::default()
-                    .state_ttl(actix_web::cookie::time::Duration::hours(state.config.session_max_hours)),
-            )
-            .build();
+        let sessions = SessionMiddleware::builder(
+            DbSessionStore::new(state.clone()),
+            state.cookie_key.clone(),
+        )
+        .cookie_name(
+            if secure {
+                "__Host-gatehouse_session"
+            } else {
+                "gatehouse_session"
+            }
+            .into(),
+        )
+        .cookie_secure(secure)
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .cookie_content_security(CookieContentSecurity::Signed)
+        .session_lifecycle(BrowserSession::default().state_ttl(
+            actix_web::cookie::time::Duration::hours(state.config.session_max_hours),
+        ))
+        .build();
         App::new()
             .app_data(aweb::Data::new(state.clone()))
             .app_data(aweb::FormConfig::default().limit(1 << 20))
@@ -103,7 +126,9 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(auth::routes::configure)
             .configure(orgs::routes::configure)
             .configure(users::routes::configure)
-            .default_service(aweb::to(|| async { Err::<actix_web::HttpResponse, _>(web::AppError::NotFound) }))
+            .default_service(aweb::to(|| async {
+                Err::<actix_web::HttpResponse, _>(web::AppError::NotFound)
+            }))
             .wrap(sessions)
             .wrap(from_fn(web::csrf::protect))
             .wrap(from_fn(web::errors::render))
@@ -114,7 +139,11 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
                     .add(("Referrer-Policy", "no-referrer"))
                     .add(("X-Frame-Options", "DENY")),
             )
-            .wrap(Logger::new("%s %r %Dms").exclude("/healthz").exclude_regex("^/static/"))
+            .wrap(
+                Logger::new("%s %r %Dms")
+                    .exclude("/healthz")
+                    .exclude_regex("^/static/"),
+            )
     })
     .workers(workers)
     .listen(listener)?
@@ -127,12 +156,18 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
 fn cookie_key(pool: &db::Pool, config: &Config, clock: &Clock) -> anyhow::Result<Key> {
     use sha2::{Digest, Sha512};
     if let Some(secret) = &config.secret_key {
-        anyhow::ensure!(secret.len() >= 32, "GATEHOUSE_SECRET_KEY must be at least 32 characters");
+        anyhow::ensure!(
+            secret.len() >= 32,
+            "GATEHOUSE_SECRET_KEY must be at least 32 characters"
+        );
         return Ok(Key::from(&Sha512::digest(secret.as_bytes())));
     }
     let mut conn = pool.get()?;
-    let existing: Option<String> =
-        app_secrets::table.find("cookie_key").select(app_secrets::value).first(&mut conn).optional()?;
+    let existing: Option<String> = app_secrets::table
+        .find("cookie_key")
+        .select(app_secrets::value)
+        .first(&mut conn)
+        .optional()?;
     let hex_key = match existing {
         Some(value) => value,
         None => {
@@ -147,9 +182,10 @@ fn cookie_key(pool: &db::Pool, config: &Config, clock: &Clock) -> anyhow::Result
             match inserted {
                 Ok(_) => generated,
                 // Another instance won the race: use its key.
-                Err(e) if db::is_unique_violation(&e) => {
-                    app_secrets::table.find("cookie_key").select(app_secrets::value).first(&mut conn)?
-                }
+                Err(e) if db::is_unique_violation(&e) => app_secrets::table
+                    .find("cookie_key")
+                    .select(app_secrets::value)
+                    .first(&mut conn)?,
                 Err(e) => return Err(e.into()),
             }
         }

@@ -11,14 +11,23 @@ use gatehouse::web::Clock;
 use gatehouse::{auth, demo, Application};
 
 #[derive(Parser)]
-#[command(name = "gatehouse", version, about = "Self-hosted admin console for your organization's users")]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Self-hosted admin console for your organization's users"
+)]
 struct Cli {
     /// Database: postgres://… / postgresql://… for PostgreSQL, sqlite://PATH or a file path for
     /// SQLite. Default: sqlite://<data dir>/gatehouse.db
     #[arg(long, env = "DATABASE_URL", global = true)]
     database_url: Option<String>,
     /// Where the SQLite database and the dev mailbox live.
-    #[arg(long, env = "GATEHOUSE_DATA_DIR", default_value = "./data", global = true)]
+    #[arg(
+        long,
+        env = "GATEHOUSE_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
     data_dir: PathBuf,
     #[command(subcommand)]
     command: Option<Command>,
@@ -106,13 +115,24 @@ fn generated_password() -> String {
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,actix_server=warn")).init();
+    env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or("info,actix_server=warn"),
+    )
+    .init();
     let cli = Cli::parse();
-    let url_text = cli.database_url.clone().unwrap_or_else(|| Config::default_database_url(&cli.data_dir));
+    let url_text = cli
+        .database_url
+        .clone()
+        .unwrap_or_else(|| Config::default_database_url(&cli.data_dir));
     let database_url = DatabaseUrl::parse(&url_text)?;
     let config = Config::new(database_url.clone(), cli.data_dir.clone());
     let clock = Clock::default();
-    match cli.command.unwrap_or(Command::Serve(ServeArgs { addr: "127.0.0.1:8080".into(), login_attempts_per_minute: 30, db_pool_size: 8, ..Default::default() })) {
+    match cli.command.unwrap_or(Command::Serve(ServeArgs {
+        addr: "127.0.0.1:8080".into(),
+        login_attempts_per_minute: 30,
+        db_pool_size: 8,
+        ..Default::default()
+    })) {
         Command::Serve(args) => serve(config, clock, args).await,
         Command::Migrate => {
             let mut conn = connect(&config)?;
@@ -131,7 +151,8 @@ async fn main() -> anyhow::Result<()> {
                 None => (generated_password(), true),
             };
             let email = gatehouse::users::normalize_email(&args.email);
-            auth::password::check_policy(&password, &[&args.first_name, &args.last_name, &email]).map_err(anyhow::Error::msg)?;
+            auth::password::check_policy(&password, &[&args.first_name, &args.last_name, &email])
+                .map_err(anyhow::Error::msg)?;
             let hasher = auth::password::Hasher::new(HashCost::OWASP)?;
             let person = NewOwner {
                 org_name: None,
@@ -153,7 +174,10 @@ async fn main() -> anyhow::Result<()> {
             anyhow::ensure!(!name.is_empty(), "give the organization a name");
             let (_, secret) = orgs::create_org(&mut conn, name, clock.now())?;
             println!("Created organization {name}.");
-            println!("Its Owner sets up the account here (one use, valid {} days):", gatehouse::orgs::SETUP_LINK_DAYS);
+            println!(
+                "Its Owner sets up the account here (one use, valid {} days):",
+                gatehouse::orgs::SETUP_LINK_DAYS
+            );
             println!("{}/setup?token={secret}", base_url.trim_end_matches('/'));
             Ok(())
         }
@@ -166,8 +190,21 @@ async fn main() -> anyhow::Result<()> {
             let hasher = auth::password::Hasher::new(HashCost::OWASP)?;
             let hash = hasher.hash_blocking(&password)?;
             let report = demo::seed(&mut conn, args.users, &hash)?;
-            println!("Seeded {} with {} users in {:.1} s.", demo::ORG_NAME, report.users, report.seconds);
-            println!("Sign in as {} with {}", demo::ADMIN_EMAIL, if generated { password.as_str() } else { "the password you gave" });
+            println!(
+                "Seeded {} with {} users in {:.1} s.",
+                demo::ORG_NAME,
+                report.users,
+                report.seconds
+            );
+            println!(
+                "Sign in as {} with {}",
+                demo::ADMIN_EMAIL,
+                if generated {
+                    password.as_str()
+                } else {
+                    "the password you gave"
+                }
+            );
             Ok(())
         }
     }
@@ -180,7 +217,9 @@ fn connect(config: &Config) -> anyhow::Result<db::DbConn> {
             std::fs::create_dir_all(dir).ok();
         }
     }
-    let mut conn = manager.connect_now().context("connecting to the database")?;
+    let mut conn = manager
+        .connect_now()
+        .context("connecting to the database")?;
     db::migrate(&mut conn)?;
     Ok(conn)
 }
@@ -223,7 +262,9 @@ fn spawn_housekeeping(state: std::sync::Arc<gatehouse::web::AppState>) {
         loop {
             interval.tick().await;
             let now = state.clock.now();
-            let result = state.db(move |conn| Ok(auth::store::purge_expired_sessions(conn, now)?)).await;
+            let result = state
+                .db(move |conn| Ok(auth::store::purge_expired_sessions(conn, now)?))
+                .await;
             if let Err(e) = result {
                 log::warn!("purging expired sessions failed: {e}");
             }

@@ -18,11 +18,17 @@ pub struct Actor {
 
 impl Actor {
     pub fn user(id: i64, email: &str) -> Self {
-        Self { id: Some(id), label: email.to_owned() }
+        Self {
+            id: Some(id),
+            label: email.to_owned(),
+        }
     }
 
     pub fn system(label: &str) -> Self {
-        Self { id: None, label: label.to_owned() }
+        Self {
+            id: None,
+            label: label.to_owned(),
+        }
     }
 }
 

@@ -14,7 +14,10 @@ pub struct LoginForm {
 
 /// Where to go after signing in: only a path on this site, never another host.
 pub fn safe_next(next: &str) -> Option<&str> {
-    let ok = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains("://");
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.contains("://");
     ok.then_some(next)
 }
 

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
@@ -28,8 +30,14 @@ impl Hasher {
             .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let dummy_hash = hash_with(&argon2, "gatehouse dummy password for timing")?;
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        Ok(Self { argon2, permits: Arc::new(Semaphore::new(cores)), dummy_hash: Arc::new(dummy_hash) })
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        Ok(Self {
+            argon2,
+            permits: Arc::new(Semaphore::new(cores)),
+            dummy_hash: Arc::new(dummy_hash),
+        })
     }
 
     pub async fn hash(&self, password: String) -> anyhow::Result<String> {
@@ -48,7 +56,8 @@ impl Hasher {
             None => (self.dummy_hash.as_ref().clone(), false),
         };
         let matched = actix_web::web::block(move || {
-            PasswordHash::new(&hash).is_ok_and(|parsed| argon2.verify_password(password.as_bytes(), &parsed).is_ok())
+            PasswordHash::new(&hash)
+                .is_ok_and(|parsed| argon2.verify_password(password.as_bytes(), &parsed).is_ok())
         })
         .await?;
         Ok(real && matched)
@@ -70,9 +79,26 @@ fn hash_with(argon2: &Argon2<'_>, password: &str) -> anyhow::Result<String> {
 
 /// A few passwords people pick first; the account-security issue replaces this list with zxcvbn.
 const COMMON: &[&str] = &[
-    "password", "123456", "qwerty", "letmein", "welcome", "admin", "iloveyou", "monkey", "dragon",
-    "football", "baseball", "sunshine", "princess", "abc123", "111111", "passw0rd", "trustno1",
-    "changeme", "secret", "gatehouse",
+    "password",
+    "123456",
+    "qwerty",
+    "letmein",
+    "welcome",
+    "admin",
+    "iloveyou",
+    "monkey",
+    "dragon",
+    "football",
+    "baseball",
+    "sunshine",
+    "princess",
+    "abc123",
+    "111111",
+    "passw0rd",
+    "trustno1",
+    "changeme",
+    "secret",
+    "gatehouse",
 ];
 
 /// The password policy (NIST SP 800-63B): 12 to 128 characters, no composition rules, and
@@ -80,7 +106,9 @@ const COMMON: &[&str] = &[
 pub fn check_policy(password: &str, personal: &[&str]) -> Result<(), String> {
     let length = password.chars().count();
     if length < MIN_LENGTH {
-        return Err(format!("Use at least {MIN_LENGTH} characters ({length} so far)."));
+        return Err(format!(
+            "Use at least {MIN_LENGTH} characters ({length} so far)."
+        ));
     }
     if length > MAX_LENGTH {
         return Err(format!("Use at most {MAX_LENGTH} characters."));
@@ -91,7 +119,9 @@ pub fn check_policy(password: &str, personal: &[&str]) -> Result<(), String> {
         return Err("This password repeats too few characters. Use a longer mix of words.".into());
     }
     let stripped: String = lower.chars().filter(|c| c.is_alphabetic()).collect();
-    if COMMON.iter().any(|common| stripped == *common || lower.starts_with(common) && lower.len() < common.len() + 4) {
+    if COMMON.iter().any(|common| {
+        stripped == *common || lower.starts_with(common) && lower.len() < common.len() + 4
+    }) {
         return Err("This password is too common. Pick a few unrelated words instead.".into());
     }
     for word in personal {
@@ -101,7 +131,9 @@ pub fn check_policy(password: &str, personal: &[&str]) -> Result<(), String> {
         }
     }
     if is_sequence(&lower) {
-        return Err("This password is a simple sequence. Pick a few unrelated words instead.".into());
+        return Err(
+            "This password is a simple sequence. Pick a few unrelated words instead.".into(),
+        );
     }
     Ok(())
 }
@@ -117,9 +149,15 @@ mod tests {
 
     #[test]
     fn the_policy_wants_length_not_composition_and_refuses_the_guessable() {
-        assert!(check_policy("short", &[]).unwrap_err().contains("at least 12"));
-        assert!(check_policy(&"x".repeat(129), &[]).unwrap_err().contains("at most 128"));
-        assert!(check_policy("password1234", &[]).unwrap_err().contains("too common"));
+        assert!(check_policy("short", &[])
+            .unwrap_err()
+            .contains("at least 12"));
+        assert!(check_policy(&"x".repeat(129), &[])
+            .unwrap_err()
+            .contains("at most 128"));
+        assert!(check_policy("password1234", &[])
+            .unwrap_err()
+            .contains("too common"));
         assert!(check_policy("abcdefghijklmnop", &[]).is_err());
         assert!(check_policy("aaaaaaaaaaaaaaaa", &[]).is_err());
         assert!(check_policy("ada lovelace rules", &["Lovelace", "ada@example.com"]).is_err());
@@ -131,8 +169,17 @@ mod tests {
         let hasher = Hasher::new(HashCost::TEST).unwrap();
         let hash = hasher.hash("correct horse battery".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(hasher.verify(Some(hash.clone()), "correct horse battery".into()).await.unwrap());
-        assert!(!hasher.verify(Some(hash), "wrong horse battery".into()).await.unwrap());
-        assert!(!hasher.verify(None, "gatehouse dummy password for timing".into()).await.unwrap());
+        assert!(hasher
+            .verify(Some(hash.clone()), "correct horse battery".into())
+            .await
+            .unwrap());
+        assert!(!hasher
+            .verify(Some(hash), "wrong horse battery".into())
+            .await
+            .unwrap());
+        assert!(!hasher
+            .verify(None, "gatehouse dummy password for timing".into())
+            .await
+            .unwrap());
     }
 }

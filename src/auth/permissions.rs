@@ -67,7 +67,11 @@ impl Permissions {
         for entry in overrides.split(',').filter(|e| !e.is_empty()) {
             let (grant, name) = entry.split_at(1);
             if let Some(permission) = Permission::parse(name) {
-                set = if grant == "+" { set.with(permission) } else { set.without(permission) };
+                set = if grant == "+" {
+                    set.with(permission)
+                } else {
+                    set.without(permission)
+                };
             }
         }
         set

@@ -13,13 +13,19 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(per_minute: u32) -> Self {
-        Self { per_minute, windows: Mutex::new(HashMap::new()) }
+        Self {
+            per_minute,
+            windows: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Counts one attempt for `key`; false when the key is over its limit for this minute.
     pub fn allow(&self, key: &str, now: NaiveDateTime) -> bool {
         let minute = now.and_utc().timestamp() / 60;
-        let mut windows = self.windows.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if windows.len() > 100_000 {
             windows.retain(|_, (window, _)| *window == minute);
         }
@@ -39,7 +45,9 @@ mod tests {
     #[test]
     fn the_limit_applies_per_key_per_minute() {
         let limiter = RateLimiter::new(2);
-        let t = chrono::DateTime::from_timestamp(600, 0).unwrap().naive_utc();
+        let t = chrono::DateTime::from_timestamp(600, 0)
+            .unwrap()
+            .naive_utc();
         assert!(limiter.allow("a", t) && limiter.allow("a", t));
         assert!(!limiter.allow("a", t));
         assert!(limiter.allow("b", t));

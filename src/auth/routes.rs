@@ -30,17 +30,26 @@ pub struct NextQuery {
     signed_out: Option<String>,
 }
 
-pub async fn form(req: HttpRequest, session: Session, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+pub async fn form(
+    req: HttpRequest,
+    session: Session,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
     if session_user_id(&session).is_some() {
         let target = safe_next(&query.next).unwrap_or("/users").to_owned();
-        return Ok(HttpResponse::SeeOther().insert_header(("Location", target)).finish());
+        return Ok(HttpResponse::SeeOther()
+            .insert_header(("Location", target))
+            .finish());
     }
     htmx::html(&super::views::LoginPage {
         csrf: csrf::token(&req),
         email: String::new(),
         next: query.next.clone(),
         error: None,
-        notice: query.signed_out.as_ref().map(|_| "You have been signed out.".to_owned()),
+        notice: query
+            .signed_out
+            .as_ref()
+            .map(|_| "You have been signed out.".to_owned()),
     })
 }
 
@@ -48,12 +57,19 @@ pub async fn form(req: HttpRequest, session: Session, query: web::Query<NextQuer
 /// fixation) and a new CSRF token.
 pub fn sign_in_session(req: &HttpRequest, session: &Session, user_id: i64) -> Result<(), AppError> {
     session.renew();
-    session.insert(USER_ID, user_id).map_err(|e| AppError::Unexpected(anyhow::anyhow!("session: {e}")))?;
+    session
+        .insert(USER_ID, user_id)
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session: {e}")))?;
     csrf::rotate(req);
     Ok(())
 }
 
-pub async fn submit(req: HttpRequest, state: State, session: Session, form: web::Form<LoginForm>) -> Result<HttpResponse, AppError> {
+pub async fn submit(
+    req: HttpRequest,
+    state: State,
+    session: Session,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let now = state.clock.now();
     let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
@@ -74,7 +90,10 @@ pub async fn submit(req: HttpRequest, state: State, session: Session, form: web:
             "Too many sign-in attempts from your network. Wait a minute, then try again.",
             StatusCode::TOO_MANY_REQUESTS,
         )?;
-        response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, actix_web::http::header::HeaderValue::from_static("60"));
+        response.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from_static("60"),
+        );
         return Ok(response);
     }
     let email = normalize_email(&form.email);
@@ -82,33 +101,59 @@ pub async fn submit(req: HttpRequest, state: State, session: Session, form: web:
         return page(GENERIC_FAILURE, StatusCode::UNPROCESSABLE_ENTITY);
     }
     let lookup = email.clone();
-    let candidate = state.db(move |conn| Ok(store::find_login_candidate(conn, &lookup)?)).await?;
+    let candidate = state
+        .db(move |conn| Ok(store::find_login_candidate(conn, &lookup)?))
+        .await?;
     let stored_hash = candidate.as_ref().and_then(|c| c.password_hash.clone());
-    let password_ok = state.hasher.verify(stored_hash, form.password.clone()).await?;
+    let password_ok = state
+        .hasher
+        .verify(stored_hash, form.password.clone())
+        .await?;
     let signed_in = state
-        .db(move |conn| Ok(service::finish_sign_in(conn, candidate.as_ref(), &email, password_ok, &meta, now)?))
+        .db(move |conn| {
+            Ok(service::finish_sign_in(
+                conn,
+                candidate.as_ref(),
+                &email,
+                password_ok,
+                &meta,
+                now,
+            )?)
+        })
         .await?;
     match signed_in {
         Some(user_id) => {
             sign_in_session(&req, &session, user_id)?;
             let target = safe_next(&form.next).unwrap_or("/users").to_owned();
-            Ok(HttpResponse::SeeOther().insert_header(("Location", target)).finish())
+            Ok(HttpResponse::SeeOther()
+                .insert_header(("Location", target))
+                .finish())
         }
         None => page(GENERIC_FAILURE, StatusCode::UNPROCESSABLE_ENTITY),
     }
 }
 
-pub async fn logout(req: HttpRequest, state: State, session: Session) -> Result<HttpResponse, AppError> {
+pub async fn logout(
+    req: HttpRequest,
+    state: State,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
     if let Some(user_id) = session_user_id(&session) {
         let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
         let now = state.clock.now();
-        state.db(move |conn| Ok(service::record_sign_out(conn, user_id, &meta, now)?)).await?;
+        state
+            .db(move |conn| Ok(service::record_sign_out(conn, user_id, &meta, now)?))
+            .await?;
     }
     session.purge();
     let location = "/login?signed_out=1";
     if htmx::is_htmx(&req) {
-        Ok(HttpResponse::Ok().insert_header(("HX-Redirect", location)).finish())
+        Ok(HttpResponse::Ok()
+            .insert_header(("HX-Redirect", location))
+            .finish())
     } else {
-        Ok(HttpResponse::SeeOther().insert_header(("Location", location)).finish())
+        Ok(HttpResponse::SeeOther()
+            .insert_header(("Location", location))
+            .finish())
     }
 }

@@ -22,7 +22,18 @@ pub fn finish_sign_in(
         let Some(user) = candidate else {
             let actor = Actor::system("anonymous");
             let details = serde_json::json!({ "email": email_given, "reason": "unknown_email" });
-            audit::record(conn, Event { org_id: None, actor: &actor, action: action::SIGN_IN_FAILED, target: None, details, meta }, now)?;
+            audit::record(
+                conn,
+                Event {
+                    org_id: None,
+                    actor: &actor,
+                    action: action::SIGN_IN_FAILED,
+                    target: None,
+                    details,
+                    meta,
+                },
+                now,
+            )?;
             return Ok(None);
         };
         let actor = Actor::user(user.id, &user.email);
@@ -41,24 +52,60 @@ pub fn finish_sign_in(
                 store::record_failed_sign_in(conn, user.id, now, &meta.ip)?;
             }
             let details = serde_json::json!({ "reason": reason });
-            audit::record(conn, Event { org_id: Some(user.org_id), actor: &actor, action: action::SIGN_IN_FAILED, target, details, meta }, now)?;
+            audit::record(
+                conn,
+                Event {
+                    org_id: Some(user.org_id),
+                    actor: &actor,
+                    action: action::SIGN_IN_FAILED,
+                    target,
+                    details,
+                    meta,
+                },
+                now,
+            )?;
             return Ok(None);
         }
         store::record_sign_in(conn, user.id, now)?;
         let details = serde_json::json!({});
-        audit::record(conn, Event { org_id: Some(user.org_id), actor: &actor, action: action::SIGN_IN, target, details, meta }, now)?;
+        audit::record(
+            conn,
+            Event {
+                org_id: Some(user.org_id),
+                actor: &actor,
+                action: action::SIGN_IN,
+                target,
+                details,
+                meta,
+            },
+            now,
+        )?;
         Ok(Some(user.id))
     })
 }
 
-pub fn record_sign_out(conn: &mut DbConn, user_id: i64, meta: &RequestMeta, now: NaiveDateTime) -> diesel::QueryResult<()> {
-    let Some(user) = store::session_user(conn, user_id)? else { return Ok(()) };
+pub fn record_sign_out(
+    conn: &mut DbConn,
+    user_id: i64,
+    meta: &RequestMeta,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    let Some(user) = store::session_user(conn, user_id)? else {
+        return Ok(());
+    };
     let actor = Actor::user(user.id, &user.email);
     let details = serde_json::json!({});
     write_tx(conn, |conn| {
         audit::record(
             conn,
-            Event { org_id: Some(user.org_id), actor: &actor, action: action::SIGN_OUT, target: Some((user.id, &user.email)), details, meta },
+            Event {
+                org_id: Some(user.org_id),
+                actor: &actor,
+                action: action::SIGN_OUT,
+                target: Some((user.id, &user.email)),
+                details,
+                meta,
+            },
             now,
         )
     })

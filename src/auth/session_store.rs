@@ -60,7 +60,9 @@ impl SessionStore for DbSessionStore {
             .await
             .map_err(LoadError::Other)?;
         match row {
-            Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| LoadError::Deserialization(e.into())),
+            Some(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| LoadError::Deserialization(e.into())),
             None => Ok(None),
         }
     }
@@ -68,18 +70,27 @@ impl SessionStore for DbSessionStore {
     async fn save(&self, session_state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {
         let secret = tokens::random_token();
         let key = SessionKey::try_from(secret.clone()).map_err(|e| SaveError::Other(e.into()))?;
-        let text = serde_json::to_string(&session_state).map_err(|e| SaveError::Serialization(e.into()))?;
+        let text = serde_json::to_string(&session_state)
+            .map_err(|e| SaveError::Serialization(e.into()))?;
         let user_id = user_of(&session_state);
         let ttl = ttl_of(ttl);
         let id_hash = tokens::hash_token(&secret);
-        self.run(move |conn, now| store::insert_session(conn, &id_hash, user_id, &text, now, now + ttl))
-            .await
-            .map_err(SaveError::Other)?;
+        self.run(move |conn, now| {
+            store::insert_session(conn, &id_hash, user_id, &text, now, now + ttl)
+        })
+        .await
+        .map_err(SaveError::Other)?;
         Ok(key)
     }
 
-    async fn update(&self, session_key: SessionKey, session_state: State, _ttl: &Duration) -> Result<SessionKey, UpdateError> {
-        let text = serde_json::to_string(&session_state).map_err(|e| UpdateError::Serialization(e.into()))?;
+    async fn update(
+        &self,
+        session_key: SessionKey,
+        session_state: State,
+        _ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        let text = serde_json::to_string(&session_state)
+            .map_err(|e| UpdateError::Serialization(e.into()))?;
         let user_id = user_of(&session_state);
         let id_hash = tokens::hash_token(session_key.as_ref());
         // The expiry stays where sign-in put it (an absolute lifetime). A session deleted
@@ -90,16 +101,22 @@ impl SessionStore for DbSessionStore {
         Ok(session_key)
     }
 
-    async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
+    async fn update_ttl(
+        &self,
+        session_key: &SessionKey,
+        ttl: &Duration,
+    ) -> Result<(), anyhow::Error> {
         let id_hash = tokens::hash_token(session_key.as_ref());
         let ttl = ttl_of(ttl);
-        self.run(move |conn, now| store::extend_session(conn, &id_hash, now + ttl)).await?;
+        self.run(move |conn, now| store::extend_session(conn, &id_hash, now + ttl))
+            .await?;
         Ok(())
     }
 
     async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {
         let id_hash = tokens::hash_token(session_key.as_ref());
-        self.run(move |conn, _| store::delete_session(conn, &id_hash)).await?;
+        self.run(move |conn, _| store::delete_session(conn, &id_hash))
+            .await?;
         Ok(())
     }
 }

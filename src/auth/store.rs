@@ -3,7 +3,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{roles, role_permissions, sessions, user_permission_overrides, user_roles, users};
+use crate::db::schema::{
+    role_permissions, roles, sessions, user_permission_overrides, user_roles, users,
+};
 use crate::db::DbConn;
 
 // ---- sessions ----
@@ -18,16 +20,24 @@ pub fn load_session(
 ) -> QueryResult<Option<String>> {
     let row: Option<(String, NaiveDateTime, NaiveDateTime)> = sessions::table
         .find(id_hash)
-        .select((sessions::state, sessions::last_seen_at, sessions::expires_at))
+        .select((
+            sessions::state,
+            sessions::last_seen_at,
+            sessions::expires_at,
+        ))
         .first(conn)
         .optional()?;
-    let Some((state, last_seen, expires)) = row else { return Ok(None) };
+    let Some((state, last_seen, expires)) = row else {
+        return Ok(None);
+    };
     if expires <= now || last_seen + idle <= now {
         delete_session(conn, id_hash)?;
         return Ok(None);
     }
     if now - last_seen >= chrono::Duration::minutes(1) {
-        diesel::update(sessions::table.find(id_hash)).set(sessions::last_seen_at.eq(now)).execute(conn)?;
+        diesel::update(sessions::table.find(id_hash))
+            .set(sessions::last_seen_at.eq(now))
+            .execute(conn)?;
     }
     Ok(Some(state))
 }
@@ -53,14 +63,25 @@ pub fn insert_session(
     Ok(())
 }
 
-pub fn update_session(conn: &mut DbConn, id_hash: &str, user_id: Option<i64>, state: &str) -> QueryResult<usize> {
+pub fn update_session(
+    conn: &mut DbConn,
+    id_hash: &str,
+    user_id: Option<i64>,
+    state: &str,
+) -> QueryResult<usize> {
     diesel::update(sessions::table.find(id_hash))
         .set((sessions::user_id.eq(user_id), sessions::state.eq(state)))
         .execute(conn)
 }
 
-pub fn extend_session(conn: &mut DbConn, id_hash: &str, expires: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(sessions::table.find(id_hash)).set(sessions::expires_at.eq(expires)).execute(conn)
+pub fn extend_session(
+    conn: &mut DbConn,
+    id_hash: &str,
+    expires: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(sessions::table.find(id_hash))
+        .set(sessions::expires_at.eq(expires))
+        .execute(conn)
 }
 
 pub fn delete_session(conn: &mut DbConn, id_hash: &str) -> QueryResult<usize> {
@@ -118,7 +139,12 @@ pub fn record_sign_in(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> Qu
 }
 
 /// Counts a failed sign-in in one statement, so concurrent failures lose no increment.
-pub fn record_failed_sign_in(conn: &mut DbConn, user_id: i64, now: NaiveDateTime, ip: &str) -> QueryResult<usize> {
+pub fn record_failed_sign_in(
+    conn: &mut DbConn,
+    user_id: i64,
+    now: NaiveDateTime,
+    ip: &str,
+) -> QueryResult<usize> {
     diesel::update(users::table.find(user_id))
         .set((
             users::failed_logins.eq(users::failed_logins + 1),
@@ -173,12 +199,19 @@ pub fn role_grants(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(String, 
 pub fn permission_overrides(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(String, bool)>> {
     user_permission_overrides::table
         .filter(user_permission_overrides::user_id.eq(user_id))
-        .select((user_permission_overrides::permission, user_permission_overrides::granted))
+        .select((
+            user_permission_overrides::permission,
+            user_permission_overrides::granted,
+        ))
         .load(conn)
 }
 
 /// Presence: moves Last active forward, at most once a minute per user.
-pub fn touch_last_active(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn touch_last_active(
+    conn: &mut DbConn,
+    user_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(users::table.find(user_id))
         .set(users::last_active_at.eq(now))
         .execute(conn)
@@ -217,7 +250,12 @@ pub fn insert_token(
 }
 
 /// An unused, unexpired token of that kind.
-pub fn find_usable_token(conn: &mut DbConn, kind: &str, token_hash: &str, now: NaiveDateTime) -> QueryResult<Option<TokenRow>> {
+pub fn find_usable_token(
+    conn: &mut DbConn,
+    kind: &str,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<TokenRow>> {
     use crate::db::schema::tokens;
     tokens::table
         .filter(tokens::token_hash.eq(token_hash))
@@ -232,16 +270,29 @@ pub fn find_usable_token(conn: &mut DbConn, kind: &str, token_hash: &str, now: N
 /// Marks a token used; false when someone used it first (guarded, so it works once).
 pub fn consume_token(conn: &mut DbConn, token_id: i64, now: NaiveDateTime) -> QueryResult<bool> {
     use crate::db::schema::tokens;
-    let updated = diesel::update(tokens::table.find(token_id).filter(tokens::used_at.is_null()))
-        .set(tokens::used_at.eq(now))
-        .execute(conn)?;
+    let updated = diesel::update(
+        tokens::table
+            .find(token_id)
+            .filter(tokens::used_at.is_null()),
+    )
+    .set(tokens::used_at.eq(now))
+    .execute(conn)?;
     Ok(updated == 1)
 }
 
 /// Retires unused tokens of a kind that belong to no organization yet (first-run setup).
-pub fn retire_unbound_tokens(conn: &mut DbConn, kind: &str, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn retire_unbound_tokens(
+    conn: &mut DbConn,
+    kind: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     use crate::db::schema::tokens;
-    diesel::update(tokens::table.filter(tokens::kind.eq(kind)).filter(tokens::org_id.is_null()).filter(tokens::used_at.is_null()))
-        .set(tokens::expires_at.eq(now))
-        .execute(conn)
+    diesel::update(
+        tokens::table
+            .filter(tokens::kind.eq(kind))
+            .filter(tokens::org_id.is_null())
+            .filter(tokens::used_at.is_null()),
+    )
+    .set(tokens::expires_at.eq(now))
+    .execute(conn)
 }

@@ -46,14 +46,26 @@ pub struct UnknownScheme(pub String);
 impl DatabaseUrl {
     pub fn parse(url: &str) -> Result<Self, UnknownScheme> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(Self { backend: Backend::Postgres, target: url.to_owned() });
+            return Ok(Self {
+                backend: Backend::Postgres,
+                target: url.to_owned(),
+            });
         }
-        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
-            return Ok(Self { backend: Backend::Sqlite, target: path.to_owned() });
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            return Ok(Self {
+                backend: Backend::Sqlite,
+                target: path.to_owned(),
+            });
         }
         match url.split_once("://") {
             Some((scheme, _)) => Err(UnknownScheme(scheme.to_owned())),
-            None => Ok(Self { backend: Backend::Sqlite, target: url.to_owned() }),
+            None => Ok(Self {
+                backend: Backend::Sqlite,
+                target: url.to_owned(),
+            }),
         }
     }
 }
@@ -101,7 +113,8 @@ impl diesel::r2d2::ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectionError> {
-        conn.batch_execute("SELECT 1").map_err(ConnectionError::CouldntSetupConfiguration)
+        conn.batch_execute("SELECT 1")
+            .map_err(ConnectionError::CouldntSetupConfiguration)
     }
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {
@@ -175,7 +188,9 @@ where
     }
     match f(conn) {
         Ok(value) => {
-            if let Err(commit_error) = <DbConn as Connection>::TransactionManager::commit_transaction(conn) {
+            if let Err(commit_error) =
+                <DbConn as Connection>::TransactionManager::commit_transaction(conn)
+            {
                 let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
                 return Err(commit_error.into());
             }
@@ -219,11 +234,23 @@ mod tests {
 
     #[test]
     fn database_urls_pick_their_backend_and_unknown_schemes_are_refused() {
-        assert_eq!(DatabaseUrl::parse("postgres://u@h/db").unwrap().backend, Backend::Postgres);
-        assert_eq!(DatabaseUrl::parse("postgresql://u@h/db").unwrap().backend, Backend::Postgres);
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@h/db").unwrap().backend,
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://u@h/db").unwrap().backend,
+            Backend::Postgres
+        );
         let sqlite = DatabaseUrl::parse("sqlite://data/g.db").unwrap();
-        assert_eq!((sqlite.backend, sqlite.target.as_str()), (Backend::Sqlite, "data/g.db"));
+        assert_eq!(
+            (sqlite.backend, sqlite.target.as_str()),
+            (Backend::Sqlite, "data/g.db")
+        );
         assert_eq!(DatabaseUrl::parse("./g.db").unwrap().target, "./g.db");
-        assert_eq!(DatabaseUrl::parse("mysql://x"), Err(UnknownScheme("mysql".into())));
+        assert_eq!(
+            DatabaseUrl::parse("mysql://x"),
+            Err(UnknownScheme("mysql".into()))
+        );
     }
 }

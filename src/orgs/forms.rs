@@ -46,11 +46,17 @@ impl SetupForm {
         } else {
             None
         };
-        for (field, message) in super::service::check_person(&self.first_name, &self.last_name, &self.email) {
+        for (field, message) in
+            super::service::check_person(&self.first_name, &self.last_name, &self.email)
+        {
             errors.add(field, message);
         }
         let email = users::normalize_email(&self.email);
-        let mut personal = vec![self.first_name.as_str(), self.last_name.as_str(), email.as_str()];
+        let mut personal = vec![
+            self.first_name.as_str(),
+            self.last_name.as_str(),
+            email.as_str(),
+        ];
         if let Some(local) = email.split('@').next() {
             personal.push(local);
         }

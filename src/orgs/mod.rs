@@ -15,14 +15,31 @@ pub const SETUP_LINK_DAYS: i64 = 7;
 
 /// Mail domains anyone can register; never offered as an organization's sign-up domain.
 const PUBLIC_MAIL_DOMAINS: &[&str] = &[
-    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com", "icloud.com",
-    "me.com", "aol.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de", "web.de", "mail.com",
-    "yandex.com", "zoho.com",
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "yahoo.com",
+    "icloud.com",
+    "me.com",
+    "aol.com",
+    "proton.me",
+    "protonmail.com",
+    "gmx.com",
+    "gmx.de",
+    "web.de",
+    "mail.com",
+    "yandex.com",
+    "zoho.com",
 ];
 
 /// The Owner's domain becomes the first sign-up domain unless it is a public mail service.
 pub fn signup_domain_for(email: &str) -> String {
-    let domain = email.rsplit_once('@').map(|(_, d)| d.to_lowercase()).unwrap_or_default();
+    let domain = email
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_lowercase())
+        .unwrap_or_default();
     if PUBLIC_MAIL_DOMAINS.contains(&domain.as_str()) {
         String::new()
     } else {

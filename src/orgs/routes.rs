@@ -13,7 +13,8 @@ use crate::web::request_meta::RequestMeta;
 use crate::web::{csrf, htmx, AppError, State};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/setup", web::get().to(form)).route("/setup", web::post().to(submit));
+    cfg.route("/setup", web::get().to(form))
+        .route("/setup", web::post().to(submit));
 }
 
 #[derive(Deserialize)]
@@ -26,11 +27,18 @@ fn invalid() -> Result<HttpResponse, AppError> {
     htmx::html_with_status(&SetupInvalidPage, StatusCode::GONE)
 }
 
-pub async fn form(req: HttpRequest, state: State, query: web::Query<TokenQuery>) -> Result<HttpResponse, AppError> {
+pub async fn form(
+    req: HttpRequest,
+    state: State,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, AppError> {
     let secret = query.into_inner().token;
     let now = state.clock.now();
     let lookup = secret.clone();
-    let Some(org_name) = state.db(move |conn| Ok(service::setup_context(conn, &lookup, now)?)).await? else {
+    let Some(org_name) = state
+        .db(move |conn| Ok(service::setup_context(conn, &lookup, now)?))
+        .await?
+    else {
         return invalid();
     };
     htmx::html(&SetupPage {
@@ -54,7 +62,10 @@ pub async fn submit(
     let form = form.into_inner();
     let now = state.clock.now();
     let secret = form.token.clone();
-    let Some(org_name) = state.db(move |conn| Ok(service::setup_context(conn, &secret, now)?)).await? else {
+    let Some(org_name) = state
+        .db(move |conn| Ok(service::setup_context(conn, &secret, now)?))
+        .await?
+    else {
         return invalid();
     };
     let rerender = |errors| {
@@ -87,16 +98,20 @@ pub async fn submit(
     let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
     let secret = form.token.clone();
     let result = state
-        .db(move |conn| match service::complete_setup(conn, &secret, &owner, &meta, now) {
-            Ok(user_id) => Ok(Ok(user_id)),
-            Err(SetupError::Database(e)) => Err(e.into()),
-            Err(other) => Ok(Err(other)),
-        })
+        .db(
+            move |conn| match service::complete_setup(conn, &secret, &owner, &meta, now) {
+                Ok(user_id) => Ok(Ok(user_id)),
+                Err(SetupError::Database(e)) => Err(e.into()),
+                Err(other) => Ok(Err(other)),
+            },
+        )
         .await?;
     match result {
         Ok(user_id) => {
             sign_in_session(&req, &session, user_id)?;
-            Ok(HttpResponse::SeeOther().insert_header(("Location", "/users")).finish())
+            Ok(HttpResponse::SeeOther()
+                .insert_header(("Location", "/users"))
+                .finish())
         }
         Err(SetupError::EmailTaken) => {
             let mut errors = crate::web::form_errors::FieldErrors::default();

@@ -22,7 +22,10 @@ pub enum SetupError {
 
 /// On a fresh install (no organization yet), a new one-time setup link secret. Links printed
 /// by earlier starts stop working: only the newest printed link is valid.
-pub fn first_run_link(conn: &mut DbConn, now: NaiveDateTime) -> diesel::QueryResult<Option<String>> {
+pub fn first_run_link(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<Option<String>> {
     write_tx(conn, |conn| {
         if store::count(conn)? > 0 {
             return Ok(None);
@@ -30,24 +33,51 @@ pub fn first_run_link(conn: &mut DbConn, now: NaiveDateTime) -> diesel::QueryRes
         auth_store::retire_unbound_tokens(conn, tokens::kind::SETUP, now)?;
         let secret = tokens::random_token();
         let expires = now + chrono::Duration::days(super::SETUP_LINK_DAYS);
-        auth_store::insert_token(conn, tokens::kind::SETUP, None, None, &tokens::hash_token(&secret), expires, now)?;
+        auth_store::insert_token(
+            conn,
+            tokens::kind::SETUP,
+            None,
+            None,
+            &tokens::hash_token(&secret),
+            expires,
+            now,
+        )?;
         Ok(Some(secret))
     })
 }
 
 /// `gatehouse org create NAME`: the organization and a setup link for its Owner.
-pub fn create_org(conn: &mut DbConn, name: &str, now: NaiveDateTime) -> diesel::QueryResult<(i64, String)> {
+pub fn create_org(
+    conn: &mut DbConn,
+    name: &str,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<(i64, String)> {
     write_tx(conn, |conn| {
         let org_id = store::create(conn, name, "", super::DEFAULT_SEATS, now)?;
         let secret = tokens::random_token();
         let expires = now + chrono::Duration::days(super::SETUP_LINK_DAYS);
-        auth_store::insert_token(conn, tokens::kind::SETUP, Some(org_id), None, &tokens::hash_token(&secret), expires, now)?;
+        auth_store::insert_token(
+            conn,
+            tokens::kind::SETUP,
+            Some(org_id),
+            None,
+            &tokens::hash_token(&secret),
+            expires,
+            now,
+        )?;
         let actor = Actor::system("command line");
         let details = serde_json::json!({ "name": name });
         let meta = RequestMeta::default();
         audit::record(
             conn,
-            Event { org_id: Some(org_id), actor: &actor, action: action::ORG_CREATED, target: None, details, meta: &meta },
+            Event {
+                org_id: Some(org_id),
+                actor: &actor,
+                action: action::ORG_CREATED,
+                target: None,
+                details,
+                meta: &meta,
+            },
             now,
         )?;
         Ok((org_id, secret))
@@ -56,8 +86,14 @@ pub fn create_org(conn: &mut DbConn, name: &str, now: NaiveDateTime) -> diesel::
 
 /// What the setup page shows for a link: `Some(None)` asks for the organization's name too,
 /// `Some(Some(name))` sets up the Owner of an existing organization.
-pub fn setup_context(conn: &mut DbConn, secret: &str, now: NaiveDateTime) -> diesel::QueryResult<Option<Option<String>>> {
-    let Some(token) = auth_store::find_usable_token(conn, tokens::kind::SETUP, &tokens::hash_token(secret), now)? else {
+pub fn setup_context(
+    conn: &mut DbConn,
+    secret: &str,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<Option<Option<String>>> {
+    let Some(token) =
+        auth_store::find_usable_token(conn, tokens::kind::SETUP, &tokens::hash_token(secret), now)?
+    else {
         return Ok(None);
     };
     match token.org_id {
@@ -84,8 +120,13 @@ pub fn complete_setup(
     now: NaiveDateTime,
 ) -> Result<i64, SetupError> {
     write_tx(conn, |conn| {
-        let token = auth_store::find_usable_token(conn, tokens::kind::SETUP, &tokens::hash_token(secret), now)?
-            .ok_or(SetupError::InvalidLink)?;
+        let token = auth_store::find_usable_token(
+            conn,
+            tokens::kind::SETUP,
+            &tokens::hash_token(secret),
+            now,
+        )?
+        .ok_or(SetupError::InvalidLink)?;
         if !auth_store::consume_token(conn, token.id, now)? {
             return Err(SetupError::InvalidLink);
         }
@@ -95,13 +136,23 @@ pub fn complete_setup(
         let org_id = match token.org_id {
             Some(org_id) => {
                 if store::signup_domains_of(conn, org_id)?.is_empty() {
-                    store::set_signup_domains(conn, org_id, &super::signup_domain_for(&owner.email))?;
+                    store::set_signup_domains(
+                        conn,
+                        org_id,
+                        &super::signup_domain_for(&owner.email),
+                    )?;
                 }
                 org_id
             }
             None => {
                 let name = owner.org_name.as_deref().unwrap_or("My organization");
-                store::create(conn, name, &super::signup_domain_for(&owner.email), super::DEFAULT_SEATS, now)?
+                store::create(
+                    conn,
+                    name,
+                    &super::signup_domain_for(&owner.email),
+                    super::DEFAULT_SEATS,
+                    now,
+                )?
             }
         };
         let user_id = insert_with_role(conn, org_id, owner, OWNER, now)?;
@@ -112,15 +163,35 @@ pub fn complete_setup(
         });
         audit::record(
             conn,
-            Event { org_id: Some(org_id), actor: &actor, action: action::ORG_SETUP, target: Some((user_id, &owner.email)), details, meta },
+            Event {
+                org_id: Some(org_id),
+                actor: &actor,
+                action: action::ORG_SETUP,
+                target: Some((user_id, &owner.email)),
+                details,
+                meta,
+            },
             now,
         )?;
         Ok(user_id)
     })
 }
 
-fn insert_with_role(conn: &mut DbConn, org_id: i64, person: &NewOwner, role: &str, now: NaiveDateTime) -> Result<i64, SetupError> {
-    let mut new_user = users_store::NewUser::new(org_id, &person.email, &person.first_name, &person.last_name, status::ACTIVE, now);
+fn insert_with_role(
+    conn: &mut DbConn,
+    org_id: i64,
+    person: &NewOwner,
+    role: &str,
+    now: NaiveDateTime,
+) -> Result<i64, SetupError> {
+    let mut new_user = users_store::NewUser::new(
+        org_id,
+        &person.email,
+        &person.first_name,
+        &person.last_name,
+        status::ACTIVE,
+        now,
+    );
     new_user.password_hash = Some(&person.password_hash);
     new_user.password_changed_at = Some(now);
     let user_id = users_store::insert_user(conn, &new_user).map_err(|e| {
@@ -146,20 +217,35 @@ pub enum CreateAdminError {
 }
 
 /// `gatehouse create-admin`: an Admin in an existing organization.
-pub fn create_admin(conn: &mut DbConn, org_key: &str, person: &NewOwner, now: NaiveDateTime) -> Result<i64, CreateAdminError> {
+pub fn create_admin(
+    conn: &mut DbConn,
+    org_key: &str,
+    person: &NewOwner,
+    now: NaiveDateTime,
+) -> Result<i64, CreateAdminError> {
     write_tx(conn, |conn| {
-        let org_id = store::id_by_slug_or_name(conn, org_key)?.ok_or_else(|| CreateAdminError::NoSuchOrg(org_key.to_owned()))?;
+        let org_id = store::id_by_slug_or_name(conn, org_key)?
+            .ok_or_else(|| CreateAdminError::NoSuchOrg(org_key.to_owned()))?;
         let user_id = insert_with_role(conn, org_id, person, ADMIN, now).map_err(|e| match e {
             SetupError::EmailTaken => CreateAdminError::EmailTaken(person.email.clone()),
             SetupError::Database(e) => CreateAdminError::Database(e),
-            SetupError::InvalidLink => CreateAdminError::Database(diesel::result::Error::RollbackTransaction),
+            SetupError::InvalidLink => {
+                CreateAdminError::Database(diesel::result::Error::RollbackTransaction)
+            }
         })?;
         let actor = Actor::system("command line");
         let details = serde_json::json!({ "role": ADMIN, "email": person.email });
         let meta = RequestMeta::default();
         audit::record(
             conn,
-            Event { org_id: Some(org_id), actor: &actor, action: action::USER_CREATED, target: Some((user_id, &person.email)), details, meta: &meta },
+            Event {
+                org_id: Some(org_id),
+                actor: &actor,
+                action: action::USER_CREATED,
+                target: Some((user_id, &person.email)),
+                details,
+                meta: &meta,
+            },
             now,
         )?;
         Ok(user_id)
@@ -176,10 +262,16 @@ pub fn check_person(first_name: &str, last_name: &str, email: &str) -> Vec<(&'st
         problems.push(("last_name", "Enter a last name.".to_owned()));
     }
     if first_name.chars().count() > 100 || last_name.chars().count() > 100 {
-        problems.push(("last_name", "Names are limited to 100 characters.".to_owned()));
+        problems.push((
+            "last_name",
+            "Names are limited to 100 characters.".to_owned(),
+        ));
     }
     if !users::is_valid_email(&users::normalize_email(email)) {
-        problems.push(("email", "Enter an email address like name@example.com.".to_owned()));
+        problems.push((
+            "email",
+            "Enter an email address like name@example.com.".to_owned(),
+        ));
     }
     problems
 }

@@ -12,7 +12,10 @@ pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
 }
 
 pub fn name_of(conn: &mut DbConn, org_id: i64) -> QueryResult<String> {
-    organizations::table.find(org_id).select(organizations::name).first(conn)
+    organizations::table
+        .find(org_id)
+        .select(organizations::name)
+        .first(conn)
 }
 
 pub fn id_by_slug_or_name(conn: &mut DbConn, key: &str) -> QueryResult<Option<i64>> {
@@ -24,11 +27,20 @@ pub fn id_by_slug_or_name(conn: &mut DbConn, key: &str) -> QueryResult<Option<i6
 }
 
 fn slug_taken(conn: &mut DbConn, slug: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(organizations::table.filter(organizations::slug.eq(slug)))).get_result(conn)
+    diesel::select(diesel::dsl::exists(
+        organizations::table.filter(organizations::slug.eq(slug)),
+    ))
+    .get_result(conn)
 }
 
 /// Creates an organization with its built-in roles and products; returns its id.
-pub fn create(conn: &mut DbConn, name: &str, signup_domains: &str, seats: i32, now: NaiveDateTime) -> QueryResult<i64> {
+pub fn create(
+    conn: &mut DbConn,
+    name: &str,
+    signup_domains: &str,
+    seats: i32,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
     let base = super::slugify(name);
     let mut slug = base.clone();
     let mut n = 2;
@@ -44,10 +56,17 @@ pub fn create(conn: &mut DbConn, name: &str, signup_domains: &str, seats: i32, n
             organizations::created_at.eq(now),
         ))
         .execute(conn)?;
-    let org_id = organizations::table.filter(organizations::slug.eq(&slug)).select(organizations::id).first(conn)?;
+    let org_id = organizations::table
+        .filter(organizations::slug.eq(&slug))
+        .select(organizations::id)
+        .first(conn)?;
     for (role, permissions) in builtin_roles() {
         diesel::insert_into(roles::table)
-            .values((roles::org_id.eq(org_id), roles::name.eq(role), roles::builtin.eq(true)))
+            .values((
+                roles::org_id.eq(org_id),
+                roles::name.eq(role),
+                roles::builtin.eq(true),
+            ))
             .execute(conn)?;
         let role_id: i64 = roles::table
             .filter(roles::org_id.eq(org_id))
@@ -56,7 +75,12 @@ pub fn create(conn: &mut DbConn, name: &str, signup_domains: &str, seats: i32, n
             .first(conn)?;
         let rows: Vec<_> = permissions
             .iter()
-            .map(|p| (role_permissions::role_id.eq(role_id), role_permissions::permission.eq(p.as_str())))
+            .map(|p| {
+                (
+                    role_permissions::role_id.eq(role_id),
+                    role_permissions::permission.eq(p.as_str()),
+                )
+            })
             .collect();
         if !rows.is_empty() {
             crate::insert_batch!(conn, role_permissions::table, &rows)?;
@@ -64,16 +88,27 @@ pub fn create(conn: &mut DbConn, name: &str, signup_domains: &str, seats: i32, n
     }
     let rows: Vec<_> = super::DEFAULT_PRODUCTS
         .iter()
-        .map(|product| (products::org_id.eq(org_id), products::name.eq(*product), products::seats.eq(seats)))
+        .map(|product| {
+            (
+                products::org_id.eq(org_id),
+                products::name.eq(*product),
+                products::seats.eq(seats),
+            )
+        })
         .collect();
     crate::insert_batch!(conn, products::table, &rows)?;
     Ok(org_id)
 }
 
 pub fn set_signup_domains(conn: &mut DbConn, org_id: i64, domains: &str) -> QueryResult<usize> {
-    diesel::update(organizations::table.find(org_id)).set(organizations::signup_domains.eq(domains)).execute(conn)
+    diesel::update(organizations::table.find(org_id))
+        .set(organizations::signup_domains.eq(domains))
+        .execute(conn)
 }
 
 pub fn signup_domains_of(conn: &mut DbConn, org_id: i64) -> QueryResult<String> {
-    organizations::table.find(org_id).select(organizations::signup_domains).first(conn)
+    organizations::table
+        .find(org_id)
+        .select(organizations::signup_domains)
+        .first(conn)
 }

@@ -17,7 +17,10 @@ pub struct Sort {
 }
 
 impl Sort {
-    pub const DEFAULT: Sort = Sort { key: SortKey::Name, descending: false };
+    pub const DEFAULT: Sort = Sort {
+        key: SortKey::Name,
+        descending: false,
+    };
 
     pub fn parse(text: &str) -> Sort {
         let (descending, name) = match text.strip_prefix('-') {
@@ -63,7 +66,9 @@ impl Cursor {
     }
 
     pub fn decode(text: &str) -> Option<Cursor> {
-        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).ok()?;
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text)
+            .ok()?;
         let raw = String::from_utf8(raw).ok()?;
         let mut parts = raw.splitn(3, '|');
         let sort = Sort::parse(parts.next()?);
@@ -99,18 +104,40 @@ impl ListQuery {
     /// filter form sends `active=0` then, when ticked, `active=1`). Unknown or broken values
     /// fall back to defaults rather than failing: a URL from an old bookmark still opens.
     pub fn from_pairs(pairs: &[(String, String)]) -> ListQuery {
-        let get = |name: &str| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-        let search: String = get("q").unwrap_or("").trim().to_lowercase().chars().take(MAX_SEARCH).collect();
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let search: String = get("q")
+            .unwrap_or("")
+            .trim()
+            .to_lowercase()
+            .chars()
+            .take(MAX_SEARCH)
+            .collect();
         let role_id = get("role").and_then(|v| v.parse().ok());
         let active_only = get("active") != Some("0");
         let sort = get("sort").map(Sort::parse).unwrap_or(Sort::DEFAULT);
-        let cursor_for = |name: &str| get(name).and_then(Cursor::decode).filter(|c| c.sort == sort);
+        let cursor_for = |name: &str| {
+            get(name)
+                .and_then(Cursor::decode)
+                .filter(|c| c.sort == sort)
+        };
         let page = match (cursor_for("after"), cursor_for("before")) {
             (Some(cursor), _) => Page::After(cursor),
             (None, Some(cursor)) => Page::Before(cursor),
             _ => Page::First,
         };
-        ListQuery { search, role_id, active_only, sort, page }
+        ListQuery {
+            search,
+            role_id,
+            active_only,
+            sort,
+            page,
+        }
     }
 
     /// The query string for this filter with another sort or page, for links.
@@ -142,12 +169,19 @@ mod tests {
     use super::*;
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        items
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn cursors_round_trip_and_tampered_ones_are_ignored() {
-        let cursor = Cursor { sort: Sort::parse("-last_active"), key: "2026-01-01 00:00:00|x".into(), id: 42 };
+        let cursor = Cursor {
+            sort: Sort::parse("-last_active"),
+            key: "2026-01-01 00:00:00|x".into(),
+            id: 42,
+        };
         assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
         assert_eq!(Cursor::decode("not base64!"), None);
     }
@@ -161,7 +195,11 @@ mod tests {
 
     #[test]
     fn a_cursor_made_for_another_sort_starts_from_the_first_page() {
-        let cursor = Cursor { sort: Sort::parse("email"), key: "a@x.io".into(), id: 1 };
+        let cursor = Cursor {
+            sort: Sort::parse("email"),
+            key: "a@x.io".into(),
+            id: 1,
+        };
         let query = ListQuery::from_pairs(&pairs(&[("after", &cursor.encode())]));
         assert_eq!(query.page, Page::First);
     }

@@ -7,12 +7,22 @@ pub mod views;
 
 /// The name sort key: last name, then first name, case-folded.
 pub fn name_key(first_name: &str, last_name: &str) -> String {
-    format!("{}\u{1f}{}", last_name.trim().to_lowercase(), first_name.trim().to_lowercase())
+    format!(
+        "{}\u{1f}{}",
+        last_name.trim().to_lowercase(),
+        first_name.trim().to_lowercase()
+    )
 }
 
 /// What Search User matches: "first last email", case-folded.
 pub fn search_text(first_name: &str, last_name: &str, email: &str) -> String {
-    format!("{} {} {}", first_name.trim(), last_name.trim(), email.trim()).to_lowercase()
+    format!(
+        "{} {} {}",
+        first_name.trim(),
+        last_name.trim(),
+        email.trim()
+    )
+    .to_lowercase()
 }
 
 /// Emails are compared and stored case-folded: one address, one account, install-wide.
@@ -22,7 +32,9 @@ pub fn normalize_email(email: &str) -> String {
 
 /// A deliberately simple syntax check; delivery is what proves an address.
 pub fn is_valid_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else { return false };
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && local.len() <= 64
         && email.len() <= 254
@@ -30,7 +42,9 @@ pub fn is_valid_email(email: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && !email.chars().any(|c| c.is_whitespace() || c == ',' || c == '<' || c == '>')
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c == ',' || c == '<' || c == '>')
         && !domain.contains('@')
 }
 
@@ -47,7 +61,16 @@ mod tests {
     #[test]
     fn email_syntax_accepts_ordinary_addresses_and_refuses_the_rest() {
         assert!(is_valid_email("ada.lovelace+x@example.co.uk"));
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "ada@@example.com", "a da@example.com", "ada@example..com"] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "ada@@example.com",
+            "a da@example.com",
+            "ada@example..com",
+        ] {
             assert!(!is_valid_email(bad), "{bad}");
         }
     }

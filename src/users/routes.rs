@@ -29,7 +29,11 @@ pub async fn list(
     let (rows, more, roles) = state
         .db(move |conn| {
             let (rows, more) = store::list_page(conn, org_id, &lookup)?;
-            let roles = if want_roles { store::org_roles(conn, org_id)? } else { Vec::new() };
+            let roles = if want_roles {
+                store::org_roles(conn, org_id)?
+            } else {
+                Vec::new()
+            };
             Ok((rows, more, roles))
         })
         .await?;

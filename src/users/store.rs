@@ -55,7 +55,11 @@ impl UserListRow {
             SortKey::Email => self.email.clone(),
             SortKey::LastActive => self.active_sort.format(TIMESTAMP_FORMAT).to_string(),
         };
-        Cursor { sort, key, id: self.id }
+        Cursor {
+            sort,
+            key,
+            id: self.id,
+        }
     }
 }
 
@@ -104,15 +108,24 @@ macro_rules! load_with_binds {
 
 /// Escapes LIKE wildcards; patterns use `ESCAPE '\'`.
 fn like_escape(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// The SQL of one list page.
 fn list_sql(backend: Backend, org_id: i64, query: &ListQuery, limit: usize) -> Sql {
-    let mut sql = Sql { backend, text: String::with_capacity(1200), binds: Vec::new() };
+    let mut sql = Sql {
+        backend,
+        text: String::with_capacity(1200),
+        binds: Vec::new(),
+    };
     let (roles_agg, licenses_agg) = match backend {
         Backend::Sqlite => ("group_concat(r.name, ',')", "group_concat(p.name, ',')"),
-        Backend::Postgres => ("string_agg(r.name, ',' ORDER BY r.name)", "string_agg(p.name, ',' ORDER BY p.name)"),
+        Backend::Postgres => (
+            "string_agg(r.name, ',' ORDER BY r.name)",
+            "string_agg(p.name, ',' ORDER BY p.name)",
+        ),
     };
     sql.push(
         "SELECT u.id, u.email, u.first_name, u.last_name, u.name_key, u.status, u.lock_reason, u.locked_at, \
@@ -128,7 +141,9 @@ fn list_sql(backend: Backend, org_id: i64, query: &ListQuery, limit: usize) -> S
         sql.push(" AND u.status <> 'inactive'");
     }
     if let Some(role_id) = query.role_id {
-        sql.push(" AND EXISTS (SELECT 1 FROM user_roles fr WHERE fr.user_id = u.id AND fr.role_id = ");
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM user_roles fr WHERE fr.user_id = u.id AND fr.role_id = ",
+        );
         sql.bind(Bind::Int(role_id)).push(")");
     }
     let term = query.search.as_str();
@@ -137,18 +152,21 @@ fn list_sql(backend: Backend, org_id: i64, query: &ListQuery, limit: usize) -> S
             Backend::Sqlite => {
                 // FTS5 trigram: a quoted phrase matches as a substring, driven by the index.
                 sql.push(" AND u.id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ");
-                sql.bind(Bind::Text(format!("\"{}\"", term.replace('"', "\"\"")))).push(")");
+                sql.bind(Bind::Text(format!("\"{}\"", term.replace('"', "\"\""))))
+                    .push(")");
             }
             Backend::Postgres => {
                 sql.push(" AND u.search_text LIKE ");
-                sql.bind(Bind::Text(format!("%{}%", like_escape(term)))).push(" ESCAPE '\\'");
+                sql.bind(Bind::Text(format!("%{}%", like_escape(term))))
+                    .push(" ESCAPE '\\'");
             }
         }
     } else if !term.is_empty() {
         // One or two characters: too short for trigrams; match the start of any word while
         // walking the sort index, which finds a page of matches after a short scan.
         sql.push(" AND (' ' || u.search_text) LIKE ");
-        sql.bind(Bind::Text(format!("% {}%", like_escape(term)))).push(" ESCAPE '\\'");
+        sql.bind(Bind::Text(format!("% {}%", like_escape(term))))
+            .push(" ESCAPE '\\'");
     }
 
     let column = match query.sort.key {
@@ -162,22 +180,36 @@ fn list_sql(backend: Backend, org_id: i64, query: &ListQuery, limit: usize) -> S
     let descending = query.sort.descending != backwards;
     if let Page::After(cursor) | Page::Before(cursor) = &query.page {
         let key = match query.sort.key {
-            SortKey::LastActive => match NaiveDateTime::parse_from_str(&cursor.key, TIMESTAMP_FORMAT) {
-                Ok(time) => Bind::Time(time),
-                Err(_) => Bind::Time(NaiveDateTime::MIN),
-            },
+            SortKey::LastActive => {
+                match NaiveDateTime::parse_from_str(&cursor.key, TIMESTAMP_FORMAT) {
+                    Ok(time) => Bind::Time(time),
+                    Err(_) => Bind::Time(NaiveDateTime::MIN),
+                }
+            }
             _ => Bind::Text(cursor.key.clone()),
         };
-        sql.push(&format!(" AND ({column}, u.id) {} (", if descending { "<" } else { ">" }));
-        sql.bind(key).push(", ").bind(Bind::Int(cursor.id)).push(")");
+        sql.push(&format!(
+            " AND ({column}, u.id) {} (",
+            if descending { "<" } else { ">" }
+        ));
+        sql.bind(key)
+            .push(", ")
+            .bind(Bind::Int(cursor.id))
+            .push(")");
     }
     let direction = if descending { "DESC" } else { "ASC" };
-    sql.push(&format!(" ORDER BY {column} {direction}, u.id {direction} LIMIT {limit}"));
+    sql.push(&format!(
+        " ORDER BY {column} {direction}, u.id {direction} LIMIT {limit}"
+    ));
     sql
 }
 
 /// One page of the list plus whether more rows follow in the walking direction.
-pub fn list_page(conn: &mut DbConn, org_id: i64, query: &ListQuery) -> QueryResult<(Vec<UserListRow>, bool)> {
+pub fn list_page(
+    conn: &mut DbConn,
+    org_id: i64,
+    query: &ListQuery,
+) -> QueryResult<(Vec<UserListRow>, bool)> {
     let sql = list_sql(crate::db::backend_of(conn), org_id, query, PAGE_SIZE + 1);
     let mut rows = match conn {
         DbConn::Sqlite(c) => load_with_binds!(c, Sqlite, sql.text, sql.binds, UserListRow)?,
@@ -210,11 +242,23 @@ pub fn explain_list(conn: &mut DbConn, org_id: i64, query: &ListQuery) -> QueryR
     let sql = list_sql(crate::db::backend_of(conn), org_id, query, PAGE_SIZE + 1);
     match conn {
         DbConn::Sqlite(c) => {
-            let lines = load_with_binds!(c, Sqlite, format!("EXPLAIN QUERY PLAN {}", sql.text), sql.binds, PlanLine)?;
+            let lines = load_with_binds!(
+                c,
+                Sqlite,
+                format!("EXPLAIN QUERY PLAN {}", sql.text),
+                sql.binds,
+                PlanLine
+            )?;
             Ok(lines.into_iter().map(|l| l.detail).collect())
         }
         DbConn::Pg(c) => {
-            let lines = load_with_binds!(c, Pg, format!("EXPLAIN {}", sql.text), sql.binds, PgPlanLine)?;
+            let lines = load_with_binds!(
+                c,
+                Pg,
+                format!("EXPLAIN {}", sql.text),
+                sql.binds,
+                PgPlanLine
+            )?;
             Ok(lines.into_iter().map(|l| l.line).collect())
         }
     }
@@ -222,11 +266,19 @@ pub fn explain_list(conn: &mut DbConn, org_id: i64, query: &ListQuery) -> QueryR
 
 /// The organization's roles, for the All roles filter.
 pub fn org_roles(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<(i64, String)>> {
-    roles::table.filter(roles::org_id.eq(org_id)).order(roles::id).select((roles::id, roles::name)).load(conn)
+    roles::table
+        .filter(roles::org_id.eq(org_id))
+        .order(roles::id)
+        .select((roles::id, roles::name))
+        .load(conn)
 }
 
 pub fn role_id_by_name(conn: &mut DbConn, org_id: i64, name: &str) -> QueryResult<i64> {
-    roles::table.filter(roles::org_id.eq(org_id)).filter(roles::name.eq(name)).select(roles::id).first(conn)
+    roles::table
+        .filter(roles::org_id.eq(org_id))
+        .filter(roles::name.eq(name))
+        .select(roles::id)
+        .first(conn)
 }
 
 #[derive(Debug, Insertable)]
@@ -246,7 +298,14 @@ pub struct NewUser<'a> {
 }
 
 impl<'a> NewUser<'a> {
-    pub fn new(org_id: i64, email: &'a str, first_name: &'a str, last_name: &'a str, status: &'a str, now: NaiveDateTime) -> Self {
+    pub fn new(
+        org_id: i64,
+        email: &'a str,
+        first_name: &'a str,
+        last_name: &'a str,
+        status: &'a str,
+        now: NaiveDateTime,
+    ) -> Self {
         Self {
             org_id,
             email,
@@ -265,17 +324,28 @@ impl<'a> NewUser<'a> {
 
 /// Inserts a user and returns its id (emails are unique install-wide).
 pub fn insert_user(conn: &mut DbConn, user: &NewUser<'_>) -> QueryResult<i64> {
-    diesel::insert_into(users::table).values(user).execute(conn)?;
-    users::table.filter(users::email.eq(user.email)).select(users::id).first(conn)
+    diesel::insert_into(users::table)
+        .values(user)
+        .execute(conn)?;
+    users::table
+        .filter(users::email.eq(user.email))
+        .select(users::id)
+        .first(conn)
 }
 
 pub fn email_taken(conn: &mut DbConn, email: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(users::table.filter(users::email.eq(email)))).get_result(conn)
+    diesel::select(diesel::dsl::exists(
+        users::table.filter(users::email.eq(email)),
+    ))
+    .get_result(conn)
 }
 
 pub fn add_role(conn: &mut DbConn, user_id: i64, role_id: i64) -> QueryResult<()> {
     diesel::insert_into(user_roles::table)
-        .values((user_roles::user_id.eq(user_id), user_roles::role_id.eq(role_id)))
+        .values((
+            user_roles::user_id.eq(user_id),
+            user_roles::role_id.eq(role_id),
+        ))
         .execute(conn)?;
     Ok(())
 }
@@ -283,6 +353,10 @@ pub fn add_role(conn: &mut DbConn, user_id: i64, role_id: i64) -> QueryResult<()
 /// Whether the user belongs to the organization (every per-user URL checks this; another
 /// organization's ids answer 404).
 pub fn exists_in_org(conn: &mut DbConn, org_id: i64, user_id: i64) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(users::table.filter(users::id.eq(user_id)).filter(users::org_id.eq(org_id))))
-        .get_result(conn)
+    diesel::select(diesel::dsl::exists(
+        users::table
+            .filter(users::id.eq(user_id))
+            .filter(users::org_id.eq(org_id)),
+    ))
+    .get_result(conn)
 }

@@ -66,14 +66,21 @@ pub struct UserRow {
 }
 
 fn split_sorted(csv: Option<&str>) -> Vec<String> {
-    let mut items: Vec<String> = csv.unwrap_or("").split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    let mut items: Vec<String> = csv
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
     items.sort();
     items
 }
 
 /// "3 minutes ago", "2 days ago", "Never".
 pub fn relative_time(then: Option<NaiveDateTime>, now: NaiveDateTime) -> String {
-    let Some(then) = then else { return "Never".into() };
+    let Some(then) = then else {
+        return "Never".into();
+    };
     let seconds = (now - then).num_seconds();
     let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
     match seconds {
@@ -88,18 +95,29 @@ pub fn relative_time(then: Option<NaiveDateTime>, now: NaiveDateTime) -> String 
 
 impl UserRow {
     pub fn from_row(row: UserListRow, now: NaiveDateTime) -> Self {
-        let (status_label, status_class, status_detail) = match (row.status.as_str(), row.lock_reason.as_deref()) {
-            ("inactive", _) => ("Inactive".to_owned(), "inactive", String::new()),
-            ("invited", _) => ("Pending".to_owned(), "pending", "Invitation sent, not accepted yet".to_owned()),
-            (_, Some("failed_logins")) => (
-                "Blocked".to_owned(),
-                "blocked",
-                format!("Blocked after {} failed sign-ins", row.failed_logins),
-            ),
-            (_, Some("inactivity")) => ("Blocked".to_owned(), "blocked", "Blocked for inactivity".to_owned()),
-            _ => ("Active".to_owned(), "active", String::new()),
-        };
-        let online = row.last_active_at.is_some_and(|seen| now - seen < chrono::Duration::minutes(2));
+        let (status_label, status_class, status_detail) =
+            match (row.status.as_str(), row.lock_reason.as_deref()) {
+                ("inactive", _) => ("Inactive".to_owned(), "inactive", String::new()),
+                ("invited", _) => (
+                    "Pending".to_owned(),
+                    "pending",
+                    "Invitation sent, not accepted yet".to_owned(),
+                ),
+                (_, Some("failed_logins")) => (
+                    "Blocked".to_owned(),
+                    "blocked",
+                    format!("Blocked after {} failed sign-ins", row.failed_logins),
+                ),
+                (_, Some("inactivity")) => (
+                    "Blocked".to_owned(),
+                    "blocked",
+                    "Blocked for inactivity".to_owned(),
+                ),
+                _ => ("Active".to_owned(), "active", String::new()),
+            };
+        let online = row
+            .last_active_at
+            .is_some_and(|seen| now - seen < chrono::Duration::minutes(2));
         Self {
             id: row.id,
             initials: initials(&row.first_name, &row.last_name),
@@ -138,40 +156,69 @@ impl UsersTable {
             Page::After(_) => (true, more),
             Page::Before(_) => (more, true),
         };
-        let next = if has_next { last_cursor.map(|c| link(&Page::After(c))) } else { None };
-        let previous = if has_previous { first_cursor.map(|c| link(&Page::Before(c))) } else { None };
-        let first = if has_previous { Some(link(&Page::First)) } else { None };
-        let sort_links = [("Name", SortKey::Name), ("Email", SortKey::Email), ("Last active", SortKey::LastActive)]
-            .into_iter()
-            .map(|(label, key)| {
-                let current = query.sort.key == key;
-                // Clicking the current column flips it; a new column starts in its natural
-                // direction (names A→Z, most recently active first).
-                let next_sort = if current {
-                    Sort { key, descending: !query.sort.descending }
-                } else {
-                    Sort { key, descending: key == SortKey::LastActive }
-                };
-                let qs = query.to_query_string(next_sort, &Page::First);
-                SortLink {
-                    label,
-                    href: if qs.is_empty() { "/users".into() } else { format!("/users?{qs}") },
-                    aria_sort: match (current, query.sort.descending) {
-                        (false, _) => "none",
-                        (true, false) => "ascending",
-                        (true, true) => "descending",
-                    },
-                    arrow: match (current, query.sort.descending) {
-                        (false, _) => "",
-                        (true, false) => "▲",
-                        (true, true) => "▼",
-                    },
+        let next = if has_next {
+            last_cursor.map(|c| link(&Page::After(c)))
+        } else {
+            None
+        };
+        let previous = if has_previous {
+            first_cursor.map(|c| link(&Page::Before(c)))
+        } else {
+            None
+        };
+        let first = if has_previous {
+            Some(link(&Page::First))
+        } else {
+            None
+        };
+        let sort_links = [
+            ("Name", SortKey::Name),
+            ("Email", SortKey::Email),
+            ("Last active", SortKey::LastActive),
+        ]
+        .into_iter()
+        .map(|(label, key)| {
+            let current = query.sort.key == key;
+            // Clicking the current column flips it; a new column starts in its natural
+            // direction (names A→Z, most recently active first).
+            let next_sort = if current {
+                Sort {
+                    key,
+                    descending: !query.sort.descending,
                 }
-            })
-            .collect();
+            } else {
+                Sort {
+                    key,
+                    descending: key == SortKey::LastActive,
+                }
+            };
+            let qs = query.to_query_string(next_sort, &Page::First);
+            SortLink {
+                label,
+                href: if qs.is_empty() {
+                    "/users".into()
+                } else {
+                    format!("/users?{qs}")
+                },
+                aria_sort: match (current, query.sort.descending) {
+                    (false, _) => "none",
+                    (true, false) => "ascending",
+                    (true, true) => "descending",
+                },
+                arrow: match (current, query.sort.descending) {
+                    (false, _) => "",
+                    (true, false) => "▲",
+                    (true, true) => "▼",
+                },
+            }
+        })
+        .collect();
         let filtered = !query.search.is_empty() || query.role_id.is_some();
         Self {
-            rows: rows.into_iter().map(|row| UserRow::from_row(row, now)).collect(),
+            rows: rows
+                .into_iter()
+                .map(|row| UserRow::from_row(row, now))
+                .collect(),
             sort_param: query.sort.as_param(),
             filtered,
             sort_links,

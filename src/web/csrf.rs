@@ -42,34 +42,54 @@ pub fn token(req: &HttpRequest) -> String {
     if let Some(rotated) = req.extensions().get::<RotatedToken>() {
         return rotated.0.clone();
     }
-    req.extensions().get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default()
+    req.extensions()
+        .get::<CsrfToken>()
+        .map(|t| t.0.clone())
+        .unwrap_or_default()
 }
 
 /// Issues a new token (at sign-in), so a token seen before authentication is worthless after.
 pub fn rotate(req: &HttpRequest) {
-    req.extensions_mut().insert(RotatedToken(crate::auth::tokens::random_token()));
+    req.extensions_mut()
+        .insert(RotatedToken(crate::auth::tokens::random_token()));
 }
 
 fn refuse(req: ServiceRequest, message: &str) -> ServiceResponse<BoxBody> {
     let mut response = HttpResponse::new(StatusCode::FORBIDDEN);
-    response.extensions_mut().insert(ErrorReport { message: message.to_owned(), request_id: None });
+    response.extensions_mut().insert(ErrorReport {
+        message: message.to_owned(),
+        request_id: None,
+    });
     req.into_response(response)
 }
 
 fn same_origin(req: &ServiceRequest, base_url: &str) -> bool {
-    if req.headers().get("Sec-Fetch-Site").is_some_and(|v| v.as_bytes() == b"cross-site") {
+    if req
+        .headers()
+        .get("Sec-Fetch-Site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site")
+    {
         return false;
     }
-    let Some(origin) = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+    let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    else {
         return true; // Old browsers and non-browser clients: the token alone decides.
     };
     let base_origin = base_url.trim_end_matches('/');
-    let base_origin = match base_origin.find("://").and_then(|i| base_origin[i + 3..].find('/').map(|j| i + 3 + j)) {
+    let base_origin = match base_origin
+        .find("://")
+        .and_then(|i| base_origin[i + 3..].find('/').map(|j| i + 3 + j))
+    {
         Some(end) => &base_origin[..end],
         None => base_origin,
     };
     let host = req.connection_info().host().to_owned();
-    origin == base_origin || origin == format!("http://{host}") || origin == format!("https://{host}")
+    origin == base_origin
+        || origin == format!("http://{host}")
+        || origin == format!("https://{host}")
 }
 
 async fn form_token(req: &mut ServiceRequest) -> Option<String> {
@@ -105,19 +125,27 @@ pub async fn protect(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let state = req.app_data::<State>().cloned().expect("AppState is registered");
+    let state = req
+        .app_data::<State>()
+        .cloned()
+        .expect("AppState is registered");
     let secure = state.config.secure_cookies_for(&state.base_url);
     let name = cookie_name(secure);
     let existing = req.cookie(name).and_then(|cookie| {
         let mut jar = CookieJar::new();
         jar.add_original(cookie);
-        jar.signed(&state.cookie_key).get(name).map(|c| c.value().to_owned())
+        jar.signed(&state.cookie_key)
+            .get(name)
+            .map(|c| c.value().to_owned())
     });
 
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method {
         if !same_origin(&req, &state.base_url) {
-            return Ok(refuse(req, "This request came from another site and was refused. Nothing was changed."));
+            return Ok(refuse(
+                req,
+                "This request came from another site and was refused. Nothing was changed.",
+            ));
         }
         let supplied = match req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
             Some(value) => Some(value.to_owned()),
@@ -137,7 +165,11 @@ pub async fn protect(
     req.extensions_mut().insert(CsrfToken(token.clone()));
 
     let mut res = next.call(req).await?.map_into_boxed_body();
-    let rotated = res.request().extensions().get::<RotatedToken>().map(|t| t.0.clone());
+    let rotated = res
+        .request()
+        .extensions()
+        .get::<RotatedToken>()
+        .map(|t| t.0.clone());
     if let Some(value) = rotated.or(if issue_new { Some(token) } else { None }) {
         let cookie = Cookie::build(name, value)
             .path("/")
@@ -155,7 +187,11 @@ pub async fn protect(
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 impl FromRequest for CsrfToken {

@@ -51,8 +51,14 @@ impl CurrentUser {
     }
 }
 
-fn load(conn: &mut crate::db::DbConn, user_id: i64, now: chrono::NaiveDateTime) -> Result<Option<CurrentUser>, AppError> {
-    let Some(row) = store::session_user(conn, user_id)? else { return Ok(None) };
+fn load(
+    conn: &mut crate::db::DbConn,
+    user_id: i64,
+    now: chrono::NaiveDateTime,
+) -> Result<Option<CurrentUser>, AppError> {
+    let Some(row) = store::session_user(conn, user_id)? else {
+        return Ok(None);
+    };
     if row.status != status::ACTIVE || row.locked_at.is_some() {
         store::delete_user_sessions(conn, user_id)?;
         return Ok(None);
@@ -71,10 +77,17 @@ fn load(conn: &mut crate::db::DbConn, user_id: i64, now: chrono::NaiveDateTime) 
     }
     for (name, granted) in overrides {
         if let Some(permission) = Permission::parse(&name) {
-            permissions = if granted { permissions.with(permission) } else { permissions.without(permission) };
+            permissions = if granted {
+                permissions.with(permission)
+            } else {
+                permissions.without(permission)
+            };
         }
     }
-    if row.last_active_at.is_none_or(|seen| now - seen >= chrono::Duration::minutes(1)) {
+    if row
+        .last_active_at
+        .is_none_or(|seen| now - seen >= chrono::Duration::minutes(1))
+    {
         store::touch_last_active(conn, user_id, now)?;
     }
     Ok(Some(CurrentUser {
@@ -101,7 +114,8 @@ impl FromRequest for CurrentUser {
         let session = req.get_session();
         let state = req.app_data::<State>().cloned();
         Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("app state missing")))?;
+            let state =
+                state.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("app state missing")))?;
             let user_id = session_user_id(&session).ok_or(AppError::Unauthorized)?;
             let now = state.clock.now();
             match state.db(move |conn| load(conn, user_id, now)).await? {

@@ -64,7 +64,10 @@ impl ResponseError for AppError {
             _ => None,
         };
         let mut response = HttpResponse::new(self.status_code());
-        response.extensions_mut().insert(ErrorReport { message: self.to_string(), request_id });
+        response.extensions_mut().insert(ErrorReport {
+            message: self.to_string(),
+            request_id,
+        });
         response
     }
 }
@@ -108,7 +111,9 @@ pub async fn render(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let res = next.call(req).await?.map_into_boxed_body();
     let status = res.status();
-    if !(status.is_client_error() || status.is_server_error()) || status == StatusCode::UNPROCESSABLE_ENTITY {
+    if !(status.is_client_error() || status.is_server_error())
+        || status == StatusCode::UNPROCESSABLE_ENTITY
+    {
         return Ok(res);
     }
     let report = res.response().extensions().get::<ErrorReport>().cloned();
@@ -124,7 +129,10 @@ pub async fn render(
             return Ok(res);
         }
     }
-    let report = report.unwrap_or_else(|| ErrorReport { message: default_message(status).into(), request_id: None });
+    let report = report.unwrap_or_else(|| ErrorReport {
+        message: default_message(status).into(),
+        request_id: None,
+    });
     let (req, _) = res.into_parts();
     let is_htmx = htmx::is_htmx(&req);
 
@@ -132,9 +140,13 @@ pub async fn render(
         let next_url = htmx::current_url(&req);
         let location = format!("/login?next={}", urlencode(&next_url));
         if is_htmx {
-            HttpResponse::Ok().insert_header(("HX-Redirect", location)).finish()
+            HttpResponse::Ok()
+                .insert_header(("HX-Redirect", location))
+                .finish()
         } else {
-            HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+            HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, location))
+                .finish()
         }
     } else if is_htmx {
         let mut message = report.message.clone();
@@ -153,7 +165,9 @@ pub async fn render(
             request_id: report.request_id.as_deref(),
         };
         match page.render() {
-            Ok(html) => HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html),
+            Ok(html) => HttpResponse::build(status)
+                .content_type("text/html; charset=utf-8")
+                .body(html),
             Err(_) => HttpResponse::build(status).body(report.message),
         }
     };
@@ -161,5 +175,7 @@ pub async fn render(
 }
 
 pub fn urlencode(text: &str) -> String {
-    serde_urlencoded::to_string([("", text)]).map(|s| s[1..].to_owned()).unwrap_or_default()
+    serde_urlencoded::to_string([("", text)])
+        .map(|s| s[1..].to_owned())
+        .unwrap_or_default()
 }

@@ -8,7 +8,11 @@ use super::AppError;
 
 /// An htmx request that wants a fragment: not a boosted navigation, not a history restore.
 pub fn is_htmx(req: &HttpRequest) -> bool {
-    let has = |name: &str| req.headers().get(name).is_some_and(|v| v.as_bytes() == b"true");
+    let has = |name: &str| {
+        req.headers()
+            .get(name)
+            .is_some_and(|v| v.as_bytes() == b"true")
+    };
     has("HX-Request") && !has("HX-Boosted") && !has("HX-History-Restore-Request")
 }
 
@@ -17,8 +21,13 @@ pub fn html<T: Template>(template: &T) -> Result<HttpResponse, AppError> {
     html_with_status(template, actix_web::http::StatusCode::OK)
 }
 
-pub fn html_with_status<T: Template>(template: &T, status: actix_web::http::StatusCode) -> Result<HttpResponse, AppError> {
-    let body = template.render().map_err(|e| AppError::Unexpected(e.into()))?;
+pub fn html_with_status<T: Template>(
+    template: &T,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let body = template
+        .render()
+        .map_err(|e| AppError::Unexpected(e.into()))?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -32,17 +41,34 @@ pub fn page_or_fragment<P: Template, F: Template>(
     fragment: F,
     page: impl FnOnce(F) -> P,
 ) -> Result<HttpResponse, AppError> {
-    let mut response = if is_htmx(req) { html(&fragment)? } else { html(&page(fragment))? };
-    response.headers_mut().insert(header::VARY, HeaderValue::from_static("HX-Request"));
+    let mut response = if is_htmx(req) {
+        html(&fragment)?
+    } else {
+        html(&page(fragment))?
+    };
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("HX-Request"));
     Ok(response)
 }
 
 /// The URL the browser shows (htmx sends it along), for coming back after sign-in.
 pub fn current_url(req: &HttpRequest) -> String {
-    let path = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
     if is_htmx(req) {
-        if let Some(url) = req.headers().get("HX-Current-URL").and_then(|v| v.to_str().ok()) {
-            if let Some(rest) = url.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..])) {
+        if let Some(url) = req
+            .headers()
+            .get("HX-Current-URL")
+            .and_then(|v| v.to_str().ok())
+        {
+            if let Some(rest) = url
+                .split_once("://")
+                .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+            {
                 return rest.to_owned();
             }
         }

@@ -21,8 +21,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Signed-in people land on User Management when they may see it, else on My account.
 async fn home(user: CurrentUser) -> HttpResponse {
-    let target = if user.can(Permission::UsersView) { "/users" } else { "/account" };
-    HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish()
+    let target = if user.can(Permission::UsersView) {
+        "/users"
+    } else {
+        "/account"
+    };
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, target))
+        .finish()
 }
 
 async fn healthz() -> HttpResponse {
@@ -41,7 +47,9 @@ async fn readyz(state: State) -> HttpResponse {
     if ok {
         HttpResponse::Ok().content_type("text/plain").body("ready")
     } else {
-        HttpResponse::ServiceUnavailable().content_type("text/plain").body("database unavailable")
+        HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body("database unavailable")
     }
 }
 
@@ -50,13 +58,28 @@ pub const HTMX_FILE: &str = "htmx-2.0.8.min.js";
 /// Static files are compiled into the binary, so it runs from any directory.
 async fn static_file(path: web::Path<String>) -> Result<HttpResponse, AppError> {
     let (body, content_type, cache): (&'static str, &str, &str) = match path.as_str() {
-        HTMX_FILE => (include_str!("../../static/htmx-2.0.8.min.js"), "text/javascript", "public, max-age=31536000, immutable"),
-        "app.js" => (include_str!("../../static/app.js"), "text/javascript", "public, max-age=300"),
-        "app.css" => (include_str!("../../static/app.css"), "text/css", "public, max-age=300"),
+        HTMX_FILE => (
+            include_str!("../../static/htmx-2.0.8.min.js"),
+            "text/javascript",
+            "public, max-age=31536000, immutable",
+        ),
+        "app.js" => (
+            include_str!("../../static/app.js"),
+            "text/javascript",
+            "public, max-age=300",
+        ),
+        "app.css" => (
+            include_str!("../../static/app.css"),
+            "text/css",
+            "public, max-age=300",
+        ),
         _ => return Err(AppError::NotFound),
     };
     Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, format!("{content_type}; charset=utf-8")))
+        .insert_header((
+            header::CONTENT_TYPE,
+            format!("{content_type}; charset=utf-8"),
+        ))
         .insert_header((header::CACHE_CONTROL, cache))
         .body(body))
 }
@@ -69,20 +92,48 @@ struct ComingSoon {
     summary: &'static str,
 }
 
-fn coming_soon(req: &HttpRequest, user: &CurrentUser, nav: Nav, title: &'static str, summary: &'static str) -> Result<HttpResponse, AppError> {
-    htmx::html(&ComingSoon { shell: Shell::new(req, user, nav), title, summary })
+fn coming_soon(
+    req: &HttpRequest,
+    user: &CurrentUser,
+    nav: Nav,
+    title: &'static str,
+    summary: &'static str,
+) -> Result<HttpResponse, AppError> {
+    htmx::html(&ComingSoon {
+        shell: Shell::new(req, user, nav),
+        title,
+        summary,
+    })
 }
 
 async fn activity(req: HttpRequest, user: CurrentUser) -> Result<HttpResponse, AppError> {
     user.require(Permission::AuditView)?;
-    coming_soon(&req, &user, Nav::Activity, "Activity", "The audit log is being recorded already; browsing it here is coming soon.")
+    coming_soon(
+        &req,
+        &user,
+        Nav::Activity,
+        "Activity",
+        "The audit log is being recorded already; browsing it here is coming soon.",
+    )
 }
 
 async fn settings(req: HttpRequest, user: CurrentUser) -> Result<HttpResponse, AppError> {
     user.require(Permission::SettingsManage)?;
-    coming_soon(&req, &user, Nav::Settings, "Settings", "Organization settings (sign-up domains, seats, security policy) are coming soon.")
+    coming_soon(
+        &req,
+        &user,
+        Nav::Settings,
+        "Settings",
+        "Organization settings (sign-up domains, seats, security policy) are coming soon.",
+    )
 }
 
 async fn account(req: HttpRequest, user: CurrentUser) -> Result<HttpResponse, AppError> {
-    coming_soon(&req, &user, Nav::Account, "My account", "Password change, MFA and Sign out everywhere are coming soon.")
+    coming_soon(
+        &req,
+        &user,
+        Nav::Account,
+        "My account",
+        "Password change, MFA and Sign out everywhere are coming soon.",
+    )
 }

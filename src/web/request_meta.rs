@@ -21,7 +21,12 @@ impl RequestMeta {
             .chars()
             .take(400)
             .collect();
-        Self { ip: client_ip(req, trusted_proxies).map(|ip| ip.to_string()).unwrap_or_default(), user_agent }
+        Self {
+            ip: client_ip(req, trusted_proxies)
+                .map(|ip| ip.to_string())
+                .unwrap_or_default(),
+            user_agent,
+        }
     }
 }
 
@@ -32,7 +37,11 @@ pub fn client_ip(req: &HttpRequest, trusted_proxies: &[ipnet::IpNet]) -> Option<
         return Some(peer);
     }
     // Walk X-Forwarded-For from the right: the first hop we do not trust is the client.
-    let forwarded = req.headers().get("X-Forwarded-For").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let forwarded = req
+        .headers()
+        .get("X-Forwarded-For")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let mut client = peer;
     for hop in forwarded.rsplit(',').map(str::trim) {
         match hop.parse::<IpAddr>() {

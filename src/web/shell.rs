@@ -49,5 +49,10 @@ impl Shell {
 
 /// "Ada Lovelace" → "AL".
 pub fn initials(first_name: &str, last_name: &str) -> String {
-    first_name.chars().take(1).chain(last_name.chars().take(1)).flat_map(char::to_uppercase).collect()
+    first_name
+        .chars()
+        .take(1)
+        .chain(last_name.chars().take(1))
+        .flat_map(char::to_uppercase)
+        .collect()
 }

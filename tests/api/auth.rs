@@ -22,22 +22,39 @@ async fn signing_in_with_the_right_password_opens_the_console(app: TestApp) {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Olive Owner"));
     let org_id = app.org_of("olive@acme.io").await;
-    assert!(app.audit_actions(org_id).await.contains(&"auth.sign_in".to_owned()));
+    assert!(app
+        .audit_actions(org_id)
+        .await
+        .contains(&"auth.sign_in".to_owned()));
     // The session id changes at sign-in.
-    assert!(response.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("gatehouse_session=")));
+    assert!(response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .any(|c| c.to_str().unwrap().starts_with("gatehouse_session=")));
 }
 
 async fn wrong_credentials_get_one_generic_message(app: TestApp) {
     let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
     app.logout().await;
-    let wrong_password = app.login_as("olive@acme.io", "not the password at all").await;
+    let wrong_password = app
+        .login_as("olive@acme.io", "not the password at all")
+        .await;
     assert_eq!(wrong_password.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let wrong_password = wrong_password.text().await.unwrap();
-    let unknown = app.login_as("nobody@acme.io", PASSWORD).await.text().await.unwrap();
+    let unknown = app
+        .login_as("nobody@acme.io", PASSWORD)
+        .await
+        .text()
+        .await
+        .unwrap();
     for page in [&wrong_password, &unknown] {
         assert!(page.contains("Incorrect email or password."));
     }
-    assert!(wrong_password.contains("value=\"olive@acme.io\""), "the email is kept");
+    assert!(
+        wrong_password.contains("value=\"olive@acme.io\""),
+        "the email is kept"
+    );
     // Not signed in.
     assert_redirect_to(&app.get("/users").await, "/login?next=%2Fusers");
     let actions = app.audit_actions(org_id).await;
@@ -46,18 +63,28 @@ async fn wrong_credentials_get_one_generic_message(app: TestApp) {
         .db(move |c| {
             use diesel::prelude::*;
             use gatehouse::db::schema::users;
-            users::table.filter(users::org_id.eq(org_id)).select(users::failed_logins).first::<i32>(c).unwrap()
+            users::table
+                .filter(users::org_id.eq(org_id))
+                .select(users::failed_logins)
+                .first::<i32>(c)
+                .unwrap()
         })
         .await;
     assert_eq!(failures, 1);
 }
 
 async fn anonymous_visitors_are_sent_to_sign_in(app: TestApp) {
-    assert_redirect_to(&app.get("/users?q=ada").await, "/login?next=%2Fusers%3Fq%3Dada");
+    assert_redirect_to(
+        &app.get("/users?q=ada").await,
+        "/login?next=%2Fusers%3Fq%3Dada",
+    );
     assert_redirect_to(&app.get("/").await, "/login?next=%2F");
     // htmx requests are told where to go instead of receiving a sign-in page as a fragment.
     let response = app.hx_get("/users").await;
-    assert_eq!(response.headers().get("HX-Redirect").unwrap(), "/login?next=%2Fusers");
+    assert_eq!(
+        response.headers().get("HX-Redirect").unwrap(),
+        "/login?next=%2Fusers"
+    );
     // Public pages stay public.
     assert_eq!(app.get("/login").await.status(), StatusCode::OK);
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
@@ -72,14 +99,33 @@ async fn state_changing_requests_without_the_csrf_token_are_refused(app: TestApp
     // Sign-out without a token: refused, and the session survives.
     let response = app.post_form_without_csrf("/logout", &[]).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert!(response.text().await.unwrap().contains("nothing was changed"));
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("nothing was changed"));
     assert_eq!(app.get("/users").await.status(), StatusCode::OK);
     // A wrong token, as a form field and as the htmx header.
-    let response = app.client.post(app.url("/logout")).form(&[("csrf_token", "forged")]).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/logout"))
+        .form(&[("csrf_token", "forged")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let response = app.client.post(app.url("/logout")).header("X-CSRF-Token", "forged").header("HX-Request", "true").send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/logout"))
+        .header("X-CSRF-Token", "forged")
+        .header("HX-Request", "true")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert!(crate::helpers::toast_of(response.headers()).unwrap().contains("nothing was changed"));
+    assert!(crate::helpers::toast_of(response.headers())
+        .unwrap()
+        .contains("nothing was changed"));
     // A cross-site origin is refused even with the right token.
     let token = app.csrf().await;
     let response = app
@@ -93,10 +139,25 @@ async fn state_changing_requests_without_the_csrf_token_are_refused(app: TestApp
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.get("/users").await.status(), StatusCode::OK);
     // The right token through the htmx header works.
-    let response = app.client.post(app.url("/logout")).header("X-CSRF-Token", token).header("HX-Request", "true").send().await.unwrap();
-    assert_eq!(response.headers().get("HX-Redirect").unwrap(), "/login?signed_out=1");
+    let response = app
+        .client
+        .post(app.url("/logout"))
+        .header("X-CSRF-Token", token)
+        .header("HX-Request", "true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers().get("HX-Redirect").unwrap(),
+        "/login?signed_out=1"
+    );
     // Sign-in itself needs the token too.
-    let response = app.post_form_without_csrf("/login", &[("email", "olive@acme.io"), ("password", PASSWORD)]).await;
+    let response = app
+        .post_form_without_csrf(
+            "/login",
+            &[("email", "olive@acme.io"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
 
@@ -105,21 +166,35 @@ async fn signing_out_ends_the_session_on_the_server(app: TestApp) {
     // Keep a copy of the session cookie, as a thief would.
     let cookie = app.client.get(app.url("/users")).send().await.unwrap();
     assert_eq!(cookie.status(), StatusCode::OK);
-    let sessions_before = app.db(|c| {
-        use diesel::prelude::*;
-        gatehouse::db::schema::sessions::table.count().get_result::<i64>(c).unwrap()
-    }).await;
+    let sessions_before = app
+        .db(|c| {
+            use diesel::prelude::*;
+            gatehouse::db::schema::sessions::table
+                .count()
+                .get_result::<i64>(c)
+                .unwrap()
+        })
+        .await;
     assert!(sessions_before >= 1);
     let response = app.logout().await;
     assert_redirect_to(&response, "/login?signed_out=1");
-    let sessions_after = app.db(|c| {
-        use diesel::prelude::*;
-        use gatehouse::db::schema::sessions;
-        sessions::table.filter(sessions::user_id.is_not_null()).count().get_result::<i64>(c).unwrap()
-    }).await;
+    let sessions_after = app
+        .db(|c| {
+            use diesel::prelude::*;
+            use gatehouse::db::schema::sessions;
+            sessions::table
+                .filter(sessions::user_id.is_not_null())
+                .count()
+                .get_result::<i64>(c)
+                .unwrap()
+        })
+        .await;
     assert_eq!(sessions_after, 0);
     assert_redirect_to(&app.get("/users").await, "/login?next=%2Fusers");
-    assert!(app.audit_actions(org_id).await.contains(&"auth.sign_out".to_owned()));
+    assert!(app
+        .audit_actions(org_id)
+        .await
+        .contains(&"auth.sign_out".to_owned()));
 }
 
 async fn a_role_without_users_view_gets_a_clear_403_page(app: TestApp) {
@@ -127,8 +202,22 @@ async fn a_role_without_users_view_gets_a_clear_403_page(app: TestApp) {
     app.add_people(
         org_id,
         vec![
-            Person { first: "Agnes", last: "Agent", email: "agnes@acme.io", status: "active", roles: &["Agent"], active_minutes_ago: None },
-            Person { first: "Manny", last: "Manager", email: "manny@acme.io", status: "active", roles: &["Manager"], active_minutes_ago: None },
+            Person {
+                first: "Agnes",
+                last: "Agent",
+                email: "agnes@acme.io",
+                status: "active",
+                roles: &["Agent"],
+                active_minutes_ago: None,
+            },
+            Person {
+                first: "Manny",
+                last: "Manager",
+                email: "manny@acme.io",
+                status: "active",
+                roles: &["Manager"],
+                active_minutes_ago: None,
+            },
         ],
     )
     .await;
@@ -146,7 +235,9 @@ async fn a_role_without_users_view_gets_a_clear_403_page(app: TestApp) {
     assert_eq!(app.get("/settings").await.status(), StatusCode::FORBIDDEN);
     let response = app.hx_get("/users").await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert!(crate::helpers::toast_of(response.headers()).unwrap().contains("permission"));
+    assert!(crate::helpers::toast_of(response.headers())
+        .unwrap()
+        .contains("permission"));
 
     app.logout().await;
     app.login_as("manny@acme.io", PASSWORD).await;
@@ -158,10 +249,26 @@ async fn a_role_without_users_view_gets_a_clear_403_page(app: TestApp) {
 async fn pages_carry_the_security_headers(app: TestApp) {
     let response = app.get("/login").await;
     let headers = response.headers();
-    let csp = headers.get("content-security-policy").unwrap().to_str().unwrap();
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline") && csp.contains("frame-ancestors 'none'"));
+    let csp = headers
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("script-src 'self'")
+            && !csp.contains("unsafe-inline")
+            && csp.contains("frame-ancestors 'none'")
+    );
     assert_eq!(headers.get("x-content-type-options").unwrap(), "nosniff");
     assert_eq!(headers.get("referrer-policy").unwrap(), "no-referrer");
-    let cookie = headers.get_all("set-cookie").iter().map(|c| c.to_str().unwrap().to_owned()).collect::<Vec<_>>().join("\n");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let cookie = headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
 }

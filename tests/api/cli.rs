@@ -28,14 +28,22 @@ async fn create_admin_adds_an_admin_who_can_sign_in(app: TestApp) {
     app.logout().await;
     let person = owner(&app, "cli@acme.io").await;
     let now = app.state.clock.now();
-    let result = app.db(move |c| create_admin(c, "acme-corp", &person, now).map_err(|e| e.to_string())).await;
+    let result = app
+        .db(move |c| create_admin(c, "acme-corp", &person, now).map_err(|e| e.to_string()))
+        .await;
     assert!(result.is_ok());
     let person = owner(&app, "cli@acme.io").await;
-    let again = app.db(move |c| create_admin(c, "Acme Corp", &person, now).map_err(|e| e.to_string())).await;
+    let again = app
+        .db(move |c| create_admin(c, "Acme Corp", &person, now).map_err(|e| e.to_string()))
+        .await;
     assert_eq!(again.unwrap_err(), "cli@acme.io already has an account");
     let person = owner(&app, "x@acme.io").await;
-    let missing = app.db(move |c| create_admin(c, "nope", &person, now).map_err(|e| e.to_string())).await;
-    assert!(missing.unwrap_err().contains("no organization is called `nope`"));
+    let missing = app
+        .db(move |c| create_admin(c, "nope", &person, now).map_err(|e| e.to_string()))
+        .await;
+    assert!(missing
+        .unwrap_err()
+        .contains("no organization is called `nope`"));
     assert_redirect_to(&app.login_as("cli@acme.io", PASSWORD).await, "/users");
     let (_, page) = app.get_html("/users?q=cli").await;
     assert!(page.contains("<span class=\"chip\">Admin</span>"));
@@ -45,9 +53,11 @@ async fn organizations_never_see_each_other(app: TestApp) {
     let now = app.state.clock.now();
     let (_, a_link) = app.db(move |c| create_org(c, "Alpha", now).unwrap()).await;
     let (b_org, b_link) = app.db(move |c| create_org(c, "Bravo", now).unwrap()).await;
-    app.complete_setup(&b_link, None, "Bea", "Bravo", "bea@bravo.test").await;
+    app.complete_setup(&b_link, None, "Bea", "Bravo", "bea@bravo.test")
+        .await;
     app.logout().await;
-    app.complete_setup(&a_link, None, "Al", "Alpha", "al@alpha.test").await;
+    app.complete_setup(&a_link, None, "Al", "Alpha", "al@alpha.test")
+        .await;
     let (_, page) = app.get_html("/users?active=0").await;
     assert_eq!(emails_in(&page), vec!["al@alpha.test"]);
     let (_, page) = app.get_html("/users?q=bravo&active=0").await;
@@ -55,7 +65,9 @@ async fn organizations_never_see_each_other(app: TestApp) {
     let (_, page) = app.get_html("/users?q=be").await;
     assert!(emails_in(&page).is_empty());
     // Another organization's role id filters nothing in (and shows nobody).
-    let b_role = app.db(move |c| gatehouse::users::store::role_id_by_name(c, b_org, "Owner").unwrap()).await;
+    let b_role = app
+        .db(move |c| gatehouse::users::store::role_id_by_name(c, b_org, "Owner").unwrap())
+        .await;
     let (status, page) = app.get_html(&format!("/users?role={b_role}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(emails_in(&page).is_empty());
@@ -65,20 +77,32 @@ async fn organizations_never_see_each_other(app: TestApp) {
 async fn seed_demo_fills_demo_corp_deterministically(app: TestApp) {
     let hash = app.state.hasher.hash(PASSWORD.into()).await.unwrap();
     let hash2 = hash.clone();
-    let report = app.db(move |c| gatehouse::demo::seed(c, 1000, &hash).unwrap()).await;
+    let report = app
+        .db(move |c| gatehouse::demo::seed(c, 1000, &hash).unwrap())
+        .await;
     assert_eq!(report.users, 1001);
     let first = snapshot(&app).await;
     // Refilling gives the same people.
-    app.db(move |c| gatehouse::demo::seed(c, 1000, &hash2).unwrap()).await;
+    app.db(move |c| gatehouse::demo::seed(c, 1000, &hash2).unwrap())
+        .await;
     assert_eq!(snapshot(&app).await, first);
     let inactive = first.iter().filter(|(_, s)| s == "inactive").count();
     let invited = first.iter().filter(|(_, s)| s == "invited").count();
-    assert!((60..=140).contains(&inactive), "about 10% inactive: {inactive}");
+    assert!(
+        (60..=140).contains(&inactive),
+        "about 10% inactive: {inactive}"
+    );
     assert!(invited > 0);
-    let search_hits = first.iter().filter(|(e, _)| e.contains(gatehouse::demo::SEARCH_TERM)).count();
+    let search_hits = first
+        .iter()
+        .filter(|(e, _)| e.contains(gatehouse::demo::SEARCH_TERM))
+        .count();
     assert_eq!(search_hits, 500);
     // The admin signs in and sees a full page.
-    assert_redirect_to(&app.login_as(gatehouse::demo::ADMIN_EMAIL, PASSWORD).await, "/users");
+    assert_redirect_to(
+        &app.login_as(gatehouse::demo::ADMIN_EMAIL, PASSWORD).await,
+        "/users",
+    );
     let (_, page) = app.get_html("/users").await;
     assert_eq!(emails_in(&page).len(), 50);
     assert!(page.contains("rel=\"next\""));
@@ -88,7 +112,11 @@ async fn snapshot(app: &TestApp) -> Vec<(String, String)> {
     app.db(|c| {
         use diesel::prelude::*;
         use gatehouse::db::schema::users;
-        users::table.order(users::email).select((users::email, users::status)).load(c).unwrap()
+        users::table
+            .order(users::email)
+            .select((users::email, users::status))
+            .load(c)
+            .unwrap()
     })
     .await
 }

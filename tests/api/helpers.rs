@@ -48,8 +48,15 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 static PG_LOCK: Mutex<()> = Mutex::new(());
 
 fn unique_name(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    format!("{prefix}_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// What a test database leaves behind, removed when the test ends.
@@ -66,7 +73,8 @@ impl Drop for Scratch {
             }
             Scratch::Postgres { admin_url, name } => {
                 if let Ok(mut conn) = PgConnection::establish(admin_url) {
-                    let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                    let _ =
+                        conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
                 }
             }
         }
@@ -84,43 +92,67 @@ fn replace_db_name(admin_url: &str, name: &str) -> String {
 
 /// A fresh PostgreSQL database cloned from a template migrated once per migration set.
 fn postgres_database() -> Option<(String, Scratch)> {
-    let admin_url = std::env::var("TEST_DATABASE_URL_PG").ok().filter(|u| !u.is_empty())?;
+    let admin_url = std::env::var("TEST_DATABASE_URL_PG")
+        .ok()
+        .filter(|u| !u.is_empty())?;
     let _guard = PG_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let mut admin = PgConnection::establish(&admin_url).expect("connect to TEST_DATABASE_URL_PG");
     // The template's name carries a hash of the migrations, so a changed schema gets a new one.
     let mut fingerprint = String::new();
-    let mut dirs: Vec<_> = std::fs::read_dir("migrations/postgres").expect("migrations").flatten().map(|e| e.path()).collect();
+    let mut dirs: Vec<_> = std::fs::read_dir("migrations/postgres")
+        .expect("migrations")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     dirs.sort();
     for dir in dirs {
         fingerprint.push_str(&std::fs::read_to_string(dir.join("up.sql")).unwrap_or_default());
     }
-    let template = format!("gh_tpl_{}", &gatehouse::auth::tokens::hash_token(&fingerprint)[..16]);
+    let template = format!(
+        "gh_tpl_{}",
+        &gatehouse::auth::tokens::hash_token(&fingerprint)[..16]
+    );
     // One process at a time builds the template and clones from it (nextest runs many).
-    admin.batch_execute("SELECT pg_advisory_lock(714203)").expect("advisory lock");
+    admin
+        .batch_execute("SELECT pg_advisory_lock(714203)")
+        .expect("advisory lock");
     #[derive(QueryableByName)]
     struct Found {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let exists = diesel::sql_query(format!("SELECT count(*) AS n FROM pg_database WHERE datname = '{template}'"))
-        .get_result::<Found>(&mut admin)
-        .map(|f| f.n > 0)
-        .unwrap_or(false);
+    let exists = diesel::sql_query(format!(
+        "SELECT count(*) AS n FROM pg_database WHERE datname = '{template}'"
+    ))
+    .get_result::<Found>(&mut admin)
+    .map(|f| f.n > 0)
+    .unwrap_or(false);
     if !exists {
         let building = format!("{template}_building");
         let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"));
-        admin.batch_execute(&format!("CREATE DATABASE {building}")).expect("create template");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {building}"))
+            .expect("create template");
         {
-            let mut conn = DbConn::Pg(PgConnection::establish(&replace_db_name(&admin_url, &building)).expect("template"));
+            let mut conn = DbConn::Pg(
+                PgConnection::establish(&replace_db_name(&admin_url, &building)).expect("template"),
+            );
             db::migrate(&mut conn).expect("migrate template");
         }
-        admin.batch_execute(&format!("ALTER DATABASE {building} RENAME TO {template}")).expect("rename template");
+        admin
+            .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {template}"))
+            .expect("rename template");
     }
     let name = unique_name("gh_test");
     let created = admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"));
-    admin.batch_execute("SELECT pg_advisory_unlock(714203)").ok();
+    admin
+        .batch_execute("SELECT pg_advisory_unlock(714203)")
+        .ok();
     created.expect("clone template");
-    Some((replace_db_name(&admin_url, &name), Scratch::Postgres { admin_url, name }))
+    Some((
+        replace_db_name(&admin_url, &name),
+        Scratch::Postgres { admin_url, name },
+    ))
 }
 
 pub struct TestApp {
@@ -138,7 +170,10 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         Backend::Sqlite => {
             let dir = std::env::temp_dir().join(unique_name("gatehouse-test"));
             std::fs::create_dir_all(&dir).expect("temp dir");
-            (format!("sqlite://{}", dir.join("gatehouse.db").display()), Scratch::Sqlite(dir))
+            (
+                format!("sqlite://{}", dir.join("gatehouse.db").display()),
+                Scratch::Sqlite(dir),
+            )
         }
         Backend::Postgres => postgres_database()?,
     };
@@ -151,7 +186,9 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     config.hash_cost = HashCost::TEST;
     config.login_attempts_per_minute = 10_000;
     config.db_pool_size = 4;
-    let app = Application::build(config, Clock::default()).await.expect("app starts");
+    let app = Application::build(config, Clock::default())
+        .await
+        .expect("app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state.clone();
     actix_web::rt::spawn(app.run_until_stopped());
@@ -160,7 +197,14 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         .cookie_store(true)
         .build()
         .expect("client");
-    Some(TestApp { address, backend, client, state, csrf: Mutex::new(String::new()), _scratch: scratch })
+    Some(TestApp {
+        address,
+        backend,
+        client,
+        state,
+        csrf: Mutex::new(String::new()),
+        _scratch: scratch,
+    })
 }
 
 /// The value of `name="csrf_token"` in a page.
@@ -171,8 +215,18 @@ pub fn csrf_of(html: &str) -> Option<String> {
 }
 
 pub fn assert_redirect_to(response: &reqwest::Response, location: &str) {
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "expected a redirect to {location}");
-    assert_eq!(response.headers().get("location").and_then(|v| v.to_str().ok()), Some(location));
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "expected a redirect to {location}"
+    );
+    assert_eq!(
+        response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok()),
+        Some(location)
+    );
 }
 
 /// The toast message an htmx response asks for.
@@ -203,7 +257,12 @@ impl TestApp {
 
     /// An htmx request for a fragment.
     pub async fn hx_get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).header("HX-Request", "true").send().await.expect("hx GET")
+        self.client
+            .get(self.url(path))
+            .header("HX-Request", "true")
+            .send()
+            .await
+            .expect("hx GET")
     }
 
     /// The CSRF token of the last page seen (fetches the sign-in page when none was seen).
@@ -221,19 +280,35 @@ impl TestApp {
         let token = self.csrf().await;
         let mut body: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
         body.extend_from_slice(fields);
-        self.client.post(self.url(path)).form(&body).send().await.expect("POST")
+        self.client
+            .post(self.url(path))
+            .form(&body)
+            .send()
+            .await
+            .expect("POST")
     }
 
     /// Posts without any CSRF token.
-    pub async fn post_form_without_csrf(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        self.client.post(self.url(path)).form(fields).send().await.expect("POST")
+    pub async fn post_form_without_csrf(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
     }
 
     /// Signs in. Later steps (a second factor) are completed here, so tests stay unchanged.
     pub async fn login_as(&self, email: &str, password: &str) -> reqwest::Response {
         self.csrf.lock().unwrap().clear();
         self.get_html("/login").await;
-        let response = self.post_form("/login", &[("email", email), ("password", password)]).await;
+        let response = self
+            .post_form("/login", &[("email", email), ("password", password)])
+            .await;
         if response.status() == StatusCode::SEE_OTHER {
             // The token rotates at sign-in: read the new one from a signed-in page.
             self.csrf.lock().unwrap().clear();
@@ -249,7 +324,10 @@ impl TestApp {
     }
 
     /// Blocking database work for test setup and checks.
-    pub async fn db<T: Send + 'static>(&self, f: impl FnOnce(&mut DbConn) -> T + Send + 'static) -> T {
+    pub async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> T + Send + 'static,
+    ) -> T {
         let pool = self.state.pool.clone();
         actix_web::web::block(move || {
             let mut conn = pool.get().expect("pooled connection");
@@ -266,11 +344,19 @@ impl TestApp {
             .db(move |c| gatehouse::orgs::service::first_run_link(c, now).expect("link"))
             .await
             .expect("a fresh install offers a setup link");
-        self.complete_setup(&secret, Some(org), "Olive", "Owner", email).await;
+        self.complete_setup(&secret, Some(org), "Olive", "Owner", email)
+            .await;
         self.org_of(email).await
     }
 
-    pub async fn complete_setup(&self, secret: &str, org: Option<&str>, first: &str, last: &str, email: &str) -> reqwest::Response {
+    pub async fn complete_setup(
+        &self,
+        secret: &str,
+        org: Option<&str>,
+        first: &str,
+        last: &str,
+        email: &str,
+    ) -> reqwest::Response {
         self.csrf.lock().unwrap().clear();
         let (status, _) = self.get_html(&format!("/setup?token={secret}")).await;
         assert_eq!(status, StatusCode::OK);
@@ -296,14 +382,24 @@ impl TestApp {
         let email = email.to_owned();
         self.db(move |c| {
             use gatehouse::db::schema::users;
-            users::table.filter(users::email.eq(email)).select(users::org_id).first::<i64>(c).expect("user")
+            users::table
+                .filter(users::email.eq(email))
+                .select(users::org_id)
+                .first::<i64>(c)
+                .expect("user")
         })
         .await
     }
 
     pub async fn audit_actions(&self, org_id: i64) -> Vec<String> {
-        self.db(move |c| gatehouse::audit::store::recent(c, org_id, 100).expect("events").into_iter().map(|e| e.action).collect())
-            .await
+        self.db(move |c| {
+            gatehouse::audit::store::recent(c, org_id, 100)
+                .expect("events")
+                .into_iter()
+                .map(|e| e.action)
+                .collect()
+        })
+        .await
     }
 }
 
@@ -331,8 +427,13 @@ impl TestApp {
                 let mut new_user = NewUser::new(org_id, p.email, p.first, p.last, p.status, now);
                 new_user.password_hash = Some(&hash);
                 let id = insert_user(c, &new_user).expect("insert user");
-                let active = p.active_minutes_ago.map(|m| now - chrono::Duration::minutes(m));
-                diesel::update(users::table.find(id)).set(users::last_active_at.eq(active)).execute(c).expect("active");
+                let active = p
+                    .active_minutes_ago
+                    .map(|m| now - chrono::Duration::minutes(m));
+                diesel::update(users::table.find(id))
+                    .set(users::last_active_at.eq(active))
+                    .execute(c)
+                    .expect("active");
                 for role in p.roles {
                     let role_id = role_id_by_name(c, org_id, role).expect("role");
                     add_role(c, id, role_id).expect("add role");
@@ -347,7 +448,11 @@ impl TestApp {
 
 /// Emails in the list, in order (from the `<td class="email">` cells).
 pub fn emails_in(html: &str) -> Vec<String> {
-    html.split("<td class=\"email\">").skip(1).filter_map(|rest| rest.split('<').next()).map(str::to_owned).collect()
+    html.split("<td class=\"email\">")
+        .skip(1)
+        .filter_map(|rest| rest.split('<').next())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The `href` of the link with `rel="next"` (or prev), HTML entities decoded.
@@ -356,5 +461,9 @@ pub fn link_rel(html: &str, rel: &str) -> Option<String> {
     let end = html.find(&marker)?;
     let start = html[..end].rfind("<a href=\"")? + "<a href=\"".len();
     let href = &html[start..];
-    Some(href[..href.find('"')?].replace("&#38;", "&").replace("&amp;", "&"))
+    Some(
+        href[..href.find('"')?]
+            .replace("&#38;", "&")
+            .replace("&amp;", "&"),
+    )
 }

@@ -11,7 +11,10 @@ both!(
 
 async fn the_setup_link_creates_the_organization_and_its_owner_once(app: TestApp) {
     let now = app.state.clock.now();
-    let secret = app.db(move |c| gatehouse::orgs::service::first_run_link(c, now).unwrap()).await.expect("link");
+    let secret = app
+        .db(move |c| gatehouse::orgs::service::first_run_link(c, now).unwrap())
+        .await
+        .expect("link");
     // Only the hash is stored.
     let stored_hash = gatehouse::auth::tokens::hash_token(&secret);
     let plain = secret.clone();
@@ -25,15 +28,22 @@ async fn the_setup_link_creates_the_organization_and_its_owner_once(app: TestApp
         .await;
     assert!(hash_found && !plain_found);
 
-    app.complete_setup(&secret, Some("Acme"), "Ada", "Lovelace", "Ada@Acme.io").await;
+    app.complete_setup(&secret, Some("Acme"), "Ada", "Lovelace", "Ada@Acme.io")
+        .await;
     let (status, page) = app.get_html("/users").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("User Management"));
-    assert!(page.contains("ada@acme.io"), "emails are stored case-folded");
+    assert!(
+        page.contains("ada@acme.io"),
+        "emails are stored case-folded"
+    );
     assert!(page.contains("Owner"));
 
     let org_id = app.org_of("ada@acme.io").await;
-    assert!(app.audit_actions(org_id).await.contains(&"org.setup".to_owned()));
+    assert!(app
+        .audit_actions(org_id)
+        .await
+        .contains(&"org.setup".to_owned()));
 
     // The link is spent: the page and the form both refuse it.
     app.logout().await;
@@ -61,12 +71,18 @@ async fn the_setup_link_creates_the_organization_and_its_owner_once(app: TestApp
     assert!(!eve_exists);
     // With an organization in place no new first-run link is offered.
     let now = app.state.clock.now();
-    assert!(app.db(move |c| gatehouse::orgs::service::first_run_link(c, now).unwrap()).await.is_none());
+    assert!(app
+        .db(move |c| gatehouse::orgs::service::first_run_link(c, now).unwrap())
+        .await
+        .is_none());
 }
 
 async fn setup_mistakes_are_shown_beside_their_fields_and_nothing_is_created(app: TestApp) {
     let now = app.state.clock.now();
-    let secret = app.db(move |c| gatehouse::orgs::service::first_run_link(c, now).unwrap()).await.unwrap();
+    let secret = app
+        .db(move |c| gatehouse::orgs::service::first_run_link(c, now).unwrap())
+        .await
+        .unwrap();
     app.get_html(&format!("/setup?token={secret}")).await;
     let response = app
         .post_form(
@@ -84,15 +100,25 @@ async fn setup_mistakes_are_shown_beside_their_fields_and_nothing_is_created(app
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = response.text().await.unwrap();
-    assert!(page.contains("id=\"org_name-error\">Enter your organization&#39;s name.") || page.contains("id=\"org_name-error\">Enter your organization's name."), "{page}");
+    assert!(
+        page.contains("id=\"org_name-error\">Enter your organization&#39;s name.")
+            || page.contains("id=\"org_name-error\">Enter your organization's name."),
+        "{page}"
+    );
     assert!(page.contains("id=\"email-error\">Enter an email address like name@example.com."));
     assert!(page.contains("id=\"password-error\">Use at least 12 characters"));
-    assert!(page.contains("value=\"Lovelace\""), "what was typed is kept");
+    assert!(
+        page.contains("value=\"Lovelace\""),
+        "what was typed is kept"
+    );
     let (orgs, users) = app
         .db(|c| {
             use diesel::prelude::*;
             use gatehouse::db::schema::{organizations, users};
-            (organizations::table.count().get_result::<i64>(c).unwrap(), users::table.count().get_result::<i64>(c).unwrap())
+            (
+                organizations::table.count().get_result::<i64>(c).unwrap(),
+                users::table.count().get_result::<i64>(c).unwrap(),
+            )
         })
         .await;
     assert_eq!((orgs, users), (0, 0));
@@ -113,7 +139,11 @@ async fn setup_mistakes_are_shown_beside_their_fields_and_nothing_is_created(app
         )
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(response.text().await.unwrap().contains("The two passwords do not match."));
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("The two passwords do not match."));
     // The link still works after mistakes.
     let (status, _) = app.get_html(&format!("/setup?token={secret}")).await;
     assert_eq!(status, StatusCode::OK);
@@ -121,13 +151,22 @@ async fn setup_mistakes_are_shown_beside_their_fields_and_nothing_is_created(app
 
 async fn a_setup_link_from_org_create_sets_up_that_organization(app: TestApp) {
     let now = app.state.clock.now();
-    let (org_id, secret) = app.db(move |c| gatehouse::orgs::service::create_org(c, "Globex", now).unwrap()).await;
+    let (org_id, secret) = app
+        .db(move |c| gatehouse::orgs::service::create_org(c, "Globex", now).unwrap())
+        .await;
     let (_, page) = app.get_html(&format!("/setup?token={secret}")).await;
     assert!(page.contains("Set up Globex"));
-    assert!(!page.contains("name=\"org_name\""), "the organization already has its name");
-    let response = app.complete_setup(&secret, None, "Hank", "Scorpio", "hank@globex.test").await;
+    assert!(
+        !page.contains("name=\"org_name\""),
+        "the organization already has its name"
+    );
+    let response = app
+        .complete_setup(&secret, None, "Hank", "Scorpio", "hank@globex.test")
+        .await;
     assert_redirect_to(&response, "/users");
     assert_eq!(app.org_of("hank@globex.test").await, org_id);
     let actions = app.audit_actions(org_id).await;
-    assert!(actions.contains(&"org.created".to_owned()) && actions.contains(&"org.setup".to_owned()));
+    assert!(
+        actions.contains(&"org.created".to_owned()) && actions.contains(&"org.setup".to_owned())
+    );
 }
