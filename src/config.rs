@@ -44,6 +44,9 @@ pub struct Config {
     /// Networks whose X-Forwarded-For header is believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub db_pool_size: u32,
+    /// `smtp://`/`smtps://` URL of the mail server; `None` writes mail to the dev mailbox.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
     /// Sessions end after this much inactivity.
     pub session_idle_minutes: i64,
     /// Sessions end this long after sign-in, whatever happens.
@@ -64,6 +67,8 @@ impl Config {
             login_attempts_per_minute: 30,
             trusted_proxies: Vec::new(),
             db_pool_size: 8,
+            smtp_url: None,
+            mail_from: "Gatehouse <gatehouse@localhost>".into(),
             session_idle_minutes: 30,
             session_max_hours: 12,
         }

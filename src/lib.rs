@@ -8,6 +8,8 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod invites;
+pub mod mail;
 pub mod orgs;
 pub mod users;
 pub mod web;
@@ -68,6 +70,8 @@ impl Application {
             .trim_end_matches('/')
             .to_owned();
         let state = Arc::new(AppState {
+            mailer: mail::Mailer::new(config.smtp_url.as_deref(), &config.data_dir)?,
+            mail_wakeup: Arc::new(tokio::sync::Notify::new()),
             hasher: Hasher::new(config.hash_cost)?,
             login_limiter: RateLimiter::new(config.login_attempts_per_minute),
             pool,
@@ -77,6 +81,7 @@ impl Application {
             config,
         });
         let server = serve(listener, state.clone())?;
+        mail::worker::spawn(state.clone());
         Ok(Application {
             server,
             port,
@@ -125,6 +130,7 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(web::pages::configure)
             .configure(auth::routes::configure)
             .configure(orgs::routes::configure)
+            .configure(invites::routes::configure)
             .configure(users::routes::configure)
             .default_service(aweb::to(|| async {
                 Err::<actix_web::HttpResponse, _>(web::AppError::NotFound)
@@ -140,7 +146,7 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
                     .add(("X-Frame-Options", "DENY")),
             )
             .wrap(
-                Logger::new("%s %r %Dms")
+                Logger::new("%s %U %Dms")
                     .exclude("/healthz")
                     .exclude_regex("^/static/"),
             )

@@ -3,7 +3,14 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, FromArgMatches, Parser, Subcommand};
+
+/// `gatehouse` with no command serves, with the same environment and defaults as `serve`.
+fn default_serve_args() -> anyhow::Result<ServeArgs> {
+    let matches =
+        ServeArgs::augment_args(clap::Command::new("serve")).try_get_matches_from(["serve"])?;
+    Ok(ServeArgs::from_arg_matches(&matches)?)
+}
 use gatehouse::config::{parse_cidrs, Config, HashCost};
 use gatehouse::db::{self, DatabaseUrl};
 use gatehouse::orgs::service::{self as orgs, NewOwner};
@@ -48,7 +55,7 @@ enum Command {
     SeedDemo(SeedDemoArgs),
 }
 
-#[derive(Args, Default)]
+#[derive(Args)]
 struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "GATEHOUSE_ADDR", default_value = "127.0.0.1:8080")]
@@ -71,6 +78,16 @@ struct ServeArgs {
     /// Database connections in the pool.
     #[arg(long, env = "GATEHOUSE_DB_POOL", default_value_t = 8)]
     db_pool_size: u32,
+    /// Mail server, e.g. smtps://user:pass@mail.example.com (default: the dev mailbox).
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// Sender of every email.
+    #[arg(
+        long,
+        env = "GATEHOUSE_MAIL_FROM",
+        default_value = "Gatehouse <gatehouse@localhost>"
+    )]
+    mail_from: String,
 }
 
 #[derive(Args)]
@@ -127,12 +144,11 @@ async fn main() -> anyhow::Result<()> {
     let database_url = DatabaseUrl::parse(&url_text)?;
     let config = Config::new(database_url.clone(), cli.data_dir.clone());
     let clock = Clock::default();
-    match cli.command.unwrap_or(Command::Serve(ServeArgs {
-        addr: "127.0.0.1:8080".into(),
-        login_attempts_per_minute: 30,
-        db_pool_size: 8,
-        ..Default::default()
-    })) {
+    let command = match cli.command {
+        Some(command) => command,
+        None => Command::Serve(default_serve_args()?),
+    };
+    match command {
         Command::Serve(args) => serve(config, clock, args).await,
         Command::Migrate => {
             let mut conn = connect(&config)?;
@@ -232,6 +248,8 @@ async fn serve(mut config: Config, clock: Clock, args: ServeArgs) -> anyhow::Res
     config.secret_key = args.secret_key;
     config.login_attempts_per_minute = args.login_attempts_per_minute;
     config.db_pool_size = args.db_pool_size;
+    config.smtp_url = args.smtp_url.filter(|u| !u.is_empty());
+    config.mail_from = args.mail_from;
     let app = Application::build(config, clock.clone()).await?;
     let state = app.state.clone();
     let base_url = state.base_url.clone();

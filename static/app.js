@@ -50,5 +50,61 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () { localizeTimes(document); });
+
+  // Dialogs: a server-rendered <dialog data-modal> opens as a modal when it arrives (focus
+  // moves into it and stays there; Escape closes it) and gives focus back when it closes.
+  var opener = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail && event.detail.target;
+    if (target && target.id === "modal") opener = document.activeElement;
+  });
+  function closeDialog(dialog) {
+    if (dialog.open) dialog.close(); else dialog.remove();
+  }
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail && event.detail.elt;
+    if (!root || !root.querySelectorAll) return;
+    var dialogs = root.matches && root.matches("dialog[data-modal]") ? [root] : root.querySelectorAll("dialog[data-modal]");
+    Array.prototype.forEach.call(dialogs, function (dialog) {
+      if (!dialog.open && dialog.isConnected) dialog.showModal();
+      dialog.addEventListener("close", function () {
+        dialog.remove();
+        if (opener && opener.isConnected) opener.focus();
+      });
+    });
+    if (root.matches && root.matches("dialog[data-modal]")) updateSeats(root);
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-close]");
+    if (button) {
+      var dialog = button.closest("dialog");
+      if (dialog) closeDialog(dialog);
+    }
+  });
+  document.addEventListener("closeModal", function () {
+    document.querySelectorAll("dialog[data-modal]").forEach(closeDialog);
+  });
+
+  // Invite grid: the seat counters follow the ticked license boxes.
+  function updateSeats(dialog) {
+    dialog.querySelectorAll("[data-product][data-available]").forEach(function (item) {
+      var id = item.getAttribute("data-product");
+      var ticked = dialog.querySelectorAll('input[data-seat="' + id + '"]:checked').length;
+      var left = parseInt(item.getAttribute("data-available"), 10) - ticked;
+      var count = item.querySelector(".seat-count");
+      if (count) count.textContent = String(left);
+      item.classList.toggle("over", left < 0);
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("input[data-seat]")) {
+      var dialog = event.target.closest("dialog");
+      if (dialog) updateSeats(dialog);
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var dialog = event.detail.target && event.detail.target.closest && event.detail.target.closest("dialog");
+    if (dialog) updateSeats(dialog);
+  });
   document.addEventListener("htmx:afterSwap", function (event) { localizeTimes(event.target); });
 })();

@@ -55,4 +55,7 @@ pub mod action {
     pub const SIGN_IN: &str = "auth.sign_in";
     pub const SIGN_IN_FAILED: &str = "auth.sign_in_failed";
     pub const SIGN_OUT: &str = "auth.sign_out";
+    pub const USER_INVITED: &str = "user.invited";
+    pub const INVITE_ACCEPTED: &str = "user.invite_accepted";
+    pub const AUTO_SIGNUP_CHANGED: &str = "org.auto_signup_changed";
 }

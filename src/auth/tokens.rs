@@ -29,6 +29,7 @@ pub fn short_id() -> String {
 /// Token kinds stored in `tokens.kind`.
 pub mod kind {
     pub const SETUP: &str = "setup";
+    pub const INVITE: &str = "invite";
 }
 
 #[cfg(test)]

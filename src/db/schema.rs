@@ -183,3 +183,24 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     audit_events,
 );
+
+diesel::table! {
+    email_outbox (id) {
+        id -> BigInt,
+        org_id -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
+        kind -> Text,
+        recipient -> Text,
+        subject -> Text,
+        text_body -> Text,
+        html_body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(email_outbox, users);

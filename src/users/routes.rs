@@ -6,6 +6,7 @@ use super::forms::ListQuery;
 use super::store;
 use super::views::{Filters, UsersPage, UsersTable};
 use crate::auth::permissions::Permission;
+use crate::invites::views::SignupControls;
 use crate::web::shell::{Nav, Shell};
 use crate::web::{htmx, AppError, CurrentUser, State};
 
@@ -26,20 +27,25 @@ pub async fn list(
     let want_roles = !htmx::is_htmx(&req);
     let now = state.clock.now();
     let lookup = query.clone();
-    let (rows, more, roles) = state
+    let (rows, more, roles, allow_auto_signup) = state
         .db(move |conn| {
             let (rows, more) = store::list_page(conn, org_id, &lookup)?;
-            let roles = if want_roles {
-                store::org_roles(conn, org_id)?
-            } else {
-                Vec::new()
-            };
-            Ok((rows, more, roles))
+            if !want_roles {
+                return Ok((rows, more, Vec::new(), false));
+            }
+            let roles = store::org_roles(conn, org_id)?;
+            let allow = crate::invites::store::allow_auto_signup(conn, org_id)?;
+            Ok((rows, more, roles, allow))
         })
         .await?;
     let table = UsersTable::new(&query, rows, more, now);
     htmx::page_or_fragment(&req, table, |table| UsersPage {
         shell: Shell::new(&req, &user, Nav::Users),
+        controls: SignupControls {
+            allow_auto_signup,
+            can_change: user.can(Permission::SettingsManage),
+            can_invite: user.can(Permission::UsersInvite),
+        },
         filters: Filters {
             search: query.search.clone(),
             role_id: query.role_id,

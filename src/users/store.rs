@@ -43,6 +43,9 @@ pub struct UserListRow {
     /// Product names of the user's licenses, comma-separated.
     #[diesel(sql_type = Nullable<Text>)]
     pub license_names: Option<String>,
+    /// An email to this user failed and is waiting for its retry.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub mail_retrying: bool,
 }
 
 pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
@@ -133,7 +136,8 @@ fn list_sql(backend: Backend, org_id: i64, query: &ListQuery, limit: usize) -> S
     );
     sql.push(&format!(
         "(SELECT {roles_agg} FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id) AS role_names, \
-         (SELECT {licenses_agg} FROM license_assignments la JOIN products p ON p.id = la.product_id WHERE la.user_id = u.id) AS license_names \
+         (SELECT {licenses_agg} FROM license_assignments la JOIN products p ON p.id = la.product_id WHERE la.user_id = u.id) AS license_names, \
+         EXISTS (SELECT 1 FROM email_outbox eo WHERE eo.user_id = u.id AND eo.status = 'pending' AND eo.attempts > 0) AS mail_retrying \
          FROM users u WHERE u.org_id = "
     ));
     sql.bind(Bind::Int(org_id));

@@ -11,6 +11,7 @@ use crate::web::shell::{initials, Nav, Shell};
 #[template(path = "users/list.html")]
 pub struct UsersPage {
     pub shell: Shell,
+    pub controls: crate::invites::views::SignupControls,
     pub filters: Filters,
     pub table: UsersTable,
 }
@@ -35,6 +36,8 @@ impl Filters {
 pub struct UsersTable {
     pub rows: Vec<UserRow>,
     pub sort_param: String,
+    /// This very view, for refreshing the table after a change elsewhere on the page.
+    pub self_href: String,
     pub filtered: bool,
     pub sort_links: Vec<SortLink>,
     pub previous: Option<String>,
@@ -63,6 +66,7 @@ pub struct UserRow {
     pub last_active: String,
     pub last_active_exact: String,
     pub online: bool,
+    pub mail_retrying: bool,
 }
 
 fn split_sorted(csv: Option<&str>) -> Vec<String> {
@@ -134,6 +138,7 @@ impl UserRow {
                 .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
                 .unwrap_or_else(|| "Never signed in".into()),
             online,
+            mail_retrying: row.mail_retrying,
         }
     }
 }
@@ -220,6 +225,7 @@ impl UsersTable {
                 .map(|row| UserRow::from_row(row, now))
                 .collect(),
             sort_param: query.sort.as_param(),
+            self_href: link(&query.page),
             filtered,
             sort_links,
             previous,

@@ -32,6 +32,9 @@ pub struct AppState {
     pub hasher: Hasher,
     pub cookie_key: actix_web::cookie::Key,
     pub login_limiter: crate::auth::rate_limit::RateLimiter,
+    pub mailer: crate::mail::Mailer,
+    /// Wakes the mail worker when this instance queues mail.
+    pub mail_wakeup: Arc<tokio::sync::Notify>,
 }
 
 pub type State = web::Data<Arc<AppState>>;

@@ -44,6 +44,28 @@ macro_rules! both {
     )*};
 }
 
+/// Runs each named `async fn(Backend)` once per backend, for tests that start their own app.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await;
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                if std::env::var("TEST_DATABASE_URL_PG").map_or(true, |u| u.is_empty()) {
+                    eprintln!("skipped {}: TEST_DATABASE_URL_PG is not set", stringify!($name));
+                    return;
+                }
+                super::$name($crate::helpers::Backend::Postgres).await;
+            }
+        }
+    )*};
+}
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 static PG_LOCK: Mutex<()> = Mutex::new(());
 
@@ -157,6 +179,8 @@ fn postgres_database() -> Option<(String, Scratch)> {
 
 pub struct TestApp {
     pub address: String,
+    /// The SMTP server the app delivers to (`None` when a test points SMTP elsewhere).
+    pub smtp: Option<crate::smtp::TestSmtp>,
     pub backend: Backend,
     pub client: reqwest::Client,
     pub state: Arc<AppState>,
@@ -165,6 +189,18 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let smtp = crate::smtp::TestSmtp::start();
+    let url = smtp.url();
+    let mut app = spawn_app_with(backend, move |config| config.smtp_url = Some(url)).await?;
+    app.smtp = Some(smtp);
+    Some(app)
+}
+
+/// Starts the app with settings changed by `configure`.
+pub async fn spawn_app_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut Config),
+) -> Option<TestApp> {
     let _ = env_logger::builder().is_test(true).try_init();
     let (url, scratch) = match backend {
         Backend::Sqlite => {
@@ -186,6 +222,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     config.hash_cost = HashCost::TEST;
     config.login_attempts_per_minute = 10_000;
     config.db_pool_size = 4;
+    configure(&mut config);
     let app = Application::build(config, Clock::default())
         .await
         .expect("app starts");
@@ -199,6 +236,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         .expect("client");
     Some(TestApp {
         address,
+        smtp: None,
         backend,
         client,
         state,
@@ -389,6 +427,35 @@ impl TestApp {
                 .expect("user")
         })
         .await
+    }
+
+    /// The test SMTP server.
+    pub fn mail(&self) -> &crate::smtp::TestSmtp {
+        self.smtp
+            .as_ref()
+            .expect("this app delivers to the test SMTP server")
+    }
+
+    /// An htmx form post (header token, as htmx sends it).
+    pub async fn hx_post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf().await;
+        self.client
+            .post(self.url(path))
+            .header("HX-Request", "true")
+            .header("X-CSRF-Token", token)
+            .form(fields)
+            .send()
+            .await
+            .expect("hx POST")
+    }
+
+    /// A second browser: its own cookies, same server.
+    pub fn new_browser(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .expect("client")
     }
 
     pub async fn audit_actions(&self, org_id: i64) -> Vec<String> {

@@ -2,8 +2,10 @@
 //! SQLite and on PostgreSQL (when TEST_DATABASE_URL_PG is set).
 
 mod helpers;
+mod smtp;
 
 mod auth;
 mod cli;
+mod invites;
 mod setup;
 mod users_list;

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The Gatehouse benchmark (see bench/README section in the top README).
+#
+#   bench/run.sh [--users N] [--backend sqlite|postgres] [--duration S]
+#
+# Builds the LTO profile, seeds a fresh database with `seed-demo`, starts the server, signs in
+# as the demo admin and drives each workload with wrk for S seconds (after a warm-up) at 1 and
+# 32 connections. Appends a markdown table to bench/RESULTS.md. Not part of `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+USERS=100000
+BACKEND=sqlite
+DURATION=10
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --users) USERS="$2"; shift 2 ;;
+    --backend) BACKEND="$2"; shift 2 ;;
+    --duration) DURATION="$2"; shift 2 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+
+command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+command -v curl >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; }
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+cargo build --profile bench-release --quiet
+BIN="$CARGO_TARGET_DIR/bench-release/gatehouse"
+
+WORK=$(mktemp -d /tmp/gatehouse-bench.XXXXXX)
+PORT=18480
+BASE="http://127.0.0.1:$PORT"
+PASSWORD="benchmark passphrase for demo corp"
+case "$BACKEND" in
+  sqlite) export DATABASE_URL="sqlite://$WORK/gatehouse.db" ;;
+  postgres)
+    PGADMIN="${BENCH_PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}"
+    psql "$PGADMIN" -qc "DROP DATABASE IF EXISTS gatehouse_bench WITH (FORCE)" -c "CREATE DATABASE gatehouse_bench"
+    export DATABASE_URL="${PGADMIN%/*}/gatehouse_bench" ;;
+  *) echo "backend must be sqlite or postgres" >&2; exit 2 ;;
+esac
+
+echo "seeding $USERS users on $BACKEND..."
+SEED_START=$(date +%s.%N)
+"$BIN" --data-dir "$WORK" seed-demo --users "$USERS" --admin-password "$PASSWORD" | tee "$WORK/seed.log"
+SEED_SECONDS=$(echo "$(date +%s.%N) - $SEED_START" | bc)
+
+"$BIN" --data-dir "$WORK" serve --addr "127.0.0.1:$PORT" --login-attempts-per-minute 100000000 --db-pool-size 8 > "$WORK/server.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
+for _ in $(seq 1 100); do curl -fs "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+
+# Sign in once and reuse the session cookie.
+JAR="$WORK/jar"
+token_of() { grep -o 'name="csrf_token" value="[^"]*"' | head -n1 | sed 's/.*value="//; s/"$//'; }
+CSRF=$(curl -fs -c "$JAR" -b "$JAR" "$BASE/login" | token_of)
+curl -fs -o /dev/null -c "$JAR" -b "$JAR" -X POST "$BASE/login" \
+  --data-urlencode "csrf_token=$CSRF" --data-urlencode "email=admin@demo.test" --data-urlencode "password=$PASSWORD"
+COOKIE=$(awk '!/^#/ && NF >= 7 { printf "%s=%s; ", $6, $7 }' "$JAR"; awk '/^#HttpOnly_/ { printf "%s=%s; ", $6, $7 }' "$JAR")
+curl -fs -H "Cookie: $COOKIE" "$BASE/users" > "$WORK/page1.html" || { echo "sign-in failed" >&2; tail "$WORK/server.log"; exit 1; }
+
+AGENT=$(grep -o '<option value="[0-9]*">Agent</option>' "$WORK/page1.html" | grep -o '[0-9]*' | head -n1)
+# Page 1,000 by following the cursor.
+DEEP="/users"
+for _ in $(seq 1 999); do
+  NEXT=$(curl -fs -H "Cookie: $COOKIE" "$BASE$DEEP" | grep -o 'href="[^"]*" hx-get="[^"]*" hx-target="#user-table" hx-swap="outerHTML" hx-push-url="true" rel="next"' | sed 's/^href="//; s/".*//; s/&#38;/\&/g; s/&amp;/\&/g')
+  [ -n "$NEXT" ] || break
+  DEEP="$NEXT"
+done
+
+run_wrk() { # name connections path [script]
+  local name="$1" conns="$2" path="$3" script="${4:-}"
+  local args=(-t "$(( conns < 2 ? 1 : 2 ))" -c "$conns" -d "${DURATION}s" --latency -H "Cookie: $COOKIE")
+  [ -n "$script" ] && args+=(-s "$script")
+  wrk "${args[@]}" -d 2s "$BASE$path" >/dev/null 2>&1 || true   # warm-up
+  wrk "${args[@]}" "$BASE$path" > "$WORK/wrk.out" 2>&1 || true
+  local rps p50 p99 errors
+  rps=$(awk '/Requests\/sec/ { print $2 }' "$WORK/wrk.out")
+  p50=$(awk '$1 == "50%" { print $2 }' "$WORK/wrk.out")
+  p99=$(awk '$1 == "99%" { print $2 }' "$WORK/wrk.out")
+  errors=$(awk '/Non-2xx/ { n += $NF } /Socket errors/ { gsub(",", ""); n += $4 + $6 + $8 + $10 } END { print n + 0 }' "$WORK/wrk.out")
+  echo "| $name | $conns | ${rps:-?} | ${p50:-?} | ${p99:-?} | $errors |" | tee -a "$WORK/table.md"
+}
+
+: > "$WORK/table.md"
+for conns in 32 1; do
+  run_wrk "W1 page 1 (name)" "$conns" "/users"
+  run_wrk "W1-deep page 1,000" "$conns" "$DEEP"
+  run_wrk "W2 search \"northwind\"" "$conns" "/users?q=northwind"
+  run_wrk "W3 Agent + active" "$conns" "/users?role=$AGENT&active=1"
+done
+
+# W5: sign-ins (argon2) at 8 connections while W1 runs at 32.
+EMAILS=$(grep -o '<td class="email">[^<]*' "$WORK/page1.html" | sed 's/.*>//' | head -n 20 | paste -sd, -)
+LOGIN_JAR="$WORK/login-jar"
+LOGIN_CSRF=$(curl -fs -c "$LOGIN_JAR" "$BASE/login" | token_of)
+LOGIN_COOKIE=$(awk '/^#HttpOnly_/ || (!/^#/ && NF >= 7) { printf "%s=%s; ", $6, $7 }' "$LOGIN_JAR")
+cat > "$WORK/login.lua" <<LUA
+local emails = {}
+for e in string.gmatch("$EMAILS", "[^,]+") do emails[#emails + 1] = e end
+local i = 0
+request = function()
+  i = i + 1
+  local body = "csrf_token=$LOGIN_CSRF&email=" .. emails[(i % #emails) + 1] .. "&password=$(echo "$PASSWORD" | sed 's/ /+/g')"
+  return wrk.format("POST", "/login", { ["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = "$LOGIN_COOKIE" }, body)
+end
+LUA
+wrk -t 1 -c 8 -d "$((DURATION + 2))s" -s "$WORK/login.lua" "$BASE/login" > "$WORK/w5-login.out" 2>&1 &
+W5=$!
+sleep 1
+run_wrk "W5: W1 during sign-ins" 32 "/users"
+wait $W5 || true
+LOGIN_RPS=$(awk '/Requests\/sec/ { print $2 }' "$WORK/w5-login.out")
+
+RSS_KB=$(awk '/VmHWM/ { print $2 }' "/proc/$SERVER/status")
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+{
+  echo
+  echo "## $(date -u +%Y-%m-%d) · $BACKEND · N = $USERS · commit $COMMIT"
+  echo
+  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ { print $2 }') GiB; load generator (wrk) on the same machine; ${DURATION} s per run."
+  echo "seed-demo: $(printf %.1f "$SEED_SECONDS") s. Peak server RSS: $((RSS_KB / 1024)) MB. W5 sign-ins: ${LOGIN_RPS:-?} req/s at 8 connections."
+  echo "W4 (Save of Edit User) waits for the Edit User dialog (user-lifecycle issue)."
+  echo
+  echo "| workload | connections | req/s | p50 | p99 | errors |"
+  echo "|---|---|---|---|---|---|"
+  cat "$WORK/table.md"
+} >> bench/RESULTS.md
+echo "results appended to bench/RESULTS.md"

@@ -1,0 +1,335 @@
+//! Sending invitations (all rows or none), accepting them, and the auto-signup switch.
+
+use askama::Template;
+use chrono::NaiveDateTime;
+
+use super::forms::{RawRow, RowErrors};
+use super::store;
+use crate::audit::{self, action, Actor, Event};
+use crate::auth::{store as auth_store, tokens};
+use crate::db::{write_tx, DbConn};
+use crate::mail::{self, Email};
+use crate::users::{normalize_email, status, store as users_store};
+use crate::web::request_meta::RequestMeta;
+
+pub const INVITE_MAIL: &str = "invite";
+
+/// Who sends the invitations.
+pub struct Inviter {
+    pub id: i64,
+    pub org_id: i64,
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// Messages per row (and per product for seats); nothing was written.
+    #[error("some rows need attention")]
+    Invalid(Vec<RowErrors>),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+#[derive(Template)]
+#[template(path = "invites/email.txt")]
+struct InviteText<'a> {
+    first_name: &'a str,
+    inviter: &'a str,
+    org: &'a str,
+    link: &'a str,
+    days: i32,
+}
+
+#[derive(Template)]
+#[template(path = "invites/email.html")]
+struct InviteHtml<'a> {
+    first_name: &'a str,
+    inviter: &'a str,
+    org: &'a str,
+    link: &'a str,
+    days: i32,
+}
+
+/// The invitation email for one invitee (`user_id`, address `to`) with a fresh link.
+fn invite_email(org_id: i64, user_id: i64, to: &str, text: InviteText<'_>) -> Email {
+    let html = InviteHtml {
+        first_name: text.first_name,
+        inviter: text.inviter,
+        org: text.org,
+        link: text.link,
+        days: text.days,
+    };
+    Email {
+        org_id: Some(org_id),
+        user_id: Some(user_id),
+        kind: INVITE_MAIL,
+        to: to.to_owned(),
+        subject: format!("{} invited you to {} on Gatehouse", text.inviter, text.org),
+        text: text.render().unwrap_or_else(|_| text.link.to_owned()),
+        html: html.render().unwrap_or_else(|_| text.link.to_owned()),
+    }
+}
+
+/// A new single-use invite link for `user_id`; returns the full URL.
+fn new_invite_link(
+    conn: &mut DbConn,
+    org_id: i64,
+    user_id: i64,
+    base_url: &str,
+    days: i32,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<String> {
+    let secret = tokens::random_token();
+    let expires = now + chrono::Duration::days(i64::from(days));
+    auth_store::insert_token(
+        conn,
+        tokens::kind::INVITE,
+        Some(org_id),
+        Some(user_id),
+        &tokens::hash_token(&secret),
+        expires,
+        now,
+    )?;
+    Ok(format!("{base_url}/invite/{secret}"))
+}
+
+/// Sends the grid: every row is saved, holds its seats, gets its link, email and audit event,
+/// in one transaction; any problem (an email taken, a seat gone) writes nothing.
+pub fn send_invites(
+    conn: &mut DbConn,
+    inviter: &Inviter,
+    rows: &[RawRow],
+    base_url: &str,
+    meta: &RequestMeta,
+    now: NaiveDateTime,
+) -> Result<usize, SendError> {
+    write_tx(conn, |conn| {
+        let org = crate::orgs::store::name_of(conn, inviter.org_id)?;
+        let days = store::invite_days(conn, inviter.org_id)?;
+        let products = store::products(conn, inviter.org_id)?;
+        let mut errors: Vec<RowErrors> = rows.iter().map(|_| RowErrors::default()).collect();
+        // Seats first, against what is free now, so each row hears which product ran out.
+        for product in &products {
+            let wanted: Vec<usize> = rows
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| !r.is_blank() && r.product_ids.contains(&product.id))
+                .map(|(i, _)| i)
+                .collect();
+            if wanted.len() as i32 > product.available() {
+                for &i in wanted.iter().skip(product.available() as usize) {
+                    errors[i].licenses = Some(seat_message(
+                        &product.name,
+                        product.available(),
+                        wanted.len(),
+                    ));
+                }
+            }
+        }
+        let actor = Actor::user(inviter.id, &inviter.email);
+        let mut sent = 0;
+        for (i, row) in rows.iter().enumerate() {
+            if row.is_blank() {
+                continue;
+            }
+            let email = normalize_email(&row.email);
+            if users_store::email_taken(conn, &email)? {
+                errors[i].email =
+                    Some("This person already has an account or a pending invitation.".into());
+                continue;
+            }
+            if !errors[i].is_empty() {
+                continue;
+            }
+            let (first, last) = (row.first_name.trim(), row.last_name.trim());
+            let new_user = users_store::NewUser::new(
+                inviter.org_id,
+                &email,
+                first,
+                last,
+                status::INVITED,
+                now,
+            );
+            let user_id = users_store::insert_user(conn, &new_user)?;
+            for role_id in &row.role_ids {
+                users_store::add_role(conn, user_id, *role_id)?;
+            }
+            for product_id in &row.product_ids {
+                if !store::take_seat(conn, *product_id)? {
+                    // Someone else took the last seat meanwhile.
+                    let name = products
+                        .iter()
+                        .find(|p| p.id == *product_id)
+                        .map(|p| p.name.as_str())
+                        .unwrap_or("this product");
+                    errors[i].licenses = Some(seat_message(name, 0, 1));
+                    break;
+                }
+                store::assign_license(conn, user_id, *product_id, now)?;
+            }
+            if !errors[i].is_empty() {
+                continue;
+            }
+            let link = new_invite_link(conn, inviter.org_id, user_id, base_url, days, now)?;
+            let text = InviteText {
+                first_name: first,
+                inviter: &inviter.name,
+                org: &org,
+                link: &link,
+                days,
+            };
+            mail::store::enqueue(
+                conn,
+                &invite_email(inviter.org_id, user_id, &email, text),
+                now,
+            )?;
+            let details = serde_json::json!({
+                "email": email, "first_name": first, "last_name": last,
+                "role_ids": row.role_ids, "product_ids": row.product_ids,
+            });
+            audit::record(
+                conn,
+                Event {
+                    org_id: Some(inviter.org_id),
+                    actor: &actor,
+                    action: action::USER_INVITED,
+                    target: Some((user_id, &email)),
+                    details,
+                    meta,
+                },
+                now,
+            )?;
+            sent += 1;
+        }
+        if errors.iter().any(|e| !e.is_empty()) {
+            // Err rolls the whole transaction back: nothing saved, nothing sent.
+            return Err(SendError::Invalid(errors));
+        }
+        Ok(sent)
+    })
+}
+
+fn seat_message(product: &str, available: i32, wanted: usize) -> String {
+    if available == 0 {
+        format!("No {product} seats are left. Free a seat or ask whoever manages licenses to add more in Settings.")
+    } else {
+        format!(
+            "Only {available} {product} seat{} left for {wanted} rows. Untick {product} on some rows or add seats in Settings.",
+            if available == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// What an invite link shows.
+pub enum InviteLink {
+    Valid {
+        invitee: store::Invitee,
+        org: String,
+    },
+    Unusable,
+}
+
+pub fn look_up(
+    conn: &mut DbConn,
+    secret: &str,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<InviteLink> {
+    let Some(token) = auth_store::find_usable_token(
+        conn,
+        tokens::kind::INVITE,
+        &tokens::hash_token(secret),
+        now,
+    )?
+    else {
+        return Ok(InviteLink::Unusable);
+    };
+    let Some(invitee) = token
+        .user_id
+        .map(|id| store::invitee(conn, id))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(InviteLink::Unusable);
+    };
+    if invitee.status != status::INVITED {
+        return Ok(InviteLink::Unusable);
+    }
+    let org = crate::orgs::store::name_of(conn, invitee.org_id)?;
+    Ok(InviteLink::Valid { invitee, org })
+}
+
+/// Uses the link once: the invitee gets their password and becomes active.
+pub fn accept(
+    conn: &mut DbConn,
+    secret: &str,
+    password_hash: &str,
+    meta: &RequestMeta,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<Option<i64>> {
+    write_tx(conn, |conn| {
+        let Some(token) = auth_store::find_usable_token(
+            conn,
+            tokens::kind::INVITE,
+            &tokens::hash_token(secret),
+            now,
+        )?
+        else {
+            return Ok(None);
+        };
+        let Some(user_id) = token.user_id else {
+            return Ok(None);
+        };
+        if !auth_store::consume_token(conn, token.id, now)?
+            || store::activate_invitee(conn, user_id, password_hash, now)? != 1
+        {
+            return Ok(None);
+        }
+        let Some(user) = store::invitee(conn, user_id)? else {
+            return Ok(None);
+        };
+        let actor = Actor::user(user.id, &user.email);
+        audit::record(
+            conn,
+            Event {
+                org_id: Some(user.org_id),
+                actor: &actor,
+                action: action::INVITE_ACCEPTED,
+                target: Some((user.id, &user.email)),
+                details: serde_json::json!({}),
+                meta,
+            },
+            now,
+        )?;
+        Ok(Some(user_id))
+    })
+}
+
+/// Turns Allow users to signup automatically on or off, audited.
+pub fn set_auto_signup(
+    conn: &mut DbConn,
+    actor: &Actor,
+    org_id: i64,
+    allow: bool,
+    meta: &RequestMeta,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    write_tx(conn, |conn| {
+        let before = store::allow_auto_signup(conn, org_id)?;
+        store::set_allow_auto_signup(conn, org_id, allow)?;
+        let details =
+            serde_json::json!({ "allow_auto_signup": { "before": before, "after": allow } });
+        audit::record(
+            conn,
+            Event {
+                org_id: Some(org_id),
+                actor,
+                action: action::AUTO_SIGNUP_CHANGED,
+                target: None,
+                details,
+                meta,
+            },
+            now,
+        )
+    })
+}

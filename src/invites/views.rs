@@ -1,0 +1,108 @@
+//! Invite dialog, grid rows, the auto-signup controls and the public invite pages.
+
+use askama::Template;
+
+use super::forms::{RawRow, RowErrors};
+use super::store::Product;
+
+pub struct GridRow {
+    pub index: usize,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub role_ids: Vec<i64>,
+    pub product_ids: Vec<i64>,
+    pub errors: RowErrors,
+}
+
+impl GridRow {
+    pub fn blank(index: usize) -> Self {
+        Self::from_raw(index, RawRow::default(), RowErrors::default())
+    }
+
+    pub fn from_raw(index: usize, raw: RawRow, errors: RowErrors) -> Self {
+        Self {
+            index,
+            first_name: raw.first_name,
+            last_name: raw.last_name,
+            email: raw.email,
+            role_ids: raw.role_ids,
+            product_ids: raw.product_ids,
+            errors,
+        }
+    }
+
+    pub fn has_role(&self, id: &i64) -> bool {
+        self.role_ids.contains(id)
+    }
+
+    pub fn has_product(&self, id: &i64) -> bool {
+        self.product_ids.contains(id)
+    }
+}
+
+/// Whether one more invitee could still get a seat, given what the grid already ticks.
+pub fn seats_remain(products: &[Product], rows: &[RawRow]) -> bool {
+    products.iter().any(|p| {
+        let ticked = rows
+            .iter()
+            .filter(|r| r.product_ids.contains(&p.id))
+            .count() as i32;
+        p.available() > ticked
+    })
+}
+
+#[derive(Template)]
+#[template(path = "invites/_dialog.html")]
+pub struct InviteDialog {
+    pub products: Vec<Product>,
+    pub roles: Vec<(i64, String)>,
+    pub rows: Vec<GridRow>,
+    pub add_row: AddRowButton,
+}
+
+#[derive(Template)]
+#[template(path = "invites/_add_row.html")]
+pub struct AddRowButton {
+    pub next_index: usize,
+    pub offered: bool,
+    pub oob: bool,
+}
+
+#[derive(Template)]
+#[template(path = "invites/_row.html")]
+pub struct GridRowFragment {
+    pub row: GridRow,
+    pub products: Vec<Product>,
+    pub roles: Vec<(i64, String)>,
+    pub add_row: AddRowButton,
+}
+
+#[derive(Template)]
+#[template(path = "invites/_signup_controls.html")]
+pub struct SignupControls {
+    pub allow_auto_signup: bool,
+    pub can_change: bool,
+    pub can_invite: bool,
+}
+
+#[derive(Template)]
+#[template(path = "invites/_confirm_signup.html")]
+pub struct ConfirmSignup {
+    pub allow: bool,
+}
+
+#[derive(Template)]
+#[template(path = "invites/accept.html")]
+pub struct AcceptPage {
+    pub csrf: String,
+    pub token: String,
+    pub org: String,
+    pub name: String,
+    pub email: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "invites/invalid.html")]
+pub struct InviteInvalidPage;

@@ -1,0 +1,117 @@
+//! The outbox table.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::Email;
+use crate::db::schema::email_outbox;
+use crate::db::DbConn;
+
+pub const PENDING: &str = "pending";
+pub const SENT: &str = "sent";
+pub const CANCELLED: &str = "cancelled";
+
+/// Queues an email; call inside the transaction of the change it belongs to.
+pub fn enqueue(conn: &mut DbConn, email: &Email, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::insert_into(email_outbox::table)
+        .values((
+            email_outbox::org_id.eq(email.org_id),
+            email_outbox::user_id.eq(email.user_id),
+            email_outbox::kind.eq(email.kind),
+            email_outbox::recipient.eq(&email.to),
+            email_outbox::subject.eq(&email.subject),
+            email_outbox::text_body.eq(&email.text),
+            email_outbox::html_body.eq(&email.html),
+            email_outbox::next_attempt_at.eq(now),
+            email_outbox::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+}
+
+/// Claims up to `limit` due messages: each is leased for five minutes by moving its next
+/// attempt forward with a guarded update, so two instances never send the same message.
+pub fn claim_due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+    let due: Vec<OutboxRow> = email_outbox::table
+        .filter(email_outbox::status.eq(PENDING))
+        .filter(email_outbox::next_attempt_at.le(now))
+        .order(email_outbox::next_attempt_at)
+        .limit(limit)
+        .select((
+            email_outbox::id,
+            email_outbox::kind,
+            email_outbox::recipient,
+            email_outbox::subject,
+            email_outbox::text_body,
+            email_outbox::html_body,
+            email_outbox::attempts,
+            email_outbox::next_attempt_at,
+        ))
+        .load(conn)?;
+    let lease = now + chrono::Duration::minutes(5);
+    let mut claimed = Vec::with_capacity(due.len());
+    for row in due {
+        let won = diesel::update(
+            email_outbox::table
+                .find(row.id)
+                .filter(email_outbox::status.eq(PENDING))
+                .filter(email_outbox::next_attempt_at.eq(row.next_attempt_at)),
+        )
+        .set(email_outbox::next_attempt_at.eq(lease))
+        .execute(conn)?;
+        if won == 1 {
+            claimed.push(row);
+        }
+    }
+    Ok(claimed)
+}
+
+pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(email_outbox::table.find(id))
+        .set((
+            email_outbox::status.eq(SENT),
+            email_outbox::sent_at.eq(now),
+            email_outbox::attempts.eq(email_outbox::attempts + 1),
+            email_outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+}
+
+pub fn mark_failed(
+    conn: &mut DbConn,
+    id: i64,
+    error: &str,
+    next_attempt: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(email_outbox::table.find(id))
+        .set((
+            email_outbox::attempts.eq(email_outbox::attempts + 1),
+            email_outbox::last_error.eq(error.chars().take(500).collect::<String>()),
+            email_outbox::next_attempt_at.eq(next_attempt),
+        ))
+        .execute(conn)
+}
+
+/// Stops unsent mail of a kind to a user (a revoked or re-sent invitation).
+pub fn cancel_pending(conn: &mut DbConn, user_id: i64, kind: &str) -> QueryResult<usize> {
+    diesel::update(
+        email_outbox::table
+            .filter(email_outbox::user_id.eq(user_id))
+            .filter(email_outbox::kind.eq(kind))
+            .filter(email_outbox::status.eq(PENDING)),
+    )
+    .set(email_outbox::status.eq(CANCELLED))
+    .execute(conn)
+}

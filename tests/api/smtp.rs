@@ -1,0 +1,140 @@
+//! A real SMTP server on loopback, inside the test process (mailin-embedded).
+
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mailin_embedded::response::{self, Response};
+use mailin_embedded::{Handler, Server, SslConfig};
+
+#[derive(Clone, Default)]
+struct Collector {
+    inbox: Arc<Mutex<Vec<Received>>>,
+    to: Vec<String>,
+    data: Vec<u8>,
+}
+
+/// One delivered message.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub to: Vec<String>,
+    /// The raw message with quoted-printable soft breaks undone.
+    pub raw: String,
+}
+
+impl Received {
+    pub fn subject(&self) -> String {
+        self.raw
+            .lines()
+            .find_map(|l| l.strip_prefix("Subject: "))
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    /// The first link to `path_prefix` (e.g. "/invite/") in the message.
+    pub fn link(&self, path_prefix: &str) -> Option<String> {
+        let at = self.raw.find(path_prefix)?;
+        let start = self.raw[..at].rfind("http")?;
+        let end = self.raw[at..]
+            .find(|c: char| c.is_whitespace() || c == '"' || c == '<')
+            .map(|e| at + e)?;
+        Some(self.raw[start..end].to_owned())
+    }
+}
+
+impl Handler for Collector {
+    fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
+        self.to = to.to_vec();
+        self.data.clear();
+        response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.data.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        let text = String::from_utf8_lossy(&self.data)
+            .replace("=\r\n", "")
+            .replace("=3D", "=");
+        self.inbox.lock().unwrap().push(Received {
+            to: self.to.clone(),
+            raw: text,
+        });
+        response::OK
+    }
+}
+
+pub struct TestSmtp {
+    pub port: u16,
+    inbox: Arc<Mutex<Vec<Received>>>,
+}
+
+impl TestSmtp {
+    /// Starts a server on a free port.
+    pub fn start() -> TestSmtp {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind smtp");
+        let port = listener.local_addr().unwrap().port();
+        Self::start_with(listener, port)
+    }
+
+    /// Starts a server on a port chosen earlier (to bring a "down" mail server up).
+    pub fn start_on(port: u16) -> TestSmtp {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind smtp port");
+        Self::start_with(listener, port)
+    }
+
+    fn start_with(listener: TcpListener, port: u16) -> TestSmtp {
+        let collector = Collector::default();
+        let inbox = collector.inbox.clone();
+        let mut server = Server::new(collector);
+        server
+            .with_name("localhost")
+            .with_ssl(SslConfig::None)
+            .expect("ssl config")
+            .with_num_threads(2)
+            .with_tcp_listener(listener);
+        std::thread::spawn(move || {
+            let _ = server.serve();
+        });
+        TestSmtp { port, inbox }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.inbox.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 10 s) until `count` messages have arrived.
+    pub async fn wait_for(&self, count: usize) -> Vec<Received> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let received = self.received();
+            if received.len() >= count || Instant::now() > deadline {
+                return received;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// The newest message to `email`.
+    pub async fn message_to(&self, email: &str) -> Received {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(message) = self
+                .received()
+                .into_iter()
+                .rev()
+                .find(|m| m.to.iter().any(|t| t == email))
+            {
+                return message;
+            }
+            assert!(Instant::now() < deadline, "no email to {email} arrived");
+            actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
