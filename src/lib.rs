@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod invites;
+pub mod jobs;
 pub mod mail;
 pub mod orgs;
 pub mod users;
@@ -82,6 +83,7 @@ impl Application {
         });
         let server = serve(listener, state.clone())?;
         mail::worker::spawn(state.clone());
+        jobs::spawn(state.clone());
         Ok(Application {
             server,
             port,

@@ -268,24 +268,6 @@ async fn serve(mut config: Config, clock: Clock, args: ServeArgs) -> anyhow::Res
         }
         None => println!("Sign in at {base_url}/login"),
     }
-    spawn_housekeeping(state);
     app.run_until_stopped().await?;
     Ok(())
-}
-
-/// Periodic jobs of this instance: expired sessions are removed every ten minutes.
-fn spawn_housekeeping(state: std::sync::Arc<gatehouse::web::AppState>) {
-    actix_web::rt::spawn(async move {
-        let mut interval = actix_web::rt::time::interval(std::time::Duration::from_secs(600));
-        loop {
-            interval.tick().await;
-            let now = state.clock.now();
-            let result = state
-                .db(move |conn| Ok(auth::store::purge_expired_sessions(conn, now)?))
-                .await;
-            if let Err(e) = result {
-                log::warn!("purging expired sessions failed: {e}");
-            }
-        }
-    });
 }

@@ -57,5 +57,8 @@ pub mod action {
     pub const SIGN_OUT: &str = "auth.sign_out";
     pub const USER_INVITED: &str = "user.invited";
     pub const INVITE_ACCEPTED: &str = "user.invite_accepted";
+    pub const INVITE_RESENT: &str = "user.invite_resent";
+    pub const INVITE_REVOKED: &str = "user.invite_revoked";
+    pub const INVITE_EXPIRED: &str = "user.invite_expired";
     pub const AUTO_SIGNUP_CHANGED: &str = "org.auto_signup_changed";
 }

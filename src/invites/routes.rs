@@ -22,6 +22,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/users/invite/row", web::get().to(extra_row))
         .route("/users/auto-signup", web::get().to(confirm_auto_signup))
         .route("/users/auto-signup", web::post().to(set_auto_signup))
+        .route("/users/{id}/resend", web::get().to(confirm_resend))
+        .route("/users/{id}/resend", web::post().to(resend))
+        .route("/users/{id}/revoke", web::get().to(confirm_revoke))
+        .route("/users/{id}/revoke", web::post().to(revoke))
         .route("/invite/{token}", web::get().to(accept_form))
         .route("/invite/{token}", web::post().to(accept));
 }
@@ -346,4 +350,133 @@ pub async fn accept(
         }
         None => invalid_link(),
     }
+}
+
+fn pending_error(error: service::PendingError) -> AppError {
+    match error {
+        service::PendingError::NotFound => AppError::NotFound,
+        service::PendingError::NotPending => AppError::Conflict(error.to_string()),
+        service::PendingError::Database(e) => e.into(),
+    }
+}
+
+async fn confirm_pending(
+    req: &HttpRequest,
+    state: &State,
+    user: &CurrentUser,
+    user_id: i64,
+    resend: bool,
+) -> Result<HttpResponse, AppError> {
+    user.require(Permission::UsersInvite)?;
+    if !htmx::is_htmx(req) {
+        return to_owning_page();
+    }
+    let org_id = user.org_id;
+    let (name, email) = state
+        .db(move |conn| service::pending_name(conn, org_id, user_id).map_err(pending_error))
+        .await?;
+    let dialog = if resend {
+        ConfirmPending {
+            user_id,
+            action: "resend",
+            title: "Resend invite?".into(),
+            message: format!("{name} ({email}) gets a new invitation email. The link in the earlier email stops working."),
+            button: "Resend invite",
+            danger: false,
+        }
+    } else {
+        ConfirmPending {
+            user_id,
+            action: "revoke",
+            title: "Revoke invite?".into(),
+            message: format!("{name} ({email}) will no longer be able to join with their link, and the licenses reserved for them are freed. You can invite them again later."),
+            button: "Revoke invite",
+            danger: true,
+        }
+    };
+    htmx::html(&dialog)
+}
+
+pub async fn confirm_resend(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    confirm_pending(&req, &state, &user, id.into_inner(), true).await
+}
+
+pub async fn confirm_revoke(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    confirm_pending(&req, &state, &user, id.into_inner(), false).await
+}
+
+/// After a change to a row: htmx gets a toast and a table refresh, a plain form the list again.
+fn changed(req: &HttpRequest, message: &str) -> HttpResponse {
+    if htmx::is_htmx(req) {
+        let trigger = serde_json::json!({
+            "toast": { "kind": "success", "message": message },
+            "usersChanged": true,
+            "closeModal": true,
+        });
+        HttpResponse::Ok()
+            .insert_header(("HX-Trigger", trigger.to_string()))
+            .insert_header(("HX-Reswap", "none"))
+            .finish()
+    } else {
+        HttpResponse::SeeOther()
+            .insert_header(("Location", "/users?active=0"))
+            .finish()
+    }
+}
+
+fn inviter_of(user: &CurrentUser) -> Inviter {
+    Inviter {
+        id: user.id,
+        org_id: user.org_id,
+        email: user.email.clone(),
+        name: user.display_name(),
+    }
+}
+
+pub async fn resend(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Permission::UsersInvite)?;
+    let (inviter, user_id) = (inviter_of(&user), id.into_inner());
+    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let (base_url, now) = (state.base_url.clone(), state.clock.now());
+    state
+        .db(move |conn| {
+            service::resend(conn, &inviter, user_id, &base_url, &meta, now).map_err(pending_error)
+        })
+        .await?;
+    state.mail_wakeup.notify_one();
+    Ok(changed(&req, "Invite has been sent"))
+}
+
+pub async fn revoke(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Permission::UsersInvite)?;
+    let (inviter, user_id) = (inviter_of(&user), id.into_inner());
+    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let now = state.clock.now();
+    state
+        .db(move |conn| service::revoke(conn, &inviter, user_id, &meta, now).map_err(pending_error))
+        .await?;
+    Ok(changed(
+        &req,
+        "The invitation was revoked and its licenses freed.",
+    ))
 }

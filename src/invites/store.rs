@@ -185,3 +185,46 @@ pub fn activate_invitee(
     ))
     .execute(conn)
 }
+
+/// Ends every unused invite link of a user (a new one replaces them).
+pub fn retire_invite_tokens(
+    conn: &mut DbConn,
+    user_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    use crate::db::schema::tokens;
+    diesel::update(
+        tokens::table
+            .filter(tokens::user_id.eq(user_id))
+            .filter(tokens::kind.eq(crate::auth::tokens::kind::INVITE))
+            .filter(tokens::used_at.is_null()),
+    )
+    .set(tokens::expires_at.eq(now))
+    .execute(conn)
+}
+
+/// Invitees whose every invite link has expired.
+pub fn expired_invitees(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Vec<Invitee>> {
+    use crate::db::schema::tokens;
+    let live = tokens::table
+        .filter(tokens::kind.eq(crate::auth::tokens::kind::INVITE))
+        .filter(tokens::used_at.is_null())
+        .filter(tokens::expires_at.gt(now))
+        .select(tokens::user_id);
+    users::table
+        .filter(users::status.eq(crate::users::status::INVITED))
+        .filter(diesel::dsl::not(users::id.nullable().eq_any(live)))
+        .select((
+            users::id,
+            users::org_id,
+            users::email,
+            users::first_name,
+            users::last_name,
+            users::status,
+        ))
+        .load(conn)
+}
+
+pub fn delete_user(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
+    diesel::delete(users::table.find(user_id)).execute(conn)
+}

@@ -106,3 +106,15 @@ pub struct AcceptPage {
 #[derive(Template)]
 #[template(path = "invites/invalid.html")]
 pub struct InviteInvalidPage;
+
+/// Confirmation before Resend invite or Revoke invite.
+#[derive(Template)]
+#[template(path = "invites/_confirm_pending.html")]
+pub struct ConfirmPending {
+    pub user_id: i64,
+    pub action: &'static str,
+    pub title: String,
+    pub message: String,
+    pub button: &'static str,
+    pub danger: bool,
+}

@@ -38,7 +38,7 @@ pub async fn list(
             Ok((rows, more, roles, allow))
         })
         .await?;
-    let table = UsersTable::new(&query, rows, more, now);
+    let table = UsersTable::new(&query, rows, more, now, user.can(Permission::UsersInvite));
     htmx::page_or_fragment(&req, table, |table| UsersPage {
         shell: Shell::new(&req, &user, Nav::Users),
         controls: SignupControls {

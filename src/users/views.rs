@@ -38,6 +38,8 @@ pub struct UsersTable {
     pub sort_param: String,
     /// This very view, for refreshing the table after a change elsewhere on the page.
     pub self_href: String,
+    /// Offer Resend invite / Revoke invite on pending rows.
+    pub can_invite: bool,
     pub filtered: bool,
     pub sort_links: Vec<SortLink>,
     pub previous: Option<String>,
@@ -144,7 +146,13 @@ impl UserRow {
 }
 
 impl UsersTable {
-    pub fn new(query: &ListQuery, rows: Vec<UserListRow>, more: bool, now: NaiveDateTime) -> Self {
+    pub fn new(
+        query: &ListQuery,
+        rows: Vec<UserListRow>,
+        more: bool,
+        now: NaiveDateTime,
+        can_invite: bool,
+    ) -> Self {
         let first_cursor = rows.first().map(|r| r.cursor(query.sort));
         let last_cursor = rows.last().map(|r| r.cursor(query.sort));
         let link = |page: &Page| {
@@ -226,6 +234,7 @@ impl UsersTable {
                 .collect(),
             sort_param: query.sort.as_param(),
             self_href: link(&query.page),
+            can_invite,
             filtered,
             sort_links,
             previous,

@@ -15,7 +15,198 @@ both!(
     two_admins_racing_for_the_last_seat_never_oversubscribe,
     invite_links_work_once_and_expire,
     the_invite_dialog_offers_only_grantable_roles_and_available_seats,
+    resend_invite_replaces_the_link,
+    revoke_invite_frees_the_seats_and_kills_the_link,
+    expired_invitations_give_their_seats_back,
+    another_organizations_invitations_answer_404,
 );
+
+/// Invites one person holding a Dialer seat; returns their id and emailed link.
+async fn invite_one(app: &TestApp, org_id: i64, email: &'static str) -> (i64, String) {
+    let (agent, dialer) = (
+        role_id(app, org_id, "Agent").await,
+        product_id(app, org_id, "Dialer").await,
+    );
+    let response = app
+        .hx_post(
+            "/users/invite",
+            &[
+                ("first_name_0", "Ivy"),
+                ("last_name_0", "Invitee"),
+                ("email_0", email),
+                ("role_0", &agent),
+                ("product_0", &dialer),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let id = app
+        .db(move |c| {
+            users::table
+                .filter(users::email.eq(email))
+                .select(users::id)
+                .first::<i64>(c)
+                .unwrap()
+        })
+        .await;
+    (
+        id,
+        app.mail().message_to(email).await.link("/invite/").unwrap(),
+    )
+}
+
+async fn dialer_used(app: &TestApp, org_id: i64) -> i32 {
+    app.db(move |c| {
+        products::table
+            .filter(products::org_id.eq(org_id))
+            .filter(products::name.eq("Dialer"))
+            .select(products::seats_used)
+            .first::<i32>(c)
+            .unwrap()
+    })
+    .await
+}
+
+async fn resend_invite_replaces_the_link(app: TestApp) {
+    let org_id = ready_to_invite(&app).await;
+    let (id, first_link) = invite_one(&app, org_id, "ivy@acme.io").await;
+    let (_, page) = app.get_html("/users?q=ivy").await;
+    assert!(
+        page.contains(&format!("hx-get=\"/users/{id}/resend\"")) && page.contains("Revoke invite")
+    );
+    let confirm = app
+        .hx_get(&format!("/users/{id}/resend"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(confirm.contains("Resend invite?") && confirm.contains("stops working"));
+    let response = app.hx_post(&format!("/users/{id}/resend"), &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        toast_of(response.headers()).as_deref(),
+        Some("Invite has been sent")
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let second_link = loop {
+        let link = app
+            .mail()
+            .message_to("ivy@acme.io")
+            .await
+            .link("/invite/")
+            .unwrap();
+        if link != first_link {
+            break link;
+        }
+        assert!(std::time::Instant::now() < deadline, "no second email");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
+    };
+    assert_eq!(
+        app.new_browser()
+            .get(&first_link)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::GONE
+    );
+    assert_eq!(
+        app.new_browser()
+            .get(&second_link)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(dialer_used(&app, org_id).await, 1, "still one seat held");
+    assert!(app
+        .audit_actions(org_id)
+        .await
+        .contains(&"user.invite_resent".to_owned()));
+}
+
+async fn revoke_invite_frees_the_seats_and_kills_the_link(app: TestApp) {
+    let org_id = ready_to_invite(&app).await;
+    let (id, link) = invite_one(&app, org_id, "ivy@acme.io").await;
+    assert_eq!(dialer_used(&app, org_id).await, 1);
+    let confirm = app
+        .hx_get(&format!("/users/{id}/revoke"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        confirm.contains("Revoke invite?")
+            && confirm.contains("licenses reserved for them are freed")
+    );
+    let response = app.hx_post(&format!("/users/{id}/revoke"), &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(toast_of(response.headers()).unwrap().contains("revoked"));
+    assert_eq!(dialer_used(&app, org_id).await, 0);
+    let gone = app
+        .db(move |c| users::table.find(id).count().get_result::<i64>(c).unwrap())
+        .await;
+    assert_eq!(gone, 0);
+    let page = app.new_browser().get(&link).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::GONE);
+    let events = app
+        .db(move |c| gatehouse::audit::store::recent(c, org_id, 10).unwrap())
+        .await;
+    let revoked = events
+        .iter()
+        .find(|e| e.action == "user.invite_revoked")
+        .expect("audited");
+    assert!(revoked.details.contains("ivy@acme.io") && revoked.target_label == "ivy@acme.io");
+    // Revoking again: the invitation is gone.
+    assert_eq!(
+        app.hx_post(&format!("/users/{id}/revoke"), &[])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+async fn expired_invitations_give_their_seats_back(app: TestApp) {
+    let org_id = ready_to_invite(&app).await;
+    invite_one(&app, org_id, "ivy@acme.io").await;
+    gatehouse::jobs::run_once(&app.state).await;
+    assert_eq!(dialer_used(&app, org_id).await, 1, "not expired yet");
+    app.state.clock.advance(chrono::Duration::days(8));
+    gatehouse::jobs::run_once(&app.state).await;
+    assert_eq!(dialer_used(&app, org_id).await, 0);
+    let (_, page) = app.get_html("/users?q=ivy").await;
+    assert!(!page.contains("ivy@acme.io"));
+    assert!(app
+        .audit_actions(org_id)
+        .await
+        .contains(&"user.invite_expired".to_owned()));
+}
+
+async fn another_organizations_invitations_answer_404(app: TestApp) {
+    let org_id = ready_to_invite(&app).await;
+    let (id, _) = invite_one(&app, org_id, "ivy@acme.io").await;
+    let now = app.state.clock.now();
+    let (_, link) = app
+        .db(move |c| gatehouse::orgs::service::create_org(c, "Other", now).unwrap())
+        .await;
+    app.logout().await;
+    app.complete_setup(&link, None, "Oscar", "Other", "oscar@other.test")
+        .await;
+    for path in [format!("/users/{id}/resend"), format!("/users/{id}/revoke")] {
+        assert_eq!(
+            app.hx_get(&path).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+        assert_eq!(
+            app.hx_post(&path, &[]).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    assert_eq!(dialer_used(&app, org_id).await, 1, "untouched");
+}
 
 /// Signs in the Owner of a new organization and turns automatic sign-up off.
 async fn ready_to_invite(app: &TestApp) -> i64 {

@@ -1,0 +1,36 @@
+//! Periodic jobs of each instance. Each is safe to run on several instances at once: they
+//! work through guarded updates in write transactions.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::web::AppState;
+
+/// Once a minute: expired sessions are removed and expired invitations give their seats back.
+pub fn spawn(state: Arc<AppState>) {
+    actix_web::rt::spawn(async move {
+        let mut interval = actix_web::rt::time::interval(Duration::from_secs(60));
+        loop {
+            interval.tick().await;
+            run_once(&state).await;
+        }
+    });
+}
+
+pub async fn run_once(state: &AppState) {
+    let now = state.clock.now();
+    let result = state
+        .db(move |conn| {
+            let sessions = crate::auth::store::purge_expired_sessions(conn, now)?;
+            let invitations = crate::invites::service::expire_invitations(conn, now)?;
+            Ok((sessions, invitations))
+        })
+        .await;
+    match result {
+        Ok((0, 0)) => {}
+        Ok((sessions, invitations)) => log::info!(
+            "housekeeping: {sessions} expired sessions, {invitations} expired invitations"
+        ),
+        Err(e) => log::warn!("housekeeping failed: {e}"),
+    }
+}
