@@ -41,6 +41,8 @@ pub struct Config {
     pub hash_cost: HashCost,
     /// Sign-in attempts allowed per client IP per minute.
     pub login_attempts_per_minute: u32,
+    /// Sign-up requests allowed per client IP per hour.
+    pub signups_per_ip_per_hour: u32,
     /// Networks whose X-Forwarded-For header is believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub db_pool_size: u32,
@@ -65,6 +67,7 @@ impl Config {
             secret_key: None,
             hash_cost: HashCost::OWASP,
             login_attempts_per_minute: 30,
+            signups_per_ip_per_hour: 20,
             trusted_proxies: Vec::new(),
             db_pool_size: 8,
             smtp_url: None,

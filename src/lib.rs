@@ -12,6 +12,8 @@ pub mod invites;
 pub mod jobs;
 pub mod mail;
 pub mod orgs;
+pub mod settings;
+pub mod signup;
 pub mod users;
 pub mod web;
 
@@ -75,6 +77,8 @@ impl Application {
             mail_wakeup: Arc::new(tokio::sync::Notify::new()),
             hasher: Hasher::new(config.hash_cost)?,
             login_limiter: RateLimiter::new(config.login_attempts_per_minute),
+            signup_ip_limiter: RateLimiter::per_window(config.signups_per_ip_per_hour, 3_600),
+            signup_email_limiter: RateLimiter::per_window(3, 3_600),
             pool,
             base_url,
             clock,
@@ -133,6 +137,8 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(auth::routes::configure)
             .configure(orgs::routes::configure)
             .configure(invites::routes::configure)
+            .configure(signup::routes::configure)
+            .configure(settings::routes::configure)
             .configure(users::routes::configure)
             .default_service(aweb::to(|| async {
                 Err::<actix_web::HttpResponse, _>(web::AppError::NotFound)

@@ -60,5 +60,8 @@ pub mod action {
     pub const INVITE_RESENT: &str = "user.invite_resent";
     pub const INVITE_REVOKED: &str = "user.invite_revoked";
     pub const INVITE_EXPIRED: &str = "user.invite_expired";
+    pub const SIGNED_UP: &str = "user.signed_up";
+    pub const SETTINGS_CHANGED: &str = "org.settings_changed";
+    pub const SEATS_CHANGED: &str = "licenses.seats_changed";
     pub const AUTO_SIGNUP_CHANGED: &str = "org.auto_signup_changed";
 }

@@ -1,5 +1,5 @@
-//! A fixed-window counter per key (client IP for sign-in). In memory: each instance limits on
-//! its own, which is what slowing a password spray needs.
+//! A fixed-window counter per key (client IP for sign-in, IP and email for sign-up). In memory:
+//! each instance limits on its own, which is what slowing a spray needs.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -7,21 +7,28 @@ use std::sync::Mutex;
 use chrono::NaiveDateTime;
 
 pub struct RateLimiter {
-    per_minute: u32,
+    per_window: u32,
+    window_seconds: i64,
     windows: Mutex<HashMap<String, (i64, u32)>>,
 }
 
 impl RateLimiter {
+    /// `per_minute` attempts per key per minute.
     pub fn new(per_minute: u32) -> Self {
+        Self::per_window(per_minute, 60)
+    }
+
+    pub fn per_window(per_window: u32, window_seconds: i64) -> Self {
         Self {
-            per_minute,
+            per_window,
+            window_seconds: window_seconds.max(1),
             windows: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Counts one attempt for `key`; false when the key is over its limit for this minute.
+    /// Counts one attempt for `key`; false when the key is over its limit for this window.
     pub fn allow(&self, key: &str, now: NaiveDateTime) -> bool {
-        let minute = now.and_utc().timestamp() / 60;
+        let minute = now.and_utc().timestamp() / self.window_seconds;
         let mut windows = self
             .windows
             .lock()
@@ -34,7 +41,7 @@ impl RateLimiter {
             *entry = (minute, 0);
         }
         entry.1 += 1;
-        entry.1 <= self.per_minute
+        entry.1 <= self.per_window
     }
 }
 

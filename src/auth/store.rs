@@ -224,6 +224,7 @@ pub struct TokenRow {
     pub id: i64,
     pub org_id: Option<i64>,
     pub user_id: Option<i64>,
+    pub payload: String,
 }
 
 pub fn insert_token(
@@ -249,6 +250,30 @@ pub fn insert_token(
     Ok(())
 }
 
+/// A token that stands for something not yet in the database (its JSON `payload`).
+pub fn insert_token_with_payload(
+    conn: &mut DbConn,
+    kind: &str,
+    org_id: i64,
+    token_hash: &str,
+    payload: &str,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    use crate::db::schema::tokens;
+    diesel::insert_into(tokens::table)
+        .values((
+            tokens::kind.eq(kind),
+            tokens::org_id.eq(org_id),
+            tokens::token_hash.eq(token_hash),
+            tokens::payload.eq(payload),
+            tokens::expires_at.eq(expires_at),
+            tokens::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// An unused, unexpired token of that kind.
 pub fn find_usable_token(
     conn: &mut DbConn,
@@ -262,7 +287,7 @@ pub fn find_usable_token(
         .filter(tokens::kind.eq(kind))
         .filter(tokens::used_at.is_null())
         .filter(tokens::expires_at.gt(now))
-        .select((tokens::id, tokens::org_id, tokens::user_id))
+        .select((tokens::id, tokens::org_id, tokens::user_id, tokens::payload))
         .first(conn)
         .optional()
 }

@@ -30,6 +30,7 @@ pub fn short_id() -> String {
 pub mod kind {
     pub const SETUP: &str = "setup";
     pub const INVITE: &str = "invite";
+    pub const VERIFY: &str = "verify";
 }
 
 #[cfg(test)]

@@ -127,6 +127,7 @@ diesel::table! {
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        payload -> Text,
     }
 }
 

@@ -32,6 +32,10 @@ pub struct AppState {
     pub hasher: Hasher,
     pub cookie_key: actix_web::cookie::Key,
     pub login_limiter: crate::auth::rate_limit::RateLimiter,
+    /// Sign-up requests per client IP per hour.
+    pub signup_ip_limiter: crate::auth::rate_limit::RateLimiter,
+    /// Sign-up emails per address per hour (nobody's inbox gets flooded).
+    pub signup_email_limiter: crate::auth::rate_limit::RateLimiter,
     pub mailer: crate::mail::Mailer,
     /// Wakes the mail worker when this instance queues mail.
     pub mail_wakeup: Arc<tokio::sync::Notify>,

@@ -15,7 +15,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(readyz))
         .route("/static/{file}", web::get().to(static_file))
         .route("/activity", web::get().to(activity))
-        .route("/settings", web::get().to(settings))
         .route("/account", web::get().to(account));
 }
 
@@ -114,17 +113,6 @@ async fn activity(req: HttpRequest, user: CurrentUser) -> Result<HttpResponse, A
         Nav::Activity,
         "Activity",
         "The audit log is being recorded already; browsing it here is coming soon.",
-    )
-}
-
-async fn settings(req: HttpRequest, user: CurrentUser) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
-    coming_soon(
-        &req,
-        &user,
-        Nav::Settings,
-        "Settings",
-        "Organization settings (sign-up domains, seats, security policy) are coming soon.",
     )
 }
 

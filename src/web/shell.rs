@@ -38,7 +38,8 @@ impl Shell {
             csrf,
             can_view_users: user.can(Permission::UsersView),
             can_view_audit: user.can(Permission::AuditView),
-            can_manage_settings: user.can(Permission::SettingsManage),
+            can_manage_settings: user.can(Permission::SettingsManage)
+                || user.can(Permission::LicensesManage),
         }
     }
 

@@ -7,5 +7,7 @@ mod smtp;
 mod auth;
 mod cli;
 mod invites;
+mod settings;
 mod setup;
+mod signup;
 mod users_list;

@@ -1,0 +1,132 @@
+//! `GET/POST /settings`, `POST /settings/seats`.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::forms::{parse_seats, OrgSettingsForm};
+use super::service::{self, SeatsError};
+use super::store;
+use super::views::SettingsPage;
+use crate::auth::permissions::Permission;
+use crate::web::form_errors::FieldErrors;
+use crate::web::request_meta::RequestMeta;
+use crate::web::shell::{Nav, Shell};
+use crate::web::{htmx, AppError, CurrentUser, State};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/settings", web::get().to(show))
+        .route("/settings", web::post().to(save))
+        .route("/settings/seats", web::post().to(save_seats));
+}
+
+fn require_any(user: &CurrentUser) -> Result<(), AppError> {
+    if user.can(Permission::SettingsManage) || user.can(Permission::LicensesManage) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// The page as stored, to be adjusted by the caller (a notice, typed values, errors).
+async fn page(
+    req: &HttpRequest,
+    state: &State,
+    user: &CurrentUser,
+) -> Result<SettingsPage, AppError> {
+    let org_id = user.org_id;
+    let (settings, products) = state
+        .db(move |conn| {
+            Ok((
+                store::org_settings(conn, org_id)?,
+                crate::invites::store::products(conn, org_id)?,
+            ))
+        })
+        .await?;
+    Ok(SettingsPage {
+        shell: Shell::new(req, user, Nav::Settings),
+        notice: None,
+        can_manage_settings: user.can(Permission::SettingsManage),
+        can_manage_licenses: user.can(Permission::LicensesManage),
+        signup_domains: settings.signup_domains,
+        invite_days: settings.invite_days.to_string(),
+        errors: FieldErrors::default(),
+        products,
+        seat_inputs: Vec::new(),
+        seat_errors: Vec::new(),
+    })
+}
+
+pub async fn show(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    require_any(&user)?;
+    htmx::html(&page(&req, &state, &user).await?)
+}
+
+pub async fn save(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    form: web::Form<OrgSettingsForm>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Permission::SettingsManage)?;
+    match form.validate() {
+        Err(errors) => {
+            let mut view = page(&req, &state, &user).await?;
+            view.signup_domains = form.signup_domains.clone();
+            view.invite_days = form.invite_days.clone();
+            view.errors = errors;
+            htmx::html_with_status(&view, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Ok(settings) => {
+            let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+            let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());
+            state
+                .db(move |conn| {
+                    Ok(service::save_org_settings(
+                        conn, &actor, org_id, &settings, &meta, now,
+                    )?)
+                })
+                .await?;
+            let mut view = page(&req, &state, &user).await?;
+            view.notice = Some("Settings saved.".into());
+            htmx::html(&view)
+        }
+    }
+}
+
+pub async fn save_seats(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Permission::LicensesManage)?;
+    let wanted = parse_seats(&form);
+    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());
+    let lookup = wanted.clone();
+    let outcome = state
+        .db(
+            move |conn| match service::save_seats(conn, &actor, org_id, &lookup, &meta, now) {
+                Ok(()) => Ok(Ok(())),
+                Err(SeatsError::Invalid(problems)) => Ok(Err(problems)),
+                Err(SeatsError::Database(e)) => Err(e.into()),
+            },
+        )
+        .await?;
+    let mut view = page(&req, &state, &user).await?;
+    match outcome {
+        Ok(()) => {
+            view.notice = Some("Seats saved.".into());
+            htmx::html(&view)
+        }
+        Err(problems) => {
+            view.seat_inputs = wanted;
+            view.seat_errors = problems;
+            htmx::html_with_status(&view, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+    }
+}
