@@ -95,7 +95,7 @@ impl Manager {
                      PRAGMA synchronous = NORMAL;
                      PRAGMA foreign_keys = ON;
                      PRAGMA temp_store = MEMORY;
-                     PRAGMA cache_size = -16000;",
+                     PRAGMA cache_size = -4000;",
                 )
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConn::Sqlite(conn))

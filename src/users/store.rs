@@ -130,6 +130,8 @@ fn list_sql(backend: Backend, org_id: i64, query: &ListQuery, limit: usize) -> S
             "string_agg(p.name, ',' ORDER BY p.name)",
         ),
     };
+    // The inner query finds the page's ids through the indexes; only those rows then get their
+    // roles, licenses and mail state (a sort of all matches never carries the aggregates).
     sql.push(
         "SELECT u.id, u.email, u.first_name, u.last_name, u.name_key, u.status, u.lock_reason, u.locked_at, \
          u.failed_logins, u.last_active_at, u.active_sort, ",
@@ -138,7 +140,7 @@ fn list_sql(backend: Backend, org_id: i64, query: &ListQuery, limit: usize) -> S
         "(SELECT {roles_agg} FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id) AS role_names, \
          (SELECT {licenses_agg} FROM license_assignments la JOIN products p ON p.id = la.product_id WHERE la.user_id = u.id) AS license_names, \
          EXISTS (SELECT 1 FROM email_outbox eo WHERE eo.user_id = u.id AND eo.status = 'pending' AND eo.attempts > 0) AS mail_retrying \
-         FROM users u WHERE u.org_id = "
+         FROM (SELECT u.id FROM users u WHERE u.org_id = "
     ));
     sql.bind(Bind::Int(org_id));
     if query.active_only {
@@ -203,7 +205,8 @@ fn list_sql(backend: Backend, org_id: i64, query: &ListQuery, limit: usize) -> S
     }
     let direction = if descending { "DESC" } else { "ASC" };
     sql.push(&format!(
-        " ORDER BY {column} {direction}, u.id {direction} LIMIT {limit}"
+        " ORDER BY {column} {direction}, u.id {direction} LIMIT {limit}) page \
+         JOIN users u ON u.id = page.id ORDER BY {column} {direction}, u.id {direction}"
     ));
     sql
 }

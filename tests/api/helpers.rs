@@ -84,7 +84,11 @@ fn unique_name(prefix: &str) -> String {
 /// What a test database leaves behind, removed when the test ends.
 enum Scratch {
     Sqlite(PathBuf),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+        data_dir: PathBuf,
+    },
 }
 
 impl Drop for Scratch {
@@ -93,7 +97,12 @@ impl Drop for Scratch {
             Scratch::Sqlite(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
-            Scratch::Postgres { admin_url, name } => {
+            Scratch::Postgres {
+                admin_url,
+                name,
+                data_dir,
+            } => {
+                let _ = std::fs::remove_dir_all(data_dir);
                 if let Ok(mut conn) = PgConnection::establish(admin_url) {
                     let _ =
                         conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
@@ -171,9 +180,15 @@ fn postgres_database() -> Option<(String, Scratch)> {
         .batch_execute("SELECT pg_advisory_unlock(714203)")
         .ok();
     created.expect("clone template");
+    let data_dir = std::env::temp_dir().join(&name);
+    std::fs::create_dir_all(&data_dir).expect("temp dir");
     Some((
         replace_db_name(&admin_url, &name),
-        Scratch::Postgres { admin_url, name },
+        Scratch::Postgres {
+            admin_url,
+            name,
+            data_dir,
+        },
     ))
 }
 
@@ -215,7 +230,7 @@ pub async fn spawn_app_with(
     };
     let data_dir = match &scratch {
         Scratch::Sqlite(dir) => dir.clone(),
-        Scratch::Postgres { .. } => std::env::temp_dir(),
+        Scratch::Postgres { data_dir, .. } => data_dir.clone(),
     };
     let mut config = Config::new(DatabaseUrl::parse(&url).expect("url"), data_dir);
     config.addr = "127.0.0.1:0".into();

@@ -815,7 +815,10 @@ async fn the_invite_dialog_offers_only_grantable_roles_and_available_seats(app: 
     assert!(!page.contains("+ Invite User"));
 }
 
-both_backends!(mail_is_retried_until_the_smtp_server_is_back_and_delivered_once);
+both_backends!(
+    mail_is_retried_until_the_smtp_server_is_back_and_delivered_once,
+    without_smtp_the_dev_mailbox_keeps_each_message_as_an_eml_file,
+);
 
 async fn mail_is_retried_until_the_smtp_server_is_back_and_delivered_once(backend: Backend) {
     // A port where no mail server listens yet.
@@ -892,4 +895,54 @@ async fn mail_is_retried_until_the_smtp_server_is_back_and_delivered_once(backen
     assert_eq!(status, "sent");
     let (_, page) = app.get_html("/users?q=patient").await;
     assert!(!page.contains("Not delivered yet"));
+}
+
+async fn without_smtp_the_dev_mailbox_keeps_each_message_as_an_eml_file(backend: Backend) {
+    let app = spawn_app_with(backend, |config| config.smtp_url = None)
+        .await
+        .unwrap();
+    let org_id = ready_to_invite(&app).await;
+    let (agent, dialer) = (
+        role_id(&app, org_id, "Agent").await,
+        product_id(&app, org_id, "Dialer").await,
+    );
+    let response = app
+        .hx_post(
+            "/users/invite",
+            &[
+                ("first_name_0", "Dev"),
+                ("last_name_0", "Box"),
+                ("email_0", "dev@acme.io"),
+                ("role_0", &agent),
+                ("product_0", &dialer),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mailbox = app.state.config.data_dir.join("mailbox");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let file = loop {
+        let found = std::fs::read_dir(&mailbox)
+            .ok()
+            .and_then(|mut entries| entries.next())
+            .and_then(Result::ok);
+        if let Some(entry) = found {
+            break entry.path();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no .eml in {}",
+            mailbox.display()
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
+    };
+    assert_eq!(file.extension().and_then(|e| e.to_str()), Some("eml"));
+    let message = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("=\r\n", "")
+        .replace("=3D", "=");
+    assert!(
+        message.contains("To: dev@acme.io")
+            && message.contains(&format!("{}/invite/", app.address))
+    );
 }
