@@ -53,6 +53,11 @@ enum Command {
     Org(OrgCommand),
     /// Fill the organization "Demo Corp" with N realistic users (replacing any earlier demo).
     SeedDemo(SeedDemoArgs),
+    /// Clear the block of an account (the way back in for a blocked last Owner).
+    Unblock {
+        /// The account's email address.
+        email: String,
+    },
 }
 
 #[derive(Args)]
@@ -212,6 +217,21 @@ async fn run() -> anyhow::Result<()> {
                 gatehouse::orgs::SETUP_LINK_DAYS
             );
             println!("{}/setup?token={secret}", base_url.trim_end_matches('/'));
+            Ok(())
+        }
+        Command::Unblock { email } => {
+            let mut conn = connect(&config)?;
+            let email = gatehouse::users::normalize_email(&email);
+            let candidate = auth::store::find_login_candidate(&mut conn, &email)?
+                .ok_or_else(|| anyhow::anyhow!("no account has the email {email}"))?;
+            let actor = gatehouse::audit::Actor::system("command line");
+            let meta = gatehouse::web::request_meta::RequestMeta::default();
+            let by = auth::service::Unblocker::Actor(&actor);
+            if auth::service::unblock(&mut conn, None, candidate.id, by, &meta, clock.now())? {
+                println!("Unblocked {email}. They can sign in again.");
+            } else {
+                println!("{email} was not blocked.");
+            }
             Ok(())
         }
         Command::SeedDemo(args) => {

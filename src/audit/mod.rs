@@ -55,6 +55,8 @@ pub mod action {
     pub const SIGN_IN: &str = "auth.sign_in";
     pub const SIGN_IN_FAILED: &str = "auth.sign_in_failed";
     pub const SIGN_OUT: &str = "auth.sign_out";
+    pub const BLOCKED: &str = "auth.blocked";
+    pub const UNBLOCKED: &str = "auth.unblocked";
     pub const USER_INVITED: &str = "user.invited";
     pub const INVITE_ACCEPTED: &str = "user.invite_accepted";
     pub const INVITE_RESENT: &str = "user.invite_resent";

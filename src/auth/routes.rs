@@ -8,15 +8,20 @@ use serde::Deserialize;
 use super::forms::{safe_next, LoginForm};
 use super::session_store::USER_ID;
 use super::{service, store};
+use crate::auth::permissions::Permission;
 use crate::users::normalize_email;
 use crate::web::current_user::session_user_id;
 use crate::web::request_meta::RequestMeta;
-use crate::web::{csrf, htmx, AppError, State};
+use crate::web::{csrf, htmx, AppError, CurrentUser, State};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/login", web::get().to(form))
         .route("/login", web::post().to(submit))
-        .route("/logout", web::post().to(logout));
+        .route("/logout", web::post().to(logout))
+        .route("/unblock/{token}", web::get().to(unblock_form))
+        .route("/unblock/{token}", web::post().to(unblock_by_link))
+        .route("/users/{id}/unblock", web::get().to(confirm_unblock_user))
+        .route("/users/{id}/unblock", web::post().to(unblock_user));
 }
 
 /// The one message for every failed sign-in, so nobody learns which emails have accounts.
@@ -109,6 +114,7 @@ pub async fn submit(
         .hasher
         .verify(stored_hash, form.password.clone())
         .await?;
+    let base_url = state.base_url.clone();
     let signed_in = state
         .db(move |conn| {
             Ok(service::finish_sign_in(
@@ -116,6 +122,7 @@ pub async fn submit(
                 candidate.as_ref(),
                 &email,
                 password_ok,
+                &base_url,
                 &meta,
                 now,
             )?)
@@ -129,7 +136,11 @@ pub async fn submit(
                 .insert_header(("Location", target))
                 .finish())
         }
-        None => page(GENERIC_FAILURE, StatusCode::UNPROCESSABLE_ENTITY),
+        None => {
+            // A block may have queued its unblock email.
+            state.mail_wakeup.notify_one();
+            page(GENERIC_FAILURE, StatusCode::UNPROCESSABLE_ENTITY)
+        }
     }
 }
 
@@ -156,4 +167,105 @@ pub async fn logout(
             .insert_header(("Location", location))
             .finish())
     }
+}
+
+/// The emailed link shows a button: a GET never changes anything (mail scanners open links).
+pub async fn unblock_form(
+    req: HttpRequest,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    htmx::html(&super::views::UnblockPage {
+        csrf: csrf::token(&req),
+        token: token.into_inner(),
+        done: None,
+    })
+}
+
+pub async fn unblock_by_link(
+    req: HttpRequest,
+    state: State,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (secret, now) = (token.into_inner(), state.clock.now());
+    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let done = state
+        .db(move |conn| Ok(service::unblock_by_link(conn, &secret, &meta, now)?))
+        .await?;
+    let page = super::views::UnblockPage {
+        csrf: csrf::token(&req),
+        token: String::new(),
+        done: Some(done),
+    };
+    htmx::html_with_status(
+        &page,
+        if done {
+            StatusCode::OK
+        } else {
+            StatusCode::GONE
+        },
+    )
+}
+
+pub async fn confirm_unblock_user(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Permission::UsersManage)?;
+    if !htmx::is_htmx(&req) {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header(("Location", "/users"))
+            .finish());
+    }
+    let (org_id, user_id) = (user.org_id, id.into_inner());
+    let target = state
+        .db(move |conn| Ok(store::session_user(conn, user_id)?.filter(|u| u.org_id == org_id)))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    htmx::html(&crate::invites::views::ConfirmPending {
+        user_id,
+        action: "unblock",
+        title: "Unblock user?".into(),
+        message: format!(
+            "{} {} ({}) can sign in again, and their failed sign-in count starts from zero.",
+            target.first_name, target.last_name, target.email
+        ),
+        button: "Unblock user",
+        danger: false,
+    })
+}
+
+pub async fn unblock_user(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Permission::UsersManage)?;
+    let user_id = id.into_inner();
+    if user_id == user.id {
+        return Err(AppError::Forbidden);
+    }
+    let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());
+    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let done = state
+        .db(move |conn| {
+            Ok(service::unblock(
+                conn,
+                Some(org_id),
+                user_id,
+                service::Unblocker::Actor(&actor),
+                &meta,
+                now,
+            )?)
+        })
+        .await?;
+    if !done {
+        return Err(AppError::NotFound);
+    }
+    Ok(crate::invites::routes::changed(
+        &req,
+        "The user is unblocked and can sign in again.",
+    ))
 }

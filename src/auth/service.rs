@@ -3,8 +3,12 @@
 use chrono::NaiveDateTime;
 
 use super::store::{self, LoginCandidate};
+use askama::Template;
+
 use crate::audit::{self, action, Actor, Event};
+use crate::auth::tokens;
 use crate::db::{write_tx, DbConn};
+use crate::mail::{self, Email};
 use crate::users::status;
 use crate::web::request_meta::RequestMeta;
 
@@ -15,6 +19,7 @@ pub fn finish_sign_in(
     candidate: Option<&LoginCandidate>,
     email_given: &str,
     password_ok: bool,
+    base_url: &str,
     meta: &RequestMeta,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<Option<i64>> {
@@ -48,8 +53,12 @@ pub fn finish_sign_in(
             None
         };
         if let Some(reason) = refusal {
-            if reason == "wrong_password" {
+            if reason == "wrong_password" && user.locked_at.is_none() {
                 store::record_failed_sign_in(conn, user.id, now, &meta.ip)?;
+                let limit = store::max_failed_logins(conn, user.org_id)?;
+                if limit > 0 && store::block_if_over(conn, user.id, limit, now)? {
+                    block_for_failures(conn, user, limit, base_url, meta, now)?;
+                }
             }
             let details = serde_json::json!({ "reason": reason });
             audit::record(
@@ -108,5 +117,161 @@ pub fn record_sign_out(
             },
             now,
         )
+    })
+}
+
+/// How long the emailed unblock link stays valid.
+pub const UNBLOCK_LINK_HOURS: i64 = 24;
+
+#[derive(Template)]
+#[template(path = "auth/blocked_email.txt")]
+struct BlockedText<'a> {
+    first_name: &'a str,
+    email: &'a str,
+    failures: i32,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "auth/blocked_email.html")]
+struct BlockedHtml<'a> {
+    first_name: &'a str,
+    email: &'a str,
+    failures: i32,
+    link: &'a str,
+}
+
+/// The account was just blocked: its sessions end, the person gets an unblock link, and the
+/// block is audited, all in the sign-in's transaction.
+fn block_for_failures(
+    conn: &mut DbConn,
+    user: &LoginCandidate,
+    failures: i32,
+    base_url: &str,
+    meta: &RequestMeta,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    store::delete_user_sessions(conn, user.id)?;
+    let secret = tokens::random_token();
+    let expires = now + chrono::Duration::hours(UNBLOCK_LINK_HOURS);
+    store::insert_token(
+        conn,
+        tokens::kind::UNBLOCK,
+        Some(user.org_id),
+        Some(user.id),
+        &tokens::hash_token(&secret),
+        expires,
+        now,
+    )?;
+    let link = format!("{base_url}/unblock/{secret}");
+    let text = BlockedText {
+        first_name: &user.first_name,
+        email: &user.email,
+        failures,
+        link: &link,
+    };
+    let html = BlockedHtml {
+        first_name: &user.first_name,
+        email: &user.email,
+        failures,
+        link: &link,
+    };
+    let email = Email {
+        org_id: Some(user.org_id),
+        user_id: Some(user.id),
+        kind: "blocked",
+        to: user.email.clone(),
+        subject: "Your Gatehouse account was blocked".into(),
+        text: text.render().unwrap_or_else(|_| link.clone()),
+        html: html.render().unwrap_or_else(|_| link.clone()),
+    };
+    mail::store::enqueue(conn, &email, now)?;
+    let actor = Actor::system("sign-in protection");
+    let details = serde_json::json!({ "reason": "failed_logins", "failures": failures });
+    audit::record(
+        conn,
+        Event {
+            org_id: Some(user.org_id),
+            actor: &actor,
+            action: action::BLOCKED,
+            target: Some((user.id, &user.email)),
+            details,
+            meta,
+        },
+        now,
+    )
+}
+
+/// Who unblocked, for the audit event.
+pub enum Unblocker<'a> {
+    /// The person, through the emailed link.
+    Link,
+    /// An administrator (Unblock user) or the command line.
+    Actor(&'a Actor),
+}
+
+/// Clears the block of `user_id` (within `org_id` when given). False when the user does not
+/// exist there or was not blocked.
+pub fn unblock(
+    conn: &mut DbConn,
+    org_id: Option<i64>,
+    user_id: i64,
+    by: Unblocker<'_>,
+    meta: &RequestMeta,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<bool> {
+    write_tx(conn, |conn| {
+        let Some(user) = store::session_user(conn, user_id)? else {
+            return Ok(false);
+        };
+        if org_id.is_some_and(|org| org != user.org_id) || !store::unblock(conn, user_id)? {
+            return Ok(false);
+        }
+        let own = Actor::user(user.id, &user.email);
+        let (actor, via) = match by {
+            Unblocker::Link => (&own, "emailed link"),
+            Unblocker::Actor(actor) => (actor, "administrator"),
+        };
+        let details = serde_json::json!({ "via": via });
+        audit::record(
+            conn,
+            Event {
+                org_id: Some(user.org_id),
+                actor,
+                action: action::UNBLOCKED,
+                target: Some((user.id, &user.email)),
+                details,
+                meta,
+            },
+            now,
+        )?;
+        Ok(true)
+    })
+}
+
+/// Uses an emailed unblock link once.
+pub fn unblock_by_link(
+    conn: &mut DbConn,
+    secret: &str,
+    meta: &RequestMeta,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<bool> {
+    write_tx(conn, |conn| {
+        let Some(token) = store::find_usable_token(
+            conn,
+            tokens::kind::UNBLOCK,
+            &tokens::hash_token(secret),
+            now,
+        )?
+        else {
+            return Ok(false);
+        };
+        let Some(user_id) = token.user_id else {
+            return Ok(false);
+        };
+        if !store::consume_token(conn, token.id, now)? {
+            return Ok(false);
+        }
+        unblock(conn, None, user_id, Unblocker::Link, meta, now)
     })
 }

@@ -321,3 +321,51 @@ pub fn retire_unbound_tokens(
     .set(tokens::expires_at.eq(now))
     .execute(conn)
 }
+
+// ---- lockout ----
+
+pub fn max_failed_logins(conn: &mut DbConn, org_id: i64) -> QueryResult<i32> {
+    use crate::db::schema::organizations;
+    organizations::table
+        .find(org_id)
+        .select(organizations::max_failed_logins)
+        .first(conn)
+}
+
+/// Blocks the user when the failure count reached `limit` and nobody blocked them yet; true
+/// only for the one request that did it (so one email goes out, however many race).
+pub fn block_if_over(
+    conn: &mut DbConn,
+    user_id: i64,
+    limit: i32,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        users::table
+            .find(user_id)
+            .filter(users::locked_at.is_null())
+            .filter(users::failed_logins.ge(limit)),
+    )
+    .set((
+        users::locked_at.eq(now),
+        users::lock_reason.eq("failed_logins"),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Clears a block and the failure counter; false when the user was not blocked.
+pub fn unblock(conn: &mut DbConn, user_id: i64) -> QueryResult<bool> {
+    let updated = diesel::update(
+        users::table
+            .find(user_id)
+            .filter(users::locked_at.is_not_null()),
+    )
+    .set((
+        users::locked_at.eq(None::<NaiveDateTime>),
+        users::lock_reason.eq(None::<String>),
+        users::failed_logins.eq(0),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}

@@ -31,6 +31,8 @@ pub mod kind {
     pub const SETUP: &str = "setup";
     pub const INVITE: &str = "invite";
     pub const VERIFY: &str = "verify";
+    pub const UNBLOCK: &str = "unblock";
+    pub const RESET: &str = "reset";
 }
 
 #[cfg(test)]

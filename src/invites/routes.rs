@@ -416,7 +416,7 @@ pub async fn confirm_revoke(
 }
 
 /// After a change to a row: htmx gets a toast and a table refresh, a plain form the list again.
-fn changed(req: &HttpRequest, message: &str) -> HttpResponse {
+pub fn changed(req: &HttpRequest, message: &str) -> HttpResponse {
     if htmx::is_htmx(req) {
         let trigger = serde_json::json!({
             "toast": { "kind": "success", "message": message },

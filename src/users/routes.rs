@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::forms::ListQuery;
 use super::store;
-use super::views::{Filters, UsersPage, UsersTable};
+use super::views::{Filters, RowActions, UsersPage, UsersTable};
 use crate::auth::permissions::Permission;
 use crate::invites::views::SignupControls;
 use crate::web::shell::{Nav, Shell};
@@ -38,7 +38,11 @@ pub async fn list(
             Ok((rows, more, roles, allow))
         })
         .await?;
-    let table = UsersTable::new(&query, rows, more, now, user.can(Permission::UsersInvite));
+    let actions = RowActions {
+        can_invite: user.can(Permission::UsersInvite),
+        can_manage: user.can(Permission::UsersManage),
+    };
+    let table = UsersTable::new(&query, rows, more, now, actions);
     htmx::page_or_fragment(&req, table, |table| UsersPage {
         shell: Shell::new(&req, &user, Nav::Users),
         controls: SignupControls {

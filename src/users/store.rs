@@ -34,6 +34,10 @@ pub struct UserListRow {
     #[diesel(sql_type = Integer)]
     pub failed_logins: i32,
     #[diesel(sql_type = Nullable<Timestamp>)]
+    pub last_failed_login_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub last_failed_login_ip: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
     pub last_active_at: Option<NaiveDateTime>,
     #[diesel(sql_type = Timestamp)]
     pub active_sort: NaiveDateTime,
@@ -134,7 +138,7 @@ fn list_sql(backend: Backend, org_id: i64, query: &ListQuery, limit: usize) -> S
     // roles, licenses and mail state (a sort of all matches never carries the aggregates).
     sql.push(
         "SELECT u.id, u.email, u.first_name, u.last_name, u.name_key, u.status, u.lock_reason, u.locked_at, \
-         u.failed_logins, u.last_active_at, u.active_sort, ",
+         u.failed_logins, u.last_failed_login_at, u.last_failed_login_ip, u.last_active_at, u.active_sort, ",
     );
     sql.push(&format!(
         "(SELECT {roles_agg} FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id) AS role_names, \

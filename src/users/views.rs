@@ -40,6 +40,8 @@ pub struct UsersTable {
     pub self_href: String,
     /// Offer Resend invite / Revoke invite on pending rows.
     pub can_invite: bool,
+    /// Offer Unblock user on blocked rows.
+    pub can_manage: bool,
     pub filtered: bool,
     pub sort_links: Vec<SortLink>,
     pub previous: Option<String>,
@@ -69,6 +71,8 @@ pub struct UserRow {
     pub last_active_exact: String,
     pub online: bool,
     pub mail_retrying: bool,
+    /// "failed sign-ins" / "inactivity" for Blocked rows.
+    pub block_reason: &'static str,
 }
 
 fn split_sorted(csv: Option<&str>) -> Vec<String> {
@@ -112,7 +116,17 @@ impl UserRow {
                 (_, Some("failed_logins")) => (
                     "Blocked".to_owned(),
                     "blocked",
-                    format!("Blocked after {} failed sign-ins", row.failed_logins),
+                    format!(
+                        "Failed sign-ins: {}, the last at {} from {}",
+                        row.failed_logins,
+                        row.last_failed_login_at
+                            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                            .unwrap_or_default(),
+                        row.last_failed_login_ip
+                            .as_deref()
+                            .filter(|ip| !ip.is_empty())
+                            .unwrap_or("an unknown address"),
+                    ),
                 ),
                 (_, Some("inactivity")) => (
                     "Blocked".to_owned(),
@@ -141,8 +155,19 @@ impl UserRow {
                 .unwrap_or_else(|| "Never signed in".into()),
             online,
             mail_retrying: row.mail_retrying,
+            block_reason: match row.lock_reason.as_deref() {
+                Some("inactivity") => "inactivity",
+                _ => "failed sign-ins",
+            },
         }
     }
+}
+
+/// Which row actions the viewer may use.
+#[derive(Debug, Clone, Copy)]
+pub struct RowActions {
+    pub can_invite: bool,
+    pub can_manage: bool,
 }
 
 impl UsersTable {
@@ -151,7 +176,7 @@ impl UsersTable {
         rows: Vec<UserListRow>,
         more: bool,
         now: NaiveDateTime,
-        can_invite: bool,
+        actions: RowActions,
     ) -> Self {
         let first_cursor = rows.first().map(|r| r.cursor(query.sort));
         let last_cursor = rows.last().map(|r| r.cursor(query.sort));
@@ -234,7 +259,8 @@ impl UsersTable {
                 .collect(),
             sort_param: query.sort.as_param(),
             self_href: link(&query.page),
-            can_invite,
+            can_invite: actions.can_invite,
+            can_manage: actions.can_manage,
             filtered,
             sort_links,
             previous,

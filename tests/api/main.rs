@@ -7,6 +7,7 @@ mod smtp;
 mod auth;
 mod cli;
 mod invites;
+mod lockout;
 mod settings;
 mod setup;
 mod signup;
