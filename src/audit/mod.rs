@@ -57,6 +57,7 @@ pub mod action {
     pub const SIGN_OUT: &str = "auth.sign_out";
     pub const BLOCKED: &str = "auth.blocked";
     pub const UNBLOCKED: &str = "auth.unblocked";
+    pub const PASSWORD_RESET: &str = "auth.password_reset";
     pub const USER_INVITED: &str = "user.invited";
     pub const INVITE_ACCEPTED: &str = "user.invite_accepted";
     pub const INVITE_RESENT: &str = "user.invite_resent";

@@ -4,6 +4,7 @@ pub mod forms;
 pub mod password;
 pub mod permissions;
 pub mod rate_limit;
+pub mod reset;
 pub mod routes;
 pub mod service;
 pub mod session_store;

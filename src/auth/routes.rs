@@ -18,6 +18,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/login", web::get().to(form))
         .route("/login", web::post().to(submit))
         .route("/logout", web::post().to(logout))
+        .route("/password/forgot", web::get().to(forgot_form))
+        .route("/password/forgot", web::post().to(forgot))
+        .route("/password/reset/{token}", web::get().to(reset_form))
+        .route("/password/reset/{token}", web::post().to(reset))
         .route("/unblock/{token}", web::get().to(unblock_form))
         .route("/unblock/{token}", web::post().to(unblock_by_link))
         .route("/users/{id}/unblock", web::get().to(confirm_unblock_user))
@@ -33,6 +37,8 @@ pub struct NextQuery {
     next: String,
     #[serde(default)]
     signed_out: Option<String>,
+    #[serde(default)]
+    reset: Option<String>,
 }
 
 pub async fn form(
@@ -51,10 +57,13 @@ pub async fn form(
         email: String::new(),
         next: query.next.clone(),
         error: None,
-        notice: query
-            .signed_out
-            .as_ref()
-            .map(|_| "You have been signed out.".to_owned()),
+        notice: match (&query.signed_out, &query.reset) {
+            (_, Some(_)) => {
+                Some("Your password was changed. Sign in with your new password.".to_owned())
+            }
+            (Some(_), None) => Some("You have been signed out.".to_owned()),
+            (None, None) => None,
+        },
     })
 }
 
@@ -268,4 +277,157 @@ pub async fn unblock_user(
         &req,
         "The user is unblocked and can sign in again.",
     ))
+}
+
+pub async fn forgot_form(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    htmx::html(&super::views::ForgotPage {
+        csrf: csrf::token(&req),
+        email: String::new(),
+        sent: false,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn forgot(
+    req: HttpRequest,
+    state: State,
+    form: web::Form<ForgotForm>,
+) -> Result<HttpResponse, AppError> {
+    let email = normalize_email(&form.email);
+    let page = |sent: bool, error: Option<String>, status: StatusCode| {
+        let page = super::views::ForgotPage {
+            csrf: csrf::token(&req),
+            email: form.email.clone(),
+            sent,
+            error,
+        };
+        htmx::html_with_status(&page, status)
+    };
+    if !crate::users::is_valid_email(&email) {
+        return page(
+            false,
+            Some("Enter an email address like name@example.com.".into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let now = state.clock.now();
+    if !state.signup_ip_limiter.allow(&meta.ip, now)
+        || !state
+            .signup_email_limiter
+            .allow(&format!("reset:{email}"), now)
+    {
+        return page(
+            false,
+            Some("Too many requests. Wait a few minutes, then try again.".into()),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
+    let base_url = state.base_url.clone();
+    if state
+        .db(move |conn| Ok(super::reset::request(conn, &email, &base_url, now)?))
+        .await?
+    {
+        state.mail_wakeup.notify_one();
+    }
+    page(true, None, StatusCode::OK)
+}
+
+pub async fn reset_form(
+    req: HttpRequest,
+    state: State,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let secret = token.into_inner();
+    let (lookup, now) = (secret.clone(), state.clock.now());
+    let found = state
+        .db(move |conn| Ok(super::reset::look_up(conn, &lookup, now)?))
+        .await?;
+    reset_page(&req, secret, found, Default::default())
+}
+
+fn reset_page(
+    req: &HttpRequest,
+    token: String,
+    found: Option<(String, String, String)>,
+    errors: crate::web::form_errors::FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let valid = found.is_some();
+    let (first, last, email) = found.unwrap_or_default();
+    let status = match (valid, errors.is_empty()) {
+        (false, _) => StatusCode::GONE,
+        (true, true) => StatusCode::OK,
+        (true, false) => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let page = super::views::ResetPage {
+        csrf: csrf::token(req),
+        token,
+        name: format!("{first} {last}"),
+        email,
+        errors,
+        valid,
+    };
+    htmx::html_with_status(&page, status)
+}
+
+#[derive(Deserialize)]
+pub struct NewPasswordForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+pub async fn reset(
+    req: HttpRequest,
+    state: State,
+    token: web::Path<String>,
+    form: web::Form<NewPasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let secret = token.into_inner();
+    let (lookup, now) = (secret.clone(), state.clock.now());
+    let found = state
+        .db(move |conn| Ok(super::reset::look_up(conn, &lookup, now)?))
+        .await?;
+    let Some((first, last, email)) = found.clone() else {
+        return reset_page(&req, secret, None, Default::default());
+    };
+    let local = email.split('@').next().unwrap_or("").to_owned();
+    let mut errors = crate::web::form_errors::FieldErrors::default();
+    match super::password::check_policy(
+        &form.password,
+        &[
+            first.as_str(),
+            last.as_str(),
+            email.as_str(),
+            local.as_str(),
+        ],
+    ) {
+        Err(message) => errors.add("password", message),
+        Ok(()) if form.password != form.password_confirm => {
+            errors.add("password_confirm", "The two passwords do not match.")
+        }
+        Ok(()) => {}
+    }
+    if !errors.is_empty() {
+        return reset_page(&req, secret, found, errors);
+    }
+    let hash = state.hasher.hash(form.password.clone()).await?;
+    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let done = state
+        .db(move |conn| Ok(super::reset::complete(conn, &secret, &hash, &meta, now)?))
+        .await?;
+    if !done {
+        return reset_page(&req, String::new(), None, Default::default());
+    }
+    state.mail_wakeup.notify_one();
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", "/login?reset=1"))
+        .finish())
 }

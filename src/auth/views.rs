@@ -21,3 +21,25 @@ pub struct UnblockPage {
     /// `None`: not pressed yet; `Some(true)`: unblocked; `Some(false)`: link unusable.
     pub done: Option<bool>,
 }
+
+#[derive(Template)]
+#[template(path = "auth/forgot.html")]
+pub struct ForgotPage {
+    pub csrf: String,
+    pub email: String,
+    /// Set once the form was sent: the same words whether or not the address has an account.
+    pub sent: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "auth/reset.html")]
+pub struct ResetPage {
+    pub csrf: String,
+    pub token: String,
+    pub name: String,
+    pub email: String,
+    pub errors: crate::web::form_errors::FieldErrors,
+    /// `false`: the link is unusable and the page says so.
+    pub valid: bool,
+}

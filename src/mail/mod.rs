@@ -5,6 +5,8 @@
 pub mod store;
 pub mod worker;
 
+use askama::Template;
+
 use std::path::PathBuf;
 
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
@@ -21,6 +23,56 @@ pub struct Email {
     pub subject: String,
     pub text: String,
     pub html: String,
+}
+
+/// A plain message: a greeting, paragraphs, an optional button link and a footer, in text
+/// and HTML alike.
+#[derive(Template)]
+#[template(path = "mail/simple.txt")]
+pub struct Simple<'a> {
+    pub first_name: &'a str,
+    pub paragraphs: Vec<String>,
+    /// (button label, URL)
+    pub link: Option<(&'a str, &'a str)>,
+    pub footer: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/simple.html")]
+struct SimpleHtml<'a> {
+    first_name: &'a str,
+    paragraphs: &'a [String],
+    link: Option<(&'a str, &'a str)>,
+    footer: &'a str,
+}
+
+impl Simple<'_> {
+    /// The email of this message to `to` (`user_id`: whom it concerns).
+    pub fn email(
+        &self,
+        org_id: Option<i64>,
+        user_id: Option<i64>,
+        kind: &'static str,
+        to: &str,
+        subject: &str,
+    ) -> Email {
+        let html = SimpleHtml {
+            first_name: self.first_name,
+            paragraphs: &self.paragraphs,
+            link: self.link,
+            footer: self.footer,
+        };
+        let fallback = self.link.map(|(_, url)| url.to_owned()).unwrap_or_default();
+        Email {
+            org_id,
+            user_id,
+            kind,
+            to: to.to_owned(),
+            subject: subject.to_owned(),
+            text: self.render().unwrap_or_else(|_| fallback.clone()),
+            html: html.render().unwrap_or(fallback),
+        }
+    }
 }
 
 /// Where mail goes.

@@ -8,6 +8,7 @@ mod auth;
 mod cli;
 mod invites;
 mod lockout;
+mod reset;
 mod settings;
 mod setup;
 mod signup;

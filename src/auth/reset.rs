@@ -1,0 +1,157 @@
+//! Forgot password: the same answer whether or not the address has an account, a single-use
+//! link valid one hour built from BASE_URL, the policy on the new password, every session
+//! ended, and a notice that the password changed.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::{store, tokens};
+use crate::audit::{self, action, Actor, Event};
+use crate::db::schema::users;
+use crate::db::{write_tx, DbConn};
+use crate::mail;
+use crate::users::status;
+use crate::web::request_meta::RequestMeta;
+
+pub const LINK_MINUTES: i64 = 60;
+
+/// Queues a reset link when `email` belongs to an active account; says nothing either way.
+pub fn request(
+    conn: &mut DbConn,
+    email: &str,
+    base_url: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    write_tx(conn, |conn| {
+        let Some(user) = store::find_login_candidate(conn, email)? else {
+            return Ok(false);
+        };
+        if user.status != status::ACTIVE {
+            return Ok(false);
+        }
+        let secret = tokens::random_token();
+        let expires = now + chrono::Duration::minutes(LINK_MINUTES);
+        store::insert_token(
+            conn,
+            tokens::kind::RESET,
+            Some(user.org_id),
+            Some(user.id),
+            &tokens::hash_token(&secret),
+            expires,
+            now,
+        )?;
+        let link = format!("{base_url}/password/reset/{secret}");
+        let message = mail::Simple {
+            first_name: &user.first_name,
+            paragraphs: vec![format!("Someone asked to reset the Gatehouse password of {}. Choose a new password here:", user.email)],
+            link: Some(("Choose a new password", &link)),
+            footer: "The link works once and expires in one hour. If you did not ask for it, ignore this email: your password stays as it is.",
+        };
+        let email = message.email(
+            Some(user.org_id),
+            Some(user.id),
+            "reset",
+            &user.email,
+            "Reset your Gatehouse password",
+        );
+        mail::store::enqueue(conn, &email, now)?;
+        Ok(true)
+    })
+}
+
+/// The account a reset link is for: (first name, email).
+pub fn look_up(
+    conn: &mut DbConn,
+    secret: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(String, String, String)>> {
+    let Some(token) =
+        store::find_usable_token(conn, tokens::kind::RESET, &tokens::hash_token(secret), now)?
+    else {
+        return Ok(None);
+    };
+    let Some(user_id) = token.user_id else {
+        return Ok(None);
+    };
+    Ok(store::session_user(conn, user_id)?
+        .filter(|u| u.status == status::ACTIVE)
+        .map(|u| (u.first_name, u.last_name, u.email)))
+}
+
+/// Sets the new password once: sessions end, a block from failed sign-ins is lifted (the
+/// person proved they own the mailbox), the change is audited and announced by email.
+pub fn complete(
+    conn: &mut DbConn,
+    secret: &str,
+    password_hash: &str,
+    meta: &RequestMeta,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    write_tx(conn, |conn| {
+        let Some(token) =
+            store::find_usable_token(conn, tokens::kind::RESET, &tokens::hash_token(secret), now)?
+        else {
+            return Ok(false);
+        };
+        let Some(user_id) = token.user_id else {
+            return Ok(false);
+        };
+        let Some(user) = store::session_user(conn, user_id)?.filter(|u| u.status == status::ACTIVE)
+        else {
+            return Ok(false);
+        };
+        if !store::consume_token(conn, token.id, now)? {
+            return Ok(false);
+        }
+        diesel::update(users::table.find(user_id))
+            .set((
+                users::password_hash.eq(password_hash),
+                users::password_changed_at.eq(now),
+                users::failed_logins.eq(0),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        diesel::update(
+            users::table
+                .find(user_id)
+                .filter(users::lock_reason.eq("failed_logins")),
+        )
+        .set((
+            users::locked_at.eq(None::<NaiveDateTime>),
+            users::lock_reason.eq(None::<String>),
+        ))
+        .execute(conn)?;
+        store::delete_user_sessions(conn, user_id)?;
+        let actor = Actor::user(user.id, &user.email);
+        audit::record(
+            conn,
+            Event {
+                org_id: Some(user.org_id),
+                actor: &actor,
+                action: action::PASSWORD_RESET,
+                target: Some((user.id, &user.email)),
+                details: serde_json::json!({ "via": "emailed link" }),
+                meta,
+            },
+            now,
+        )?;
+        let notice = mail::Simple {
+            first_name: &user.first_name,
+            paragraphs: vec![format!(
+                "The password of your Gatehouse account {} was just changed, and every session was signed out.",
+                user.email
+            )],
+            link: None,
+            footer: "If this was not you, tell an administrator of your organization at once.",
+        };
+        let email = notice.email(
+            Some(user.org_id),
+            Some(user.id),
+            "password_changed",
+            &user.email,
+            "Your Gatehouse password was changed",
+        );
+        mail::store::enqueue(conn, &email, now)?;
+        Ok(true)
+    })
+}

@@ -1,0 +1,131 @@
+use reqwest::StatusCode;
+
+use crate::both;
+use crate::helpers::{assert_redirect_to, csrf_of, TestApp, PASSWORD};
+
+both!(
+    forgot_password_answers_alike_and_the_link_sets_a_new_password_once,
+    reset_links_expire_after_an_hour,
+);
+
+const NEW_PASSWORD: &str = "violet orbit lantern meadow";
+
+async fn ask_for_link(app: &TestApp, email: &str) -> String {
+    let browser = app.new_browser();
+    let page = browser
+        .get(app.url("/password/forgot"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let response = browser
+        .post(app.url("/password/forgot"))
+        .form(&[
+            ("csrf_token", csrf_of(&page).unwrap().as_str()),
+            ("email", email),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.unwrap()
+}
+
+async fn forgot_password_answers_alike_and_the_link_sets_a_new_password_once(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    // The Owner is signed in here; that session must end with the reset.
+    assert_eq!(app.get("/users").await.status(), StatusCode::OK);
+    let known = ask_for_link(&app, "olive@acme.io").await;
+    let unknown = ask_for_link(&app, "nobody@acme.io").await;
+    let sent = "If an account uses that address, we sent it a link";
+    assert!(known.contains(sent) && unknown.contains(sent));
+    let message = app.mail().message_to("olive@acme.io").await;
+    let link = message.link("/password/reset/").unwrap();
+    assert!(link.starts_with(&app.address), "built from BASE_URL");
+    assert!(!app
+        .mail()
+        .received()
+        .iter()
+        .any(|m| m.to.contains(&"nobody@acme.io".to_owned())));
+
+    let browser = app.new_browser();
+    let page = browser
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("olive@acme.io"));
+    let token = csrf_of(&page).unwrap();
+    let weak = browser
+        .post(&link)
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("password", "olive acme io 12"),
+            ("password_confirm", "olive acme io 12"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let done = browser
+        .post(&link)
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("password", NEW_PASSWORD),
+            ("password_confirm", NEW_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_redirect_to(&done, "/login?reset=1");
+    // Every session ended; the old password no longer works, the new one does.
+    assert_redirect_to(&app.get("/users").await, "/login?next=%2Fusers");
+    assert_eq!(
+        app.login_as("olive@acme.io", PASSWORD).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_redirect_to(&app.login_as("olive@acme.io", NEW_PASSWORD).await, "/users");
+    assert!(app
+        .audit_actions(org_id)
+        .await
+        .contains(&"auth.password_reset".to_owned()));
+    // The person is told, and the link is spent.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !app
+        .mail()
+        .received()
+        .iter()
+        .any(|m| m.subject().contains("password was changed"))
+    {
+        assert!(std::time::Instant::now() < deadline, "no change notice");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        app.new_browser().get(&link).send().await.unwrap().status(),
+        StatusCode::GONE
+    );
+}
+
+async fn reset_links_expire_after_an_hour(app: TestApp) {
+    app.setup_first_org("Acme", "olive@acme.io").await;
+    ask_for_link(&app, "olive@acme.io").await;
+    let link = app
+        .mail()
+        .message_to("olive@acme.io")
+        .await
+        .link("/password/reset/")
+        .unwrap();
+    app.state.clock.advance(chrono::Duration::minutes(61));
+    let response = app.new_browser().get(&link).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::GONE);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Ask for a new link"));
+}
