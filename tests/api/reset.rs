@@ -65,8 +65,8 @@ async fn forgot_password_answers_alike_and_the_link_sets_a_new_password_once(app
         .post(&link)
         .form(&[
             ("csrf_token", token.as_str()),
-            ("password", "olive acme io 12"),
-            ("password_confirm", "olive acme io 12"),
+            ("password", "olive@acme.io1"),
+            ("password_confirm", "olive@acme.io1"),
         ])
         .send()
         .await

@@ -71,7 +71,7 @@ async fn people_with_an_allowed_domain_sign_up_by_email_and_join_as_agents(app: 
         .await
         .unwrap();
     assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(weak.text().await.unwrap().contains("too common"));
+    assert!(weak.text().await.unwrap().contains("too easy to guess"));
     let joined = browser
         .post(&link)
         .form(&[
