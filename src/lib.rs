@@ -3,6 +3,7 @@
 //! `Application::build` wires the database, state and routes; `main.rs` is only the CLI, and
 //! the tests start the same application on a random port.
 
+pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod config;
@@ -139,6 +140,7 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(invites::routes::configure)
             .configure(signup::routes::configure)
             .configure(settings::routes::configure)
+            .configure(account::routes::configure)
             .configure(users::routes::configure)
             .default_service(aweb::to(|| async {
                 Err::<actix_web::HttpResponse, _>(web::AppError::NotFound)

@@ -14,8 +14,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .route("/static/{file}", web::get().to(static_file))
-        .route("/activity", web::get().to(activity))
-        .route("/account", web::get().to(account));
+        .route("/activity", web::get().to(activity));
 }
 
 /// Signed-in people land on User Management when they may see it, else on My account.
@@ -113,15 +112,5 @@ async fn activity(req: HttpRequest, user: CurrentUser) -> Result<HttpResponse, A
         Nav::Activity,
         "Activity",
         "The audit log is being recorded already; browsing it here is coming soon.",
-    )
-}
-
-async fn account(req: HttpRequest, user: CurrentUser) -> Result<HttpResponse, AppError> {
-    coming_soon(
-        &req,
-        &user,
-        Nav::Account,
-        "My account",
-        "Password change, MFA and Sign out everywhere are coming soon.",
     )
 }

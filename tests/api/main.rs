@@ -4,6 +4,7 @@
 mod helpers;
 mod smtp;
 
+mod account;
 mod auth;
 mod cli;
 mod invites;

@@ -1,0 +1,113 @@
+//! Changing one's own password and ending one's own sessions, audited.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::audit::{self, action, Actor, Event};
+use crate::auth::store;
+use crate::db::schema::users;
+use crate::db::{write_tx, DbConn};
+use crate::mail;
+use crate::web::request_meta::RequestMeta;
+
+pub fn password_hash_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<String>> {
+    users::table
+        .find(user_id)
+        .select(users::password_hash)
+        .first(conn)
+}
+
+/// Sets the new password and ends every session of the user (the caller starts a fresh one).
+/// The signed-in person acting on their own account.
+pub struct Me {
+    pub actor: Actor,
+    pub org_id: i64,
+    pub user_id: i64,
+    pub first_name: String,
+}
+
+pub fn change_password(
+    conn: &mut DbConn,
+    me: &Me,
+    password_hash: &str,
+    meta: &RequestMeta,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let Me {
+        actor,
+        org_id,
+        user_id,
+        first_name,
+    } = me;
+    let (actor, org_id, user_id, first_name) = (actor, *org_id, *user_id, first_name.as_str());
+    write_tx(conn, |conn| {
+        diesel::update(users::table.find(user_id))
+            .set((
+                users::password_hash.eq(password_hash),
+                users::password_changed_at.eq(now),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        let ended = store::delete_user_sessions(conn, user_id)?;
+        let details = serde_json::json!({ "sessions_ended": ended });
+        audit::record(
+            conn,
+            Event {
+                org_id: Some(org_id),
+                actor,
+                action: action::PASSWORD_CHANGED,
+                target: Some((user_id, &actor.label)),
+                details,
+                meta,
+            },
+            now,
+        )?;
+        let notice = mail::Simple {
+            first_name,
+            paragraphs: vec![format!(
+                "The password of your Gatehouse account {} was just changed on My account, and your other sessions were signed out.",
+                actor.label
+            )],
+            link: None,
+            footer: "If this was not you, tell an administrator of your organization at once.",
+        };
+        mail::store::enqueue(
+            conn,
+            &notice.email(
+                Some(org_id),
+                Some(user_id),
+                "password_changed",
+                &actor.label,
+                "Your Gatehouse password was changed",
+            ),
+            now,
+        )
+    })
+}
+
+/// Sign out everywhere: every session of the user ends, on every instance.
+pub fn sign_out_everywhere(
+    conn: &mut DbConn,
+    me: &Me,
+    meta: &RequestMeta,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let (actor, org_id, user_id) = (&me.actor, me.org_id, me.user_id);
+    write_tx(conn, |conn| {
+        let ended = store::delete_user_sessions(conn, user_id)?;
+        let details = serde_json::json!({ "sessions_ended": ended });
+        audit::record(
+            conn,
+            Event {
+                org_id: Some(org_id),
+                actor,
+                action: action::SIGNED_OUT_EVERYWHERE,
+                target: Some((user_id, &actor.label)),
+                details,
+                meta,
+            },
+            now,
+        )?;
+        Ok(ended)
+    })
+}
