@@ -142,6 +142,7 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(settings::routes::configure)
             .configure(account::routes::configure)
             .configure(users::routes::configure)
+            .configure(users::edit::routes::configure)
             .default_service(aweb::to(|| async {
                 Err::<actix_web::HttpResponse, _>(web::AppError::NotFound)
             }))

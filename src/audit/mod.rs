@@ -52,6 +52,7 @@ pub mod action {
     pub const ORG_SETUP: &str = "org.setup";
     pub const ORG_CREATED: &str = "org.created";
     pub const USER_CREATED: &str = "user.created";
+    pub const USER_UPDATED: &str = "user.updated";
     pub const SIGN_IN: &str = "auth.sign_in";
     pub const SIGN_IN_FAILED: &str = "auth.sign_in_failed";
     pub const SIGN_OUT: &str = "auth.sign_out";

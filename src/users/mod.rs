@@ -1,5 +1,6 @@
 //! Users: the User Management list and the user records other features create.
 
+pub mod edit;
 pub mod forms;
 pub mod routes;
 pub mod store;

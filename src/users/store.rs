@@ -215,6 +215,27 @@ fn list_sql(backend: Backend, org_id: i64, query: &ListQuery, limit: usize) -> S
     sql
 }
 
+/// One row of the list (after an edit), if the user belongs to the organization.
+pub fn list_row(conn: &mut DbConn, org_id: i64, user_id: i64) -> QueryResult<Option<UserListRow>> {
+    let backend = crate::db::backend_of(conn);
+    let mut sql = list_sql(backend, org_id, &ListQuery::from_pairs(&[]), 1);
+    // Same columns, one id: cut the page's WHERE down to the id.
+    let head_end = sql
+        .text
+        .find("FROM (SELECT u.id FROM users u WHERE")
+        .unwrap_or(sql.text.len());
+    sql.text.truncate(head_end);
+    sql.binds.clear();
+    sql.push("FROM users u WHERE u.org_id = ");
+    sql.bind(Bind::Int(org_id)).push(" AND u.id = ");
+    sql.bind(Bind::Int(user_id));
+    let rows = match conn {
+        DbConn::Sqlite(c) => load_with_binds!(c, Sqlite, sql.text, sql.binds, UserListRow)?,
+        DbConn::Pg(c) => load_with_binds!(c, Pg, sql.text, sql.binds, UserListRow)?,
+    };
+    Ok(rows.into_iter().next())
+}
+
 /// One page of the list plus whether more rows follow in the walking direction.
 pub fn list_page(
     conn: &mut DbConn,

@@ -7,6 +7,7 @@ mod smtp;
 mod account;
 mod auth;
 mod cli;
+mod edit;
 mod invites;
 mod lockout;
 mod reset;

@@ -1,0 +1,225 @@
+//! Saving the Edit User dialog: the rules, seats, sessions and the audit event, in one
+//! transaction.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDateTime;
+
+use super::forms::EditForm;
+use super::store::{self, Details};
+use crate::audit::{self, action, Actor, Event};
+use crate::auth::permissions::{Permissions, OWNER};
+use crate::db::{write_tx, DbConn};
+use crate::invites::store::{assign_license, grantable_roles, products, take_seat};
+use crate::users::{status, store as users_store};
+use crate::web::form_errors::FieldErrors;
+use crate::web::request_meta::RequestMeta;
+
+/// Who saves.
+pub struct Editor {
+    pub id: i64,
+    pub org_id: i64,
+    pub email: String,
+    pub permissions: Permissions,
+}
+
+/// The checked form with its normalized values.
+pub struct Change<'a> {
+    pub form: &'a EditForm,
+    pub email: String,
+    pub ip_allowlist: String,
+    pub division_id: Option<i64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("That user does not exist, or belongs to another organization.")]
+    NotFound,
+    #[error("some fields need attention")]
+    Invalid(FieldErrors),
+    /// Someone saved after the dialog opened.
+    #[error("{by} changed this user after you opened the dialog.")]
+    Stale { by: String },
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+pub fn save(
+    conn: &mut DbConn,
+    editor: &Editor,
+    user_id: i64,
+    change: &Change<'_>,
+    meta: &RequestMeta,
+    now: NaiveDateTime,
+) -> Result<(), EditError> {
+    write_tx(conn, |conn| {
+        let form = change.form;
+        let current = store::edit_row(conn, editor.org_id, user_id)?.ok_or(EditError::NotFound)?;
+        if current.version != form.version {
+            let by = store::last_editor(conn, user_id)?.unwrap_or_else(|| "Someone".into());
+            return Err(EditError::Stale { by });
+        }
+        let mut errors = FieldErrors::default();
+        let is_self = editor.id == user_id;
+        let held: BTreeSet<i64> = store::role_ids(conn, user_id)?.into_iter().collect();
+        let owner_role = users_store::role_id_by_name(conn, editor.org_id, OWNER)?;
+        let is_owner = held.contains(&owner_role);
+
+        // Status: invitations stay pending; the Active toggle decides the rest.
+        let new_status = match (current.status.as_str(), form.active) {
+            (status::INVITED, _) => status::INVITED,
+            (_, Some(true)) => status::ACTIVE,
+            (_, Some(false)) => status::INACTIVE,
+            (s, None) if s == status::INACTIVE => status::INACTIVE,
+            _ => status::ACTIVE,
+        };
+        let deactivating = new_status == status::INACTIVE && current.status != status::INACTIVE;
+        if new_status != current.status && is_self {
+            errors.add("active", "You cannot deactivate your own account.");
+        }
+        if deactivating && is_owner {
+            errors.add("active", "The Owner cannot be deactivated.");
+        }
+
+        // Roles: only roles within the editor's own access change; the rest stay as they are.
+        let grantable: BTreeSet<i64> = grantable_roles(conn, editor.org_id, editor.permissions)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let wanted: BTreeSet<i64> = form.role_ids.iter().copied().collect();
+        let desired: BTreeSet<i64> = held
+            .iter()
+            .filter(|r| !grantable.contains(r))
+            .chain(wanted.iter().filter(|r| grantable.contains(r)))
+            .copied()
+            .collect();
+        if is_self && desired != held {
+            errors.add("roles", "You cannot change your own roles.");
+        } else if wanted
+            .iter()
+            .any(|r| !grantable.contains(r) && !held.contains(r))
+        {
+            errors.add("roles", "You can only give roles within your own access.");
+        } else if desired.is_empty() {
+            errors.add("roles", "Choose at least one role.");
+        }
+
+        if change.email != current.email && users_store::email_taken(conn, &change.email)? {
+            errors.add("email", "Another account already uses this email address.");
+        }
+
+        // Licenses: an inactive user holds none; otherwise take or give back seats.
+        let had: BTreeSet<i64> = store::product_ids(conn, user_id)?.into_iter().collect();
+        let want: BTreeSet<i64> = if new_status == status::INACTIVE {
+            BTreeSet::new()
+        } else {
+            form.product_ids.iter().copied().collect()
+        };
+        let catalogue = products(conn, editor.org_id)?;
+        for product_id in had.difference(&want) {
+            store::release_license(conn, user_id, *product_id)?;
+        }
+        for product_id in want.difference(&had) {
+            let Some(product) = catalogue.iter().find(|p| p.id == *product_id) else {
+                errors.add("licenses", "Choose from the products listed.");
+                continue;
+            };
+            if !take_seat(conn, product.id)? {
+                errors.add(
+                    "licenses",
+                    format!("No {} seats are left. Free one from another user, or add seats in Settings.", product.name),
+                );
+                continue;
+            }
+            assign_license(conn, user_id, product.id, now)?;
+        }
+        if !errors.is_empty() {
+            return Err(EditError::Invalid(errors));
+        }
+
+        for role in held.difference(&desired) {
+            store::remove_role(conn, user_id, *role)?;
+        }
+        for role in desired.difference(&held) {
+            users_store::add_role(conn, user_id, *role)?;
+        }
+        let details = Details {
+            email: &change.email,
+            first_name: form.first_name.trim(),
+            last_name: form.last_name.trim(),
+            phone: form.phone.trim(),
+            timezone: &form.timezone,
+            language: &form.language,
+            call_recording: form.call_recording,
+            division_id: change.division_id,
+            chat_scope: &form.chat_scope,
+            ip_allowlist: &change.ip_allowlist,
+            status: new_status,
+        };
+        if !store::save_details(conn, user_id, form.version, &details, now)? {
+            let by = store::last_editor(conn, user_id)?.unwrap_or_else(|| "Someone".into());
+            return Err(EditError::Stale { by });
+        }
+        if deactivating {
+            crate::auth::store::delete_user_sessions(conn, user_id)?;
+        }
+
+        let mut before = serde_json::Map::new();
+        let mut after = serde_json::Map::new();
+        let mut diff = |name: &str, old: serde_json::Value, new: serde_json::Value| {
+            if old != new {
+                before.insert(name.into(), old);
+                after.insert(name.into(), new);
+            }
+        };
+        use serde_json::json;
+        diff("email", json!(current.email), json!(details.email));
+        diff(
+            "first_name",
+            json!(current.first_name),
+            json!(details.first_name),
+        );
+        diff(
+            "last_name",
+            json!(current.last_name),
+            json!(details.last_name),
+        );
+        diff("phone", json!(current.phone), json!(details.phone));
+        diff("timezone", json!(current.timezone), json!(details.timezone));
+        diff("language", json!(current.language), json!(details.language));
+        diff(
+            "call_recording",
+            json!(current.call_recording),
+            json!(details.call_recording),
+        );
+        diff(
+            "division_id",
+            json!(current.division_id),
+            json!(details.division_id),
+        );
+        diff(
+            "chat_scope",
+            json!(current.chat_scope),
+            json!(details.chat_scope),
+        );
+        diff(
+            "ip_allowlist",
+            json!(current.ip_allowlist),
+            json!(details.ip_allowlist),
+        );
+        diff("status", json!(current.status), json!(details.status));
+        diff("role_ids", json!(held), json!(desired));
+        diff("product_ids", json!(had), json!(want));
+        let actor = Actor::user(editor.id, &editor.email);
+        let event = Event {
+            org_id: Some(editor.org_id),
+            actor: &actor,
+            action: action::USER_UPDATED,
+            target: Some((user_id, &change.email)),
+            details: json!({ "before": before, "after": after }),
+            meta,
+        };
+        audit::record(conn, event, now)?;
+        Ok(())
+    })
+}

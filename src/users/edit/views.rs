@@ -1,0 +1,77 @@
+//! The Edit User dialog and the row it refreshes.
+
+use askama::Template;
+
+use super::forms::EditForm;
+use crate::invites::store::Product;
+use crate::users::views::UserRow;
+use crate::web::form_errors::FieldErrors;
+
+pub struct RoleChoice {
+    pub id: i64,
+    pub name: String,
+    pub checked: bool,
+    /// Shown but not changeable (beyond the editor's access, the Owner role, or one's own).
+    pub locked: bool,
+}
+
+pub struct LicenseChoice {
+    pub id: i64,
+    pub name: String,
+    pub checked: bool,
+    /// Seats left, counting this user's own seat as theirs.
+    pub left: i32,
+    pub seats: i32,
+}
+
+#[derive(Template)]
+#[template(path = "users/_edit.html")]
+pub struct EditDialog {
+    pub user_id: i64,
+    pub form: EditForm,
+    pub roles: Vec<RoleChoice>,
+    pub licenses: Vec<LicenseChoice>,
+    pub divisions: Vec<(i64, String)>,
+    /// No Active toggle on one's own account.
+    pub show_active: bool,
+    pub pending: bool,
+    /// The user is active in the database right now.
+    pub was_active: bool,
+    pub errors: FieldErrors,
+    /// A message above the form (a concurrent change).
+    pub alert: Option<String>,
+    /// Asking to confirm a deactivation before saving.
+    pub confirm_deactivate: bool,
+    pub timezones: Vec<String>,
+}
+
+impl EditDialog {
+    pub fn division_selected(&self, id: &i64) -> bool {
+        self.form.division == id.to_string()
+    }
+
+    pub fn languages(&self) -> &'static [(&'static str, &'static str)] {
+        super::LANGUAGES
+    }
+}
+
+/// One refreshed list row.
+#[derive(Template)]
+#[template(path = "users/_row.html")]
+pub struct RowFragment {
+    pub row: UserRow,
+    pub can_invite: bool,
+    pub can_manage: bool,
+}
+
+impl LicenseChoice {
+    pub fn from_product(product: &Product, checked: bool) -> Self {
+        Self {
+            id: product.id,
+            name: product.name.clone(),
+            checked,
+            left: product.available(),
+            seats: product.seats,
+        }
+    }
+}
