@@ -100,13 +100,18 @@ cat > "$WORK/edit.lua" <<'LUA'
 local id = tonumber(os.getenv("W4_START"))
 local csrf = os.getenv("W4_CSRF")
 local agent = os.getenv("W4_AGENT")
+-- wrk.format replaces wrk.headers when given headers: keep the Cookie and Host of -H.
+local headers = {}
+for name, value in pairs(wrk.headers) do headers[name] = value end
+headers["Content-Type"] = "application/x-www-form-urlencoded"
+headers["HX-Request"] = "true"
 request = function()
   local body = "csrf_token=" .. csrf .. "&version=1&first_name=Bench&last_name=User" .. id ..
     "&email=w4-" .. id .. "%40demo.test&phone=&timezone=UTC&language=en&division=&chat_scope=all" ..
     "&ip_allowlist=&call_recording=0&active=0&active=1&confirmed=1&role=" .. agent
   local path = "/users/" .. id .. "/edit"
   id = id + 1
-  return wrk.format("POST", path, { ["Content-Type"] = "application/x-www-form-urlencoded", ["HX-Request"] = "true" }, body)
+  return wrk.format("POST", path, headers, body)
 end
 LUA
 export W4_CSRF="$PAGE_CSRF" W4_AGENT="$AGENT"

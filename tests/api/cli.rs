@@ -72,6 +72,45 @@ async fn organizations_never_see_each_other(app: TestApp) {
     assert_eq!(status, StatusCode::OK);
     assert!(emails_in(&page).is_empty());
     assert!(!page.contains("bea@bravo.test"));
+    // Every per-user URL of the other organization answers 404 and changes nothing.
+    let bea = app
+        .db(|c| {
+            use diesel::prelude::*;
+            use gatehouse::db::schema::users;
+            users::table
+                .filter(users::email.eq("bea@bravo.test"))
+                .select(users::id)
+                .first::<i64>(c)
+                .unwrap()
+        })
+        .await;
+    for action in ["edit", "unblock", "resend", "revoke"] {
+        let path = format!("/users/{bea}/{action}");
+        assert_eq!(
+            app.hx_get(&path).await.status(),
+            StatusCode::NOT_FOUND,
+            "GET {path}"
+        );
+        assert_eq!(
+            app.hx_post(&path, &[("first_name", "Hacked")])
+                .await
+                .status(),
+            StatusCode::NOT_FOUND,
+            "POST {path}"
+        );
+    }
+    let name = app
+        .db(move |c| {
+            use diesel::prelude::*;
+            use gatehouse::db::schema::users;
+            users::table
+                .find(bea)
+                .select(users::first_name)
+                .first::<String>(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(name, "Bea");
 }
 
 async fn seed_demo_fills_demo_corp_deterministically(app: TestApp) {
