@@ -106,25 +106,22 @@ pub async fn change_password(
     {
         errors.add("current_password", "This is not your current password.");
     }
-    let local = user.email.split('@').next().unwrap_or("").to_owned();
-    match password::check_policy(
+    let personal = [
+        user.first_name.as_str(),
+        user.last_name.as_str(),
+        user.email.as_str(),
+    ];
+    password::check_new(
         &form.password,
-        &[
-            user.first_name.as_str(),
-            user.last_name.as_str(),
-            user.email.as_str(),
-            local.as_str(),
-        ],
-    ) {
-        Err(message) => errors.add("password", message),
-        Ok(()) if form.password != form.password_confirm => {
-            errors.add("password_confirm", "The two passwords do not match.")
-        }
-        Ok(()) if form.password == form.current_password => errors.add(
+        &form.password_confirm,
+        &personal,
+        &mut errors,
+    );
+    if errors.get("password").is_none() && form.password == form.current_password {
+        errors.add(
             "password",
             "Choose a password different from the current one.",
-        ),
-        Ok(()) => {}
+        );
     }
     if !errors.is_empty() {
         return htmx::html_with_status(

@@ -70,6 +70,23 @@ impl Hasher {
     }
 }
 
+/// Checks a new password and its repetition, adding messages beside `password` and
+/// `password_confirm`. Every form that sets a password goes through here.
+pub fn check_new(
+    password: &str,
+    confirm: &str,
+    personal: &[&str],
+    errors: &mut crate::web::form_errors::FieldErrors,
+) {
+    match check_policy(password, personal) {
+        Err(message) => errors.add("password", message),
+        Ok(()) if password != confirm => {
+            errors.add("password_confirm", "The two passwords do not match.")
+        }
+        Ok(()) => {}
+    }
+}
+
 fn hash_with(argon2: &Argon2<'_>, password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
     argon2

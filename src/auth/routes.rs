@@ -398,23 +398,13 @@ pub async fn reset(
     let Some((first, last, email)) = found.clone() else {
         return reset_page(&req, secret, None, Default::default());
     };
-    let local = email.split('@').next().unwrap_or("").to_owned();
     let mut errors = crate::web::form_errors::FieldErrors::default();
-    match super::password::check_policy(
+    super::password::check_new(
         &form.password,
-        &[
-            first.as_str(),
-            last.as_str(),
-            email.as_str(),
-            local.as_str(),
-        ],
-    ) {
-        Err(message) => errors.add("password", message),
-        Ok(()) if form.password != form.password_confirm => {
-            errors.add("password_confirm", "The two passwords do not match.")
-        }
-        Ok(()) => {}
-    }
+        &form.password_confirm,
+        &[&first, &last, &email],
+        &mut errors,
+    );
     if !errors.is_empty() {
         return reset_page(&req, secret, found, errors);
     }

@@ -310,21 +310,23 @@ pub async fn accept(
     else {
         return invalid_link();
     };
-    let local = invitee.email.split('@').next().unwrap_or("").to_owned();
     let personal = [
         invitee.first_name.as_str(),
         invitee.last_name.as_str(),
         invitee.email.as_str(),
-        local.as_str(),
         org.as_str(),
     ];
-    let problem = match password::check_policy(&form.password, &personal) {
-        Err(message) => Some(message),
-        Ok(()) if form.password != form.password_confirm => {
-            Some("The two passwords do not match.".to_owned())
-        }
-        Ok(()) => None,
-    };
+    let mut errors = crate::web::form_errors::FieldErrors::default();
+    password::check_new(
+        &form.password,
+        &form.password_confirm,
+        &personal,
+        &mut errors,
+    );
+    let problem = errors
+        .get("password")
+        .or(errors.get("password_confirm"))
+        .map(str::to_owned);
     if let Some(error) = problem {
         let page = AcceptPage {
             csrf: csrf::token(&req),

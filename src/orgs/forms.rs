@@ -57,17 +57,15 @@ impl SetupForm {
             self.last_name.as_str(),
             email.as_str(),
         ];
-        if let Some(local) = email.split('@').next() {
-            personal.push(local);
-        }
         if let Some(name) = &org_name {
             personal.push(name);
         }
-        if let Err(message) = password::check_policy(&self.password, &personal) {
-            errors.add("password", message);
-        } else if self.password != self.password_confirm {
-            errors.add("password_confirm", "The two passwords do not match.");
-        }
+        password::check_new(
+            &self.password,
+            &self.password_confirm,
+            &personal,
+            &mut errors,
+        );
         if !errors.is_empty() {
             return Err(errors);
         }

@@ -168,22 +168,19 @@ pub async fn verify(
     else {
         return invalid(INVALID_LINK);
     };
-    let local = pending.email.split('@').next().unwrap_or("").to_owned();
     let personal = [
         pending.first_name.as_str(),
         pending.last_name.as_str(),
         pending.email.as_str(),
-        local.as_str(),
         org.as_str(),
     ];
     let mut errors = FieldErrors::default();
-    match password::check_policy(&form.password, &personal) {
-        Err(message) => errors.add("password", message),
-        Ok(()) if form.password != form.password_confirm => {
-            errors.add("password_confirm", "The two passwords do not match.")
-        }
-        Ok(()) => {}
-    }
+    password::check_new(
+        &form.password,
+        &form.password_confirm,
+        &personal,
+        &mut errors,
+    );
     if !errors.is_empty() {
         let page = VerifyPage {
             csrf: csrf::token(&req),

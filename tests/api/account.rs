@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 
 use crate::both;
-use crate::helpers::{assert_redirect_to, csrf_of, TestApp, PASSWORD};
+use crate::helpers::{assert_redirect_to, TestApp, PASSWORD};
 
 both!(
     changing_the_password_needs_the_current_one_and_ends_other_sessions,
@@ -12,25 +12,7 @@ const NEW_PASSWORD: &str = "violet orbit lantern meadow";
 
 /// Signs the Owner in from a second browser.
 async fn second_browser(app: &TestApp) -> reqwest::Client {
-    let other = app.new_browser();
-    let page = other
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let response = other
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", csrf_of(&page).unwrap().as_str()),
-            ("email", "olive@acme.io"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let (other, response) = app.browser_login("olive@acme.io", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         other.get(app.url("/users")).send().await.unwrap().status(),

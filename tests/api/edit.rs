@@ -2,7 +2,7 @@ use diesel::prelude::*;
 use reqwest::StatusCode;
 
 use crate::both;
-use crate::helpers::{csrf_of, toast_of, Person, TestApp, PASSWORD};
+use crate::helpers::{toast_of, Person, TestApp, PASSWORD};
 use gatehouse::db::schema::{products, users};
 
 both!(
@@ -216,25 +216,7 @@ async fn deactivating_asks_to_confirm_releases_licenses_and_ends_sessions(app: T
     let mut fields = fields_of(&form, &[]);
     fields.push(("product".into(), dialer.clone()));
     assert_eq!(post(&app, ada, &fields).await.status(), StatusCode::OK);
-    let ada_browser = app.new_browser();
-    let login = ada_browser
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let signed_in = ada_browser
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", csrf_of(&login).unwrap().as_str()),
-            ("email", "ada@acme.io"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let (ada_browser, signed_in) = app.browser_login("ada@acme.io", PASSWORD).await;
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         ada_browser

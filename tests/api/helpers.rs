@@ -464,6 +464,55 @@ impl TestApp {
             .expect("hx POST")
     }
 
+    /// In `browser`, opens `url` and submits its form with the page's CSRF token and `fields`,
+    /// as a person does.
+    pub async fn submit_page_form(
+        &self,
+        browser: &reqwest::Client,
+        url: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let url = if url.starts_with("http") {
+            url.to_owned()
+        } else {
+            self.url(url)
+        };
+        let page = browser
+            .get(&url)
+            .send()
+            .await
+            .expect("GET form")
+            .text()
+            .await
+            .expect("page");
+        let token = csrf_of(&page).expect("the page has a form with a CSRF token");
+        let mut body: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        body.extend_from_slice(fields);
+        browser
+            .post(url)
+            .form(&body)
+            .send()
+            .await
+            .expect("POST form")
+    }
+
+    /// A new browser signed in as `email`, with the sign-in response.
+    pub async fn browser_login(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> (reqwest::Client, reqwest::Response) {
+        let browser = self.new_browser();
+        let response = self
+            .submit_page_form(
+                &browser,
+                "/login",
+                &[("email", email), ("password", password)],
+            )
+            .await;
+        (browser, response)
+    }
+
     /// A second browser: its own cookies, same server.
     pub fn new_browser(&self) -> reqwest::Client {
         reqwest::Client::builder()

@@ -33,24 +33,12 @@ async fn wrong_password(
     browser: &reqwest::Client,
     email: &str,
 ) -> reqwest::Response {
-    let page = browser
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    browser
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", csrf_of(&page).unwrap().as_str()),
-            ("email", email),
-            ("password", "not the right password"),
-        ])
-        .send()
-        .await
-        .unwrap()
+    app.submit_page_form(
+        browser,
+        "/login",
+        &[("email", email), ("password", "not the right password")],
+    )
+    .await
 }
 
 async fn five_wrong_passwords_block_the_account_and_email_an_unblock_link(app: TestApp) {
