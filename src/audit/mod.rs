@@ -60,6 +60,7 @@ pub mod action {
     pub const UNBLOCKED: &str = "auth.unblocked";
     pub const PASSWORD_RESET: &str = "auth.password_reset";
     pub const PASSWORD_CHANGED: &str = "auth.password_changed";
+    pub const PASSWORD_RESET_SENT: &str = "user.password_reset_sent";
     pub const SIGNED_OUT_EVERYWHERE: &str = "auth.signed_out_everywhere";
     pub const USER_INVITED: &str = "user.invited";
     pub const INVITE_ACCEPTED: &str = "user.invite_accepted";

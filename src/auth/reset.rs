@@ -26,37 +26,84 @@ pub fn request(
         let Some(user) = store::find_login_candidate(conn, email)? else {
             return Ok(false);
         };
-        if user.status != status::ACTIVE {
+        queue_link(conn, &user, base_url, now)
+    })
+}
+
+/// Reset Password by an administrator: the user of `org_id` is emailed a link; audited.
+/// False when there is no such active user in the organization.
+pub fn send_for_user(
+    conn: &mut DbConn,
+    actor: &Actor,
+    org_id: i64,
+    user_id: i64,
+    base_url: &str,
+    meta: &RequestMeta,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    write_tx(conn, |conn| {
+        let Some(email) = store::session_user(conn, user_id)?
+            .filter(|u| u.org_id == org_id)
+            .map(|u| u.email)
+        else {
+            return Ok(false);
+        };
+        let Some(user) = store::find_login_candidate(conn, &email)? else {
+            return Ok(false);
+        };
+        if !queue_link(conn, &user, base_url, now)? {
             return Ok(false);
         }
-        let secret = tokens::random_token();
-        let expires = now + chrono::Duration::minutes(LINK_MINUTES);
-        store::insert_token(
-            conn,
-            tokens::kind::RESET,
-            Some(user.org_id),
-            Some(user.id),
-            &tokens::hash_token(&secret),
-            expires,
-            now,
-        )?;
-        let link = format!("{base_url}/password/reset/{secret}");
-        let message = mail::Simple {
-            first_name: &user.first_name,
-            paragraphs: vec![format!("Someone asked to reset the Gatehouse password of {}. Choose a new password here:", user.email)],
-            link: Some(("Choose a new password", &link)),
-            footer: "The link works once and expires in one hour. If you did not ask for it, ignore this email: your password stays as it is.",
+        let event = Event {
+            org_id: Some(org_id),
+            actor,
+            action: action::PASSWORD_RESET_SENT,
+            target: Some((user.id, &user.email)),
+            details: serde_json::json!({}),
+            meta,
         };
-        let email = message.email(
-            Some(user.org_id),
-            Some(user.id),
-            "reset",
-            &user.email,
-            "Reset your Gatehouse password",
-        );
-        mail::store::enqueue(conn, &email, now)?;
+        audit::record(conn, event, now)?;
         Ok(true)
     })
+}
+
+/// A one-hour link for an active account, emailed through the outbox.
+fn queue_link(
+    conn: &mut DbConn,
+    user: &store::LoginCandidate,
+    base_url: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    if user.status != status::ACTIVE {
+        return Ok(false);
+    }
+    let secret = tokens::random_token();
+    let expires = now + chrono::Duration::minutes(LINK_MINUTES);
+    store::insert_token(
+        conn,
+        tokens::kind::RESET,
+        Some(user.org_id),
+        Some(user.id),
+        &tokens::hash_token(&secret),
+        expires,
+        now,
+    )?;
+    let link = format!("{base_url}/password/reset/{secret}");
+    let message = mail::Simple {
+        first_name: &user.first_name,
+        paragraphs: vec![format!("Someone asked to reset the Gatehouse password of {}. Choose a new password here:", user.email)],
+        link: Some(("Choose a new password", &link)),
+        footer: "The link works once and expires in one hour. If you did not ask for it, ignore this email: your password stays as it is.",
+    };
+    let email = message.email(
+        Some(user.org_id),
+        Some(user.id),
+        "reset",
+        &user.email,
+        "Reset your Gatehouse password",
+    );
+    mail::store::enqueue(conn, &email, now)?;
+    Ok(true)
 }
 
 /// The account a reset link is for: (first name, email).

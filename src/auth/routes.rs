@@ -24,6 +24,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/password/reset/{token}", web::post().to(reset))
         .route("/unblock/{token}", web::get().to(unblock_form))
         .route("/unblock/{token}", web::post().to(unblock_by_link))
+        .route(
+            "/users/{id}/reset-password",
+            web::get().to(confirm_reset_password),
+        )
+        .route("/users/{id}/reset-password", web::post().to(reset_password))
         .route("/users/{id}/unblock", web::get().to(confirm_unblock_user))
         .route("/users/{id}/unblock", web::post().to(unblock_user));
 }
@@ -420,4 +425,66 @@ pub async fn reset(
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", "/login?reset=1"))
         .finish())
+}
+
+pub async fn confirm_reset_password(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Permission::UsersManage)?;
+    if !htmx::is_htmx(&req) {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header(("Location", "/users"))
+            .finish());
+    }
+    let (org_id, user_id) = (user.org_id, id.into_inner());
+    let target = state
+        .db(move |conn| Ok(store::session_user(conn, user_id)?.filter(|u| u.org_id == org_id)))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    htmx::html(&crate::invites::views::ConfirmPending {
+        user_id,
+        action: "reset-password",
+        title: "Reset password?".into(),
+        message: format!(
+            "{} {} gets an email at {} with a link to choose a new password (valid for one hour). Their current password keeps working until they use it.",
+            target.first_name, target.last_name, target.email
+        ),
+        button: "Reset Password",
+        danger: false,
+    })
+}
+
+pub async fn reset_password(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Permission::UsersManage)?;
+    let user_id = id.into_inner();
+    let (actor, org_id, now, base_url) = (
+        user.actor(),
+        user.org_id,
+        state.clock.now(),
+        state.base_url.clone(),
+    );
+    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let sent = state
+        .db(move |conn| {
+            Ok(super::reset::send_for_user(
+                conn, &actor, org_id, user_id, &base_url, &meta, now,
+            )?)
+        })
+        .await?;
+    if !sent {
+        return Err(AppError::NotFound);
+    }
+    state.mail_wakeup.notify_one();
+    Ok(crate::invites::routes::changed(
+        &req,
+        "A password reset link was emailed to the user.",
+    ))
 }

@@ -84,7 +84,7 @@ async fn organizations_never_see_each_other(app: TestApp) {
                 .unwrap()
         })
         .await;
-    for action in ["edit", "unblock", "resend", "revoke"] {
+    for action in ["edit", "unblock", "resend", "revoke", "reset-password"] {
         let path = format!("/users/{bea}/{action}");
         assert_eq!(
             app.hx_get(&path).await.status(),

@@ -6,7 +6,66 @@ use crate::helpers::{assert_redirect_to, csrf_of, TestApp, PASSWORD};
 both!(
     forgot_password_answers_alike_and_the_link_sets_a_new_password_once,
     reset_links_expire_after_an_hour,
+    an_administrator_sends_a_reset_link_with_reset_password,
 );
+
+async fn an_administrator_sends_a_reset_link_with_reset_password(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let ids = app
+        .add_people(
+            org_id,
+            vec![crate::helpers::Person {
+                first: "Ada",
+                last: "Lovelace",
+                email: "ada@acme.io",
+                status: "active",
+                roles: &["Agent"],
+                active_minutes_ago: None,
+            }],
+        )
+        .await;
+    let ada = ids[0];
+    let (_, list) = app.get_html("/users?q=ada").await;
+    assert!(list.contains(&format!("hx-get=\"/users/{ada}/reset-password\"")));
+    let confirm = app
+        .hx_get(&format!("/users/{ada}/reset-password"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(confirm.contains("Reset password?") && confirm.contains("ada@acme.io"));
+    let response = app
+        .hx_post(&format!("/users/{ada}/reset-password"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(crate::helpers::toast_of(response.headers())
+        .unwrap()
+        .contains("reset link was emailed"));
+    let link = app
+        .mail()
+        .message_to("ada@acme.io")
+        .await
+        .link("/password/reset/")
+        .unwrap();
+    let browser = app.new_browser();
+    let done = app
+        .submit_page_form(
+            &browser,
+            &link,
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_redirect_to(&done, "/login?reset=1");
+    let (_, response) = app.browser_login("ada@acme.io", NEW_PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(app
+        .audit_actions(org_id)
+        .await
+        .contains(&"user.password_reset_sent".to_owned()));
+}
 
 const NEW_PASSWORD: &str = "violet orbit lantern meadow";
 
