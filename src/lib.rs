@@ -141,6 +141,7 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(signup::routes::configure)
             .configure(settings::routes::configure)
             .configure(account::routes::configure)
+            .configure(users::export::configure)
             .configure(users::routes::configure)
             .configure(users::edit::routes::configure)
             .default_service(aweb::to(|| async {

@@ -203,16 +203,22 @@ pub fn retire_invite_tokens(
     .execute(conn)
 }
 
-/// Invitees whose every invite link has expired.
+/// Invitees whose invite links have all expired (an invitee without any link, such as one
+/// from an import or the demo seed, is left alone).
 pub fn expired_invitees(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Vec<Invitee>> {
     use crate::db::schema::tokens;
+    let invite = crate::auth::tokens::kind::INVITE;
     let live = tokens::table
-        .filter(tokens::kind.eq(crate::auth::tokens::kind::INVITE))
+        .filter(tokens::kind.eq(invite))
         .filter(tokens::used_at.is_null())
         .filter(tokens::expires_at.gt(now))
         .select(tokens::user_id);
+    let linked = tokens::table
+        .filter(tokens::kind.eq(invite))
+        .select(tokens::user_id);
     users::table
         .filter(users::status.eq(crate::users::status::INVITED))
+        .filter(users::id.nullable().eq_any(linked))
         .filter(diesel::dsl::not(users::id.nullable().eq_any(live)))
         .select((
             users::id,

@@ -1,6 +1,7 @@
 //! Users: the User Management list and the user records other features create.
 
 pub mod edit;
+pub mod export;
 pub mod forms;
 pub mod routes;
 pub mod store;

@@ -38,9 +38,13 @@ pub struct UserListRow {
     #[diesel(sql_type = Nullable<Text>)]
     pub last_failed_login_ip: Option<String>,
     #[diesel(sql_type = Nullable<Timestamp>)]
+    pub last_login_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
     pub last_active_at: Option<NaiveDateTime>,
     #[diesel(sql_type = Timestamp)]
     pub active_sort: NaiveDateTime,
+    #[diesel(sql_type = Timestamp)]
+    pub created_at: NaiveDateTime,
     /// Role names, comma-separated (order not guaranteed).
     #[diesel(sql_type = Nullable<Text>)]
     pub role_names: Option<String>,
@@ -138,7 +142,7 @@ fn list_sql(backend: Backend, org_id: i64, query: &ListQuery, limit: usize) -> S
     // roles, licenses and mail state (a sort of all matches never carries the aggregates).
     sql.push(
         "SELECT u.id, u.email, u.first_name, u.last_name, u.name_key, u.status, u.lock_reason, u.locked_at, \
-         u.failed_logins, u.last_failed_login_at, u.last_failed_login_ip, u.last_active_at, u.active_sort, ",
+         u.failed_logins, u.last_failed_login_at, u.last_failed_login_ip, u.last_login_at, u.last_active_at, u.active_sort, u.created_at, ",
     );
     sql.push(&format!(
         "(SELECT {roles_agg} FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id) AS role_names, \
@@ -198,10 +202,9 @@ fn list_sql(backend: Backend, org_id: i64, query: &ListQuery, limit: usize) -> S
             }
             _ => Bind::Text(cursor.key.clone()),
         };
-        sql.push(&format!(
-            " AND ({column}, u.id) {} (",
-            if descending { "<" } else { ">" }
-        ));
+        // A row value: both backends turn it into one range scan of the (org, sort, id) index.
+        let op = if descending { "<" } else { ">" };
+        sql.push(&format!(" AND ({column}, u.id) {op} ("));
         sql.bind(key)
             .push(", ")
             .bind(Bind::Int(cursor.id))
@@ -242,13 +245,24 @@ pub fn list_page(
     org_id: i64,
     query: &ListQuery,
 ) -> QueryResult<(Vec<UserListRow>, bool)> {
-    let sql = list_sql(crate::db::backend_of(conn), org_id, query, PAGE_SIZE + 1);
+    list_chunk(conn, org_id, query, PAGE_SIZE)
+}
+
+/// Up to `size` rows from where `query` points, and whether more follow (the export walks
+/// the whole filter this way, a chunk at a time).
+pub fn list_chunk(
+    conn: &mut DbConn,
+    org_id: i64,
+    query: &ListQuery,
+    size: usize,
+) -> QueryResult<(Vec<UserListRow>, bool)> {
+    let sql = list_sql(crate::db::backend_of(conn), org_id, query, size + 1);
     let mut rows = match conn {
         DbConn::Sqlite(c) => load_with_binds!(c, Sqlite, sql.text, sql.binds, UserListRow)?,
         DbConn::Pg(c) => load_with_binds!(c, Pg, sql.text, sql.binds, UserListRow)?,
     };
-    let more = rows.len() > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE);
+    let more = rows.len() > size;
+    rows.truncate(size);
     if matches!(query.page, Page::Before(_)) {
         rows.reverse();
     }

@@ -38,6 +38,8 @@ pub struct UsersTable {
     pub sort_param: String,
     /// This very view, for refreshing the table after a change elsewhere on the page.
     pub self_href: String,
+    /// CSV of everyone matching this filter.
+    pub export_href: String,
     /// Offer Resend invite / Revoke invite on pending rows.
     pub can_invite: bool,
     /// Offer Unblock user on blocked rows.
@@ -259,6 +261,7 @@ impl UsersTable {
                 .collect(),
             sort_param: query.sort.as_param(),
             self_href: link(&query.page),
+            export_href: link(&Page::First).replacen("/users", "/users/export.csv", 1),
             can_invite: actions.can_invite,
             can_manage: actions.can_manage,
             filtered,

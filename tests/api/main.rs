@@ -8,6 +8,7 @@ mod account;
 mod auth;
 mod cli;
 mod edit;
+mod export;
 mod invites;
 mod lockout;
 mod reset;
