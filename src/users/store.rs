@@ -90,12 +90,16 @@ enum Part {
 /// query cost PostgreSQL 2.4 ms a request).
 struct Sql {
     parts: Vec<Part>,
+    /// Reuse the prepared statement. Off where the plan must see the value (PostgreSQL's
+    /// generic plan for `LIKE $1` cannot use the trigram index: search went from 2 to 23 ms).
+    cache: bool,
 }
 
 impl Sql {
     fn new() -> Self {
         Self {
             parts: Vec::with_capacity(16),
+            cache: true,
         }
     }
 
@@ -125,6 +129,9 @@ macro_rules! sql_fragment_for {
                 &'b self,
                 mut out: diesel::query_builder::AstPass<'_, 'b, $backend>,
             ) -> QueryResult<()> {
+                if !self.cache {
+                    out.unsafe_to_cache_prepared();
+                }
                 for part in &self.parts {
                     match part {
                         Part::Text(text) => out.push_sql(text),
@@ -215,6 +222,7 @@ fn list_sql(backend: Backend, org_id: i64, query: &ListQuery, limit: usize) -> S
                     .push(")");
             }
             Backend::Postgres => {
+                sql.cache = false;
                 sql.push(" AND u.search_text LIKE ");
                 sql.bind(Bind::Text(format!("%{}%", like_escape(term))))
                     .push(" ESCAPE '\\'");
