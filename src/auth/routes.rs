@@ -220,34 +220,49 @@ pub async fn unblock_by_link(
     )
 }
 
+/// A confirmation dialog about one user of the manager's organization (404 for any other).
+async fn confirm_about_user(
+    req: &HttpRequest,
+    state: &State,
+    user: &CurrentUser,
+    user_id: i64,
+    dialog: impl FnOnce(store::SessionUserRow) -> crate::invites::views::ConfirmPending,
+) -> Result<HttpResponse, AppError> {
+    user.require(Permission::UsersManage)?;
+    if !htmx::is_htmx(req) {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header(("Location", "/users"))
+            .finish());
+    }
+    let org_id = user.org_id;
+    let target = state
+        .db(move |conn| Ok(store::session_user(conn, user_id)?.filter(|u| u.org_id == org_id)))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    htmx::html(&dialog(target))
+}
+
 pub async fn confirm_unblock_user(
     req: HttpRequest,
     state: State,
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::UsersManage)?;
-    if !htmx::is_htmx(&req) {
-        return Ok(HttpResponse::SeeOther()
-            .insert_header(("Location", "/users"))
-            .finish());
-    }
-    let (org_id, user_id) = (user.org_id, id.into_inner());
-    let target = state
-        .db(move |conn| Ok(store::session_user(conn, user_id)?.filter(|u| u.org_id == org_id)))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    htmx::html(&crate::invites::views::ConfirmPending {
-        user_id,
-        action: "unblock",
-        title: "Unblock user?".into(),
-        message: format!(
-            "{} {} ({}) can sign in again, and their failed sign-in count starts from zero.",
-            target.first_name, target.last_name, target.email
-        ),
-        button: "Unblock user",
-        danger: false,
+    let user_id = id.into_inner();
+    confirm_about_user(&req, &state, &user, user_id, |target| {
+        crate::invites::views::ConfirmPending {
+            user_id,
+            action: "unblock",
+            title: "Unblock user?".into(),
+            message: format!(
+                "{} {} ({}) can sign in again, and their failed sign-in count starts from zero.",
+                target.first_name, target.last_name, target.email
+            ),
+            button: "Unblock user",
+            danger: false,
+        }
     })
+    .await
 }
 
 pub async fn unblock_user(
@@ -433,18 +448,8 @@ pub async fn confirm_reset_password(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::UsersManage)?;
-    if !htmx::is_htmx(&req) {
-        return Ok(HttpResponse::SeeOther()
-            .insert_header(("Location", "/users"))
-            .finish());
-    }
-    let (org_id, user_id) = (user.org_id, id.into_inner());
-    let target = state
-        .db(move |conn| Ok(store::session_user(conn, user_id)?.filter(|u| u.org_id == org_id)))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    htmx::html(&crate::invites::views::ConfirmPending {
+    let user_id = id.into_inner();
+    confirm_about_user(&req, &state, &user, user_id, |target| crate::invites::views::ConfirmPending {
         user_id,
         action: "reset-password",
         title: "Reset password?".into(),
@@ -455,6 +460,7 @@ pub async fn confirm_reset_password(
         button: "Reset Password",
         danger: false,
     })
+    .await
 }
 
 pub async fn reset_password(

@@ -461,25 +461,7 @@ async fn an_invitee_gets_the_email_follows_the_link_and_joins(app: TestApp) {
         .await
         .contains(&"user.invite_accepted".to_owned()));
     // And can sign in again with the new password.
-    let again = app.new_browser();
-    let login = again
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let response = again
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", csrf_of(&login).unwrap().as_str()),
-            ("email", "alan@acme.io"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let (_, response) = app.browser_login("alan@acme.io", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }
 

@@ -53,24 +53,13 @@ async fn five_wrong_passwords_block_the_account_and_email_an_unblock_link(app: T
             .contains("Incorrect email or password."));
     }
     // Blocked: even the right password gets the same generic answer.
-    let page = browser
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let response = browser
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", csrf_of(&page).unwrap().as_str()),
-            ("email", "bea@acme.io"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .submit_page_form(
+            &browser,
+            "/login",
+            &[("email", "bea@acme.io"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(response
         .text()
@@ -133,24 +122,13 @@ async fn five_wrong_passwords_block_the_account_and_email_an_unblock_link(app: T
         .unwrap();
     assert_eq!(again.status(), StatusCode::GONE);
     // Signs in again; the counter starts from zero.
-    let page = person
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let response = person
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", csrf_of(&page).unwrap().as_str()),
-            ("email", "bea@acme.io"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .submit_page_form(
+            &person,
+            "/login",
+            &[("email", "bea@acme.io"), ("password", PASSWORD)],
+        )
+        .await;
     assert_redirect_to(&response, "/users");
     assert!(app
         .audit_actions(org_id)
