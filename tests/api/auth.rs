@@ -138,6 +138,30 @@ async fn state_changing_requests_without_the_csrf_token_are_refused(app: TestApp
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.get("/users").await.status(), StatusCode::OK);
+    // Browsers send `Origin: null` on same-origin form posts under Referrer-Policy: no-referrer;
+    // with the right token and Sec-Fetch-Site: same-origin that is fine.
+    let response = app
+        .client
+        .get(app.url("/users"))
+        .header("Origin", "null")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = app
+        .client
+        .post(app.url("/account/sign-out-everywhere"))
+        .header("Origin", "null")
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::FORBIDDEN,
+        "a cross-site post is refused whatever its Origin"
+    );
     // The right token through the htmx header works.
     let response = app
         .client
