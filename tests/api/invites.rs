@@ -22,23 +22,24 @@ both!(
 );
 
 /// Invites one person holding a Dialer seat; returns their id and emailed link.
-async fn invite_one(app: &TestApp, org_id: i64, email: &'static str) -> (i64, String) {
+/// Sends a one-row grid: `first` Example <`email`>, Agent, a Dialer seat.
+async fn send_one(app: &TestApp, org_id: i64, first: &str, email: &str) -> reqwest::Response {
     let (agent, dialer) = (
         role_id(app, org_id, "Agent").await,
         product_id(app, org_id, "Dialer").await,
     );
-    let response = app
-        .hx_post(
-            "/users/invite",
-            &[
-                ("first_name_0", "Ivy"),
-                ("last_name_0", "Invitee"),
-                ("email_0", email),
-                ("role_0", &agent),
-                ("product_0", &dialer),
-            ],
-        )
-        .await;
+    let row = [
+        ("first_name_0", first),
+        ("last_name_0", "Example"),
+        ("email_0", email),
+        ("role_0", agent.as_str()),
+        ("product_0", dialer.as_str()),
+    ];
+    app.hx_post("/users/invite", &row).await
+}
+
+async fn invite_one(app: &TestApp, org_id: i64, email: &'static str) -> (i64, String) {
+    let response = send_one(app, org_id, "Ivy", email).await;
     assert_eq!(response.status(), StatusCode::OK);
     let id = app
         .db(move |c| {
@@ -684,24 +685,11 @@ async fn two_admins_racing_for_the_last_seat_never_oversubscribe(app: TestApp) {
 
 async fn invite_links_work_once_and_expire(app: TestApp) {
     let org_id = ready_to_invite(&app).await;
-    let (agent, dialer) = (
-        role_id(&app, org_id, "Agent").await,
-        product_id(&app, org_id, "Dialer").await,
-    );
     for (email, first) in [("early@acme.io", "Early"), ("late@acme.io", "Late")] {
-        let response = app
-            .hx_post(
-                "/users/invite",
-                &[
-                    ("first_name_0", first),
-                    ("last_name_0", "Bird"),
-                    ("email_0", email),
-                    ("role_0", &agent),
-                    ("product_0", &dialer),
-                ],
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            send_one(&app, org_id, first, email).await.status(),
+            StatusCode::OK
+        );
     }
     let early = app
         .mail()
@@ -807,22 +795,7 @@ async fn mail_is_retried_until_the_smtp_server_is_back_and_delivered_once(backen
     .await
     .unwrap();
     let org_id = ready_to_invite(&app).await;
-    let (agent, dialer) = (
-        role_id(&app, org_id, "Agent").await,
-        product_id(&app, org_id, "Dialer").await,
-    );
-    let response = app
-        .hx_post(
-            "/users/invite",
-            &[
-                ("first_name_0", "Patient"),
-                ("last_name_0", "Person"),
-                ("email_0", "patient@acme.io"),
-                ("role_0", &agent),
-                ("product_0", &dialer),
-            ],
-        )
-        .await;
+    let response = send_one(&app, org_id, "Patient", "patient@acme.io").await;
     assert_eq!(
         response.status(),
         StatusCode::OK,
@@ -876,22 +849,7 @@ async fn without_smtp_the_dev_mailbox_keeps_each_message_as_an_eml_file(backend:
         .await
         .unwrap();
     let org_id = ready_to_invite(&app).await;
-    let (agent, dialer) = (
-        role_id(&app, org_id, "Agent").await,
-        product_id(&app, org_id, "Dialer").await,
-    );
-    let response = app
-        .hx_post(
-            "/users/invite",
-            &[
-                ("first_name_0", "Dev"),
-                ("last_name_0", "Box"),
-                ("email_0", "dev@acme.io"),
-                ("role_0", &agent),
-                ("product_0", &dialer),
-            ],
-        )
-        .await;
+    let response = send_one(&app, org_id, "Dev", "dev@acme.io").await;
     assert_eq!(response.status(), StatusCode::OK);
     let mailbox = app.state.config.data_dir.join("mailbox");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
