@@ -6,15 +6,41 @@ use std::time::Duration;
 
 use crate::web::AppState;
 
-/// Once a minute: expired sessions are removed and expired invitations give their seats back.
+/// Once a minute: expired sessions are removed and expired invitations give their seats back;
+/// every tenth minute (and at start) inactive accounts are warned and blocked.
 pub fn spawn(state: Arc<AppState>) {
     actix_web::rt::spawn(async move {
         let mut interval = actix_web::rt::time::interval(Duration::from_secs(60));
+        let mut minute: u64 = 0;
         loop {
             interval.tick().await;
             run_once(&state).await;
+            if minute % 10 == 0 {
+                check_inactivity(&state).await;
+            }
+            minute += 1;
         }
     });
+}
+
+/// Warns and blocks accounts nobody signed into for the organization's limit.
+pub async fn check_inactivity(state: &AppState) {
+    let (now, base_url) = (state.clock.now(), state.base_url.clone());
+    match state
+        .db(move |conn| Ok(crate::auth::inactivity::run(conn, &base_url, now)?))
+        .await
+    {
+        Ok(report) if report == Default::default() => {}
+        Ok(report) => {
+            state.mail_wakeup.notify_one();
+            log::info!(
+                "inactivity: {} accounts warned, {} blocked",
+                report.warned,
+                report.blocked
+            );
+        }
+        Err(e) => log::warn!("inactivity check failed: {e}"),
+    }
 }
 
 pub async fn run_once(state: &AppState) {

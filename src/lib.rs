@@ -12,6 +12,7 @@ pub mod demo;
 pub mod invites;
 pub mod jobs;
 pub mod mail;
+pub mod mfa;
 pub mod orgs;
 pub mod settings;
 pub mod signup;
@@ -127,8 +128,12 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
         .cookie_http_only(true)
         .cookie_same_site(SameSite::Lax)
         .cookie_content_security(CookieContentSecurity::Signed)
+        // The row's expiry is only the outer bound (the longest lifetime Settings allows);
+        // the session store ends each session at its organization's idle and total limits.
         .session_lifecycle(BrowserSession::default().state_ttl(
-            actix_web::cookie::time::Duration::hours(state.config.session_max_hours),
+            actix_web::cookie::time::Duration::hours(
+                (*settings::forms::MAX_HOURS.range.end()).into(),
+            ),
         ))
         .build();
         App::new()
@@ -136,6 +141,7 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .app_data(aweb::FormConfig::default().limit(1 << 20))
             .configure(web::pages::configure)
             .configure(auth::routes::configure)
+            .configure(mfa::routes::configure)
             .configure(orgs::routes::configure)
             .configure(invites::routes::configure)
             .configure(signup::routes::configure)

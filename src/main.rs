@@ -188,8 +188,12 @@ async fn run() -> anyhow::Result<()> {
                 None => (generated_password(), true),
             };
             let email = gatehouse::users::normalize_email(&args.email);
-            auth::password::check_policy(&password, &[&args.first_name, &args.last_name, &email])
-                .map_err(anyhow::Error::msg)?;
+            auth::password::check_policy(
+                &password,
+                auth::password::MIN_LENGTH,
+                &[&args.first_name, &args.last_name, &email],
+            )
+            .map_err(anyhow::Error::msg)?;
             let hasher = auth::password::Hasher::new(HashCost::OWASP)?;
             let person = NewOwner {
                 org_name: None,

@@ -1,4 +1,5 @@
-//! My account: the signed-in person's own password and sessions.
+//! My account: the signed-in person's own email, password, two-step verification and sessions.
 
+pub mod mfa;
 pub mod routes;
 pub mod service;

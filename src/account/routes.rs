@@ -1,4 +1,5 @@
-//! `GET /account`, `POST /account/password`, `POST /account/sign-out-everywhere`.
+//! My account: `GET /account`, `POST /account/password`, `POST /account/email`,
+//! `POST /account/sign-out-everywhere`, and the change an expired password forces.
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -6,57 +7,116 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::service;
+use super::service::{self, EmailError};
 use crate::auth::password;
 use crate::auth::routes::sign_in_session;
+use crate::auth::session_store::Proof;
+use crate::web::current_user::WithExpiredPassword;
 use crate::web::form_errors::FieldErrors;
 use crate::web::request_meta::RequestMeta;
 use crate::web::shell::{Nav, Shell};
-use crate::web::{htmx, AppError, CurrentUser, State};
+use crate::web::{csrf, htmx, AppError, CurrentUser, State};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/account", web::get().to(show))
         .route("/account/password", web::post().to(change_password))
+        .route("/account/email", web::post().to(change_email))
+        .route(
+            "/account/password/expired",
+            web::get().to(expired_password_form),
+        )
+        .route(
+            "/account/password/expired",
+            web::post().to(change_expired_password),
+        )
         .route(
             "/account/sign-out-everywhere",
             web::post().to(sign_out_everywhere),
         );
+    super::mfa::configure(cfg);
 }
 
 #[derive(Template)]
 #[template(path = "account/page.html")]
-struct AccountPage {
-    shell: Shell,
-    name: String,
-    email: String,
-    roles: String,
-    notice: Option<String>,
-    errors: FieldErrors,
+pub struct AccountPage {
+    pub shell: Shell,
+    pub name: String,
+    pub email: String,
+    pub roles: String,
+    pub notice: Option<String>,
+    pub errors: FieldErrors,
+    /// What was typed into the email form (after a refusal).
+    pub new_email: String,
+    pub min_length: usize,
+    pub has_totp: bool,
+    pub recovery_codes_left: i64,
+    /// The organization requires a second factor of one of this person's roles.
+    pub mfa_required: bool,
 }
 
-fn page(
+/// My account as stored now, with `notice` and `errors` to show.
+pub async fn page(
     req: &HttpRequest,
+    state: &State,
     user: &CurrentUser,
     notice: Option<String>,
     errors: FieldErrors,
-) -> AccountPage {
-    AccountPage {
+) -> Result<AccountPage, AppError> {
+    let (user_id, org_id) = (user.id, user.org_id);
+    let (min_length, recovery_codes_left) = state
+        .db(move |conn| {
+            Ok((
+                crate::settings::store::policy(conn, org_id)?.min_length(),
+                crate::mfa::store::recovery_codes_left(conn, user_id)?,
+            ))
+        })
+        .await?;
+    Ok(AccountPage {
         shell: Shell::new(req, user, Nav::Account),
         name: user.display_name(),
         email: user.email.clone(),
         roles: user.roles.join(", "),
         notice,
         errors,
-    }
+        new_email: String::new(),
+        min_length,
+        has_totp: user.has_totp,
+        recovery_codes_left,
+        mfa_required: user.mfa_required,
+    })
 }
 
-fn me(user: &CurrentUser) -> service::Me {
+/// The page again after a refused form: 422, messages beside the fields.
+pub fn refused(view: &AccountPage) -> Result<HttpResponse, AppError> {
+    htmx::html_with_status(view, StatusCode::UNPROCESSABLE_ENTITY)
+}
+
+pub fn me(user: &CurrentUser) -> service::Me {
     service::Me {
         actor: user.actor(),
         org_id: user.org_id,
         user_id: user.id,
         first_name: user.first_name.clone(),
     }
+}
+
+/// Checks the person's current password (re-entered before changing email, password or
+/// two-step verification); a message beside `field` when it is wrong.
+pub async fn check_current_password(
+    state: &State,
+    user: &CurrentUser,
+    typed: &str,
+    field: &'static str,
+    errors: &mut FieldErrors,
+) -> Result<(), AppError> {
+    let user_id = user.id;
+    let stored = state
+        .db(move |conn| Ok(service::password_hash_of(conn, user_id)?))
+        .await?;
+    if typed.is_empty() || !state.hasher.verify(stored, typed.to_owned()).await? {
+        errors.add(field, "This is not your current password.");
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -67,14 +127,19 @@ pub struct NoticeQuery {
 
 pub async fn show(
     req: HttpRequest,
+    state: State,
     user: CurrentUser,
     query: web::Query<NoticeQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let notice = query
-        .changed
-        .as_ref()
-        .map(|_| "Your password was changed. Your other sessions were signed out.".to_owned());
-    htmx::html(&page(&req, &user, notice, FieldErrors::default()))
+    let notice = match query.changed.as_deref() {
+        Some("password") | Some("1") => {
+            Some("Your password was changed. Your other sessions were signed out.".to_owned())
+        }
+        Some("email") => Some("Your email address was changed.".to_owned()),
+        Some("totp-off") => Some("The authenticator app was removed.".to_owned()),
+        _ => None,
+    };
+    htmx::html(&page(&req, &state, &user, notice, FieldErrors::default()).await?)
 }
 
 #[derive(Deserialize)]
@@ -87,25 +152,25 @@ pub struct PasswordForm {
     password_confirm: String,
 }
 
-pub async fn change_password(
-    req: HttpRequest,
-    state: State,
-    session: Session,
-    user: CurrentUser,
-    form: web::Form<PasswordForm>,
-) -> Result<HttpResponse, AppError> {
-    let user_id = user.id;
-    let stored = state
-        .db(move |conn| Ok(service::password_hash_of(conn, user_id)?))
-        .await?;
+/// Checks a password change and hashes the new password; the messages otherwise.
+async fn new_password_hash(
+    state: &State,
+    user: &CurrentUser,
+    form: &PasswordForm,
+) -> Result<Result<String, FieldErrors>, AppError> {
     let mut errors = FieldErrors::default();
-    if !state
-        .hasher
-        .verify(stored, form.current_password.clone())
-        .await?
-    {
-        errors.add("current_password", "This is not your current password.");
-    }
+    check_current_password(
+        state,
+        user,
+        &form.current_password,
+        "current_password",
+        &mut errors,
+    )
+    .await?;
+    let org_id = user.org_id;
+    let min_length = state
+        .db(move |conn| Ok(crate::settings::store::policy(conn, org_id)?.min_length()))
+        .await?;
     let personal = [
         user.first_name.as_str(),
         user.last_name.as_str(),
@@ -114,6 +179,7 @@ pub async fn change_password(
     password::check_new(
         &form.password,
         &form.password_confirm,
+        min_length,
         &personal,
         &mut errors,
     );
@@ -124,23 +190,203 @@ pub async fn change_password(
         );
     }
     if !errors.is_empty() {
-        return htmx::html_with_status(
-            &page(&req, &user, None, errors),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        return Ok(Err(errors));
     }
-    let hash = state.hasher.hash(form.password.clone()).await?;
-    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
-    let (me, now) = (me(&user), state.clock.now());
+    Ok(Ok(state.hasher.hash(form.password.clone()).await?))
+}
+
+/// Saves the new password; every session ends and this browser gets a fresh one, as proven
+/// as the one it replaces.
+async fn save_password(
+    req: &HttpRequest,
+    state: &State,
+    session: &Session,
+    user: &CurrentUser,
+    hash: String,
+) -> Result<(), AppError> {
+    let meta = RequestMeta::of(req, &state.config.trusted_proxies);
+    let (me, now) = (me(user), state.clock.now());
     state
         .db(move |conn| Ok(service::change_password(conn, &me, &hash, &meta, now)?))
         .await?;
     state.mail_wakeup.notify_one();
-    // Every session ended, this one included; this browser gets a fresh one.
-    sign_in_session(&req, &session, user_id)?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header(("Location", "/account?changed=1"))
-        .finish())
+    sign_in_session(req, session, user.id, Proof::of(session))
+}
+
+pub async fn change_password(
+    req: HttpRequest,
+    state: State,
+    session: Session,
+    user: CurrentUser,
+    form: web::Form<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    match new_password_hash(&state, &user, &form).await? {
+        Err(errors) => refused(&page(&req, &state, &user, None, errors).await?),
+        Ok(hash) => {
+            save_password(&req, &state, &session, &user, hash).await?;
+            Ok(HttpResponse::SeeOther()
+                .insert_header(("Location", "/account?changed=password"))
+                .finish())
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account/expired.html")]
+struct ExpiredPasswordPage {
+    csrf: String,
+    next: String,
+    min_length: usize,
+    errors: FieldErrors,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+fn expired_page(
+    req: &HttpRequest,
+    next: &str,
+    min_length: usize,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let view = ExpiredPasswordPage {
+        csrf: csrf::token(req),
+        next: crate::auth::forms::safe_next(next)
+            .unwrap_or("/")
+            .to_owned(),
+        min_length,
+        errors,
+    };
+    htmx::html_with_status(&view, status)
+}
+
+pub async fn expired_password_form(
+    req: HttpRequest,
+    state: State,
+    user: WithExpiredPassword,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let WithExpiredPassword(user) = user;
+    if !user.password_expired {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header(("Location", "/account"))
+            .finish());
+    }
+    let org_id = user.org_id;
+    let min_length = state
+        .db(move |conn| Ok(crate::settings::store::policy(conn, org_id)?.min_length()))
+        .await?;
+    expired_page(&req, &query.next, min_length, FieldErrors::default())
+}
+
+#[derive(Deserialize)]
+pub struct ExpiredForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn change_expired_password(
+    req: HttpRequest,
+    state: State,
+    session: Session,
+    user: WithExpiredPassword,
+    form: web::Form<ExpiredForm>,
+) -> Result<HttpResponse, AppError> {
+    let WithExpiredPassword(user) = user;
+    let form = form.into_inner();
+    let next = crate::auth::forms::safe_next(&form.next)
+        .unwrap_or("/")
+        .to_owned();
+    let change = PasswordForm {
+        current_password: form.current_password,
+        password: form.password,
+        password_confirm: form.password_confirm,
+    };
+    match new_password_hash(&state, &user, &change).await? {
+        Err(errors) => {
+            let org_id = user.org_id;
+            let min_length = state
+                .db(move |conn| Ok(crate::settings::store::policy(conn, org_id)?.min_length()))
+                .await?;
+            expired_page(&req, &next, min_length, errors)
+        }
+        Ok(hash) => {
+            save_password(&req, &state, &session, &user, hash).await?;
+            Ok(HttpResponse::SeeOther()
+                .insert_header(("Location", next))
+                .finish())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    new_email: String,
+    #[serde(default)]
+    email_password: String,
+}
+
+pub async fn change_email(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    form: web::Form<EmailForm>,
+) -> Result<HttpResponse, AppError> {
+    let mut errors = FieldErrors::default();
+    let email = crate::users::normalize_email(&form.new_email);
+    if !crate::users::is_valid_email(&email) {
+        errors.add("new_email", "Enter an email address like name@example.com.");
+    } else if email == user.email {
+        errors.add("new_email", "This is your email address already.");
+    }
+    check_current_password(
+        &state,
+        &user,
+        &form.email_password,
+        "email_password",
+        &mut errors,
+    )
+    .await?;
+    if errors.is_empty() {
+        let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+        let (me, now, new_email) = (me(&user), state.clock.now(), email.clone());
+        let outcome = state
+            .db(
+                move |conn| match service::change_email(conn, &me, &new_email, &meta, now) {
+                    Ok(()) => Ok(Ok(())),
+                    Err(EmailError::Database(e)) => Err(e.into()),
+                    Err(other) => Ok(Err(other)),
+                },
+            )
+            .await?;
+        match outcome {
+            Ok(()) => {
+                state.mail_wakeup.notify_one();
+                return Ok(HttpResponse::SeeOther()
+                    .insert_header(("Location", "/account?changed=email"))
+                    .finish());
+            }
+            Err(error) => errors.add("new_email", error.to_string()),
+        }
+    }
+    let mut view = page(&req, &state, &user, None, errors).await?;
+    view.new_email = form.new_email.clone();
+    refused(&view)
 }
 
 pub async fn sign_out_everywhere(

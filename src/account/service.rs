@@ -111,3 +111,100 @@ pub fn sign_out_everywhere(
         Ok(ended)
     })
 }
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmailError {
+    #[error("Another account already uses this email address.")]
+    Taken,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Changes one's own email address (the password was re-entered): audited, and both the old
+/// and the new address are told.
+pub fn change_email(
+    conn: &mut DbConn,
+    me: &Me,
+    new_email: &str,
+    meta: &RequestMeta,
+    now: NaiveDateTime,
+) -> Result<(), EmailError> {
+    write_tx(conn, |conn| {
+        if crate::users::store::email_taken(conn, new_email)? {
+            return Err(EmailError::Taken);
+        }
+        let (first_name, last_name): (String, String) = users::table
+            .find(me.user_id)
+            .select((users::first_name, users::last_name))
+            .first(conn)?;
+        let updated = diesel::update(users::table.find(me.user_id))
+            .set((
+                users::email.eq(new_email),
+                users::search_text.eq(crate::users::search_text(
+                    &first_name,
+                    &last_name,
+                    new_email,
+                )),
+                users::version.eq(users::version + 1),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn);
+        match updated {
+            Err(e) if crate::db::is_unique_violation(&e) => return Err(EmailError::Taken),
+            other => other?,
+        };
+        let details = serde_json::json!({
+            "before": { "email": me.actor.label },
+            "after": { "email": new_email },
+        });
+        audit::record(
+            conn,
+            Event {
+                org_id: Some(me.org_id),
+                actor: &me.actor,
+                action: action::EMAIL_CHANGED,
+                target: Some((me.user_id, new_email)),
+                details,
+                meta,
+            },
+            now,
+        )?;
+        for (to, kind, text) in [
+            (
+                me.actor.label.as_str(),
+                "email_changed_old",
+                format!(
+                    "The email address of your Gatehouse account was changed from {} to {new_email} on My account. This address no longer signs in.",
+                    me.actor.label
+                ),
+            ),
+            (
+                new_email,
+                "email_changed_new",
+                format!(
+                    "This is now the email address of your Gatehouse account (it was {}). Sign in with it from now on.",
+                    me.actor.label
+                ),
+            ),
+        ] {
+            let notice = mail::Simple {
+                first_name: &me.first_name,
+                paragraphs: vec![text],
+                link: None,
+                footer: "If this was not you, tell an administrator of your organization at once.",
+            };
+            mail::store::enqueue(
+                conn,
+                &notice.email(
+                    Some(me.org_id),
+                    Some(me.user_id),
+                    kind,
+                    to,
+                    "Your Gatehouse email address was changed",
+                ),
+                now,
+            )?;
+        }
+        Ok(())
+    })
+}

@@ -71,4 +71,11 @@ pub mod action {
     pub const SETTINGS_CHANGED: &str = "org.settings_changed";
     pub const SEATS_CHANGED: &str = "licenses.seats_changed";
     pub const AUTO_SIGNUP_CHANGED: &str = "org.auto_signup_changed";
+    pub const SECURITY_POLICY_CHANGED: &str = "org.security_policy_changed";
+    pub const EMAIL_CHANGED: &str = "auth.email_changed";
+    pub const TOTP_ENABLED: &str = "mfa.totp_enabled";
+    pub const TOTP_DISABLED: &str = "mfa.totp_disabled";
+    pub const RECOVERY_CODES_RENEWED: &str = "mfa.recovery_codes_renewed";
+    pub const RECOVERY_CODE_USED: &str = "mfa.recovery_code_used";
+    pub const MFA_RESET: &str = "mfa.reset";
 }

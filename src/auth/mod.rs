@@ -1,6 +1,7 @@
 //! Signing in and out, sessions, passwords, permissions.
 
 pub mod forms;
+pub mod inactivity;
 pub mod password;
 pub mod permissions;
 pub mod rate_limit;

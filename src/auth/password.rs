@@ -75,10 +75,11 @@ impl Hasher {
 pub fn check_new(
     password: &str,
     confirm: &str,
+    min_length: usize,
     personal: &[&str],
     errors: &mut crate::web::form_errors::FieldErrors,
 ) {
-    match check_policy(password, personal) {
+    match check_policy(password, min_length, personal) {
         Err(message) => errors.add("password", message),
         Ok(()) if password != confirm => {
             errors.add("password_confirm", "The two passwords do not match.")
@@ -95,14 +96,16 @@ fn hash_with(argon2: &Argon2<'_>, password: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("hashing password: {e}"))
 }
 
-/// The password policy (NIST SP 800-63B): 12 to 128 characters, no composition rules, and a
-/// strength estimate (zxcvbn, whose dictionaries hold the common-password lists) of at least 3,
-/// counting the person's own name, email and organization as guessable words.
-pub fn check_policy(password: &str, personal: &[&str]) -> Result<(), String> {
+/// The password policy (NIST SP 800-63B): at least `min_length` (the organization's setting,
+/// never below 12) and at most 128 characters, no composition rules, and a strength estimate
+/// (zxcvbn, whose dictionaries hold the common-password lists) of at least 3, counting the
+/// person's own name, email and organization as guessable words.
+pub fn check_policy(password: &str, min_length: usize, personal: &[&str]) -> Result<(), String> {
     let length = password.chars().count();
-    if length < MIN_LENGTH {
+    let min_length = min_length.clamp(MIN_LENGTH, MAX_LENGTH);
+    if length < min_length {
         return Err(format!(
-            "Use at least {MIN_LENGTH} characters ({length} so far)."
+            "Use at least {min_length} characters ({length} so far)."
         ));
     }
     if length > MAX_LENGTH {
@@ -145,23 +148,41 @@ pub fn check_policy(password: &str, personal: &[&str]) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    fn check_policy_default(password: &str, personal: &[&str]) -> Result<(), String> {
+        check_policy(password, MIN_LENGTH, personal)
+    }
+
     #[test]
-    fn the_policy_wants_length_not_composition_and_refuses_the_guessable() {
-        assert!(check_policy("short", &[])
+    fn the_organization_can_ask_for_longer_passwords_but_not_shorter() {
+        assert!(check_policy("violet orbit lantern", 24, &[])
+            .unwrap_err()
+            .contains("at least 24"));
+        assert!(check_policy("violet orbit lantern meadow", 24, &[]).is_ok());
+        assert!(check_policy("short", 4, &[])
             .unwrap_err()
             .contains("at least 12"));
-        assert!(check_policy(&"x".repeat(129), &[])
+    }
+
+    #[test]
+    fn the_policy_wants_length_not_composition_and_refuses_the_guessable() {
+        assert!(check_policy_default("short", &[])
+            .unwrap_err()
+            .contains("at least 12"));
+        assert!(check_policy_default(&"x".repeat(129), &[])
             .unwrap_err()
             .contains("at most 128"));
-        assert!(check_policy("password1234", &[])
+        assert!(check_policy_default("password1234", &[])
             .unwrap_err()
             .contains("too easy to guess"));
-        assert!(check_policy("abcdefghijklmnop", &[]).is_err());
-        assert!(check_policy("aaaaaaaaaaaaaaaa", &[]).is_err());
-        assert!(check_policy("ada@example.com1", &["Ada", "Lovelace", "ada@example.com"]).is_err());
-        assert!(check_policy("qwertyuiop123", &[]).is_err());
-        assert!(check_policy("correct horse battery staple", &["Ada"]).is_ok());
-        assert!(check_policy("violet orbit lantern meadow", &[]).is_ok());
+        assert!(check_policy_default("abcdefghijklmnop", &[]).is_err());
+        assert!(check_policy_default("aaaaaaaaaaaaaaaa", &[]).is_err());
+        assert!(
+            check_policy_default("ada@example.com1", &["Ada", "Lovelace", "ada@example.com"])
+                .is_err()
+        );
+        assert!(check_policy_default("qwertyuiop123", &[]).is_err());
+        assert!(check_policy_default("correct horse battery staple", &["Ada"]).is_ok());
+        assert!(check_policy_default("violet orbit lantern meadow", &[]).is_ok());
     }
 
     #[actix_web::test]

@@ -106,12 +106,20 @@ fn queue_link(
     Ok(true)
 }
 
-/// The account a reset link is for: (first name, email).
+/// The account a reset link is for, and the shortest password its organization accepts.
+#[derive(Debug, Clone, Default)]
+pub struct ResetAccount {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub min_length: usize,
+}
+
 pub fn look_up(
     conn: &mut DbConn,
     secret: &str,
     now: NaiveDateTime,
-) -> QueryResult<Option<(String, String, String)>> {
+) -> QueryResult<Option<ResetAccount>> {
     let Some(token) =
         store::find_usable_token(conn, tokens::kind::RESET, &tokens::hash_token(secret), now)?
     else {
@@ -120,9 +128,17 @@ pub fn look_up(
     let Some(user_id) = token.user_id else {
         return Ok(None);
     };
-    Ok(store::session_user(conn, user_id)?
-        .filter(|u| u.status == status::ACTIVE)
-        .map(|u| (u.first_name, u.last_name, u.email)))
+    let Some(user) = store::session_user(conn, user_id)?.filter(|u| u.status == status::ACTIVE)
+    else {
+        return Ok(None);
+    };
+    let min_length = crate::settings::store::policy(conn, user.org_id)?.min_length();
+    Ok(Some(ResetAccount {
+        first_name: user.first_name,
+        last_name: user.last_name,
+        email: user.email,
+        min_length,
+    }))
 }
 
 /// Sets the new password once: sessions end, a block from failed sign-ins is lifted (the

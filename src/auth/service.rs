@@ -9,11 +9,25 @@ use crate::audit::{self, action, Actor, Event};
 use crate::auth::tokens;
 use crate::db::{write_tx, DbConn};
 use crate::mail::{self, Email};
+use crate::mfa::Method;
+use crate::settings::store::{policy, Policy};
 use crate::users::status;
 use crate::web::request_meta::RequestMeta;
 
-/// Records the attempt and answers with the user id when it may sign in. Every failure looks
-/// the same to the person: wrong password, unknown email, inactive or blocked account.
+/// How a password sign-in ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignIn {
+    /// Refused; the person sees the one generic message whatever the reason.
+    Refused,
+    /// Signed in: no second factor is asked of this account.
+    Complete(i64),
+    /// The password was right and a second step must follow (the code was emailed already
+    /// for `Method::Email`).
+    SecondStep { user_id: i64, method: Method },
+}
+
+/// Records the attempt and says how it ends. Every failure looks the same to the person: wrong
+/// password, unknown email, inactive or blocked account.
 pub fn finish_sign_in(
     conn: &mut DbConn,
     candidate: Option<&LoginCandidate>,
@@ -22,7 +36,7 @@ pub fn finish_sign_in(
     base_url: &str,
     meta: &RequestMeta,
     now: NaiveDateTime,
-) -> diesel::QueryResult<Option<i64>> {
+) -> diesel::QueryResult<SignIn> {
     write_tx(conn, |conn| {
         let Some(user) = candidate else {
             let actor = Actor::system("anonymous");
@@ -39,58 +53,123 @@ pub fn finish_sign_in(
                 },
                 now,
             )?;
-            return Ok(None);
+            return Ok(SignIn::Refused);
         };
-        let actor = Actor::user(user.id, &user.email);
-        let target = Some((user.id, user.email.as_str()));
+        let policy = policy(conn, user.org_id)?;
+        let mut blocked = user.locked_at.is_some();
+        if !blocked && user.status == status::ACTIVE {
+            blocked = super::inactivity::block_if_due(
+                conn,
+                &super::inactivity::Quiet {
+                    user_id: user.id,
+                    org_id: user.org_id,
+                    email: &user.email,
+                    since: user.quiet_since(),
+                },
+                &policy,
+                meta,
+                now,
+            )?;
+        }
         let refusal = if !password_ok {
             Some("wrong_password")
         } else if user.status != status::ACTIVE {
             Some("not_active")
-        } else if user.locked_at.is_some() {
+        } else if blocked {
             Some("blocked")
         } else {
             None
         };
         if let Some(reason) = refusal {
-            if reason == "wrong_password" && user.locked_at.is_none() {
-                store::record_failed_sign_in(conn, user.id, now, &meta.ip)?;
-                let limit = store::max_failed_logins(conn, user.org_id)?;
-                if limit > 0 && store::block_if_over(conn, user.id, limit, now)? {
-                    block_for_failures(conn, user, limit, base_url, meta, now)?;
-                }
+            if reason == "wrong_password" && !blocked {
+                count_failure(conn, user, &policy, base_url, meta, now)?;
             }
-            let details = serde_json::json!({ "reason": reason });
-            audit::record(
-                conn,
-                Event {
-                    org_id: Some(user.org_id),
-                    actor: &actor,
-                    action: action::SIGN_IN_FAILED,
-                    target,
-                    details,
-                    meta,
-                },
-                now,
-            )?;
-            return Ok(None);
+            record_failure(conn, user, reason, None, meta, now)?;
+            return Ok(SignIn::Refused);
         }
-        store::record_sign_in(conn, user.id, now)?;
-        let details = serde_json::json!({});
-        audit::record(
-            conn,
-            Event {
-                org_id: Some(user.org_id),
-                actor: &actor,
-                action: action::SIGN_IN,
-                target,
-                details,
-                meta,
-            },
-            now,
-        )?;
-        Ok(Some(user.id))
+        if let Some(method) = crate::mfa::service::second_step(conn, user, &policy, now)? {
+            return Ok(SignIn::SecondStep {
+                user_id: user.id,
+                method,
+            });
+        }
+        complete_sign_in(conn, user, None, meta, now)?;
+        Ok(SignIn::Complete(user.id))
     })
+}
+
+/// The sign-in succeeded (after the second step, when there was one): the failure count
+/// starts again and the event is written.
+pub fn complete_sign_in(
+    conn: &mut DbConn,
+    user: &LoginCandidate,
+    second_factor: Option<&str>,
+    meta: &RequestMeta,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    store::record_sign_in(conn, user.id, now)?;
+    let details = match second_factor {
+        Some(factor) => serde_json::json!({ "second_factor": factor }),
+        None => serde_json::json!({}),
+    };
+    audit::record(
+        conn,
+        Event {
+            org_id: Some(user.org_id),
+            actor: &Actor::user(user.id, &user.email),
+            action: action::SIGN_IN,
+            target: Some((user.id, &user.email)),
+            details,
+            meta,
+        },
+        now,
+    )
+}
+
+/// The failed sign-in event (`method`: the second step that failed, if it was that).
+pub fn record_failure(
+    conn: &mut DbConn,
+    user: &LoginCandidate,
+    reason: &str,
+    method: Option<Method>,
+    meta: &RequestMeta,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    let mut details = serde_json::json!({ "reason": reason });
+    if let Some(method) = method {
+        details["second_factor"] = method.as_str().into();
+    }
+    audit::record(
+        conn,
+        Event {
+            org_id: Some(user.org_id),
+            actor: &Actor::user(user.id, &user.email),
+            action: action::SIGN_IN_FAILED,
+            target: Some((user.id, &user.email)),
+            details,
+            meta,
+        },
+        now,
+    )
+}
+
+/// One more consecutive failure (a wrong password or a wrong code); at the organization's
+/// limit the account is blocked. Counted in one statement, so concurrent failures lose none.
+pub fn count_failure(
+    conn: &mut DbConn,
+    user: &LoginCandidate,
+    policy: &Policy,
+    base_url: &str,
+    meta: &RequestMeta,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<bool> {
+    store::record_failed_sign_in(conn, user.id, now, &meta.ip)?;
+    let limit = policy.max_failed_logins;
+    if limit > 0 && store::block_if_over(conn, user.id, limit, now)? {
+        block_for_failures(conn, user, limit, base_url, meta, now)?;
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 pub fn record_sign_out(

@@ -16,6 +16,50 @@ use super::{store, tokens};
 use crate::web::AppState;
 
 pub const USER_ID: &str = "uid";
+/// How the signed-in person proved who they are (`Proof`).
+pub const PROOF: &str = "amr";
+/// A right password waiting for its second step (`PendingSecondStep`); not signed in.
+pub const PENDING_SECOND_STEP: &str = "mfa_pending";
+
+/// How the person proved who they are, kept in the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    /// A password alone (allowed only where no second factor is required).
+    Password,
+    /// A password and a second factor: an authenticator code, an emailed code, or an emailed
+    /// link (invitation, sign-up, first-run setup) that proved the mailbox.
+    TwoFactor,
+}
+
+impl Proof {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proof::Password => "pwd",
+            Proof::TwoFactor => "mfa",
+        }
+    }
+
+    pub fn of(session: &actix_session::Session) -> Proof {
+        match session.get::<String>(PROOF).ok().flatten().as_deref() {
+            Some("mfa") => Proof::TwoFactor,
+            _ => Proof::Password,
+        }
+    }
+}
+
+/// The sign-in between its right password and its second step.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PendingSecondStep {
+    pub user_id: i64,
+    /// `Method::as_str`.
+    pub method: String,
+    /// Where to go once signed in.
+    pub next: String,
+    /// Unix time of the right password; the second step must follow within minutes.
+    pub since: i64,
+    /// Where an emailed code went, partly hidden, for the page to say.
+    pub email_hint: String,
+}
 
 type State = HashMap<String, String>;
 
@@ -54,9 +98,12 @@ fn ttl_of(ttl: &Duration) -> chrono::Duration {
 impl SessionStore for DbSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
         let id_hash = tokens::hash_token(session_key.as_ref());
-        let idle = chrono::Duration::minutes(self.state.config.session_idle_minutes);
+        let defaults = (
+            self.state.config.session_idle_minutes,
+            self.state.config.session_max_hours,
+        );
         let row = self
-            .run(move |conn, now| store::load_session(conn, &id_hash, now, idle))
+            .run(move |conn, now| store::load_session(conn, &id_hash, now, defaults))
             .await
             .map_err(LoadError::Other)?;
         match row {

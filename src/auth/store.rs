@@ -10,36 +10,57 @@ use crate::db::DbConn;
 
 // ---- sessions ----
 
-/// The session's state, or `None` when it is unknown, expired or idle too long (then deleted).
-/// Touches `last_seen_at` at most once a minute.
+/// The session's state, or `None` when it is unknown, expired, idle too long or older than
+/// its organization allows (then deleted). The limits are the signed-in user's organization's
+/// (Settings → Security), or `defaults` (minutes idle, hours in all) for a session of nobody
+/// yet. Touches `last_seen_at` at most once a minute.
 pub fn load_session(
     conn: &mut DbConn,
     id_hash: &str,
     now: NaiveDateTime,
-    idle: chrono::Duration,
+    defaults: (i64, i64),
 ) -> QueryResult<Option<String>> {
-    let row: Option<(String, NaiveDateTime, NaiveDateTime)> = sessions::table
-        .find(id_hash)
+    use crate::db::schema::organizations;
+    let row: Option<SessionRow> = sessions::table
+        .left_join(users::table.on(users::id.nullable().eq(sessions::user_id)))
+        .left_join(organizations::table.on(organizations::id.eq(users::org_id)))
+        .filter(sessions::id_hash.eq(id_hash))
         .select((
             sessions::state,
+            sessions::created_at,
             sessions::last_seen_at,
             sessions::expires_at,
+            organizations::session_idle_minutes.nullable(),
+            organizations::session_max_hours.nullable(),
         ))
         .first(conn)
         .optional()?;
-    let Some((state, last_seen, expires)) = row else {
+    let Some(row) = row else {
         return Ok(None);
     };
-    if expires <= now || last_seen + idle <= now {
+    let idle = chrono::Duration::minutes(row.idle_minutes.map_or(defaults.0, i64::from));
+    let lifetime = chrono::Duration::hours(row.max_hours.map_or(defaults.1, i64::from));
+    if row.expires_at <= now || row.last_seen_at + idle <= now || row.created_at + lifetime <= now {
         delete_session(conn, id_hash)?;
         return Ok(None);
     }
-    if now - last_seen >= chrono::Duration::minutes(1) {
+    if now - row.last_seen_at >= chrono::Duration::minutes(1) {
         diesel::update(sessions::table.find(id_hash))
             .set(sessions::last_seen_at.eq(now))
             .execute(conn)?;
     }
-    Ok(Some(state))
+    Ok(Some(row.state))
+}
+
+#[derive(Queryable)]
+struct SessionRow {
+    state: String,
+    created_at: NaiveDateTime,
+    last_seen_at: NaiveDateTime,
+    expires_at: NaiveDateTime,
+    /// The user's organization's limits (none for a session of nobody yet).
+    idle_minutes: Option<i32>,
+    max_hours: Option<i32>,
 }
 
 pub fn insert_session(
@@ -99,7 +120,8 @@ pub fn purge_expired_sessions(conn: &mut DbConn, now: NaiveDateTime) -> QueryRes
 
 // ---- sign-in ----
 
-#[derive(Debug, Queryable)]
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = users)]
 pub struct LoginCandidate {
     pub id: i64,
     pub org_id: i64,
@@ -109,23 +131,43 @@ pub struct LoginCandidate {
     pub status: String,
     pub locked_at: Option<NaiveDateTime>,
     pub password_hash: Option<String>,
+    pub last_login_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    /// An authenticator app is set up.
+    pub totp_enabled_at: Option<NaiveDateTime>,
+}
+
+impl LoginCandidate {
+    /// Where inactivity counts from: the last sign-in, or the day the account was created
+    /// (invitations count from their acceptance, which signs the person in).
+    pub fn quiet_since(&self) -> NaiveDateTime {
+        self.last_login_at.unwrap_or(self.created_at)
+    }
 }
 
 pub fn find_login_candidate(conn: &mut DbConn, email: &str) -> QueryResult<Option<LoginCandidate>> {
     users::table
         .filter(users::email.eq(email))
-        .select((
-            users::id,
-            users::org_id,
-            users::email,
-            users::first_name,
-            users::last_name,
-            users::status,
-            users::locked_at,
-            users::password_hash,
-        ))
+        .select(LoginCandidate::as_select())
         .first(conn)
         .optional()
+}
+
+pub fn login_candidate(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<LoginCandidate>> {
+    users::table
+        .find(user_id)
+        .select(LoginCandidate::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The names of the user's roles.
+pub fn role_names(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<String>> {
+    user_roles::table
+        .inner_join(roles::table)
+        .filter(user_roles::user_id.eq(user_id))
+        .select(roles::name)
+        .load(conn)
 }
 
 pub fn record_sign_in(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
@@ -180,6 +222,46 @@ pub fn session_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<Sessi
             users::status,
             users::locked_at,
             users::last_active_at,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// The signed-in user with what the organization's policy says about them.
+#[derive(Debug, Queryable)]
+pub struct SignedInRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub status: String,
+    pub locked_at: Option<NaiveDateTime>,
+    pub last_active_at: Option<NaiveDateTime>,
+    pub password_changed_at: Option<NaiveDateTime>,
+    pub totp_enabled_at: Option<NaiveDateTime>,
+    pub password_max_age_days: i32,
+    pub mfa_required_roles: String,
+}
+
+pub fn signed_in_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<SignedInRow>> {
+    use crate::db::schema::organizations;
+    users::table
+        .inner_join(organizations::table)
+        .filter(users::id.eq(user_id))
+        .select((
+            users::id,
+            users::org_id,
+            users::email,
+            users::first_name,
+            users::last_name,
+            users::status,
+            users::locked_at,
+            users::last_active_at,
+            users::password_changed_at,
+            users::totp_enabled_at,
+            organizations::password_max_age_days,
+            organizations::mfa_required_roles,
         ))
         .first(conn)
         .optional()
@@ -324,12 +406,31 @@ pub fn retire_unbound_tokens(
 
 // ---- lockout ----
 
-pub fn max_failed_logins(conn: &mut DbConn, org_id: i64) -> QueryResult<i32> {
-    use crate::db::schema::organizations;
-    organizations::table
-        .find(org_id)
-        .select(organizations::max_failed_logins)
-        .first(conn)
+/// Blocks an account that has been quiet since before `cutoff`; true only for the request
+/// that did it.
+pub fn block_if_inactive(
+    conn: &mut DbConn,
+    user_id: i64,
+    cutoff: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        users::table
+            .find(user_id)
+            .filter(users::locked_at.is_null())
+            .filter(users::status.eq(crate::users::status::ACTIVE))
+            .filter(
+                users::last_login_at.lt(cutoff).or(users::last_login_at
+                    .is_null()
+                    .and(users::created_at.lt(cutoff))),
+            ),
+    )
+    .set((
+        users::locked_at.eq(now),
+        users::lock_reason.eq("inactivity"),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
 }
 
 /// Blocks the user when the failure count reached `limit` and nobody blocked them yet; true

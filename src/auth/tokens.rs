@@ -33,6 +33,7 @@ pub mod kind {
     pub const VERIFY: &str = "verify";
     pub const UNBLOCK: &str = "unblock";
     pub const RESET: &str = "reset";
+    pub const EMAIL_CODE: &str = "email_code";
 }
 
 #[cfg(test)]

@@ -21,6 +21,10 @@ diesel::table! {
         invite_days -> Integer,
         mfa_required_roles -> Text,
         created_at -> Timestamp,
+        password_min_length -> Integer,
+        session_idle_minutes -> Integer,
+        session_max_hours -> Integer,
+        audit_retention_days -> Integer,
     }
 }
 
@@ -64,6 +68,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         active_sort -> Timestamp,
+        totp_enabled_at -> Nullable<Timestamp>,
+        inactivity_warned_at -> Nullable<Timestamp>,
     }
 }
 
@@ -158,7 +164,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(divisions -> organizations (org_id));
+diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(users -> organizations (org_id));
 diesel::joinable!(roles -> organizations (org_id));
 diesel::joinable!(role_permissions -> roles (role_id));
@@ -183,6 +200,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     tokens,
     sessions,
     audit_events,
+    recovery_codes,
 );
 
 diesel::table! {

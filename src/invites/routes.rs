@@ -276,7 +276,7 @@ pub async fn accept_form(
         .await?
     {
         InviteLink::Unusable => invalid_link(),
-        InviteLink::Valid { invitee, org } => htmx::html(&AcceptPage {
+        InviteLink::Valid { invitee, org, .. } => htmx::html(&AcceptPage {
             csrf: csrf::token(&req),
             token: secret,
             org,
@@ -304,7 +304,11 @@ pub async fn accept(
 ) -> Result<HttpResponse, AppError> {
     let secret = token.into_inner();
     let (lookup, now) = (secret.clone(), state.clock.now());
-    let InviteLink::Valid { invitee, org } = state
+    let InviteLink::Valid {
+        invitee,
+        org,
+        min_length,
+    } = state
         .db(move |conn| Ok(service::look_up(conn, &lookup, now)?))
         .await?
     else {
@@ -320,6 +324,7 @@ pub async fn accept(
     password::check_new(
         &form.password,
         &form.password_confirm,
+        min_length,
         &personal,
         &mut errors,
     );
@@ -345,7 +350,13 @@ pub async fn accept(
         .await?
     {
         Some(user_id) => {
-            sign_in_session(&req, &session, user_id)?;
+            // The emailed link proved the mailbox: with the new password, that is two factors.
+            sign_in_session(
+                &req,
+                &session,
+                user_id,
+                crate::auth::session_store::Proof::TwoFactor,
+            )?;
             Ok(HttpResponse::SeeOther()
                 .insert_header(("Location", "/"))
                 .finish())

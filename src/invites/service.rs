@@ -226,6 +226,8 @@ pub enum InviteLink {
     Valid {
         invitee: store::Invitee,
         org: String,
+        /// The shortest password the organization accepts.
+        min_length: usize,
     },
     Unusable,
 }
@@ -256,7 +258,12 @@ pub fn look_up(
         return Ok(InviteLink::Unusable);
     }
     let org = crate::orgs::store::name_of(conn, invitee.org_id)?;
-    Ok(InviteLink::Valid { invitee, org })
+    let min_length = crate::settings::store::policy(conn, invitee.org_id)?.min_length();
+    Ok(InviteLink::Valid {
+        invitee,
+        org,
+        min_length,
+    })
 }
 
 /// Uses the link once: the invitee gets their password and becomes active.

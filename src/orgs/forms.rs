@@ -63,6 +63,7 @@ impl SetupForm {
         password::check_new(
             &self.password,
             &self.password_confirm,
+            password::MIN_LENGTH,
             &personal,
             &mut errors,
         );

@@ -108,7 +108,13 @@ pub async fn submit(
         .await?;
     match result {
         Ok(user_id) => {
-            sign_in_session(&req, &session, user_id)?;
+            // The emailed link proved the mailbox: with the new password, that is two factors.
+            sign_in_session(
+                &req,
+                &session,
+                user_id,
+                crate::auth::session_store::Proof::TwoFactor,
+            )?;
             Ok(HttpResponse::SeeOther()
                 .insert_header(("Location", "/users"))
                 .finish())

@@ -3,10 +3,10 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::forms::{parse_seats, OrgSettingsForm};
+use super::forms::{parse_seats, OrgSettingsForm, SecurityForm};
 use super::service::{self, SeatsError};
 use super::store;
-use super::views::SettingsPage;
+use super::views::{InactivityPreview, SettingsPage};
 use crate::auth::permissions::Permission;
 use crate::web::form_errors::FieldErrors;
 use crate::web::request_meta::RequestMeta;
@@ -16,7 +16,41 @@ use crate::web::{htmx, AppError, CurrentUser, State};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/settings", web::get().to(show))
         .route("/settings", web::post().to(save))
-        .route("/settings/seats", web::post().to(save_seats));
+        .route("/settings/seats", web::post().to(save_seats))
+        .route("/settings/security", web::post().to(save_security))
+        .route(
+            "/settings/inactivity-preview",
+            web::get().to(inactivity_preview),
+        );
+}
+
+/// Rows the inactivity dry run lists.
+const PREVIEW_ROWS: i64 = 10;
+
+async fn preview(state: &State, org_id: i64, days: i32) -> Result<InactivityPreview, AppError> {
+    let now = state.clock.now();
+    let (count, rows) = state
+        .db(move |conn| {
+            Ok(crate::auth::inactivity::preview(
+                conn,
+                org_id,
+                days,
+                now,
+                PREVIEW_ROWS,
+            )?)
+        })
+        .await?;
+    Ok(InactivityPreview {
+        days,
+        count,
+        rows: rows
+            .into_iter()
+            .map(|r| {
+                let since = r.since().format("%Y-%m-%d").to_string();
+                (format!("{} {}", r.first_name, r.last_name), r.email, since)
+            })
+            .collect(),
+    })
 }
 
 fn require_any(user: &CurrentUser) -> Result<(), AppError> {
@@ -34,14 +68,17 @@ async fn page(
     user: &CurrentUser,
 ) -> Result<SettingsPage, AppError> {
     let org_id = user.org_id;
-    let (settings, products) = state
+    let (settings, products, policy, roles) = state
         .db(move |conn| {
             Ok((
                 store::org_settings(conn, org_id)?,
                 crate::invites::store::products(conn, org_id)?,
+                store::policy(conn, org_id)?,
+                crate::users::store::org_roles(conn, org_id)?,
             ))
         })
         .await?;
+    let preview = preview(state, org_id, policy.lock_after_inactive_days).await?;
     Ok(SettingsPage {
         shell: Shell::new(req, user, Nav::Settings),
         notice: None,
@@ -53,6 +90,10 @@ async fn page(
         products,
         seat_inputs: Vec::new(),
         seat_errors: Vec::new(),
+        security: SecurityForm::of(&policy),
+        security_errors: FieldErrors::default(),
+        roles: roles.into_iter().map(|(_, name)| name).collect(),
+        preview,
     })
 }
 
@@ -129,4 +170,65 @@ pub async fn save_seats(
             htmx::html_with_status(&view, StatusCode::UNPROCESSABLE_ENTITY)
         }
     }
+}
+
+pub async fn save_security(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    pairs: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Permission::SettingsManage)?;
+    let form = SecurityForm::from_pairs(&pairs);
+    let mut view = page(&req, &state, &user).await?;
+    match form.validate(&view.roles) {
+        Err(errors) => {
+            view.security = form;
+            view.security_errors = errors;
+            htmx::html_with_status(&view, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Ok(policy) => {
+            let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+            let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());
+            state
+                .db(move |conn| {
+                    Ok(service::save_policy(
+                        conn, &actor, org_id, &policy, &meta, now,
+                    )?)
+                })
+                .await?;
+            let mut view = page(&req, &state, &user).await?;
+            view.notice = Some("Security settings saved.".into());
+            htmx::html(&view)
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct PreviewQuery {
+    #[serde(default)]
+    lock_after_inactive_days: String,
+}
+
+/// `GET /settings/inactivity-preview?lock_after_inactive_days=N`: the dry run for a limit
+/// being typed (htmx), before it is saved.
+pub async fn inactivity_preview(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    query: web::Query<PreviewQuery>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Permission::SettingsManage)?;
+    if !htmx::is_htmx(&req) {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header(("Location", "/settings"))
+            .finish());
+    }
+    let days = query
+        .lock_after_inactive_days
+        .trim()
+        .parse::<i32>()
+        .unwrap_or(0)
+        .clamp(0, 3650);
+    htmx::html(&preview(&state, user.org_id, days).await?)
 }

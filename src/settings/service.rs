@@ -114,3 +114,82 @@ pub fn save_seats(
         Ok(())
     })
 }
+
+/// Saves the security policy; the audit event lists each changed rule before and after.
+pub fn save_policy(
+    conn: &mut DbConn,
+    actor: &Actor,
+    org_id: i64,
+    new: &store::Policy,
+    meta: &RequestMeta,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    write_tx(conn, |conn| {
+        let old = store::policy(conn, org_id)?;
+        store::save_policy(conn, org_id, new)?;
+        let mut before = serde_json::Map::new();
+        let mut after = serde_json::Map::new();
+        let mut diff = |name: &str, old: serde_json::Value, new: serde_json::Value| {
+            if old != new {
+                before.insert(name.into(), old);
+                after.insert(name.into(), new);
+            }
+        };
+        use serde_json::json;
+        diff(
+            "max_failed_logins",
+            json!(old.max_failed_logins),
+            json!(new.max_failed_logins),
+        );
+        diff(
+            "lock_after_inactive_days",
+            json!(old.lock_after_inactive_days),
+            json!(new.lock_after_inactive_days),
+        );
+        diff(
+            "password_min_length",
+            json!(old.password_min_length),
+            json!(new.password_min_length),
+        );
+        diff(
+            "password_max_age_days",
+            json!(old.password_max_age_days),
+            json!(new.password_max_age_days),
+        );
+        diff(
+            "mfa_required_roles",
+            json!(old.mfa_required_roles),
+            json!(new.mfa_required_roles),
+        );
+        diff(
+            "session_idle_minutes",
+            json!(old.session_idle_minutes),
+            json!(new.session_idle_minutes),
+        );
+        diff(
+            "session_max_hours",
+            json!(old.session_max_hours),
+            json!(new.session_max_hours),
+        );
+        diff(
+            "audit_retention_days",
+            json!(old.audit_retention_days),
+            json!(new.audit_retention_days),
+        );
+        if before.is_empty() {
+            return Ok(());
+        }
+        audit::record(
+            conn,
+            Event {
+                org_id: Some(org_id),
+                actor,
+                action: action::SECURITY_POLICY_CHANGED,
+                target: None,
+                details: json!({ "before": before, "after": after }),
+                meta,
+            },
+            now,
+        )
+    })
+}

@@ -2,6 +2,7 @@
 
 use askama::Template;
 
+use super::forms::SecurityForm;
 use crate::invites::store::Product;
 use crate::web::form_errors::FieldErrors;
 use crate::web::shell::{Nav, Shell};
@@ -20,6 +21,21 @@ pub struct SettingsPage {
     /// Seat values as typed, by product id (after a refused save).
     pub seat_inputs: Vec<(i64, String)>,
     pub seat_errors: Vec<(i64, String)>,
+    pub security: SecurityForm,
+    pub security_errors: FieldErrors,
+    /// The organization's role names, for "Require two-step verification for".
+    pub roles: Vec<String>,
+    pub preview: InactivityPreview,
+}
+
+/// The dry run of the inactivity rule: who a limit would block now.
+#[derive(Template)]
+#[template(path = "settings/_inactivity_preview.html")]
+pub struct InactivityPreview {
+    pub days: i32,
+    pub count: i64,
+    /// (name, email, quiet since)
+    pub rows: Vec<(String, String, String)>,
 }
 
 impl SettingsPage {
@@ -29,6 +45,10 @@ impl SettingsPage {
             .find(|(id, _)| *id == product.id)
             .map(|(_, v)| v.clone())
             .unwrap_or_else(|| product.seats.to_string())
+    }
+
+    pub fn mfa_role_checked(&self, role: &str) -> bool {
+        self.security.mfa_roles.iter().any(|r| r == role)
     }
 
     pub fn seat_error(&self, product: &Product) -> Option<&str> {

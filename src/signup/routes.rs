@@ -129,7 +129,7 @@ pub async fn verify_form(
 ) -> Result<HttpResponse, AppError> {
     let secret = token.into_inner();
     let (lookup, now) = (secret.clone(), state.clock.now());
-    let Some((pending, org)) = state
+    let Some((pending, org, _)) = state
         .db(move |conn| Ok(service::look_up(conn, &lookup, now)?))
         .await?
     else {
@@ -162,7 +162,7 @@ pub async fn verify(
 ) -> Result<HttpResponse, AppError> {
     let secret = token.into_inner();
     let (lookup, now) = (secret.clone(), state.clock.now());
-    let Some((pending, org)) = state
+    let Some((pending, org, min_length)) = state
         .db(move |conn| Ok(service::look_up(conn, &lookup, now)?))
         .await?
     else {
@@ -178,6 +178,7 @@ pub async fn verify(
     password::check_new(
         &form.password,
         &form.password_confirm,
+        min_length,
         &personal,
         &mut errors,
     );
@@ -205,7 +206,13 @@ pub async fn verify(
         .await?;
     match outcome {
         Ok(user_id) => {
-            sign_in_session(&req, &session, user_id)?;
+            // The emailed link proved the mailbox: with the new password, that is two factors.
+            sign_in_session(
+                &req,
+                &session,
+                user_id,
+                crate::auth::session_store::Proof::TwoFactor,
+            )?;
             Ok(HttpResponse::SeeOther()
                 .insert_header(("Location", "/"))
                 .finish())

@@ -147,7 +147,7 @@ pub fn look_up(
     conn: &mut DbConn,
     secret: &str,
     now: NaiveDateTime,
-) -> QueryResult<Option<(Pending, String)>> {
+) -> QueryResult<Option<(Pending, String, usize)>> {
     let Some(token) = auth_store::find_usable_token(
         conn,
         tokens::kind::VERIFY,
@@ -164,7 +164,8 @@ pub fn look_up(
         return Ok(None);
     };
     let org = crate::orgs::store::name_of(conn, org_id)?;
-    Ok(Some((pending, org)))
+    let min_length = crate::settings::store::policy(conn, org_id)?.min_length();
+    Ok(Some((pending, org, min_length)))
 }
 
 #[derive(Debug, thiserror::Error)]

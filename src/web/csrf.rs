@@ -59,6 +59,7 @@ fn refuse(req: ServiceRequest, message: &str) -> ServiceResponse<BoxBody> {
     response.extensions_mut().insert(ErrorReport {
         message: message.to_owned(),
         request_id: None,
+        continue_at: None,
     });
     req.into_response(response)
 }

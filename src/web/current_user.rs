@@ -1,5 +1,6 @@
 //! `CurrentUser`: the signed-in person, reloaded from the database on every request, so a
-//! deactivated or blocked user is signed out at their next click.
+//! deactivated or blocked user is signed out at their next click, a role that now requires a
+//! second factor asks for it, and an expired password is changed before anything else.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,7 +10,7 @@ use actix_web::{FromRequest, HttpRequest};
 
 use super::{AppError, State};
 use crate::auth::permissions::{Permission, Permissions, OWNER};
-use crate::auth::session_store::USER_ID;
+use crate::auth::session_store::{Proof, USER_ID};
 use crate::auth::store;
 use crate::users::status;
 
@@ -22,6 +23,11 @@ pub struct CurrentUser {
     pub last_name: String,
     pub roles: Vec<String>,
     pub permissions: Permissions,
+    /// An authenticator app is set up.
+    pub has_totp: bool,
+    /// The organization requires a second factor of one of the user's roles.
+    pub mfa_required: bool,
+    pub password_expired: bool,
 }
 
 impl CurrentUser {
@@ -56,7 +62,7 @@ fn load(
     user_id: i64,
     now: chrono::NaiveDateTime,
 ) -> Result<Option<CurrentUser>, AppError> {
-    let Some(row) = store::session_user(conn, user_id)? else {
+    let Some(row) = store::signed_in_user(conn, user_id)? else {
         return Ok(None);
     };
     if row.status != status::ACTIVE || row.locked_at.is_some() {
@@ -90,6 +96,15 @@ fn load(
     {
         store::touch_last_active(conn, user_id, now)?;
     }
+    let mfa_required = roles.iter().any(|role| {
+        row.mfa_required_roles
+            .split(',')
+            .any(|r| r.trim().eq_ignore_ascii_case(role))
+    });
+    let password_expired = row.password_max_age_days > 0
+        && row.password_changed_at.is_some_and(|changed| {
+            changed + chrono::Duration::days(row.password_max_age_days.into()) <= now
+        });
     Ok(Some(CurrentUser {
         id: row.id,
         org_id: row.org_id,
@@ -98,6 +113,9 @@ fn load(
         last_name: row.last_name,
         roles,
         permissions,
+        has_totp: row.totp_enabled_at.is_some(),
+        mfa_required,
+        password_expired,
     }))
 }
 
@@ -106,25 +124,52 @@ pub fn session_user_id(session: &Session) -> Option<i64> {
     session.get::<i64>(USER_ID).ok().flatten()
 }
 
+async fn extract(
+    session: Session,
+    state: Option<State>,
+    allow_expired_password: bool,
+) -> Result<CurrentUser, AppError> {
+    let state = state.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("app state missing")))?;
+    let user_id = session_user_id(&session).ok_or(AppError::Unauthorized)?;
+    let now = state.clock.now();
+    let Some(user) = state.db(move |conn| load(conn, user_id, now)).await? else {
+        session.purge();
+        return Err(AppError::Unauthorized);
+    };
+    // A role that requires a second factor is never used on a password alone (the policy or
+    // the roles may have changed since this session signed in): sign in again.
+    if user.mfa_required && Proof::of(&session) != Proof::TwoFactor {
+        session.purge();
+        return Err(AppError::Unauthorized);
+    }
+    if user.password_expired && !allow_expired_password {
+        return Err(AppError::PasswordExpired);
+    }
+    Ok(user)
+}
+
 impl FromRequest for CurrentUser {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let session = req.get_session();
-        let state = req.app_data::<State>().cloned();
-        Box::pin(async move {
-            let state =
-                state.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("app state missing")))?;
-            let user_id = session_user_id(&session).ok_or(AppError::Unauthorized)?;
-            let now = state.clock.now();
-            match state.db(move |conn| load(conn, user_id, now)).await? {
-                Some(user) => Ok(user),
-                None => {
-                    session.purge();
-                    Err(AppError::Unauthorized)
-                }
-            }
-        })
+        Box::pin(extract(
+            req.get_session(),
+            req.app_data::<State>().cloned(),
+            false,
+        ))
+    }
+}
+
+/// The signed-in user even when their password has expired: only for the page that changes it.
+pub struct WithExpiredPassword(pub CurrentUser);
+
+impl FromRequest for WithExpiredPassword {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let (session, state) = (req.get_session(), req.app_data::<State>().cloned());
+        Box::pin(async move { extract(session, state, true).await.map(WithExpiredPassword) })
     }
 }

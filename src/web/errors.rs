@@ -18,6 +18,9 @@ pub enum AppError {
     Forbidden,
     #[error("Please sign in to continue.")]
     Unauthorized,
+    /// Signed in, but the password is past the organization's limit: change it first.
+    #[error("Your password has expired. Choose a new one to continue.")]
+    PasswordExpired,
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -40,14 +43,19 @@ impl From<diesel::result::Error> for AppError {
 pub struct ErrorReport {
     pub message: String,
     pub request_id: Option<String>,
+    /// For 401: where the person goes to continue (the sign-in page by default).
+    pub continue_at: Option<&'static str>,
 }
+
+/// Where a person with an expired password changes it.
+pub const EXPIRED_PASSWORD_PATH: &str = "/account/password/expired";
 
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Forbidden => StatusCode::FORBIDDEN,
-            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized | AppError::PasswordExpired => StatusCode::UNAUTHORIZED,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -67,6 +75,7 @@ impl ResponseError for AppError {
         response.extensions_mut().insert(ErrorReport {
             message: self.to_string(),
             request_id,
+            continue_at: matches!(self, AppError::PasswordExpired).then_some(EXPIRED_PASSWORD_PATH),
         });
         response
     }
@@ -132,13 +141,18 @@ pub async fn render(
     let report = report.unwrap_or_else(|| ErrorReport {
         message: default_message(status).into(),
         request_id: None,
+        continue_at: None,
     });
     let (req, _) = res.into_parts();
     let is_htmx = htmx::is_htmx(&req);
 
     let response = if status == StatusCode::UNAUTHORIZED {
         let next_url = htmx::current_url(&req);
-        let location = format!("/login?next={}", urlencode(&next_url));
+        let location = format!(
+            "{}?next={}",
+            report.continue_at.unwrap_or("/login"),
+            urlencode(&next_url)
+        );
         if is_htmx {
             HttpResponse::Ok()
                 .insert_header(("HX-Redirect", location))

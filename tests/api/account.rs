@@ -58,9 +58,9 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions(app
             ],
         )
         .await;
-    assert_redirect_to(&response, "/account?changed=1");
+    assert_redirect_to(&response, "/account?changed=password");
     // This browser carries on; the other one is signed out.
-    let (status, page) = app.get_html("/account?changed=1").await;
+    let (status, page) = app.get_html("/account?changed=password").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Your password was changed"));
     assert_redirect_to(

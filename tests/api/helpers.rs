@@ -282,6 +282,15 @@ pub fn assert_redirect_to(response: &reqwest::Response, location: &str) {
     );
 }
 
+/// The `Location` of a redirect.
+pub fn location_of(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// The toast message an htmx response asks for.
 pub fn toast_of(headers: &HeaderMap) -> Option<String> {
     let trigger = headers.get("HX-Trigger")?.to_str().ok()?;
@@ -358,19 +367,35 @@ impl TestApp {
             .expect("POST")
     }
 
-    /// Signs in. Later steps (a second factor) are completed here, so tests stay unchanged.
+    /// Signs in, completing the emailed-code second step when the account's role requires
+    /// it (the code is read from the test SMTP server), so tests need not care. The answer is
+    /// the final redirect (or the refusal).
     pub async fn login_as(&self, email: &str, password: &str) -> reqwest::Response {
         self.csrf.lock().unwrap().clear();
         self.get_html("/login").await;
-        let response = self
+        let seen = self.smtp.as_ref().map_or(0, |s| s.count_to(email));
+        let mut response = self
             .post_form("/login", &[("email", email), ("password", password)])
             .await;
+        if location_of(&response).as_deref() == Some("/login/mfa") {
+            let code = self.mail().sign_in_code(email, seen).await;
+            self.get_html("/login/mfa").await;
+            response = self.post_form("/login/mfa", &[("code", &code)]).await;
+        }
         if response.status() == StatusCode::SEE_OTHER {
             // The token rotates at sign-in: read the new one from a signed-in page.
             self.csrf.lock().unwrap().clear();
             self.get_html("/account").await;
         }
         response
+    }
+
+    /// Posts the password only, stopping before any second step.
+    pub async fn post_password(&self, email: &str, password: &str) -> reqwest::Response {
+        self.csrf.lock().unwrap().clear();
+        self.get_html("/login").await;
+        self.post_form("/login", &[("email", email), ("password", password)])
+            .await
     }
 
     pub async fn logout(&self) -> reqwest::Response {
@@ -506,13 +531,20 @@ impl TestApp {
         password: &str,
     ) -> (reqwest::Client, reqwest::Response) {
         let browser = self.new_browser();
-        let response = self
+        let seen = self.smtp.as_ref().map_or(0, |s| s.count_to(email));
+        let mut response = self
             .submit_page_form(
                 &browser,
                 "/login",
                 &[("email", email), ("password", password)],
             )
             .await;
+        if location_of(&response).as_deref() == Some("/login/mfa") {
+            let code = self.mail().sign_in_code(email, seen).await;
+            response = self
+                .submit_page_form(&browser, "/login/mfa", &[("code", &code)])
+                .await;
+        }
         (browser, response)
     }
 

@@ -31,6 +31,13 @@ impl Received {
             .to_owned()
     }
 
+    /// The 6-digit code of a sign-in code email ("… sign-in code is 123456").
+    pub fn code(&self) -> Option<String> {
+        let at = self.raw.find("sign-in code is ")? + "sign-in code is ".len();
+        let code: String = self.raw[at..].chars().take(6).collect();
+        (code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())).then_some(code)
+    }
+
     /// The first link to `path_prefix` (e.g. "/invite/") in the message.
     pub fn link(&self, path_prefix: &str) -> Option<String> {
         let at = self.raw.find(path_prefix)?;
@@ -117,6 +124,34 @@ impl TestSmtp {
             if received.len() >= count || Instant::now() > deadline {
                 return received;
             }
+            actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// How many messages went to `email` so far.
+    pub fn count_to(&self, email: &str) -> usize {
+        self.received()
+            .iter()
+            .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(email)))
+            .count()
+    }
+
+    /// The sign-in code in the first sign-in-code email to `email` after the first `seen`
+    /// messages to that address.
+    pub async fn sign_in_code(&self, email: &str, seen: usize) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let code = self
+                .received()
+                .into_iter()
+                .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(email)))
+                .skip(seen)
+                .find(|m| m.subject().contains("sign-in code"))
+                .and_then(|m| m.code());
+            if let Some(code) = code {
+                return code;
+            }
+            assert!(Instant::now() < deadline, "no sign-in code reached {email}");
             actix_web::rt::time::sleep(Duration::from_millis(25)).await;
         }
     }

@@ -1,0 +1,252 @@
+//! Accounts nobody uses are blocked after the organization's limit (default 90 days without a
+//! sign-in), with a warning email seven days before. Checked at sign-in and by the periodic
+//! job; Settings shows who a limit would block before it is saved.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::store;
+use crate::audit::{self, action, Actor, Event};
+use crate::db::schema::{organizations, users};
+use crate::db::{write_tx, DbConn};
+use crate::mail;
+use crate::settings::store::Policy;
+use crate::users::status;
+use crate::web::request_meta::RequestMeta;
+
+/// Days before the block that the warning goes out.
+pub const WARNING_DAYS: i64 = 7;
+/// Accounts handled per organization and job run (the rest follow on the next run).
+const BATCH: i64 = 500;
+
+/// An account and how long it has been quiet.
+pub struct Quiet<'a> {
+    pub user_id: i64,
+    pub org_id: i64,
+    pub email: &'a str,
+    /// The last sign-in, or the creation of an account that never signed in.
+    pub since: NaiveDateTime,
+}
+
+fn cutoff(policy: &Policy, now: NaiveDateTime) -> Option<NaiveDateTime> {
+    (policy.lock_after_inactive_days > 0)
+        .then(|| now - Duration::days(policy.lock_after_inactive_days.into()))
+}
+
+/// True when the account is past the organization's limit; it is then blocked (once, however
+/// many requests race), its sessions end and the block is audited.
+pub fn block_if_due(
+    conn: &mut DbConn,
+    quiet: &Quiet<'_>,
+    policy: &Policy,
+    meta: &RequestMeta,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let Some(cutoff) = cutoff(policy, now) else {
+        return Ok(false);
+    };
+    if quiet.since >= cutoff {
+        return Ok(false);
+    }
+    if store::block_if_inactive(conn, quiet.user_id, cutoff, now)? {
+        store::delete_user_sessions(conn, quiet.user_id)?;
+        let details = serde_json::json!({
+            "reason": "inactivity",
+            "quiet_since": quiet.since.format("%Y-%m-%d").to_string(),
+            "limit_days": policy.lock_after_inactive_days,
+        });
+        audit::record(
+            conn,
+            Event {
+                org_id: Some(quiet.org_id),
+                actor: &Actor::system("inactivity policy"),
+                action: action::BLOCKED,
+                target: Some((quiet.user_id, quiet.email)),
+                details,
+                meta,
+            },
+            now,
+        )?;
+    }
+    Ok(true)
+}
+
+#[derive(Debug, Queryable)]
+pub struct QuietRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub last_login_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+impl QuietRow {
+    pub fn since(&self) -> NaiveDateTime {
+        self.last_login_at.unwrap_or(self.created_at)
+    }
+
+    fn quiet(&self) -> Quiet<'_> {
+        Quiet {
+            user_id: self.id,
+            org_id: self.org_id,
+            email: &self.email,
+            since: self.since(),
+        }
+    }
+}
+
+/// Active, unblocked accounts of the organization quiet since before `before`, the quietest
+/// first.
+fn quiet_before(
+    conn: &mut DbConn,
+    org_id: i64,
+    before: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<QuietRow>> {
+    users::table
+        .filter(users::org_id.eq(org_id))
+        .filter(users::status.eq(status::ACTIVE))
+        .filter(users::locked_at.is_null())
+        .filter(
+            users::last_login_at.lt(before).or(users::last_login_at
+                .is_null()
+                .and(users::created_at.lt(before))),
+        )
+        .order((
+            users::last_login_at.asc(),
+            users::created_at.asc(),
+            users::id.asc(),
+        ))
+        .limit(limit)
+        .select((
+            users::id,
+            users::org_id,
+            users::email,
+            users::first_name,
+            users::last_name,
+            users::last_login_at,
+            users::created_at,
+        ))
+        .load(conn)
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    pub warned: usize,
+    pub blocked: usize,
+}
+
+/// The periodic check over every organization with a limit.
+pub fn run(conn: &mut DbConn, base_url: &str, now: NaiveDateTime) -> QueryResult<Report> {
+    let orgs: Vec<i64> = organizations::table
+        .filter(organizations::lock_after_inactive_days.gt(0))
+        .select(organizations::id)
+        .load(conn)?;
+    let mut report = Report::default();
+    let meta = RequestMeta::default();
+    for org_id in orgs {
+        write_tx(conn, |conn| -> QueryResult<()> {
+            let policy = crate::settings::store::policy(conn, org_id)?;
+            let Some(cutoff) = cutoff(&policy, now) else {
+                return Ok(());
+            };
+            for row in quiet_before(conn, org_id, cutoff, BATCH)? {
+                if block_if_due(conn, &row.quiet(), &policy, &meta, now)? {
+                    report.blocked += 1;
+                }
+            }
+            let warn_before = cutoff + Duration::days(WARNING_DAYS);
+            for row in quiet_before(conn, org_id, warn_before, BATCH)? {
+                if warn(conn, &row, &policy, base_url, now)? {
+                    report.warned += 1;
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(report)
+}
+
+/// Emails the "blocked soon" warning once per quiet spell (guarded, so two instances send one).
+fn warn(
+    conn: &mut DbConn,
+    row: &QuietRow,
+    policy: &Policy,
+    base_url: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let marked = diesel::update(
+        users::table.find(row.id).filter(
+            users::inactivity_warned_at
+                .is_null()
+                .or(users::last_login_at
+                    .is_not_null()
+                    .and(users::inactivity_warned_at.lt(users::last_login_at))),
+        ),
+    )
+    .set(users::inactivity_warned_at.eq(now))
+    .execute(conn)?;
+    if marked == 0 {
+        return Ok(false);
+    }
+    let blocked_on = row.since() + Duration::days(policy.lock_after_inactive_days.into());
+    let link = format!("{base_url}/login");
+    let message = mail::Simple {
+        first_name: &row.first_name,
+        paragraphs: vec![
+            format!(
+                "Your Gatehouse account {} has not been signed into since {}.",
+                row.email,
+                row.since().format("%-d %B %Y")
+            ),
+            format!(
+                "Accounts unused for {} days are blocked. Sign in before {} to keep yours open.",
+                policy.lock_after_inactive_days,
+                blocked_on.format("%-d %B %Y")
+            ),
+        ],
+        link: Some(("Sign in", &link)),
+        footer: "If you no longer need this account, you can ignore this email.",
+    };
+    mail::store::enqueue(
+        conn,
+        &message.email(
+            Some(row.org_id),
+            Some(row.id),
+            "inactivity_warning",
+            &row.email,
+            "Your Gatehouse account will be blocked soon",
+        ),
+        now,
+    )?;
+    Ok(true)
+}
+
+/// Who a limit of `days` would block now (the dry run in Settings): how many, and the
+/// quietest of them.
+pub fn preview(
+    conn: &mut DbConn,
+    org_id: i64,
+    days: i32,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<(i64, Vec<QuietRow>)> {
+    if days <= 0 {
+        return Ok((0, Vec::new()));
+    }
+    let before = now - Duration::days(days.into());
+    let count = users::table
+        .filter(users::org_id.eq(org_id))
+        .filter(users::status.eq(status::ACTIVE))
+        .filter(users::locked_at.is_null())
+        .filter(
+            users::last_login_at.lt(before).or(users::last_login_at
+                .is_null()
+                .and(users::created_at.lt(before))),
+        )
+        .count()
+        .get_result(conn)?;
+    Ok((count, quiet_before(conn, org_id, before, limit)?))
+}

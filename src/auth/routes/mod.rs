@@ -1,0 +1,235 @@
+//! `GET/POST /login`, `POST /logout`.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::forms::{safe_next, LoginForm};
+use super::service::{self, SignIn};
+use super::session_store::{PendingSecondStep, Proof, PENDING_SECOND_STEP, PROOF, USER_ID};
+use super::store;
+use crate::users::normalize_email;
+use crate::web::current_user::session_user_id;
+use crate::web::request_meta::RequestMeta;
+use crate::web::{csrf, htmx, AppError, State};
+
+mod password;
+mod unblock;
+
+pub use unblock::confirm_about_user;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login", web::get().to(form))
+        .route("/login", web::post().to(submit))
+        .route("/logout", web::post().to(logout))
+        .route("/password/forgot", web::get().to(password::forgot_form))
+        .route("/password/forgot", web::post().to(password::forgot))
+        .route(
+            "/password/reset/{token}",
+            web::get().to(password::reset_form),
+        )
+        .route("/password/reset/{token}", web::post().to(password::reset))
+        .route("/unblock/{token}", web::get().to(unblock::unblock_form))
+        .route("/unblock/{token}", web::post().to(unblock::unblock_by_link))
+        .route(
+            "/users/{id}/reset-password",
+            web::get().to(unblock::confirm_reset_password),
+        )
+        .route(
+            "/users/{id}/reset-password",
+            web::post().to(unblock::reset_password),
+        )
+        .route(
+            "/users/{id}/unblock",
+            web::get().to(unblock::confirm_unblock_user),
+        )
+        .route("/users/{id}/unblock", web::post().to(unblock::unblock_user));
+}
+
+/// The one message for every failed sign-in, so nobody learns which emails have accounts.
+pub const GENERIC_FAILURE: &str = "Incorrect email or password.";
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    signed_out: Option<String>,
+    #[serde(default)]
+    reset: Option<String>,
+    /// A known notice: `timeout` or `refused` (from the second step).
+    #[serde(default)]
+    notice: Option<String>,
+}
+
+pub async fn form(
+    req: HttpRequest,
+    session: Session,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    if session_user_id(&session).is_some() {
+        let target = safe_next(&query.next).unwrap_or("/users").to_owned();
+        return Ok(HttpResponse::SeeOther()
+            .insert_header(("Location", target))
+            .finish());
+    }
+    htmx::html(&crate::auth::views::LoginPage {
+        csrf: csrf::token(&req),
+        email: String::new(),
+        next: query.next.clone(),
+        error: None,
+        notice: match (&query.signed_out, &query.reset, query.notice.as_deref()) {
+            (_, Some(_), _) => {
+                Some("Your password was changed. Sign in with your new password.".to_owned())
+            }
+            (Some(_), None, _) => Some("You have been signed out.".to_owned()),
+            (None, None, Some("timeout")) => {
+                Some("Signing in took too long. Sign in again.".to_owned())
+            }
+            (None, None, Some("refused")) => Some(
+                "You could not be signed in. Sign in again; if it keeps failing, check your email or ask an administrator."
+                    .to_owned(),
+            ),
+            _ => None,
+        },
+    })
+}
+
+/// Starts an authenticated session: a new session id (the old one is discarded, against
+/// fixation), how the person proved who they are, and a new CSRF token.
+pub fn sign_in_session(
+    req: &HttpRequest,
+    session: &Session,
+    user_id: i64,
+    proof: Proof,
+) -> Result<(), AppError> {
+    session.renew();
+    session.remove(PENDING_SECOND_STEP);
+    let stored = session
+        .insert(USER_ID, user_id)
+        .and_then(|_| session.insert(PROOF, proof.as_str()));
+    stored.map_err(|e| AppError::Unexpected(anyhow::anyhow!("session: {e}")))?;
+    csrf::rotate(req);
+    Ok(())
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: State,
+    session: Session,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let now = state.clock.now();
+    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let page = |error: &str, status: StatusCode| {
+        htmx::html_with_status(
+            &crate::auth::views::LoginPage {
+                csrf: csrf::token(&req),
+                email: form.email.clone(),
+                next: form.next.clone(),
+                error: Some(error.to_owned()),
+                notice: None,
+            },
+            status,
+        )
+    };
+    if !state.login_limiter.allow(&meta.ip, now) {
+        let mut response = page(
+            "Too many sign-in attempts from your network. Wait a minute, then try again.",
+            StatusCode::TOO_MANY_REQUESTS,
+        )?;
+        response.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from_static("60"),
+        );
+        return Ok(response);
+    }
+    let email = normalize_email(&form.email);
+    if email.is_empty() || form.password.is_empty() || form.password.len() > 1024 {
+        return page(GENERIC_FAILURE, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let lookup = email.clone();
+    let email_hint = crate::mfa::views::mask_email(&email);
+    let candidate = state
+        .db(move |conn| Ok(store::find_login_candidate(conn, &lookup)?))
+        .await?;
+    let stored_hash = candidate.as_ref().and_then(|c| c.password_hash.clone());
+    let password_ok = state
+        .hasher
+        .verify(stored_hash, form.password.clone())
+        .await?;
+    let base_url = state.base_url.clone();
+    let outcome = state
+        .db(move |conn| {
+            Ok(service::finish_sign_in(
+                conn,
+                candidate.as_ref(),
+                &email,
+                password_ok,
+                &base_url,
+                &meta,
+                now,
+            )?)
+        })
+        .await?;
+    let next = safe_next(&form.next).unwrap_or("/users").to_owned();
+    match outcome {
+        SignIn::Complete(user_id) => {
+            sign_in_session(&req, &session, user_id, Proof::Password)?;
+            Ok(HttpResponse::SeeOther()
+                .insert_header(("Location", next))
+                .finish())
+        }
+        SignIn::SecondStep { user_id, method } => {
+            // The emailed code is on its way.
+            state.mail_wakeup.notify_one();
+            // Only a marker until the second step: this session is not signed in.
+            session.renew();
+            let pending = PendingSecondStep {
+                user_id,
+                method: method.as_str().to_owned(),
+                next,
+                since: now.and_utc().timestamp(),
+                email_hint,
+            };
+            session
+                .insert(PENDING_SECOND_STEP, &pending)
+                .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session: {e}")))?;
+            Ok(HttpResponse::SeeOther()
+                .insert_header(("Location", "/login/mfa"))
+                .finish())
+        }
+        SignIn::Refused => {
+            // A block may have queued its unblock email.
+            state.mail_wakeup.notify_one();
+            page(GENERIC_FAILURE, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+    }
+}
+
+pub async fn logout(
+    req: HttpRequest,
+    state: State,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    if let Some(user_id) = session_user_id(&session) {
+        let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+        let now = state.clock.now();
+        state
+            .db(move |conn| Ok(service::record_sign_out(conn, user_id, &meta, now)?))
+            .await?;
+    }
+    session.purge();
+    let location = "/login?signed_out=1";
+    if htmx::is_htmx(&req) {
+        Ok(HttpResponse::Ok()
+            .insert_header(("HX-Redirect", location))
+            .finish())
+    } else {
+        Ok(HttpResponse::SeeOther()
+            .insert_header(("Location", location))
+            .finish())
+    }
+}
