@@ -81,6 +81,27 @@
       if (dialog) closeDialog(dialog);
     }
   });
+  // Tab and Shift+Tab cycle within an open modal dialog; without this, Tab from its last
+  // control leaves the page for the browser's own toolbar.
+  var FOCUSABLE = "a[href], button, input:not([type=hidden]), select, textarea, [tabindex]:not([tabindex='-1'])";
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Tab") return;
+    var dialog = document.querySelector("dialog[open]");
+    if (!dialog) return;
+    var controls = Array.prototype.filter.call(dialog.querySelectorAll(FOCUSABLE), function (el) {
+      return !el.disabled && el.getClientRects().length > 0;
+    });
+    if (controls.length === 0) return;
+    var first = controls[0], last = controls[controls.length - 1];
+    var inside = dialog.contains(document.activeElement);
+    if (event.shiftKey && (!inside || document.activeElement === first)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (!inside || document.activeElement === last)) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
   document.addEventListener("closeModal", function () {
     document.querySelectorAll("dialog[data-modal]").forEach(closeDialog);
   });

@@ -158,6 +158,7 @@ pub async fn update(
         view.confirm_deactivate = true;
         return again(&view, StatusCode::OK);
     }
+    let deactivated = form.active == Some(false) && view.show_active && view.was_active;
     let editor = Editor {
         id: user.id,
         org_id: user.org_id,
@@ -196,7 +197,12 @@ pub async fn update(
                 can_manage: true,
             };
             let mut response = htmx::html(&fragment)?;
-            let trigger = serde_json::json!({ "toast": { "kind": "success", "message": SAVED }, "closeModal": true });
+            let mut trigger = serde_json::json!({ "toast": { "kind": "success", "message": SAVED }, "closeModal": true });
+            // A deactivated user leaves a list showing only active users: the table reloads
+            // with its own filters (the swapped row alone would show Inactive there).
+            if deactivated {
+                trigger["usersChanged"] = serde_json::Value::Bool(true);
+            }
             let headers = response.headers_mut();
             let value = |text: &str| {
                 actix_web::http::header::HeaderValue::from_str(text)
