@@ -55,8 +55,21 @@ for _ in $(seq 1 100); do curl -fs "$BASE/healthz" >/dev/null 2>&1 && break; sle
 JAR="$WORK/jar"
 token_of() { grep -o 'name="csrf_token" value="[^"]*"' | head -n1 | sed 's/.*value="//; s/"$//'; }
 CSRF=$(curl -fs -c "$JAR" -b "$JAR" "$BASE/login" | token_of)
-curl -fs -o /dev/null -c "$JAR" -b "$JAR" -X POST "$BASE/login" \
-  --data-urlencode "csrf_token=$CSRF" --data-urlencode "email=admin@demo.test" --data-urlencode "password=$PASSWORD"
+NEXT=$(curl -fs -o /dev/null -w '%{redirect_url}' -c "$JAR" -b "$JAR" -X POST "$BASE/login" \
+  --data-urlencode "csrf_token=$CSRF" --data-urlencode "email=admin@demo.test" --data-urlencode "password=$PASSWORD")
+# The Owner's role requires a second step: the emailed code, read from the dev mailbox's log.
+if [ "${NEXT##*/login/}" = "mfa" ]; then
+  CODE=""
+  for _ in $(seq 1 100); do
+    CODE=$(grep -o 'mail to admin@demo.test (Your Gatehouse sign-in code).*code: [0-9]\{6\}' "$WORK/server.log" | tail -n1 | grep -o '[0-9]\{6\}$' || true)
+    [ -n "$CODE" ] && break
+    sleep 0.1
+  done
+  [ -n "$CODE" ] || { echo "no sign-in code in the server log" >&2; exit 1; }
+  CSRF=$(curl -fs -c "$JAR" -b "$JAR" "$BASE/login/mfa" | token_of)
+  curl -fs -o /dev/null -c "$JAR" -b "$JAR" -X POST "$BASE/login/mfa" \
+    --data-urlencode "csrf_token=$CSRF" --data-urlencode "code=$CODE"
+fi
 COOKIE=$(awk '!/^#/ && NF >= 7 { printf "%s=%s; ", $6, $7 }' "$JAR"; awk '/^#HttpOnly_/ { printf "%s=%s; ", $6, $7 }' "$JAR")
 curl -fs -H "Cookie: $COOKIE" "$BASE/users" > "$WORK/page1.html" || { echo "sign-in failed" >&2; tail "$WORK/server.log"; exit 1; }
 

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::auth::permissions::{ADMIN, AGENT, MANAGER, OWNER, SUPERVISOR};
@@ -20,12 +20,19 @@ pub const ADMIN_EMAIL: &str = "admin@demo.test";
 pub const SEARCH_TERM: &str = "northwind";
 const SEARCH_MATCHES: u64 = 500;
 
-/// Last-active times fall in the 180 days before this date, so runs are comparable.
+/// Activity falls in the 120 days before the start of the seeding day (UTC): the same data
+/// all day, and recent enough for the time-based rules (inactivity, password age) to hold for
+/// it as they would for a real organization.
 pub fn reference_date() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(2026, 11, 1)
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
+    chrono::Utc::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
         .unwrap_or_default()
 }
+
+/// The demo organization blocks accounts unused for this long (the default policy); older
+/// demo users are seeded as blocked for inactivity, as the periodic check would leave them.
+const INACTIVE_DAYS: i64 = 90;
 
 const FIRST_NAMES: &[&str] = &[
     "Ada",
@@ -547,6 +554,9 @@ struct DemoUser {
     password_changed_at: Option<NaiveDateTime>,
     last_login_at: Option<NaiveDateTime>,
     last_active_at: Option<NaiveDateTime>,
+    locked_at: Option<NaiveDateTime>,
+    lock_reason: Option<&'static str>,
+    inactivity_warned_at: Option<NaiveDateTime>,
     division_id: Option<i64>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
@@ -574,6 +584,7 @@ pub fn seed(conn: &mut DbConn, count: u64, password_hash: &str) -> anyhow::Resul
     let started = Instant::now();
     let created = reference_date() - chrono::Duration::days(400);
     let reference = reference_date();
+    let seeded_at = chrono::Utc::now().naive_utc();
     let org_id = write_tx(conn, |conn| -> anyhow::Result<i64> {
         let existing: Option<i64> = organizations::table
             .filter(organizations::name.eq(ORG_NAME))
@@ -627,6 +638,9 @@ pub fn seed(conn: &mut DbConn, count: u64, password_hash: &str) -> anyhow::Resul
             password_changed_at: Some(reference),
             last_login_at: Some(reference),
             last_active_at: Some(reference),
+            locked_at: None,
+            lock_reason: None,
+            inactivity_warned_at: None,
             division_id: None,
             created_at: created,
             updated_at: created,
@@ -671,7 +685,16 @@ pub fn seed(conn: &mut DbConn, count: u64, password_hash: &str) -> anyhow::Resul
                 };
                 let invited = status == status::INVITED;
                 let last_active = (!invited)
-                    .then(|| reference - chrono::Duration::seconds(rng.below(180 * 86_400) as i64));
+                    .then(|| reference - chrono::Duration::seconds(rng.below(120 * 86_400) as i64));
+                // As the periodic check leaves them: blocked past the limit, warned within
+                // the week before it.
+                let blocked_at = last_active
+                    .map(|t| t + chrono::Duration::days(INACTIVE_DAYS))
+                    .filter(|at| *at < seeded_at && status == status::ACTIVE);
+                let warned_at = last_active
+                    .map(|t| t + chrono::Duration::days(INACTIVE_DAYS - 7))
+                    .filter(|at| *at < seeded_at && status == status::ACTIVE);
+                let password_changed = reference - chrono::Duration::days(rng.below(100) as i64);
                 let role = role_for(&mut rng);
                 let licensed: Vec<bool> = [70, 40, 30]
                     .iter()
@@ -689,9 +712,12 @@ pub fn seed(conn: &mut DbConn, count: u64, password_hash: &str) -> anyhow::Resul
                     last_name: last.into(),
                     status,
                     password_hash: (!invited).then(|| password_hash.to_owned()),
-                    password_changed_at: (!invited).then_some(created),
+                    password_changed_at: (!invited).then_some(password_changed),
                     last_login_at: last_active,
                     last_active_at: last_active,
+                    locked_at: blocked_at,
+                    lock_reason: blocked_at.map(|_| "inactivity"),
+                    inactivity_warned_at: warned_at,
                     division_id: Some(division_ids[rng.below(division_ids.len() as u64) as usize]),
                     created_at: created,
                     updated_at: created,

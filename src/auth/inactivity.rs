@@ -28,6 +28,46 @@ pub struct Quiet<'a> {
     pub since: NaiveDateTime,
 }
 
+/// Where a quiet spell starts: the last sign-in (or the creation of an account that never
+/// signed in), or the last unblock when that is later.
+pub fn quiet_since(
+    last_login_at: Option<NaiveDateTime>,
+    created_at: NaiveDateTime,
+    unblocked_at: Option<NaiveDateTime>,
+) -> NaiveDateTime {
+    let since = last_login_at.unwrap_or(created_at);
+    unblocked_at.map_or(since, |u| u.max(since))
+}
+
+/// The SQL type of `quiet_before_sql`.
+type QuietBefore = diesel::dsl::And<
+    diesel::dsl::Or<
+        diesel::dsl::Lt<users::last_login_at, NaiveDateTime>,
+        diesel::dsl::And<
+            diesel::dsl::IsNull<users::last_login_at>,
+            diesel::dsl::Lt<users::created_at, NaiveDateTime>,
+        >,
+    >,
+    diesel::dsl::Or<
+        diesel::dsl::IsNull<users::unblocked_at>,
+        diesel::dsl::Lt<users::unblocked_at, NaiveDateTime>,
+    >,
+>;
+
+/// `quiet_since(...) < before`, as SQL.
+pub fn quiet_before_sql(before: NaiveDateTime) -> QuietBefore {
+    users::last_login_at
+        .lt(before)
+        .or(users::last_login_at
+            .is_null()
+            .and(users::created_at.lt(before)))
+        .and(
+            users::unblocked_at
+                .is_null()
+                .or(users::unblocked_at.lt(before)),
+        )
+}
+
 fn cutoff(policy: &Policy, now: NaiveDateTime) -> Option<NaiveDateTime> {
     (policy.lock_after_inactive_days > 0)
         .then(|| now - Duration::days(policy.lock_after_inactive_days.into()))
@@ -80,11 +120,12 @@ pub struct QuietRow {
     pub last_name: String,
     pub last_login_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    pub unblocked_at: Option<NaiveDateTime>,
 }
 
 impl QuietRow {
     pub fn since(&self) -> NaiveDateTime {
-        self.last_login_at.unwrap_or(self.created_at)
+        quiet_since(self.last_login_at, self.created_at, self.unblocked_at)
     }
 
     fn quiet(&self) -> Quiet<'_> {
@@ -109,11 +150,7 @@ fn quiet_before(
         .filter(users::org_id.eq(org_id))
         .filter(users::status.eq(status::ACTIVE))
         .filter(users::locked_at.is_null())
-        .filter(
-            users::last_login_at.lt(before).or(users::last_login_at
-                .is_null()
-                .and(users::created_at.lt(before))),
-        )
+        .filter(quiet_before_sql(before))
         .order((
             users::last_login_at.asc(),
             users::created_at.asc(),
@@ -128,6 +165,7 @@ fn quiet_before(
             users::last_name,
             users::last_login_at,
             users::created_at,
+            users::unblocked_at,
         ))
         .load(conn)
 }
@@ -181,9 +219,7 @@ fn warn(
         users::table.find(row.id).filter(
             users::inactivity_warned_at
                 .is_null()
-                .or(users::last_login_at
-                    .is_not_null()
-                    .and(users::inactivity_warned_at.lt(users::last_login_at))),
+                .or(users::inactivity_warned_at.lt(row.since())),
         ),
     )
     .set(users::inactivity_warned_at.eq(now))
@@ -241,11 +277,7 @@ pub fn preview(
         .filter(users::org_id.eq(org_id))
         .filter(users::status.eq(status::ACTIVE))
         .filter(users::locked_at.is_null())
-        .filter(
-            users::last_login_at.lt(before).or(users::last_login_at
-                .is_null()
-                .and(users::created_at.lt(before))),
-        )
+        .filter(quiet_before_sql(before))
         .count()
         .get_result(conn)?;
     Ok((count, quiet_before(conn, org_id, before, limit)?))

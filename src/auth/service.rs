@@ -303,7 +303,7 @@ pub fn unblock(
         let Some(user) = store::session_user(conn, user_id)? else {
             return Ok(false);
         };
-        if org_id.is_some_and(|org| org != user.org_id) || !store::unblock(conn, user_id)? {
+        if org_id.is_some_and(|org| org != user.org_id) || !store::unblock(conn, user_id, now)? {
             return Ok(false);
         }
         let own = Actor::user(user.id, &user.email);

@@ -133,15 +133,16 @@ pub struct LoginCandidate {
     pub password_hash: Option<String>,
     pub last_login_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
-    /// An authenticator app is set up.
-    pub totp_enabled_at: Option<NaiveDateTime>,
+    /// The confirmed secret of the authenticator app, when one is set up.
+    pub totp_secret: Option<String>,
+    pub unblocked_at: Option<NaiveDateTime>,
 }
 
 impl LoginCandidate {
-    /// Where inactivity counts from: the last sign-in, or the day the account was created
-    /// (invitations count from their acceptance, which signs the person in).
+    /// Where inactivity counts from: the last sign-in (or the account's creation when it never
+    /// signed in; an invitation's acceptance signs the person in), or the last unblock.
     pub fn quiet_since(&self) -> NaiveDateTime {
-        self.last_login_at.unwrap_or(self.created_at)
+        crate::auth::inactivity::quiet_since(self.last_login_at, self.created_at, self.unblocked_at)
     }
 }
 
@@ -239,7 +240,8 @@ pub struct SignedInRow {
     pub locked_at: Option<NaiveDateTime>,
     pub last_active_at: Option<NaiveDateTime>,
     pub password_changed_at: Option<NaiveDateTime>,
-    pub totp_enabled_at: Option<NaiveDateTime>,
+    /// An authenticator app is set up.
+    pub has_totp: bool,
     pub password_max_age_days: i32,
     pub mfa_required_roles: String,
 }
@@ -259,7 +261,7 @@ pub fn signed_in_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<Sig
             users::locked_at,
             users::last_active_at,
             users::password_changed_at,
-            users::totp_enabled_at,
+            users::totp_secret.is_not_null(),
             organizations::password_max_age_days,
             organizations::mfa_required_roles,
         ))
@@ -419,11 +421,7 @@ pub fn block_if_inactive(
             .find(user_id)
             .filter(users::locked_at.is_null())
             .filter(users::status.eq(crate::users::status::ACTIVE))
-            .filter(
-                users::last_login_at.lt(cutoff).or(users::last_login_at
-                    .is_null()
-                    .and(users::created_at.lt(cutoff))),
-            ),
+            .filter(crate::auth::inactivity::quiet_before_sql(cutoff)),
     )
     .set((
         users::locked_at.eq(now),
@@ -455,8 +453,9 @@ pub fn block_if_over(
     Ok(updated == 1)
 }
 
-/// Clears a block and the failure counter; false when the user was not blocked.
-pub fn unblock(conn: &mut DbConn, user_id: i64) -> QueryResult<bool> {
+/// Clears a block and the failure counter, and starts a new quiet spell (so an account
+/// blocked for inactivity can sign in); false when the user was not blocked.
+pub fn unblock(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> QueryResult<bool> {
     let updated = diesel::update(
         users::table
             .find(user_id)
@@ -466,6 +465,7 @@ pub fn unblock(conn: &mut DbConn, user_id: i64) -> QueryResult<bool> {
         users::locked_at.eq(None::<NaiveDateTime>),
         users::lock_reason.eq(None::<String>),
         users::failed_logins.eq(0),
+        users::unblocked_at.eq(now),
     ))
     .execute(conn)?;
     Ok(updated == 1)

@@ -68,8 +68,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         active_sort -> Timestamp,
-        totp_enabled_at -> Nullable<Timestamp>,
         inactivity_warned_at -> Nullable<Timestamp>,
+        unblocked_at -> Nullable<Timestamp>,
     }
 }
 

@@ -114,12 +114,19 @@ impl Mailer {
                     .split_whitespace()
                     .filter(|w| w.starts_with("http"))
                     .collect();
+                // Sign-in codes are logged too, so the dev mailbox can be used without a
+                // mail reader (this is the development default, never a production path).
+                let code = row
+                    .text_body
+                    .split_once("sign-in code is ")
+                    .map(|(_, rest)| rest.chars().take(6).collect::<String>());
                 log::info!(
-                    "mail to {} ({}) saved to {}; links: {}",
+                    "mail to {} ({}) saved to {}; links: {}{}",
                     row.recipient,
                     row.subject,
                     path.display(),
-                    links.join(" ")
+                    links.join(" "),
+                    code.map(|c| format!("; code: {c}")).unwrap_or_default()
                 );
                 Ok(())
             }

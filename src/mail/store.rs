@@ -41,13 +41,20 @@ pub struct OutboxRow {
     pub next_attempt_at: NaiveDateTime,
 }
 
+/// Mail a person is waiting for right now, sent before anything else that is due.
+pub const URGENT_KINDS: [&str; 5] = ["sign_in_code", "reset", "blocked", "signup", "invite"];
+
 /// Claims up to `limit` due messages: each is leased for five minutes by moving its next
 /// attempt forward with a guarded update, so two instances never send the same message.
 pub fn claim_due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<OutboxRow>> {
     let due: Vec<OutboxRow> = email_outbox::table
         .filter(email_outbox::status.eq(PENDING))
         .filter(email_outbox::next_attempt_at.le(now))
-        .order(email_outbox::next_attempt_at)
+        // Someone is waiting at the sign-in page for these: never behind a batch of notices.
+        .order((
+            email_outbox::kind.eq_any(URGENT_KINDS).desc(),
+            email_outbox::next_attempt_at,
+        ))
         .limit(limit)
         .select((
             email_outbox::id,

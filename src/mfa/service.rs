@@ -31,7 +31,7 @@ pub fn second_step(
     policy: &Policy,
     now: NaiveDateTime,
 ) -> QueryResult<Option<Method>> {
-    if user.totp_enabled_at.is_some() {
+    if user.totp_secret.is_some() {
         return Ok(Some(Method::Totp));
     }
     if !required(conn, user.id, policy)? {

@@ -46,7 +46,6 @@ pub fn enable_totp(
         .set((
             users::totp_secret.eq(secret),
             users::totp_last_step.eq(step),
-            users::totp_enabled_at.eq(now),
             users::updated_at.eq(now),
         ))
         .execute(conn)
@@ -62,7 +61,6 @@ pub fn remove_totp(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> Query
     .set((
         users::totp_secret.eq(None::<String>),
         users::totp_last_step.eq(None::<i64>),
-        users::totp_enabled_at.eq(None::<NaiveDateTime>),
         users::updated_at.eq(now),
     ))
     .execute(conn)?;

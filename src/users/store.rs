@@ -54,6 +54,9 @@ pub struct UserListRow {
     /// An email to this user failed and is waiting for its retry.
     #[diesel(sql_type = diesel::sql_types::Bool)]
     pub mail_retrying: bool,
+    /// An authenticator app is set up (Reset MFA is offered).
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub has_mfa: bool,
 }
 
 pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
@@ -194,7 +197,8 @@ fn list_sql(backend: Backend, org_id: i64, query: &ListQuery, limit: usize) -> S
     // roles, licenses and mail state (a sort of all matches never carries the aggregates).
     sql.push(
         "SELECT u.id, u.email, u.first_name, u.last_name, u.name_key, u.status, u.lock_reason, u.locked_at, \
-         u.failed_logins, u.last_failed_login_at, u.last_failed_login_ip, u.last_login_at, u.last_active_at, u.active_sort, u.created_at, ",
+         u.failed_logins, u.last_failed_login_at, u.last_failed_login_ip, u.last_login_at, u.last_active_at, u.active_sort, u.created_at, \
+         u.totp_secret IS NOT NULL AS has_mfa, ",
     );
     sql.push(&format!(
         "(SELECT {roles_agg} FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id) AS role_names, \

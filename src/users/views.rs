@@ -73,6 +73,7 @@ pub struct UserRow {
     pub last_active_exact: String,
     pub online: bool,
     pub mail_retrying: bool,
+    pub has_mfa: bool,
     /// "failed sign-ins" / "inactivity" for Blocked rows.
     pub block_reason: &'static str,
 }
@@ -157,6 +158,7 @@ impl UserRow {
                 .unwrap_or_else(|| "Never signed in".into()),
             online,
             mail_retrying: row.mail_retrying,
+            has_mfa: row.has_mfa,
             block_reason: match row.lock_reason.as_deref() {
                 Some("inactivity") => "inactivity",
                 _ => "failed sign-ins",

@@ -113,7 +113,7 @@ fn load(
         last_name: row.last_name,
         roles,
         permissions,
-        has_totp: row.totp_enabled_at.is_some(),
+        has_totp: row.has_totp,
         mfa_required,
         password_expired,
     }))

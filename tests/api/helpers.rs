@@ -399,6 +399,9 @@ impl TestApp {
     }
 
     pub async fn logout(&self) -> reqwest::Response {
+        // The token rotates at sign-in: take the current one from a signed-in page.
+        self.csrf.lock().unwrap().clear();
+        self.get_html("/account").await;
         let response = self.post_form("/logout", &[]).await;
         self.csrf.lock().unwrap().clear();
         response
@@ -472,6 +475,21 @@ impl TestApp {
         .await
     }
 
+    /// The id of the organization's Owner.
+    pub async fn org_owner(&self, org_id: i64) -> i64 {
+        self.db(move |c| {
+            use gatehouse::db::schema::{roles, user_roles, users};
+            users::table
+                .inner_join(user_roles::table.inner_join(roles::table))
+                .filter(users::org_id.eq(org_id))
+                .filter(roles::name.eq("Owner"))
+                .select(users::id)
+                .first::<i64>(c)
+                .expect("owner")
+        })
+        .await
+    }
+
     /// The test SMTP server.
     pub fn mail(&self) -> &crate::smtp::TestSmtp {
         self.smtp
@@ -522,6 +540,48 @@ impl TestApp {
             .send()
             .await
             .expect("POST form")
+    }
+
+    /// In `browser`, loads `page` for its CSRF token and posts `fields` to `action` (a form on
+    /// one page that posts elsewhere).
+    pub async fn post_from_page(
+        &self,
+        browser: &reqwest::Client,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let html = browser
+            .get(self.url(page))
+            .send()
+            .await
+            .expect("GET page")
+            .text()
+            .await
+            .expect("page");
+        let token = csrf_of(&html).expect("the page has a CSRF token");
+        let mut body: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        body.extend_from_slice(fields);
+        browser
+            .post(self.url(action))
+            .form(&body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// The details of the organization's audit events of `action`, newest first.
+    pub async fn audit_details(&self, org_id: i64, action: &str) -> Vec<serde_json::Value> {
+        let action = action.to_owned();
+        self.db(move |c| {
+            gatehouse::audit::store::recent(c, org_id, 500)
+                .expect("events")
+                .into_iter()
+                .filter(|e| e.action == action)
+                .map(|e| serde_json::from_str(&e.details).expect("JSON details"))
+                .collect()
+        })
+        .await
     }
 
     /// A new browser signed in as `email`, with the sign-in response.

@@ -156,6 +156,23 @@ impl TestSmtp {
         }
     }
 
+    /// The newest message to `email` whose subject contains `subject` (waits up to 10 s).
+    pub async fn message_about(&self, email: &str, subject: &str) -> Received {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(message) = self.received().into_iter().rev().find(|m| {
+                m.to.iter().any(|t| t.eq_ignore_ascii_case(email)) && m.subject().contains(subject)
+            }) {
+                return message;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no email about {subject:?} reached {email}"
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     /// The newest message to `email`.
     pub async fn message_to(&self, email: &str) -> Received {
         let deadline = Instant::now() + Duration::from_secs(10);

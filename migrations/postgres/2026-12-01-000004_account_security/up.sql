@@ -4,10 +4,10 @@ ALTER TABLE organizations ADD COLUMN session_idle_minutes INTEGER NOT NULL DEFAU
 ALTER TABLE organizations ADD COLUMN session_max_hours INTEGER NOT NULL DEFAULT 12;
 ALTER TABLE organizations ADD COLUMN audit_retention_days INTEGER NOT NULL DEFAULT 365;
 
--- When the TOTP secret was confirmed (totp_secret holds only confirmed secrets).
-ALTER TABLE users ADD COLUMN totp_enabled_at TIMESTAMP;
 -- When the "blocked soon for inactivity" email went out (once per quiet spell).
 ALTER TABLE users ADD COLUMN inactivity_warned_at TIMESTAMP;
+-- When a block was last lifted: a quiet spell starts again there.
+ALTER TABLE users ADD COLUMN unblocked_at TIMESTAMP;
 
 -- Single-use recovery codes, stored as SHA-256 of the code (each has 50 random bits).
 CREATE TABLE recovery_codes (
