@@ -42,4 +42,5 @@ pub struct ResetPage {
     pub errors: crate::web::form_errors::FieldErrors,
     /// `false`: the link is unusable and the page says so.
     pub valid: bool,
+    pub min_length: usize,
 }

@@ -276,13 +276,18 @@ pub async fn accept_form(
         .await?
     {
         InviteLink::Unusable => invalid_link(),
-        InviteLink::Valid { invitee, org, .. } => htmx::html(&AcceptPage {
+        InviteLink::Valid {
+            invitee,
+            org,
+            min_length,
+        } => htmx::html(&AcceptPage {
             csrf: csrf::token(&req),
             token: secret,
             org,
             name: format!("{} {}", invitee.first_name, invitee.last_name),
             email: invitee.email,
             error: None,
+            min_length,
         }),
     }
 }
@@ -340,6 +345,7 @@ pub async fn accept(
             name: format!("{} {}", invitee.first_name, invitee.last_name),
             email: invitee.email,
             error: Some(error),
+            min_length,
         };
         return htmx::html_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
     }

@@ -101,6 +101,8 @@ pub struct AcceptPage {
     pub name: String,
     pub email: String,
     pub error: Option<String>,
+    /// The shortest password the organization accepts.
+    pub min_length: usize,
 }
 
 #[derive(Template)]

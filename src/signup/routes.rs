@@ -129,7 +129,7 @@ pub async fn verify_form(
 ) -> Result<HttpResponse, AppError> {
     let secret = token.into_inner();
     let (lookup, now) = (secret.clone(), state.clock.now());
-    let Some((pending, org, _)) = state
+    let Some((pending, org, min_length)) = state
         .db(move |conn| Ok(service::look_up(conn, &lookup, now)?))
         .await?
     else {
@@ -142,6 +142,7 @@ pub async fn verify_form(
         name: format!("{} {}", pending.first_name, pending.last_name),
         email: pending.email,
         errors: FieldErrors::default(),
+        min_length,
     })
 }
 
@@ -190,6 +191,7 @@ pub async fn verify(
             name: format!("{} {}", pending.first_name, pending.last_name),
             email: pending.email,
             errors,
+            min_length,
         };
         return htmx::html_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
     }

@@ -29,6 +29,8 @@ pub struct VerifyPage {
     pub name: String,
     pub email: String,
     pub errors: FieldErrors,
+    /// The shortest password the organization accepts.
+    pub min_length: usize,
 }
 
 #[derive(Template)]

@@ -24,6 +24,8 @@ pub struct Shell {
     pub can_view_audit: bool,
     pub can_manage_settings: bool,
     pub htmx_headers: String,
+    /// The role requires a second factor and no authenticator app is set up yet: offer one.
+    pub offer_totp: bool,
 }
 
 impl Shell {
@@ -40,6 +42,7 @@ impl Shell {
             can_view_audit: user.can(Permission::AuditView),
             can_manage_settings: user.can(Permission::SettingsManage)
                 || user.can(Permission::LicensesManage),
+            offer_totp: user.mfa_required && !user.has_totp && nav != Nav::Account,
         }
     }
 

@@ -5,8 +5,10 @@ use chrono::Duration;
 use diesel::prelude::*;
 use reqwest::StatusCode;
 
-use crate::both;
-use crate::helpers::{assert_redirect_to, location_of, Person, TestApp, PASSWORD};
+use crate::helpers::{
+    assert_redirect_to, csrf_of, location_of, spawn_app_with, Backend, Person, TestApp, PASSWORD,
+};
+use crate::{both, both_backends};
 use gatehouse::db::schema::{organizations, users};
 
 both!(
@@ -19,6 +21,95 @@ both!(
     sessions_end_at_the_organizations_idle_and_total_limits,
     changing_ones_email_needs_the_password_and_tells_both_addresses,
 );
+
+both_backends!(
+    behind_https_cookies_are_secure_with_the_host_prefix,
+    one_network_gets_a_limited_number_of_sign_in_attempts,
+);
+
+/// An organization made directly (no browser session), with one Agent who signs in with a
+/// password alone.
+async fn org_with_agent(app: &TestApp) -> i64 {
+    let now = app.state.clock.now();
+    let org_id = app
+        .db(move |c| gatehouse::orgs::service::create_org(c, "Acme", now).unwrap().0)
+        .await;
+    app.add_people(org_id, vec![person("Ada", "ada@acme.io")])
+        .await;
+    org_id
+}
+
+fn set_cookie<'a>(response: &'a reqwest::Response, prefix: &str) -> Option<&'a str> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(prefix))
+}
+
+async fn behind_https_cookies_are_secure_with_the_host_prefix(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |config| {
+        config.base_url = Some("https://console.example".into());
+    })
+    .await
+    else {
+        return;
+    };
+    org_with_agent(&app).await;
+    let page = app.get("/login").await;
+    let csrf_cookie = set_cookie(&page, "__Host-gatehouse_csrf=")
+        .expect("the CSRF cookie has the __Host- prefix")
+        .to_owned();
+    for flag in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+        assert!(csrf_cookie.contains(flag), "{csrf_cookie}");
+    }
+    let token = csrf_of(&page.text().await.unwrap()).unwrap();
+    // The client keeps no Secure cookie over plain HTTP: send it by hand, as a browser would.
+    let pair = csrf_cookie.split(';').next().unwrap().to_owned();
+    let response = app
+        .client
+        .post(app.url("/login"))
+        .header("Cookie", pair)
+        .header("Origin", "https://console.example")
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", "ada@acme.io"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_redirect_to(&response, "/users");
+    let session = set_cookie(&response, "__Host-gatehouse_session=").expect("session cookie");
+    for flag in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+        assert!(session.contains(flag), "{session}");
+    }
+}
+
+async fn one_network_gets_a_limited_number_of_sign_in_attempts(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |config| config.login_attempts_per_minute = 3).await
+    else {
+        return;
+    };
+    org_with_agent(&app).await;
+    for email in ["nobody@acme.io", "ada@acme.io", "someone@acme.io"] {
+        let response = app.post_password(email, "a wrong password").await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // The fourth attempt this minute is refused before any password is checked, even the
+    // right one.
+    let response = app.post_password("ada@acme.io", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Too many sign-in attempts from your network."));
+    app.state.clock.advance(Duration::minutes(1));
+    let response = app.post_password("ada@acme.io", PASSWORD).await;
+    assert_redirect_to(&response, "/users");
+}
 
 const OWNER: &str = "olive@acme.io";
 

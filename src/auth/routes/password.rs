@@ -101,6 +101,7 @@ fn reset_page(
         email: account.email,
         errors,
         valid,
+        min_length: account.min_length,
     };
     htmx::html_with_status(&page, status)
 }
