@@ -221,13 +221,6 @@ async fn background(browser: &Browser) -> String {
         .to_owned()
 }
 
-/// Hides toasts left from earlier steps, so screenshots show the screen itself.
-async fn clear_toasts(browser: &Browser) {
-    browser
-        .eval("document.getElementById('toasts').replaceChildren(); return true;")
-        .await;
-}
-
 #[actix_web::test]
 async fn the_console_fits_375_px_and_follows_the_color_scheme() {
     let Some(suite) = Suite::start(
@@ -284,7 +277,6 @@ async fn the_console_fits_375_px_and_follows_the_color_scheme() {
         browser
             .axe(&format!("User Management at 375 px ({scheme})"))
             .await;
-        clear_toasts(&browser).await;
         browser.screenshot(&format!("users-375-{scheme}")).await;
     }
     // The invite dialog fits too.

@@ -49,8 +49,15 @@ fn available(test: &str) -> bool {
     if std::env::var("GATEHOUSE_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
         panic!("{test}: {why}; GATEHOUSE_REQUIRE_BROWSER=1 requires the browser tests to run");
     }
-    eprintln!("skipped {test}: {why}");
+    say_skipped(test, why);
     false
+}
+
+/// Prints a skip where `cargo test` shows it: straight to stderr, as the test harness swallows
+/// `eprintln!` output of tests that pass.
+fn say_skipped(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped {test}: {why}");
 }
 
 /// One test's world: the app (fresh database, test SMTP server) and its chromedriver.
@@ -68,7 +75,7 @@ impl Suite {
         }
         let Some(app) = spawn_app(backend).await else {
             // The same words as the API suite, so `.ci/run` notices a skipped PostgreSQL run.
-            eprintln!("skipped {name}: TEST_DATABASE_URL_PG is not set");
+            say_skipped(name, "TEST_DATABASE_URL_PG is not set");
             return None;
         };
         let driver = Driver::start();
@@ -250,8 +257,13 @@ impl Browser {
         .await;
     }
 
-    /// Saves what the viewport shows as docs/screenshots/`name`.png (overwritten each run).
+    /// Saves what the viewport shows as docs/screenshots/`name`.png (overwritten each run),
+    /// without toasts left from earlier steps.
     pub async fn screenshot(&self, name: &str) {
+        self.eval(
+            "const t = document.getElementById('toasts'); if (t) t.replaceChildren(); return true;",
+        )
+        .await;
         let png = self.client.screenshot().await.expect("screenshot");
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
         std::fs::create_dir_all(&dir).expect("screenshot dir");
