@@ -32,7 +32,11 @@ both_backends!(
 async fn org_with_agent(app: &TestApp) -> i64 {
     let now = app.state.clock.now();
     let org_id = app
-        .db(move |c| gatehouse::orgs::service::create_org(c, "Acme", now).unwrap().0)
+        .db(move |c| {
+            gatehouse::orgs::service::create_org(c, "Acme", now)
+                .unwrap()
+                .0
+        })
         .await;
     app.add_people(org_id, vec![person("Ada", "ada@acme.io")])
         .await;
