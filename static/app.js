@@ -69,7 +69,10 @@
       if (!dialog.open && dialog.isConnected) dialog.showModal();
       dialog.addEventListener("close", function () {
         dialog.remove();
-        if (opener && opener.isConnected) opener.focus();
+        // The opener may have been swapped out by the dialog's answer (the auto-signup
+        // switch is): then its replacement, found by the same id, takes focus.
+        var back = opener && (opener.isConnected ? opener : opener.id && document.getElementById(opener.id));
+        if (back) back.focus();
       });
     });
     if (root.matches && root.matches("dialog[data-modal]")) updateSeats(root);

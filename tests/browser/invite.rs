@@ -205,7 +205,7 @@ async fn setup_invite_and_join(suite: &Suite, screenshots: bool) {
     owner.close().await;
 }
 
-/// Waits for the User Management page.
+/// Waits for the User Management page, loaded and ready.
 pub async fn user_management(browser: &Browser) {
     browser
         .wait_for(
@@ -213,6 +213,7 @@ pub async fn user_management(browser: &Browser) {
             "//h1[normalize-space(.)='User Management']",
         )
         .await;
+    browser.settled().await;
 }
 
 /// The seat counter line of `product` in the open Invite User dialog.

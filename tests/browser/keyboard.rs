@@ -19,6 +19,19 @@ async fn focus_in_dialog(browser: &Browser) -> bool {
         == true
 }
 
+/// Waits until htmx has wired up the focused element (content it swapped in a moment ago gets
+/// its handlers as the swap settles; a key pressed before that does nothing).
+async fn htmx_ready(browser: &Browser) {
+    browser
+        .until("htmx to process the focused button", || async {
+            let ready = browser
+                .eval("const d = document.activeElement['htmx-internal-data']; return !!(d && d.initHash);")
+                .await;
+            (ready == true).then_some(())
+        })
+        .await
+}
+
 /// The description (as `Browser::focused` gives it) of the open dialog's first control.
 async fn first_control(browser: &Browser) -> String {
     let first = browser
@@ -47,7 +60,7 @@ async fn the_invite_flow_works_by_keyboard_alone() {
     user_management(&browser).await;
 
     // The Confirm dialog: takes focus, Escape closes it and focus returns to the switch.
-    browser.tab_to(SWITCH, 20).await;
+    browser.tab_to(SWITCH, 30).await;
     browser.press(&[Key::Enter]).await;
     browser.dialog("Turn off automatic sign-up?").await;
     assert!(focus_in_dialog(&browser).await, "the dialog takes focus");
@@ -66,9 +79,15 @@ async fn the_invite_flow_works_by_keyboard_alone() {
     browser
         .toast("Automatic sign-up is off. You can now invite users.")
         .await;
+    assert_eq!(
+        browser.focused().await,
+        SWITCH,
+        "focus returns to the switch (re-rendered off) after Confirm"
+    );
 
     // Invite User: focus moves in and stays in (Tab from the last control wraps to the first).
-    browser.tab_to(INVITE, 20).await;
+    browser.tab_to(INVITE, 5).await;
+    htmx_ready(&browser).await;
     browser.press(&[Key::Enter]).await;
     browser.dialog("Invite User").await;
     assert!(focus_in_dialog(&browser).await, "the dialog takes focus");
@@ -81,6 +100,12 @@ async fn the_invite_flow_works_by_keyboard_alone() {
         "Tab from the last control returns to the first"
     );
     assert!(focus_in_dialog(&browser).await);
+    browser.press_shifted(Key::Tab).await;
+    assert_eq!(
+        browser.focused().await,
+        SEND,
+        "Shift+Tab from the first control returns to the last"
+    );
     browser.press(&[Key::Escape]).await;
     browser.no_dialog().await;
     assert_eq!(

@@ -335,6 +335,33 @@ impl Browser {
             .expect("key presses");
     }
 
+    /// Presses `key` while holding Shift (Shift+Tab).
+    pub async fn press_shifted(&self, key: Key) {
+        let (shift, value): (char, char) = (Key::Shift.into(), key.into());
+        let actions = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: shift })
+            .then(KeyAction::Down { value })
+            .then(KeyAction::Up { value })
+            .then(KeyAction::Up { value: shift });
+        self.client
+            .perform_actions(actions)
+            .await
+            .expect("shifted key press");
+    }
+
+    /// Waits until the page has loaded and, where scripts run, htmx is ready.
+    pub async fn settled(&self) {
+        let script = if self.javascript {
+            "return document.readyState === 'complete' && typeof window.htmx === 'object';"
+        } else {
+            "return document.readyState === 'complete';"
+        };
+        self.until("the page to finish loading", || async {
+            (self.client.execute(script, vec![]).await.ok()? == true).then_some(())
+        })
+        .await
+    }
+
     /// Types text into whatever has focus.
     pub async fn type_text(&self, text: &str) {
         let mut actions = KeyActions::new("keyboard".into());
