@@ -2,6 +2,7 @@
 //! fresh profiles. Everything a test starts is stopped when it ends, also when it panics.
 
 mod axe;
+mod keys;
 mod mail;
 mod page;
 
