@@ -21,4 +21,5 @@ mod export;
 mod invite;
 mod keyboard;
 mod layout;
+mod mfa;
 mod no_js;

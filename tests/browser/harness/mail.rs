@@ -71,6 +71,17 @@ impl Browser {
     /// the emailed code from the test SMTP server and enters it. Ends on the page the app lands on.
     pub async fn sign_in(&self, app: &TestApp, email: &str, password: &str) {
         let seen = app.mail().received().len();
+        if self.submit_password(email, password).await {
+            let message = message_after(app, seen, email, SIGN_IN_CODE_SUBJECT).await;
+            let code = six_digit_code(&message.raw)
+                .unwrap_or_else(|| panic!("no 6-digit code in the email:\n{}", message.raw));
+            self.axe("the sign-in code page").await;
+            self.enter_code(&code).await;
+        }
+    }
+
+    /// The first step: email and password on /login. True when the app then asks for a code.
+    pub async fn submit_password(&self, email: &str, password: &str) -> bool {
         self.goto("/login").await;
         self.fill(In::Page, "Email", email).await;
         self.fill(In::Page, "Password", password).await;
@@ -81,19 +92,17 @@ impl Browser {
                 (!path.starts_with("/login") || path.starts_with("/login/mfa")).then_some(path)
             })
             .await;
-        if path.starts_with("/login/mfa") {
-            let message = message_after(app, seen, email, SIGN_IN_CODE_SUBJECT).await;
-            let code = six_digit_code(&message.raw)
-                .unwrap_or_else(|| panic!("no 6-digit code in the email:\n{}", message.raw));
-            self.axe("the sign-in code page").await;
-            self.fill(In::Page, "Verification code", &code).await;
-            self.click(In::Page, "Verify").await;
-            self.until("the sign-in code to be accepted", || async {
-                let path = self.path().await;
-                (!path.starts_with("/login")).then_some(())
-            })
-            .await;
-        }
+        path.starts_with("/login/mfa")
+    }
+
+    /// The second step: types a code on /login/mfa and waits to be let in.
+    pub async fn enter_code(&self, code: &str) {
+        self.fill(In::Page, "Verification code", code).await;
+        self.click(In::Page, "Verify").await;
+        self.until("the code to be accepted", || async {
+            (!self.path().await.starts_with("/login")).then_some(())
+        })
+        .await;
     }
 
     /// Clicks Sign out in the top bar and waits for the sign-in page.

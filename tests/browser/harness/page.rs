@@ -22,18 +22,23 @@ pub fn lit(s: &str) -> String {
     }
 }
 
-/// Where to look: the whole page, or the open dialog.
+/// Where to look: the whole page, the open dialog, or the section headed by the given text.
 #[derive(Clone, Copy)]
 pub enum In {
     Page,
     Dialog,
+    Section(&'static str),
 }
 
 impl In {
-    fn prefix(self) -> &'static str {
+    fn prefix(self) -> String {
         match self {
-            In::Page => "",
-            In::Dialog => "//dialog[@open]",
+            In::Page => String::new(),
+            In::Dialog => "//dialog[@open]".into(),
+            In::Section(heading) => format!(
+                "//section[.//*[self::h2 or self::h3][normalize-space(.)={}]]",
+                lit(heading)
+            ),
         }
     }
 }
