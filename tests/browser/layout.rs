@@ -146,7 +146,9 @@ async fn team(suite: &Suite) -> &'static str {
                 users::locked_at.eq(Some(now)),
                 users::lock_reason.eq(Some("failed_logins")),
                 users::failed_logins.eq(5),
-                users::last_failed_login_at.eq(Some(now - chrono::Duration::minutes(20))),
+                // A fixed moment (the row shows it), so the screenshots do not change each run.
+                users::last_failed_login_at.eq(chrono::NaiveDate::from_ymd_opt(2026, 11, 30)
+                    .and_then(|d| d.and_hms_opt(9, 12, 0))),
                 users::last_failed_login_ip.eq(Some("203.0.113.7")),
             ))
             .execute(c)
