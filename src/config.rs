@@ -53,6 +53,13 @@ pub struct Config {
     pub session_idle_minutes: i64,
     /// Sessions end this long after sign-in, whatever happens.
     pub session_max_hours: i64,
+    /// How often each instance's poller reads new audit events and presence (milliseconds).
+    pub live_poll_ms: u64,
+    /// A live connection counts as online until this long after its instance's last beat
+    /// (beats come three times per window); a closed tab is offline at once.
+    pub presence_stale_secs: u64,
+    /// How often open live connections check that their session still stands.
+    pub live_session_check_secs: u64,
 }
 
 impl Config {
@@ -74,6 +81,9 @@ impl Config {
             mail_from: "Gatehouse <gatehouse@localhost>".into(),
             session_idle_minutes: 30,
             session_max_hours: 12,
+            live_poll_ms: 1_000,
+            presence_stale_secs: 10,
+            live_session_check_secs: 5,
         }
     }
 

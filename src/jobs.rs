@@ -7,7 +7,8 @@ use std::time::Duration;
 use crate::web::AppState;
 
 /// Once a minute: expired sessions are removed and expired invitations give their seats back;
-/// every tenth minute (and at start) inactive accounts are warned and blocked.
+/// every tenth minute (and at start) inactive accounts are warned and blocked; every hour (and
+/// at start) audit events past their organization's retention are deleted.
 pub fn spawn(state: Arc<AppState>) {
     actix_web::rt::spawn(async move {
         let mut interval = actix_web::rt::time::interval(Duration::from_secs(60));
@@ -18,9 +19,25 @@ pub fn spawn(state: Arc<AppState>) {
             if minute % 10 == 0 {
                 check_inactivity(&state).await;
             }
+            if minute % 60 == 0 {
+                purge_audit(&state).await;
+            }
             minute += 1;
         }
     });
+}
+
+/// Deletes audit events past each organization's retention (hourly, and at start).
+pub async fn purge_audit(state: &AppState) {
+    let now = state.clock.now();
+    match state
+        .db(move |conn| Ok(crate::audit::retention::purge(conn, now)?))
+        .await
+    {
+        Ok(0) => {}
+        Ok(deleted) => log::info!("retention: {deleted} old audit events deleted"),
+        Err(e) => log::warn!("audit retention failed: {e}"),
+    }
 }
 
 /// Warns and blocks accounts nobody signed into for the organization's limit.

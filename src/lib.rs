@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod mail;
 pub mod mfa;
 pub mod orgs;
+pub mod presence;
 pub mod settings;
 pub mod signup;
 pub mod users;
@@ -81,6 +82,7 @@ impl Application {
             login_limiter: RateLimiter::new(config.login_attempts_per_minute),
             signup_ip_limiter: RateLimiter::per_window(config.signups_per_ip_per_hour, 3_600),
             signup_email_limiter: RateLimiter::per_window(3, 3_600),
+            live: presence::Hub::new(),
             pool,
             base_url,
             clock,
@@ -90,6 +92,7 @@ impl Application {
         let server = serve(listener, state.clone())?;
         mail::worker::spawn(state.clone());
         jobs::spawn(state.clone());
+        presence::poller::spawn(state.clone());
         Ok(Application {
             server,
             port,
@@ -116,14 +119,7 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             DbSessionStore::new(state.clone()),
             state.cookie_key.clone(),
         )
-        .cookie_name(
-            if secure {
-                "__Host-gatehouse_session"
-            } else {
-                "gatehouse_session"
-            }
-            .into(),
-        )
+        .cookie_name(auth::session_store::cookie_name(secure).into())
         .cookie_secure(secure)
         .cookie_http_only(true)
         .cookie_same_site(SameSite::Lax)
@@ -146,6 +142,8 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(invites::routes::configure)
             .configure(signup::routes::configure)
             .configure(settings::routes::configure)
+            .configure(audit::activity::routes::configure)
+            .configure(presence::routes::configure)
             .configure(account::routes::configure)
             .configure(users::export::configure)
             .configure(users::routes::configure)
@@ -154,6 +152,8 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
                 Err::<actix_web::HttpResponse, _>(web::AppError::NotFound)
             }))
             .wrap(sessions)
+            // Outside the sessions: live requests load their session without touching it.
+            .wrap(from_fn(presence::quiet::mark))
             .wrap(from_fn(web::csrf::protect))
             .wrap(from_fn(web::errors::render))
             .wrap(

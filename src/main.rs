@@ -58,6 +58,22 @@ enum Command {
         /// The account's email address.
         email: String,
     },
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Print the audit log to stdout as JSON lines (one event per line), oldest first.
+    Export {
+        /// Only this organization's events (its slug).
+        #[arg(long)]
+        org: Option<String>,
+        /// Only events from this day (YYYY-MM-DD, UTC) or instant (RFC 3339) on.
+        #[arg(long)]
+        since: Option<String>,
+    },
 }
 
 #[derive(Args)]
@@ -235,6 +251,19 @@ async fn run() -> anyhow::Result<()> {
             } else {
                 println!("{email} was not blocked.");
             }
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Export { org, since }) => {
+            use gatehouse::audit::activity::export;
+            let mut conn = connect(&config)?;
+            let since = since
+                .as_deref()
+                .map(export::parse_since)
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let written = export::json_lines(&mut conn, org.as_deref(), since, &mut out)?;
+            eprintln!("{written} events exported.");
             Ok(())
         }
         Command::SeedDemo(args) => {

@@ -131,4 +131,108 @@
     if (dialog) updateSeats(dialog);
   });
   document.addEventListener("htmx:afterSwap", function (event) { localizeTimes(event.target); });
+
+  // Presence: one live connection per browser while any console tab is open (Web Locks
+  // elect the tab that holds it; a BroadcastChannel passes what it hears to the others, so
+  // many tabs never use up the browser's connections). It makes this person online and moves
+  // the green dots of User Management rows.
+  function setOnline(id, online) {
+    var row = document.getElementById("user-" + id);
+    var dot = row && row.querySelector(".presence");
+    if (!dot) return;
+    dot.classList.toggle("online", online);
+    var person = row.querySelector(".person");
+    var label = person && person.querySelector(".visually-hidden");
+    if (online && !label && person) {
+      label = document.createElement("span");
+      label.className = "visually-hidden";
+      label.textContent = "(online)";
+      person.appendChild(label);
+    } else if (!online && label) {
+      label.remove();
+    }
+  }
+  function applyPresence(data) {
+    if (!data) return;
+    if (Array.isArray(data.online)) {
+      var ids = {};
+      data.online.forEach(function (id) { ids[id] = true; });
+      document.querySelectorAll("tr[id^='user-']").forEach(function (row) {
+        var id = row.id.slice(5);
+        setOnline(id, !!ids[id]);
+      });
+    } else if (data.user) {
+      setOnline(data.user, !!data.online);
+    }
+  }
+  function startPresence() {
+    var url = document.body && document.body.getAttribute("data-presence");
+    if (!url || !window.EventSource) return;
+    var channel = window.BroadcastChannel ? new BroadcastChannel("gatehouse-presence") : null;
+    if (channel) channel.onmessage = function (event) { applyPresence(event.data); };
+    function connect() {
+      // The lock is held as long as this promise is pending: for the tab's life, or until
+      // the session ends and another tab may try.
+      return new Promise(function (release) {
+        var source = new EventSource(url);
+        source.addEventListener("presence", function (event) {
+          var data = JSON.parse(event.data);
+          applyPresence(data);
+          if (channel) channel.postMessage(data);
+        });
+        source.addEventListener("end", function () { source.close(); release(); });
+        source.addEventListener("error", function () {
+          if (source.readyState === EventSource.CLOSED) release();
+        });
+      });
+    }
+    if (channel && navigator.locks) navigator.locks.request("gatehouse-presence", connect);
+    else connect();
+  }
+  document.addEventListener("DOMContentLoaded", startPresence);
+
+  // Activity live mode: new events of the current filter appear at the top of the first page.
+  var activity = null;
+  function activityLive() {
+    var table = document.getElementById("activity-table");
+    var wanted = !!(table && table.hasAttribute("data-live") && table.hasAttribute("data-first-page") && window.EventSource);
+    var key = wanted ? table.getAttribute("data-stream") : null;
+    if (activity && activity.key !== key) {
+      activity.source.close();
+      activity = null;
+    }
+    var status = table && table.querySelector(".live-status");
+    if (!wanted) {
+      if (status && table.hasAttribute("data-live")) status.textContent = "Live mode shows new events on the newest page.";
+      return;
+    }
+    if (activity) return;
+    var since = table.getAttribute("data-since") || "0";
+    var source = new EventSource(key + (key.indexOf("?") < 0 ? "?" : "&") + "since=" + encodeURIComponent(since));
+    activity = { key: key, source: source };
+    function say(text) {
+      var current = document.querySelector("#activity-table .live-status");
+      if (current) current.textContent = text;
+    }
+    source.addEventListener("open", function () { say("Live: new events appear at the top."); });
+    source.addEventListener("error", function () { say("Live: reconnecting…"); });
+    source.addEventListener("end", function () { source.close(); say("Live stopped: you are signed out."); });
+    source.addEventListener("activity", function (event) {
+      var current = document.getElementById("activity-table");
+      var body = current && current.querySelector("tbody");
+      if (!body || document.getElementById("event-" + event.lastEventId)) return;
+      var template = document.createElement("template");
+      template.innerHTML = event.data.trim();
+      var row = template.content.firstElementChild;
+      if (!row) return;
+      row.classList.add("fresh");
+      body.insertBefore(row, body.firstChild);
+      current.querySelector("table").hidden = false;
+      var empty = current.querySelector(".empty-state");
+      if (empty) empty.remove();
+      localizeTimes(row);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", activityLive);
+  document.addEventListener("htmx:afterSwap", activityLive);
 })();

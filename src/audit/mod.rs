@@ -1,6 +1,8 @@
 //! The audit log. Every change writes its event through `record`, inside the change's own
 //! transaction, so there is never a change without its event or an event without its change.
 
+pub mod activity;
+pub mod retention;
 pub mod store;
 
 use chrono::NaiveDateTime;

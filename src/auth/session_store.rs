@@ -63,6 +63,26 @@ pub struct PendingSecondStep {
 
 type State = HashMap<String, String>;
 
+/// The session cookie's name (`__Host-` only where cookies are Secure).
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-gatehouse_session"
+    } else {
+        "gatehouse_session"
+    }
+}
+
+/// The stored hash of the request's session id, read from its signed cookie (live connections
+/// re-check their session row by it).
+pub fn session_hash(req: &actix_web::HttpRequest, state: &AppState) -> Option<String> {
+    let name = cookie_name(state.config.secure_cookies_for(&state.base_url));
+    let cookie = req.cookie(name)?;
+    let mut jar = actix_web::cookie::CookieJar::new();
+    jar.add_original(cookie);
+    let key = jar.signed(&state.cookie_key).get(name)?;
+    Some(tokens::hash_token(key.value()))
+}
+
 #[derive(Clone)]
 pub struct DbSessionStore {
     state: Arc<AppState>,
@@ -102,8 +122,10 @@ impl SessionStore for DbSessionStore {
             self.state.config.session_idle_minutes,
             self.state.config.session_max_hours,
         );
+        // A live connection reads its session without touching it (see `presence::quiet`).
+        let touch = !crate::presence::quiet::is_quiet();
         let row = self
-            .run(move |conn, now| store::load_session(conn, &id_hash, now, defaults))
+            .run(move |conn, now| store::load_session_with(conn, &id_hash, now, defaults, touch))
             .await
             .map_err(LoadError::Other)?;
         match row {

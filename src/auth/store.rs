@@ -20,6 +20,18 @@ pub fn load_session(
     now: NaiveDateTime,
     defaults: (i64, i64),
 ) -> QueryResult<Option<String>> {
+    load_session_with(conn, id_hash, now, defaults, true)
+}
+
+/// `load_session`; with `touch` false it never moves `last_seen_at` (live connections are
+/// not activity and must not keep a session alive).
+pub fn load_session_with(
+    conn: &mut DbConn,
+    id_hash: &str,
+    now: NaiveDateTime,
+    defaults: (i64, i64),
+    touch: bool,
+) -> QueryResult<Option<String>> {
     use crate::db::schema::organizations;
     let row: Option<SessionRow> = sessions::table
         .left_join(users::table.on(users::id.nullable().eq(sessions::user_id)))
@@ -44,7 +56,7 @@ pub fn load_session(
         delete_session(conn, id_hash)?;
         return Ok(None);
     }
-    if now - row.last_seen_at >= chrono::Duration::minutes(1) {
+    if touch && now - row.last_seen_at >= chrono::Duration::minutes(1) {
         diesel::update(sessions::table.find(id_hash))
             .set(sessions::last_seen_at.eq(now))
             .execute(conn)?;

@@ -2,6 +2,7 @@
 //! write-transaction helper every service uses.
 
 pub mod schema;
+pub mod sql;
 
 use std::time::Duration;
 

@@ -223,3 +223,16 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(email_outbox, users);
+
+diesel::table! {
+    /// Open live connections (console tabs), one row each, for presence across instances.
+    presence (connection_id) {
+        connection_id -> Text,
+        user_id -> BigInt,
+        org_id -> BigInt,
+        instance_id -> Text,
+        last_beat -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(presence, users);

@@ -85,6 +85,42 @@ pub enum Page {
     Before(Cursor),
 }
 
+/// The Last active filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LastActive {
+    /// Any time.
+    #[default]
+    Any,
+    /// Active in the last 7 days.
+    Within7Days,
+    /// Not active for 90 days (never active included).
+    Idle90Days,
+}
+
+impl LastActive {
+    pub const OPTIONS: [(LastActive, &'static str); 3] = [
+        (LastActive::Any, "Any time"),
+        (LastActive::Within7Days, "Active in the last 7 days"),
+        (LastActive::Idle90Days, "Not active for 90 days"),
+    ];
+
+    pub fn parse(text: &str) -> LastActive {
+        match text {
+            "7d" => LastActive::Within7Days,
+            "idle90d" => LastActive::Idle90Days,
+            _ => LastActive::Any,
+        }
+    }
+
+    pub fn as_param(self) -> &'static str {
+        match self {
+            LastActive::Any => "",
+            LastActive::Within7Days => "7d",
+            LastActive::Idle90Days => "idle90d",
+        }
+    }
+}
+
 /// The list as the person asked for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListQuery {
@@ -95,6 +131,11 @@ pub struct ListQuery {
     pub active_only: bool,
     pub sort: Sort,
     pub page: Page,
+    /// Last active: any time, within 7 days, or idle for 90.
+    pub last_active: LastActive,
+    /// The moment Last active is measured from (the app's clock; set by the handler, else
+    /// the system time).
+    pub as_of: Option<chrono::NaiveDateTime>,
 }
 
 pub const MAX_SEARCH: usize = 100;
@@ -137,6 +178,10 @@ impl ListQuery {
             active_only,
             sort,
             page,
+            last_active: get("last_active")
+                .map(LastActive::parse)
+                .unwrap_or_default(),
+            as_of: None,
         }
     }
 
@@ -151,6 +196,9 @@ impl ListQuery {
         }
         if !self.active_only {
             pairs.push(("active", "0".into()));
+        }
+        if self.last_active != LastActive::Any {
+            pairs.push(("last_active", self.last_active.as_param().into()));
         }
         if sort != Sort::DEFAULT {
             pairs.push(("sort", sort.as_param()));

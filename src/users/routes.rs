@@ -22,7 +22,8 @@ pub async fn list(
     pairs: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::UsersView)?;
-    let query = ListQuery::from_pairs(&pairs);
+    let mut query = ListQuery::from_pairs(&pairs);
+    query.as_of = Some(state.clock.now());
     let org_id = user.org_id;
     let want_roles = !htmx::is_htmx(&req);
     let now = state.clock.now();
@@ -54,6 +55,7 @@ pub async fn list(
             search: query.search.clone(),
             role_id: query.role_id,
             active_only: query.active_only,
+            last_active: query.last_active,
             sort: query.sort.as_param(),
             roles,
         },

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 use diesel::sqlite::Sqlite;
 
-use super::forms::{Cursor, ListQuery, Page, SortKey};
+use super::forms::{Cursor, LastActive, ListQuery, Page, SortKey};
 use crate::db::schema::{roles, user_roles, users};
 use crate::db::{Backend, DbConn};
 
@@ -57,6 +57,9 @@ pub struct UserListRow {
     /// An authenticator app is set up (Reset MFA is offered).
     #[diesel(sql_type = diesel::sql_types::Bool)]
     pub has_mfa: bool,
+    /// A console tab of theirs holds a live connection (on any instance).
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub live: bool,
 }
 
 pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
@@ -203,7 +206,8 @@ fn list_sql(backend: Backend, org_id: i64, query: &ListQuery, limit: usize) -> S
     sql.push(&format!(
         "(SELECT {roles_agg} FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id) AS role_names, \
          (SELECT {licenses_agg} FROM license_assignments la JOIN products p ON p.id = la.product_id WHERE la.user_id = u.id) AS license_names, \
-         EXISTS (SELECT 1 FROM email_outbox eo WHERE eo.user_id = u.id AND eo.status = 'pending' AND eo.attempts > 0) AS mail_retrying \
+         EXISTS (SELECT 1 FROM email_outbox eo WHERE eo.user_id = u.id AND eo.status = 'pending' AND eo.attempts > 0) AS mail_retrying, \
+         EXISTS (SELECT 1 FROM presence pr WHERE pr.user_id = u.id) AS live \
          FROM (SELECT u.id FROM users u WHERE u.org_id = "
     ));
     sql.bind(Bind::Int(org_id));
@@ -215,6 +219,22 @@ fn list_sql(backend: Backend, org_id: i64, query: &ListQuery, limit: usize) -> S
             " AND EXISTS (SELECT 1 FROM user_roles fr WHERE fr.user_id = u.id AND fr.role_id = ",
         );
         sql.bind(Bind::Int(role_id)).push(")");
+    }
+    // Last active: a range of active_sort, which (org_id, active_sort, id) serves directly
+    // when the list is sorted by Last active and as a filter beside the other sort indexes.
+    let as_of = query
+        .as_of
+        .unwrap_or_else(|| chrono::Utc::now().naive_utc());
+    match query.last_active {
+        LastActive::Any => {}
+        LastActive::Within7Days => {
+            sql.push(" AND u.active_sort >= ");
+            sql.bind(Bind::Time(as_of - chrono::Duration::days(7)));
+        }
+        LastActive::Idle90Days => {
+            sql.push(" AND u.active_sort < ");
+            sql.bind(Bind::Time(as_of - chrono::Duration::days(90)));
+        }
     }
     let term = query.search.as_str();
     if term.chars().count() >= 3 {

@@ -21,11 +21,20 @@ pub struct Filters {
     pub search: String,
     pub role_id: Option<i64>,
     pub active_only: bool,
+    pub last_active: super::forms::LastActive,
     pub sort: String,
     pub roles: Vec<(i64, String)>,
 }
 
 impl Filters {
+    /// The Last active menu: (value, label, selected).
+    pub fn last_active_options(&self) -> Vec<(&'static str, &'static str, bool)> {
+        super::forms::LastActive::OPTIONS
+            .iter()
+            .map(|(option, label)| (option.as_param(), *label, *option == self.last_active))
+            .collect()
+    }
+
     pub fn role_selected(&self, id: &i64) -> bool {
         self.role_id == Some(*id)
     }
@@ -138,9 +147,10 @@ impl UserRow {
                 ),
                 _ => ("Active".to_owned(), "active", String::new()),
             };
-        let online = row
-            .last_active_at
-            .is_some_and(|seen| now - seen < chrono::Duration::minutes(2));
+        let online = row.live
+            || row
+                .last_active_at
+                .is_some_and(|seen| now - seen < crate::presence::RECENT_REQUEST);
         Self {
             id: row.id,
             initials: initials(&row.first_name, &row.last_name),
@@ -255,7 +265,9 @@ impl UsersTable {
             }
         })
         .collect();
-        let filtered = !query.search.is_empty() || query.role_id.is_some();
+        let filtered = !query.search.is_empty()
+            || query.role_id.is_some()
+            || query.last_active != super::forms::LastActive::Any;
         Self {
             rows: rows
                 .into_iter()

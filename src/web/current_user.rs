@@ -57,10 +57,18 @@ impl CurrentUser {
     }
 }
 
+/// Whether a request counts as activity (moves Last active); live connections do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Activity {
+    Counts,
+    Quiet,
+}
+
 fn load(
     conn: &mut crate::db::DbConn,
     user_id: i64,
     now: chrono::NaiveDateTime,
+    activity: Activity,
 ) -> Result<Option<CurrentUser>, AppError> {
     let Some(row) = store::signed_in_user(conn, user_id)? else {
         return Ok(None);
@@ -90,9 +98,10 @@ fn load(
             };
         }
     }
-    if row
-        .last_active_at
-        .is_none_or(|seen| now - seen >= chrono::Duration::minutes(1))
+    if activity == Activity::Counts
+        && row
+            .last_active_at
+            .is_none_or(|seen| now - seen >= chrono::Duration::minutes(1))
     {
         store::touch_last_active(conn, user_id, now)?;
     }
@@ -124,15 +133,39 @@ pub fn session_user_id(session: &Session) -> Option<i64> {
     session.get::<i64>(USER_ID).ok().flatten()
 }
 
+/// The signed-in user of a live connection: the same checks, but Last active stays where it
+/// is (see `presence::quiet`).
+pub async fn without_activity(req: &HttpRequest) -> Result<CurrentUser, AppError> {
+    extract_with(
+        req.get_session(),
+        req.app_data::<State>().cloned(),
+        false,
+        Activity::Quiet,
+    )
+    .await
+}
+
 async fn extract(
     session: Session,
     state: Option<State>,
     allow_expired_password: bool,
 ) -> Result<CurrentUser, AppError> {
+    extract_with(session, state, allow_expired_password, Activity::Counts).await
+}
+
+async fn extract_with(
+    session: Session,
+    state: Option<State>,
+    allow_expired_password: bool,
+    activity: Activity,
+) -> Result<CurrentUser, AppError> {
     let state = state.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("app state missing")))?;
     let user_id = session_user_id(&session).ok_or(AppError::Unauthorized)?;
     let now = state.clock.now();
-    let Some(user) = state.db(move |conn| load(conn, user_id, now)).await? else {
+    let Some(user) = state
+        .db(move |conn| load(conn, user_id, now, activity))
+        .await?
+    else {
         session.purge();
         return Err(AppError::Unauthorized);
     };

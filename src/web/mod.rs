@@ -39,6 +39,8 @@ pub struct AppState {
     pub mailer: crate::mail::Mailer,
     /// Wakes the mail worker when this instance queues mail.
     pub mail_wakeup: Arc<tokio::sync::Notify>,
+    /// Live connections, new events and presence of this instance.
+    pub live: Arc<crate::presence::Hub>,
 }
 
 pub type State = web::Data<Arc<AppState>>;

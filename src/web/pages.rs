@@ -1,20 +1,16 @@
-//! Small pages: home, health, the embedded static files, and the sections whose issues have
-//! not landed yet (they say so instead of answering 404).
+//! Small pages: home, health and the embedded static files.
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
-use askama::Template;
+use actix_web::{web, HttpResponse};
 
-use super::shell::{Nav, Shell};
-use super::{htmx, AppError, CurrentUser, State};
+use super::{AppError, CurrentUser, State};
 use crate::auth::permissions::Permission;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
-        .route("/static/{file}", web::get().to(static_file))
-        .route("/activity", web::get().to(activity));
+        .route("/static/{file}", web::get().to(static_file));
 }
 
 /// Signed-in people land on User Management when they may see it, else on My account.
@@ -80,37 +76,4 @@ async fn static_file(path: web::Path<String>) -> Result<HttpResponse, AppError> 
         ))
         .insert_header((header::CACHE_CONTROL, cache))
         .body(body))
-}
-
-#[derive(Template)]
-#[template(path = "coming_soon.html")]
-struct ComingSoon {
-    shell: Shell,
-    title: &'static str,
-    summary: &'static str,
-}
-
-fn coming_soon(
-    req: &HttpRequest,
-    user: &CurrentUser,
-    nav: Nav,
-    title: &'static str,
-    summary: &'static str,
-) -> Result<HttpResponse, AppError> {
-    htmx::html(&ComingSoon {
-        shell: Shell::new(req, user, nav),
-        title,
-        summary,
-    })
-}
-
-async fn activity(req: HttpRequest, user: CurrentUser) -> Result<HttpResponse, AppError> {
-    user.require(Permission::AuditView)?;
-    coming_soon(
-        &req,
-        &user,
-        Nav::Activity,
-        "Activity",
-        "The audit log is being recorded already; browsing it here is coming soon.",
-    )
 }

@@ -693,3 +693,54 @@ pub fn link_rel(html: &str, rel: &str) -> Option<String> {
             .replace("&amp;", "&"),
     )
 }
+
+/// `spawn_app` with live updates quick enough for tests: the poller runs every 100 ms,
+/// sessions behind live connections are re-checked every second, and a connection whose
+/// instance stopped beating is stale after 3 seconds.
+pub async fn spawn_live_app(backend: Backend) -> Option<TestApp> {
+    let smtp = crate::smtp::TestSmtp::start();
+    let url = smtp.url();
+    let mut app = spawn_app_with(backend, move |config| {
+        config.smtp_url = Some(url);
+        quick_live(config);
+    })
+    .await?;
+    app.smtp = Some(smtp);
+    Some(app)
+}
+
+fn quick_live(config: &mut Config) {
+    config.live_poll_ms = 100;
+    config.live_session_check_secs = 1;
+    config.presence_stale_secs = 3;
+}
+
+/// Another instance of the app on the same database, as behind a load balancer.
+pub struct Instance {
+    pub address: String,
+    pub state: Arc<AppState>,
+}
+
+impl Instance {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+}
+
+impl TestApp {
+    /// Starts a second instance on this app's database (PostgreSQL: several instances share
+    /// one; SQLite serves one). Cookies of this app's clients work there too (same key, same
+    /// sessions table, same host).
+    pub async fn start_another_instance(&self) -> Instance {
+        let mut config = self.state.config.clone();
+        config.addr = "127.0.0.1:0".into();
+        quick_live(&mut config);
+        let app = Application::build(config, Clock::default())
+            .await
+            .expect("second instance starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state.clone();
+        actix_web::rt::spawn(app.run_until_stopped());
+        Instance { address, state }
+    }
+}

@@ -3,8 +3,10 @@
 
 mod helpers;
 mod smtp;
+mod sse;
 
 mod account;
+mod activity;
 mod auth;
 mod cli;
 mod edit;
@@ -12,6 +14,7 @@ mod export;
 mod invites;
 mod lockout;
 mod mfa;
+mod presence;
 mod reset;
 mod security;
 mod settings;

@@ -1,0 +1,94 @@
+//! Turns what the viewer asked for into a `Filter`: emails become the organization's user ids,
+//! dates become UTC instants at the viewer's own midnight.
+
+use diesel::QueryResult;
+
+use super::forms::{start_of_day, ActivityQuery, Filter, MIN_SEARCH};
+use super::store;
+use crate::db::DbConn;
+
+/// The filter plus what the page should say about it.
+#[derive(Debug, Clone, Default)]
+pub struct Resolved {
+    pub filter: Filter,
+    /// Problems with the filter, shown above the table ("Nobody in your organization has …").
+    pub notes: Vec<String>,
+    /// "Ada Lovelace (ada@acme.io)" when the page shows one user's activity.
+    pub subject: Option<String>,
+    /// The viewer's time zone, in which dates are read.
+    pub timezone: String,
+}
+
+pub fn resolve(
+    conn: &mut DbConn,
+    org_id: i64,
+    viewer_id: i64,
+    query: &ActivityQuery,
+) -> QueryResult<Resolved> {
+    let timezone = store::timezone_of(conn, viewer_id)?;
+    let mut resolved = Resolved {
+        filter: Filter {
+            org_id,
+            action: (!query.action.is_empty()).then(|| query.action.clone()),
+            ..Filter::default()
+        },
+        timezone,
+        ..Resolved::default()
+    };
+    if let Some(user) = query.user {
+        match store::user_label(conn, org_id, user)? {
+            Some((first, last, email)) => {
+                resolved.subject = Some(format!("{first} {last} ({email})"));
+                resolved.filter.user_id = Some(user);
+            }
+            None => {
+                resolved
+                    .notes
+                    .push("That user does not exist in your organization.".into());
+                resolved.filter.nothing = true;
+            }
+        }
+    }
+    for (email, slot, role) in [
+        (&query.actor, &mut resolved.filter.actor_id, "actor"),
+        (&query.target, &mut resolved.filter.target_id, "target"),
+    ] {
+        if email.is_empty() {
+            continue;
+        }
+        match store::user_by_email(conn, org_id, email)? {
+            Some(id) => *slot = Some(id),
+            None => {
+                resolved.notes.push(format!(
+                    "Nobody in your organization has the email {email} (the {role} filter). Check the address, or use Search to find events that mention it."
+                ));
+                resolved.filter.nothing = true;
+            }
+        }
+    }
+    let tz = resolved.timezone.clone();
+    resolved.filter.since = query.from.map(|d| start_of_day(d, &tz));
+    resolved.filter.until = query
+        .to
+        .and_then(|d| d.succ_opt())
+        .map(|d| start_of_day(d, &tz));
+    for (text, parsed, name) in [
+        (&query.from_text, query.from, "From"),
+        (&query.to_text, query.to, "To"),
+    ] {
+        if !text.is_empty() && parsed.is_none() {
+            resolved.notes.push(format!(
+                "{name} is not a date; use the form YYYY-MM-DD. It was left out."
+            ));
+        }
+    }
+    let term = query.search.trim();
+    if term.chars().count() >= MIN_SEARCH {
+        resolved.filter.search = Some(term.to_owned());
+    } else if !term.is_empty() {
+        resolved.notes.push(format!(
+            "Search needs at least {MIN_SEARCH} characters; showing everything else that matches."
+        ));
+    }
+    Ok(resolved)
+}

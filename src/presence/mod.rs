@@ -1,0 +1,209 @@
+//! Presence and live updates. Each instance keeps one `Hub`: its open live connections (console
+//! tabs), one poller that reads new audit events and presence from the database about once a
+//! second, and two broadcast channels that fan both out to every connection in memory, so
+//! a thousand open tabs cost the same few queries a second as one.
+//!
+//! Online means: a tab holds an open live connection (a `presence` row, beaten by its
+//! instance every few seconds and stale after `presence_stale_secs`), or the person made a
+//! request in the last 2 minutes (`users.last_active_at`). Rows live in the database so every
+//! instance on one PostgreSQL knows who is online anywhere; on SQLite there is one instance.
+
+pub mod poller;
+pub mod quiet;
+pub mod routes;
+pub mod sse;
+pub mod store;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::{broadcast, watch, Notify};
+
+use crate::audit::activity::store::EventRecord;
+
+/// A request within this long counts as online.
+pub const RECENT_REQUEST: chrono::Duration = chrono::Duration::minutes(2);
+
+/// What watchers of an organization's User Management hear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PresenceNews {
+    /// Everyone online now (the first computation for the organization).
+    Snapshot { org_id: i64, online: Vec<i64> },
+    Change {
+        org_id: i64,
+        user_id: i64,
+        online: bool,
+    },
+}
+
+impl PresenceNews {
+    pub fn org_id(&self) -> i64 {
+        match self {
+            PresenceNews::Snapshot { org_id, .. } | PresenceNews::Change { org_id, .. } => *org_id,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Conn {
+    pub user_id: i64,
+    pub org_id: i64,
+    pub session_hash: String,
+    end: watch::Sender<bool>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Inner {
+    pub conns: HashMap<String, Conn>,
+    /// Connections opened or closed since the poller last wrote them.
+    pub opened: Vec<String>,
+    pub closed: Vec<String>,
+    /// Organizations with someone here watching presence, and how many.
+    pub watchers: HashMap<i64, usize>,
+    /// Who was online at the last computation, per watched organization.
+    pub online: HashMap<i64, HashSet<i64>>,
+    /// The newest audit event the poller has handed out.
+    pub last_event_id: i64,
+}
+
+pub struct Hub {
+    /// This instance's name in `presence.instance_id`.
+    pub instance_id: String,
+    events: broadcast::Sender<Arc<EventRecord>>,
+    presence: broadcast::Sender<Arc<PresenceNews>>,
+    inner: Mutex<Inner>,
+    /// Wakes the poller early: a connection opened or closed.
+    pub(crate) wake: Notify,
+}
+
+/// An open live connection; dropping it (the client went away, the session ended) takes the
+/// connection out of presence.
+pub struct Registration {
+    hub: Arc<Hub>,
+    id: String,
+    watching: Option<i64>,
+    /// Becomes true when the session behind the connection has ended.
+    pub ended: watch::Receiver<bool>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.hub.unregister(&self.id, self.watching);
+    }
+}
+
+impl Hub {
+    pub fn new() -> Arc<Hub> {
+        let (events, _) = broadcast::channel(1024);
+        let (presence, _) = broadcast::channel(1024);
+        Arc::new(Hub {
+            instance_id: crate::auth::tokens::short_id(),
+            events,
+            presence,
+            inner: Mutex::new(Inner::default()),
+            wake: Notify::new(),
+        })
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Counts a new live connection of `user_id`; `watch_org` subscribes it to its
+    /// organization's presence too (people who see User Management).
+    pub fn register(
+        self: &Arc<Self>,
+        user_id: i64,
+        org_id: i64,
+        session_hash: String,
+        watch_org: bool,
+    ) -> Registration {
+        let id = crate::auth::tokens::random_token();
+        let (end, ended) = watch::channel(false);
+        {
+            let mut inner = self.lock();
+            inner.conns.insert(
+                id.clone(),
+                Conn {
+                    user_id,
+                    org_id,
+                    session_hash,
+                    end,
+                },
+            );
+            inner.opened.push(id.clone());
+            if watch_org {
+                *inner.watchers.entry(org_id).or_default() += 1;
+            }
+        }
+        self.wake.notify_one();
+        Registration {
+            hub: self.clone(),
+            id,
+            watching: watch_org.then_some(org_id),
+            ended,
+        }
+    }
+
+    fn unregister(&self, id: &str, watching: Option<i64>) {
+        {
+            let mut inner = self.lock();
+            inner.conns.remove(id);
+            inner.closed.push(id.to_owned());
+            if let Some(org_id) = watching {
+                if let Some(count) = inner.watchers.get_mut(&org_id) {
+                    *count -= 1;
+                    if *count == 0 {
+                        inner.watchers.remove(&org_id);
+                        inner.online.remove(&org_id);
+                    }
+                }
+            }
+        }
+        self.wake.notify_one();
+    }
+
+    pub fn subscribe_events(&self) -> broadcast::Receiver<Arc<EventRecord>> {
+        self.events.subscribe()
+    }
+
+    pub fn subscribe_presence(&self) -> broadcast::Receiver<Arc<PresenceNews>> {
+        self.presence.subscribe()
+    }
+
+    /// Who is online in the organization, when someone here already watches it.
+    pub fn online_snapshot(&self, org_id: i64) -> Option<Vec<i64>> {
+        let inner = self.lock();
+        let mut ids: Vec<i64> = inner.online.get(&org_id)?.iter().copied().collect();
+        ids.sort_unstable();
+        Some(ids)
+    }
+
+    pub fn last_event_id(&self) -> i64 {
+        self.lock().last_event_id
+    }
+
+    /// How many live connections this instance holds (tests, logs).
+    pub fn connections(&self) -> usize {
+        self.lock().conns.len()
+    }
+
+    pub(crate) fn publish_event(&self, event: Arc<EventRecord>) {
+        // No receiver is fine: nobody watches right now.
+        let _ = self.events.send(event);
+    }
+
+    pub(crate) fn publish_presence(&self, news: PresenceNews) {
+        let _ = self.presence.send(Arc::new(news));
+    }
+
+    /// Ends the connections whose sessions are gone.
+    pub(crate) fn end_sessions(&self, valid: &HashSet<String>) {
+        let inner = self.lock();
+        for conn in inner.conns.values() {
+            if !valid.contains(&conn.session_hash) {
+                let _ = conn.end.send(true);
+            }
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! The one poller of each instance. About once a second it writes this instance's connection
+//! changes, reads new audit events (every organization's, in one query) and, for organizations
+//! someone here watches, who is online; then fans both out in memory. Every few seconds it
+//! beats this instance's presence rows, sweeps rows of vanished instances and checks that the
+//! sessions behind open connections still stand.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDateTime;
+
+use super::store::{self, NewPresence};
+use super::{Hub, PresenceNews, RECENT_REQUEST};
+use crate::audit::activity::store::{self as events, EventRecord};
+use crate::web::{AppError, AppState};
+
+/// Events read per tick; a busier second continues on the next tick at once.
+const BATCH: i64 = 500;
+/// An id skipped by the ids the poller saw may belong to a transaction still committing
+/// (PostgreSQL hands out ids at insert, not at commit): it is looked for this long.
+const GAP_PATIENCE: Duration = Duration::from_secs(30);
+const MAX_GAPS: usize = 1_000;
+
+struct Tick {
+    now: NaiveDateTime,
+    last_id: i64,
+    gaps: Vec<i64>,
+    opened: Vec<NewPresence>,
+    closed: Vec<String>,
+    /// Every local connection, when this tick beats (to restore rows a sweep took).
+    beat: Option<Vec<NewPresence>>,
+    stale_cutoff: NaiveDateTime,
+    sessions: Option<Vec<String>>,
+    watched: Vec<i64>,
+}
+
+#[derive(Default)]
+struct Outcome {
+    events: Vec<EventRecord>,
+    standing: Option<HashSet<String>>,
+    online: HashMap<i64, HashSet<i64>>,
+}
+
+fn run(conn: &mut crate::db::DbConn, hub_instance: &str, tick: &Tick) -> Result<Outcome, AppError> {
+    if !tick.opened.is_empty() {
+        store::insert(conn, &tick.opened)?;
+    }
+    if !tick.closed.is_empty() {
+        store::delete(conn, &tick.closed)?;
+    }
+    if let Some(all) = &tick.beat {
+        let held = store::beat(conn, hub_instance, tick.now)?;
+        if held != all.len() {
+            // A sweep (or a restart) took rows that are still open here: write them again.
+            crate::db::write_tx(conn, |conn| -> Result<(), AppError> {
+                store::delete_instance(conn, hub_instance)?;
+                store::insert(conn, all)?;
+                Ok(())
+            })?;
+        }
+        store::sweep(conn, tick.stale_cutoff)?;
+    }
+    let mut outcome = Outcome {
+        events: events::all_after(conn, tick.last_id, BATCH)?,
+        ..Outcome::default()
+    };
+    if !tick.gaps.is_empty() {
+        outcome.events.extend(events::with_ids(conn, &tick.gaps)?);
+    }
+    if let Some(hashes) = &tick.sessions {
+        outcome.standing = Some(store::standing_sessions(conn, hashes, tick.now)?);
+    }
+    if !tick.watched.is_empty() {
+        outcome.online = store::online(
+            conn,
+            &tick.watched,
+            tick.stale_cutoff,
+            tick.now - RECENT_REQUEST,
+        )?;
+    }
+    Ok(outcome)
+}
+
+pub fn spawn(state: Arc<AppState>) {
+    actix_web::rt::spawn(async move {
+        let hub = state.live.clone();
+        let config = &state.config;
+        let poll = Duration::from_millis(config.live_poll_ms.max(50));
+        let stale = Duration::from_secs(config.presence_stale_secs.max(2));
+        let beat_every = stale / 3;
+        let check_every = Duration::from_secs(config.live_session_check_secs.max(1));
+        let start = state.db(|conn| Ok(events::newest_id(conn)?)).await;
+        hub.lock().last_event_id = start.unwrap_or(0);
+        let mut gaps: BTreeMap<i64, Instant> = BTreeMap::new();
+        let (mut last_beat, mut last_check) = (Instant::now() - beat_every, Instant::now());
+        loop {
+            let now = state.clock.now();
+            let beat_due = last_beat.elapsed() >= beat_every;
+            let check_due = last_check.elapsed() >= check_every;
+            let tick = {
+                let mut inner = hub.lock();
+                let row = |id: &String| {
+                    inner.conns.get(id).map(|c| NewPresence {
+                        connection_id: id.clone(),
+                        user_id: c.user_id,
+                        org_id: c.org_id,
+                        instance_id: hub.instance_id.clone(),
+                        last_beat: now,
+                    })
+                };
+                let opened: Vec<NewPresence> = inner.opened.iter().filter_map(row).collect();
+                let beat = beat_due.then(|| inner.conns.keys().filter_map(row).collect());
+                let sessions = check_due.then(|| {
+                    let set: HashSet<String> = inner
+                        .conns
+                        .values()
+                        .map(|c| c.session_hash.clone())
+                        .collect();
+                    set.into_iter().collect()
+                });
+                let tick = Tick {
+                    now,
+                    last_id: inner.last_event_id,
+                    gaps: gaps.keys().copied().collect(),
+                    opened,
+                    closed: std::mem::take(&mut inner.closed),
+                    beat,
+                    stale_cutoff: now
+                        - chrono::Duration::from_std(stale)
+                            .unwrap_or(chrono::Duration::seconds(10)),
+                    sessions,
+                    watched: inner.watchers.keys().copied().collect(),
+                };
+                inner.opened.clear();
+                tick
+            };
+            let instance = hub.instance_id.clone();
+            let tick = Arc::new(tick);
+            let work = tick.clone();
+            match state.db(move |conn| run(conn, &instance, &work)).await {
+                Ok(outcome) => {
+                    if beat_due {
+                        last_beat = Instant::now();
+                    }
+                    if check_due {
+                        last_check = Instant::now();
+                    }
+                    let full = outcome.events.len() as i64 >= BATCH;
+                    deliver(&hub, outcome, &mut gaps);
+                    if full {
+                        continue; // more are waiting
+                    }
+                }
+                Err(e) => {
+                    log::warn!("live poller: {e}");
+                    // Try the writes again next time.
+                    let mut inner = hub.lock();
+                    inner
+                        .opened
+                        .extend(tick.opened.iter().map(|r| r.connection_id.clone()));
+                    inner.closed.extend(tick.closed.iter().cloned());
+                }
+            }
+            gaps.retain(|_, seen| seen.elapsed() < GAP_PATIENCE);
+            tokio::select! {
+                _ = tokio::time::sleep(poll) => {}
+                _ = hub.wake.notified() => {}
+            }
+        }
+    });
+}
+
+fn deliver(hub: &Hub, outcome: Outcome, gaps: &mut BTreeMap<i64, Instant>) {
+    let mut last = hub.lock().last_event_id;
+    for event in outcome.events {
+        if gaps.remove(&event.id).is_none() {
+            if event.id <= last {
+                continue; // seen already
+            }
+            for missing in (last + 1)..event.id {
+                if gaps.len() >= MAX_GAPS {
+                    break;
+                }
+                gaps.insert(missing, Instant::now());
+            }
+            last = event.id;
+        }
+        hub.publish_event(Arc::new(event));
+    }
+    hub.lock().last_event_id = last;
+    if let Some(standing) = outcome.standing {
+        hub.end_sessions(&standing);
+    }
+    for (org_id, now_online) in outcome.online {
+        let previous = {
+            let mut inner = hub.lock();
+            if !inner.watchers.contains_key(&org_id) {
+                continue; // the last watcher left meanwhile
+            }
+            inner.online.insert(org_id, now_online.clone())
+        };
+        match previous {
+            None => {
+                let mut online: Vec<i64> = now_online.into_iter().collect();
+                online.sort_unstable();
+                hub.publish_presence(PresenceNews::Snapshot { org_id, online });
+            }
+            Some(before) => {
+                for user_id in now_online.difference(&before) {
+                    hub.publish_presence(PresenceNews::Change {
+                        org_id,
+                        user_id: *user_id,
+                        online: true,
+                    });
+                }
+                for user_id in before.difference(&now_online) {
+                    hub.publish_presence(PresenceNews::Change {
+                        org_id,
+                        user_id: *user_id,
+                        online: false,
+                    });
+                }
+            }
+        }
+    }
+}

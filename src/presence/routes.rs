@@ -1,0 +1,86 @@
+//! `GET /presence/stream`: the live connection every console page holds while JavaScript is
+//! on. It makes its holder online, and tells those who may see User Management when others
+//! come and go (`presence` events: `{"online":[ids]}` for everyone, `{"user":id,"online":b}`
+//! for one change).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use tokio::sync::{broadcast, mpsc};
+
+use super::sse;
+use super::PresenceNews;
+use crate::auth::permissions::Permission;
+use crate::web::{AppError, State};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/presence/stream", web::get().to(stream));
+}
+
+fn news_frame(news: &PresenceNews) -> web::Bytes {
+    let data = match news {
+        PresenceNews::Snapshot { online, .. } => serde_json::json!({ "online": online }),
+        PresenceNews::Change {
+            user_id, online, ..
+        } => serde_json::json!({ "user": user_id, "online": online }),
+    };
+    sse::frame(Some("presence"), None, &data.to_string())
+}
+
+pub async fn stream(req: HttpRequest, state: State) -> Result<HttpResponse, AppError> {
+    let Some(viewer) = sse::viewer(&req, &state).await? else {
+        return Ok(sse::not_signed_in());
+    };
+    let org_id = viewer.user.org_id;
+    let watching = viewer.user.can(Permission::UsersView);
+    let mut news = watching.then(|| state.live.subscribe_presence());
+    let mut registration =
+        state
+            .live
+            .register(viewer.user.id, org_id, viewer.session_hash, watching);
+    let snapshot = state.live.online_snapshot(org_id).filter(|_| watching);
+    let (tx, rx) = mpsc::channel(32);
+    actix_web::rt::spawn(async move {
+        if !sse::send(&tx, sse::hello()).await {
+            return;
+        }
+        if let Some(online) = snapshot {
+            let frame = news_frame(&PresenceNews::Snapshot { org_id, online });
+            if !sse::send(&tx, frame).await {
+                return;
+            }
+        }
+        let mut ping = tokio::time::interval(sse::PING);
+        ping.tick().await;
+        loop {
+            let frame = tokio::select! {
+                _ = registration.ended.changed() => {
+                    let _ = sse::send(&tx, sse::end()).await;
+                    break;
+                }
+                _ = tx.closed() => break,
+                _ = ping.tick() => sse::ping(),
+                received = recv(&mut news) => match received {
+                    Ok(item) if item.org_id() == org_id => news_frame(&item),
+                    Ok(_) => continue,
+                    // Fell behind: start again with a fresh snapshot on reconnect.
+                    Err(broadcast::error::RecvError::Lagged(_)) => break,
+                    Err(broadcast::error::RecvError::Closed) => break,
+                },
+            };
+            if !sse::send(&tx, frame).await {
+                break;
+            }
+        }
+        drop(registration);
+    });
+    Ok(sse::response(rx))
+}
+
+/// The next presence news, or never for a connection that does not watch.
+async fn recv(
+    news: &mut Option<broadcast::Receiver<std::sync::Arc<PresenceNews>>>,
+) -> Result<std::sync::Arc<PresenceNews>, broadcast::error::RecvError> {
+    match news {
+        Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,99 @@
+//! Server-sent events plumbing shared by the live routes: frames, the streaming response and
+//! who is asking (authenticated without counting as activity).
+
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use tokio::sync::mpsc;
+
+use crate::web::current_user::{self, CurrentUser};
+use crate::web::{AppError, State};
+
+/// A comment line this often keeps proxies from closing an idle stream and shows a closed
+/// tab within seconds (the write fails).
+pub const PING: Duration = Duration::from_secs(3);
+/// How soon a browser reconnects after the stream drops.
+pub const RETRY_MS: u32 = 2_000;
+
+pub type Tx = mpsc::Sender<Result<web::Bytes, std::io::Error>>;
+
+/// One event: `event:` (when named), `id:` (when given) and the data, one `data:` line per
+/// line of text.
+pub fn frame(event: Option<&str>, id: Option<i64>, data: &str) -> web::Bytes {
+    let mut out = String::with_capacity(data.len() + 32);
+    if let Some(event) = event {
+        out.push_str("event: ");
+        out.push_str(event);
+        out.push('\n');
+    }
+    if let Some(id) = id {
+        out.push_str(&format!("id: {id}\n"));
+    }
+    for line in data.lines() {
+        out.push_str("data: ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    if data.is_empty() {
+        out.push_str("data:\n");
+    }
+    out.push('\n');
+    web::Bytes::from(out)
+}
+
+pub fn ping() -> web::Bytes {
+    web::Bytes::from_static(b": ping\n\n")
+}
+
+pub fn hello() -> web::Bytes {
+    web::Bytes::from(format!("retry: {RETRY_MS}\n: connected\n\n"))
+}
+
+/// The stream's last words when its session ended: the browser stops reconnecting.
+pub fn end() -> web::Bytes {
+    frame(Some("end"), None, "signed-out")
+}
+
+/// The response around a channel the connection's task writes to.
+pub fn response(rx: mpsc::Receiver<Result<web::Bytes, std::io::Error>>) -> HttpResponse {
+    let mut rx = rx;
+    let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/event-stream"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        // Proxies such as nginx would otherwise hold events back in a buffer.
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(body)
+}
+
+/// No signed-in session: 204 tells EventSource to stop reconnecting.
+pub fn not_signed_in() -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+/// Who holds the live connection, and the session it rides on.
+pub struct Viewer {
+    pub user: CurrentUser,
+    pub session_hash: String,
+}
+
+/// The signed-in viewer of a live request, without counting it as activity; `None` when not
+/// signed in (or no longer).
+pub async fn viewer(req: &HttpRequest, state: &State) -> Result<Option<Viewer>, AppError> {
+    let Some(session_hash) = crate::auth::session_store::session_hash(req, state) else {
+        return Ok(None);
+    };
+    match current_user::without_activity(req).await {
+        Ok(user) => Ok(Some(Viewer { user, session_hash })),
+        Err(AppError::Unauthorized | AppError::PasswordExpired) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Sends one frame; false when the client is gone.
+pub async fn send(tx: &Tx, bytes: web::Bytes) -> bool {
+    tx.send(Ok(bytes)).await.is_ok()
+}

@@ -1,0 +1,459 @@
+//! Live mode and presence: the activity stream (new events, resuming with Last-Event-ID,
+//! filters and organizations kept apart), the online dot, Last active throttling and filter,
+//! streams that are not activity and end with their session, and two instances on one
+//! PostgreSQL.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use reqwest::StatusCode;
+
+use crate::activity::{person, rows_of};
+use crate::helpers::{emails_in, spawn_live_app, Backend, TestApp, PASSWORD};
+use crate::sse::SseReader;
+use gatehouse::db::schema::{sessions, users};
+
+/// Like `both!`, on an app whose live poller runs every 100 ms.
+macro_rules! both_live {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() {
+                let app = $crate::helpers::spawn_live_app($crate::helpers::Backend::Sqlite).await.expect("sqlite app");
+                super::$name(app).await;
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                match $crate::helpers::spawn_live_app($crate::helpers::Backend::Postgres).await {
+                    Some(app) => super::$name(app).await,
+                    None => eprintln!("skipped {}: TEST_DATABASE_URL_PG is not set", stringify!($name)),
+                }
+            }
+        }
+    )*};
+}
+
+both_live!(
+    the_stream_delivers_new_events_and_resumes_after_a_reconnect_with_last_event_id,
+    the_stream_keeps_to_its_filter_and_to_the_viewers_organization,
+    last_active_moves_at_most_once_a_minute_however_many_requests,
+    a_live_connection_neither_moves_last_active_nor_keeps_the_session_alive,
+    streams_end_when_their_session_ends,
+    the_online_dot_follows_a_second_clients_live_connection,
+    the_last_active_filter_keeps_to_its_range_through_the_index,
+    two_instances_on_one_postgresql_see_each_others_events_and_presence,
+);
+
+const WAIT: Duration = Duration::from_secs(8);
+
+/// Writes one event for the organization straight into the log (as any change would).
+async fn event(app: &TestApp, org_id: i64, action: &'static str, target: &'static str) -> i64 {
+    let now = app.state.clock.now();
+    app.db(move |c| {
+        let actor = gatehouse::audit::Actor::system("test");
+        let meta = gatehouse::web::request_meta::RequestMeta::default();
+        gatehouse::audit::record(
+            c,
+            gatehouse::audit::Event {
+                org_id: Some(org_id),
+                actor: &actor,
+                action,
+                target: Some((1, target)),
+                details: serde_json::json!({}),
+                meta: &meta,
+            },
+            now,
+        )
+        .unwrap();
+        gatehouse::audit::activity::store::newest_id(c).unwrap()
+    })
+    .await
+}
+
+async fn open(app: &TestApp, client: &reqwest::Client, path: &str, last: Option<i64>) -> SseReader {
+    SseReader::open(client, &app.url(path), last).await
+}
+
+async fn the_stream_delivers_new_events_and_resumes_after_a_reconnect_with_last_event_id(
+    app: TestApp,
+) {
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let mut stream = open(&app, &app.client, "/activity/stream", None).await;
+    // A real change through the console arrives as its rendered row, with its id.
+    let response = app
+        .post_form(
+            "/settings",
+            &[("signup_domains", "acme.io"), ("invite_days", "9")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let first = stream
+        .until(WAIT, |e| e.event == "activity")
+        .await
+        .expect("the new event arrives live");
+    let first_id = first.id.expect("id: is the event id");
+    assert!(first
+        .data
+        .starts_with(&format!("<tr id=\"event-{first_id}\"")));
+    assert!(first.data.contains(">Settings changed<") && first.data.contains("Invite days: 7 → 9"));
+    drop(stream);
+    // While disconnected, two more happen.
+    let second = event(&app, org_id, "auth.sign_in_failed", "a@acme.io").await;
+    let third = event(&app, org_id, "auth.sign_in_failed", "b@acme.io").await;
+    // The browser reconnects with the last id it saw: both come, in order, then live again.
+    let mut stream = open(&app, &app.client, "/activity/stream", Some(first_id)).await;
+    let got = stream.until(WAIT, |e| e.event == "activity").await.unwrap();
+    assert_eq!(got.id, Some(second));
+    let got = stream.until(WAIT, |e| e.event == "activity").await.unwrap();
+    assert_eq!(got.id, Some(third));
+    let fourth = event(&app, org_id, "auth.sign_out", "c@acme.io").await;
+    let got = stream.until(WAIT, |e| e.event == "activity").await.unwrap();
+    assert_eq!(got.id, Some(fourth), "nothing repeated, nothing missed");
+    // `since` (the newest row the page showed) works the same for the first connection.
+    let mut stream = open(
+        &app,
+        &app.client,
+        &format!("/activity/stream?since={third}"),
+        None,
+    )
+    .await;
+    let got = stream.until(WAIT, |e| e.event == "activity").await.unwrap();
+    assert_eq!(got.id, Some(fourth));
+}
+
+async fn the_stream_keeps_to_its_filter_and_to_the_viewers_organization(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let mut stream = open(
+        &app,
+        &app.client,
+        "/activity/stream?action=auth.sign_in_failed&q=wanted",
+        None,
+    )
+    .await;
+    event(&app, org_id, "auth.sign_out", "wanted@acme.io").await; // another action
+    event(&app, org_id, "auth.sign_in_failed", "other@acme.io").await; // no match
+    event(&app, org_id + 1000, "auth.sign_in_failed", "wanted@else.io").await; // another org
+    let wanted = event(&app, org_id, "auth.sign_in_failed", "wanted@acme.io").await;
+    let got = stream.until(WAIT, |e| e.event == "activity").await.unwrap();
+    assert_eq!(
+        got.id,
+        Some(wanted),
+        "the first match is the only one: {got:?}"
+    );
+    assert!(stream
+        .until(Duration::from_millis(600), |e| e.event == "activity")
+        .await
+        .is_none());
+}
+
+async fn last_active_of(app: &TestApp, email: &'static str) -> Option<chrono::NaiveDateTime> {
+    app.db(move |c| {
+        users::table
+            .filter(users::email.eq(email))
+            .select(users::last_active_at)
+            .first::<Option<chrono::NaiveDateTime>>(c)
+            .unwrap()
+    })
+    .await
+}
+
+async fn session_seen(app: &TestApp, email: &'static str) -> Vec<chrono::NaiveDateTime> {
+    app.db(move |c| {
+        sessions::table
+            .inner_join(users::table.on(users::id.nullable().eq(sessions::user_id)))
+            .filter(users::email.eq(email))
+            .select(sessions::last_seen_at)
+            .load(c)
+            .unwrap()
+    })
+    .await
+}
+
+async fn last_active_moves_at_most_once_a_minute_however_many_requests(app: TestApp) {
+    app.setup_first_org("Acme", "olive@acme.io").await;
+    let start = last_active_of(&app, "olive@acme.io").await.unwrap();
+    for _ in 0..25 {
+        assert_eq!(app.get("/users").await.status(), StatusCode::OK);
+    }
+    assert_eq!(
+        last_active_of(&app, "olive@acme.io").await,
+        Some(start),
+        "no write within the minute"
+    );
+    app.state.clock.advance(chrono::Duration::seconds(61));
+    app.get("/users").await;
+    let moved = last_active_of(&app, "olive@acme.io").await.unwrap();
+    assert!(
+        moved >= start + chrono::Duration::seconds(61),
+        "one write after the minute"
+    );
+    for _ in 0..25 {
+        app.get("/account").await;
+    }
+    app.state.clock.advance(chrono::Duration::seconds(30));
+    for _ in 0..10 {
+        app.get("/users").await;
+    }
+    assert_eq!(
+        last_active_of(&app, "olive@acme.io").await,
+        Some(moved),
+        "still one write"
+    );
+}
+
+async fn a_live_connection_neither_moves_last_active_nor_keeps_the_session_alive(app: TestApp) {
+    app.setup_first_org("Acme", "olive@acme.io").await;
+    app.state.clock.advance(chrono::Duration::minutes(5));
+    let (active, seen) = (
+        last_active_of(&app, "olive@acme.io").await,
+        session_seen(&app, "olive@acme.io").await,
+    );
+    let mut presence = open(&app, &app.client, "/presence/stream", None).await;
+    let mut activity = open(&app, &app.client, "/activity/stream", None).await;
+    drop(open(&app, &app.client, "/presence/stream", None).await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(last_active_of(&app, "olive@acme.io").await, active);
+    assert_eq!(session_seen(&app, "olive@acme.io").await, seen);
+    // Left open past the 30 minutes idle limit, the session ends, and so do both streams.
+    app.state.clock.advance(chrono::Duration::minutes(26));
+    assert!(
+        presence.ends_within(WAIT).await,
+        "the presence stream ended"
+    );
+    assert!(
+        activity.ends_within(WAIT).await,
+        "the activity stream ended"
+    );
+    let response = app.get("/users").await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "signed out for idling"
+    );
+}
+
+async fn streams_end_when_their_session_ends(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    app.add_people(org_id, vec![person("Ada", "ada@acme.io", &["Manager"])])
+        .await;
+    let mut owner = open(&app, &app.client, "/presence/stream", None).await;
+    assert!(
+        !owner.ends_within(Duration::from_millis(1500)).await,
+        "open while signed in"
+    );
+    app.logout().await;
+    let end = owner.until(WAIT, |e| e.event == "end").await;
+    assert!(end.is_some(), "told the session ended");
+    assert!(owner.ends_within(WAIT).await);
+    // Deactivation ends the streams of the person deactivated.
+    let (ada, _) = app.browser_login("ada@acme.io", PASSWORD).await;
+    let mut stream = open(&app, &ada, "/activity/stream", None).await;
+    app.db(|c| {
+        diesel::update(users::table.filter(users::email.eq("ada@acme.io")))
+            .set(users::status.eq("inactive"))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    assert!(
+        stream.ends_within(WAIT).await,
+        "ended for a deactivated user"
+    );
+    // A stream without a session is refused in a way EventSource does not retry.
+    assert_eq!(
+        app.new_browser()
+            .get(app.url("/presence/stream"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+}
+
+/// A presence event saying `user_id` came online (or left).
+fn is_presence(event: &crate::sse::SseEvent, user_id: i64, online: bool) -> bool {
+    let Ok(data) = serde_json::from_str::<serde_json::Value>(&event.data) else {
+        return false;
+    };
+    event.event == "presence" && data["user"] == user_id && data["online"] == online
+}
+
+fn dot_of(page: &str, email: &str) -> bool {
+    page.split("<tr id=\"user-")
+        .skip(1)
+        .find(|row| row.contains(email))
+        .unwrap_or_else(|| panic!("no row for {email}"))
+        .contains("presence online")
+}
+
+async fn the_online_dot_follows_a_second_clients_live_connection(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let ada_id = app
+        .add_people(org_id, vec![person("Ada", "ada@acme.io", &["Agent"])])
+        .await[0];
+    let (ada, _) = app.browser_login("ada@acme.io", PASSWORD).await;
+    let (_, page) = app.get_html("/users").await;
+    assert!(
+        dot_of(&page, "ada@acme.io"),
+        "a request in the last 2 minutes"
+    );
+    app.state.clock.advance(chrono::Duration::minutes(3));
+    let (_, page) = app.get_html("/users").await;
+    assert!(
+        !dot_of(&page, "ada@acme.io"),
+        "no request for 3 minutes, no tab open"
+    );
+    let ada_active = last_active_of(&app, "ada@acme.io").await;
+
+    // The manager watches; Ada opens the console in a second client.
+    let mut watcher = open(&app, &app.client, "/presence/stream", None).await;
+    let snapshot = watcher
+        .until(WAIT, |e| e.event == "presence")
+        .await
+        .unwrap();
+    let data: serde_json::Value = serde_json::from_str(&snapshot.data).unwrap();
+    assert!(!data["online"].as_array().unwrap().contains(&ada_id.into()));
+    let ada_tab = open(&app, &ada, "/presence/stream", None).await;
+    let came = watcher.until(WAIT, |e| is_presence(e, ada_id, true)).await;
+    assert!(came.is_some(), "the dot turns on without reload");
+    let (_, page) = app.get_html("/users").await;
+    assert!(dot_of(&page, "ada@acme.io") && page.contains("(online)"));
+    assert_eq!(
+        last_active_of(&app, "ada@acme.io").await,
+        ada_active,
+        "not activity"
+    );
+
+    // Ada closes her last tab: off within seconds (10 at most).
+    drop(ada_tab);
+    let left = watcher
+        .until(Duration::from_secs(10), |e| is_presence(e, ada_id, false))
+        .await;
+    assert!(left.is_some(), "the dot turns off within 10 seconds");
+    let (_, page) = app.get_html("/users").await;
+    assert!(!dot_of(&page, "ada@acme.io"));
+}
+
+async fn the_last_active_filter_keeps_to_its_range_through_the_index(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let mut recent = person("Rita", "rita@acme.io", &["Agent"]);
+    recent.active_minutes_ago = Some(60 * 24 * 3);
+    let mut idle = person("Ivan", "ivan@acme.io", &["Agent"]);
+    idle.active_minutes_ago = Some(60 * 24 * 120);
+    let mut never = person("Nora", "nora@acme.io", &["Agent"]);
+    never.active_minutes_ago = None;
+    let mut month = person("Mona", "mona@acme.io", &["Agent"]);
+    month.active_minutes_ago = Some(60 * 24 * 30);
+    app.add_people(org_id, vec![recent, idle, never, month])
+        .await;
+    let (_, page) = app.get_html("/users?last_active=7d").await;
+    assert_eq!(emails_in(&page), vec!["rita@acme.io", "olive@acme.io"]);
+    assert!(page.contains("<option value=\"7d\" selected>Active in the last 7 days</option>"));
+    let (_, page) = app
+        .get_html("/users?last_active=idle90d&sort=-last_active")
+        .await;
+    assert_eq!(emails_in(&page), vec!["ivan@acme.io", "nora@acme.io"]);
+    assert!(
+        page.contains("last_active=idle90d"),
+        "links keep the filter"
+    );
+    let (_, page) = app.get_html("/users?last_active=bogus").await;
+    assert_eq!(emails_in(&page).len(), 5, "unknown values mean any time");
+    assert!(page.contains("<option value=\"\" selected>Any time</option>"));
+
+    // The filter is a range on (org_id, active_sort, id): with the Last active sort it is the
+    // index walk itself; with another sort it is checked beside that sort's index.
+    let plan = |pairs: Vec<(String, String)>| {
+        app.db(move |c| {
+            let mut query = gatehouse::users::forms::ListQuery::from_pairs(&pairs);
+            query.as_of = Some(chrono::Utc::now().naive_utc());
+            gatehouse::users::store::explain_list(c, org_id, &query)
+                .unwrap()
+                .join("\n")
+        })
+    };
+    let by_activity = plan(vec![
+        ("last_active".into(), "7d".into()),
+        ("sort".into(), "-last_active".into()),
+    ])
+    .await;
+    let by_name = plan(vec![("last_active".into(), "idle90d".into())]).await;
+    match app.backend {
+        Backend::Sqlite => {
+            assert!(
+                by_activity.contains("users_org_active (org_id=? AND active_sort>?)"),
+                "{by_activity}"
+            );
+            assert!(
+                !by_name
+                    .lines()
+                    .any(|l| l.trim_start_matches(['|', '-', '`', ' ']) == "SCAN u"),
+                "{by_name}"
+            );
+        }
+        Backend::Postgres => {
+            assert!(by_activity.contains("users_org_active"), "{by_activity}");
+            assert!(!by_activity.contains("Seq Scan on users"), "{by_activity}");
+        }
+    }
+    let _ = rows_of;
+}
+
+async fn two_instances_on_one_postgresql_see_each_others_events_and_presence(app: TestApp) {
+    if app.backend == Backend::Sqlite {
+        eprintln!("two instances share one PostgreSQL; a SQLite file has one instance: nothing to run here");
+        return;
+    }
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let ada_id = app
+        .add_people(org_id, vec![person("Ada", "ada@acme.io", &["Agent"])])
+        .await[0];
+    let (ada, _) = app.browser_login("ada@acme.io", PASSWORD).await;
+    // Her last request is long past (the second instance has a clock of its own).
+    app.db(|c| {
+        let long_ago = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(10);
+        diesel::update(users::table.filter(users::email.eq("ada@acme.io")))
+            .set(users::last_active_at.eq(long_ago))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let other = app.start_another_instance().await;
+    assert_ne!(other.state.live.instance_id, app.state.live.instance_id);
+    // The Owner's browser talks to the second instance (same cookies: same host and key).
+    let mut live = SseReader::open(&app.client, &other.url("/activity/stream"), None).await;
+    let mut watcher = SseReader::open(&app.client, &other.url("/presence/stream"), None).await;
+    watcher
+        .until(WAIT, |e| e.event == "presence")
+        .await
+        .expect("a snapshot");
+    // A change made on the first instance appears live on the second.
+    let response = app
+        .post_form(
+            "/settings",
+            &[("signup_domains", "acme.io"), ("invite_days", "11")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let got = live
+        .until(WAIT, |e| e.event == "activity")
+        .await
+        .expect("seen on the other instance");
+    assert!(got.data.contains("Invite days: 7 → 11"));
+    // Ada opens the console on the first instance; the watcher on the second sees her.
+    let tab = open(&app, &ada, "/presence/stream", None).await;
+    assert!(watcher
+        .until(WAIT, |e| is_presence(e, ada_id, true))
+        .await
+        .is_some());
+    drop(tab);
+    assert!(watcher
+        .until(Duration::from_secs(10), |e| is_presence(e, ada_id, false))
+        .await
+        .is_some());
+    let (_, page) = app.get_html("/users").await;
+    assert!(!dot_of(&page, "ada@acme.io"));
+    let _ = (rows_of, spawn_live_app);
+}
