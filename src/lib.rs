@@ -146,6 +146,10 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(presence::routes::configure)
             .configure(account::routes::configure)
             .configure(users::export::configure)
+            .configure(users::lifecycle::routes::configure)
+            .configure(users::bulk::routes::configure)
+            .configure(users::permissions::routes::configure)
+            .configure(users::import::routes::configure)
             .configure(users::routes::configure)
             .configure(users::edit::routes::configure)
             .default_service(aweb::to(|| async {

@@ -109,6 +109,12 @@ struct ServeArgs {
         default_value = "Gatehouse <gatehouse@localhost>"
     )]
     mail_from: String,
+    /// How often each instance looks for new audit events and presence (milliseconds).
+    #[arg(long, env = "GATEHOUSE_LIVE_POLL_MS", default_value_t = 1_000)]
+    live_poll_ms: u64,
+    /// A live connection of a stopped instance counts as online this long (seconds).
+    #[arg(long, env = "GATEHOUSE_PRESENCE_STALE_SECS", default_value_t = 10)]
+    presence_stale_secs: u64,
 }
 
 #[derive(Args)]
@@ -319,6 +325,8 @@ async fn serve(mut config: Config, clock: Clock, args: ServeArgs) -> anyhow::Res
     config.db_pool_size = args.db_pool_size;
     config.smtp_url = args.smtp_url.filter(|u| !u.is_empty());
     config.mail_from = args.mail_from;
+    config.live_poll_ms = args.live_poll_ms;
+    config.presence_stale_secs = args.presence_stale_secs;
     let app = Application::build(config, clock.clone()).await?;
     let state = app.state.clone();
     let base_url = state.base_url.clone();

@@ -7,7 +7,7 @@
     var box = document.getElementById("toasts");
     if (!box || !message) return;
     var item = document.createElement("div");
-    item.className = "toast " + (kind === "error" ? "error" : "success");
+    item.className = "toast " + (kind === "error" ? "error" : kind === "info" ? "info" : "success");
     item.setAttribute("role", kind === "error" ? "alert" : "status");
     item.textContent = message;
     box.appendChild(item);
@@ -19,6 +19,11 @@
   document.addEventListener("toast", function (event) {
     var detail = event.detail || {};
     toast(detail.kind, detail.message);
+  });
+  // A second message beside the toast (the last seat of a product was just taken, say).
+  document.addEventListener("notice", function (event) {
+    var detail = event.detail || {};
+    toast("info", detail.message);
   });
 
   // A request that failed without a server answer (network down, server gone).
@@ -235,4 +240,64 @@
   }
   document.addEventListener("DOMContentLoaded", activityLive);
   document.addEventListener("htmx:afterSwap", activityLive);
+
+  // Pages can hide what needs script (the bulk actions bar) when script is off.
+  document.documentElement.classList.add("js");
+
+  // Row menus: one open at a time; closed by a choice, a click elsewhere, or Escape.
+  function closeMenus(except) {
+    document.querySelectorAll("details.row-menu[open]").forEach(function (menu) {
+      if (menu !== except) menu.removeAttribute("open");
+    });
+  }
+  document.addEventListener("toggle", function (event) {
+    if (event.target.matches && event.target.matches("details.row-menu") && event.target.open) closeMenus(event.target);
+  }, true);
+  document.addEventListener("click", function (event) {
+    var menu = event.target.closest && event.target.closest("details.row-menu");
+    if (!menu) { closeMenus(null); return; }
+    if (event.target.closest(".menu-items button, .menu-items a")) menu.removeAttribute("open");
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var open = document.querySelector("details.row-menu[open]");
+    if (open) { open.removeAttribute("open"); var summary = open.querySelector("summary"); if (summary) summary.focus(); }
+  });
+
+  // Bulk selection: the page's checkbox ticks every row; the bar counts what is selected.
+  function bulkCount() {
+    var counter = document.querySelector("[data-bulk-count]");
+    if (!counter) return;
+    var all = document.querySelector("#bulk-all strong");
+    if (all && document.querySelector('#bulk-all input[name="all_matching"]')) {
+      counter.textContent = "All " + all.textContent;
+      document.querySelectorAll('input[name="ids"][form="bulk-form"], #select-page').forEach(function (box) { box.checked = true; });
+      return;
+    }
+    counter.textContent = String(document.querySelectorAll('input[name="ids"][form="bulk-form"]:checked').length);
+  }
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.id === "select-page") {
+      document.querySelectorAll('input[name="ids"][form="bulk-form"]').forEach(function (box) { box.checked = target.checked; });
+    }
+    if (target.id === "select-page" || (target.name === "ids" && target.getAttribute("form") === "bulk-form")) bulkCount();
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-bulk-clear]")) {
+      document.body.dispatchEvent(new CustomEvent("usersChanged"));
+    }
+  });
+  document.addEventListener("htmx:afterSettle", bulkCount);
+
+  // A chosen file fills the textarea it names (the import posts the text, so it also works
+  // by pasting without script).
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[type=file][data-fills]") || !input.files || !input.files[0]) return;
+    var target = document.getElementById(input.getAttribute("data-fills"));
+    var reader = new FileReader();
+    reader.onload = function () { if (target) target.value = String(reader.result); };
+    reader.readAsText(input.files[0]);
+  });
 })();

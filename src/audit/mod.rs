@@ -55,6 +55,9 @@ pub mod action {
     pub const ORG_CREATED: &str = "org.created";
     pub const USER_CREATED: &str = "user.created";
     pub const USER_UPDATED: &str = "user.updated";
+    pub const USER_DELETED: &str = "user.deleted";
+    pub const PERMISSIONS_CHANGED: &str = "user.permissions_changed";
+    pub const RECORDS_IMPORTED: &str = "records.imported";
     pub const SIGN_IN: &str = "auth.sign_in";
     pub const SIGN_IN_FAILED: &str = "auth.sign_in_failed";
     pub const SIGN_OUT: &str = "auth.sign_out";

@@ -174,7 +174,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    owned_records (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        kind -> Text,
+        reference -> Text,
+        owner_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(divisions -> organizations (org_id));
+diesel::joinable!(owned_records -> users (owner_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(users -> organizations (org_id));
 diesel::joinable!(roles -> organizations (org_id));
@@ -201,6 +214,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     audit_events,
     recovery_codes,
+    owned_records,
 );
 
 diesel::table! {

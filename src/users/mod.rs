@@ -1,8 +1,12 @@
 //! Users: the User Management list and the user records other features create.
 
+pub mod bulk;
 pub mod edit;
 pub mod export;
 pub mod forms;
+pub mod import;
+pub mod lifecycle;
+pub mod permissions;
 pub mod routes;
 pub mod store;
 pub mod views;

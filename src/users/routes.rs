@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::forms::ListQuery;
 use super::store;
-use super::views::{Filters, RowActions, UsersPage, UsersTable};
+use super::views::{BulkBar, Filters, RowActions, UsersPage, UsersTable};
 use crate::auth::permissions::Permission;
 use crate::invites::views::SignupControls;
 use crate::web::shell::{Nav, Shell};
@@ -25,24 +25,32 @@ pub async fn list(
     let mut query = ListQuery::from_pairs(&pairs);
     query.as_of = Some(state.clock.now());
     let org_id = user.org_id;
-    let want_roles = !htmx::is_htmx(&req);
+    let full_page = !htmx::is_htmx(&req);
     let now = state.clock.now();
     let lookup = query.clone();
-    let (rows, more, roles, allow_auto_signup) = state
+    let actions = RowActions::of(&user);
+    let bulk_for = (full_page && actions.can_manage).then_some(user.permissions);
+    let (rows, more, roles, allow_auto_signup, bulk) = state
         .db(move |conn| {
             let (rows, more) = store::list_page(conn, org_id, &lookup)?;
-            if !want_roles {
-                return Ok((rows, more, Vec::new(), false));
+            if !full_page {
+                return Ok((rows, more, Vec::new(), false, None));
             }
             let roles = store::org_roles(conn, org_id)?;
             let allow = crate::invites::store::allow_auto_signup(conn, org_id)?;
-            Ok((rows, more, roles, allow))
+            let bulk = match bulk_for {
+                Some(permissions) => Some(BulkBar {
+                    roles: crate::invites::store::grantable_roles(conn, org_id, permissions)?,
+                    products: crate::invites::store::products(conn, org_id)?
+                        .into_iter()
+                        .map(|p| (p.id, p.name))
+                        .collect(),
+                }),
+                None => None,
+            };
+            Ok((rows, more, roles, allow, bulk))
         })
         .await?;
-    let actions = RowActions {
-        can_invite: user.can(Permission::UsersInvite),
-        can_manage: user.can(Permission::UsersManage),
-    };
     let table = UsersTable::new(&query, rows, more, now, actions);
     htmx::page_or_fragment(&req, table, |table| UsersPage {
         shell: Shell::new(&req, &user, Nav::Users),
@@ -60,5 +68,6 @@ pub async fn list(
             roles,
         },
         table,
+        bulk,
     })
 }

@@ -14,6 +14,14 @@ pub struct UsersPage {
     pub controls: crate::invites::views::SignupControls,
     pub filters: Filters,
     pub table: UsersTable,
+    /// The bulk actions bar (for `users.manage`).
+    pub bulk: Option<BulkBar>,
+}
+
+/// What the bulk actions bar offers: roles within the viewer's access and the products.
+pub struct BulkBar {
+    pub roles: Vec<(i64, String)>,
+    pub products: Vec<(i64, String)>,
 }
 
 /// The filter bar: what is set now and the roles to choose from.
@@ -53,6 +61,10 @@ pub struct UsersTable {
     pub can_invite: bool,
     /// Offer Unblock user on blocked rows.
     pub can_manage: bool,
+    /// Offer Activity on each row.
+    pub can_view_audit: bool,
+    /// "Select all users matching this filter".
+    pub count_href: String,
     pub filtered: bool,
     pub sort_links: Vec<SortLink>,
     pub previous: Option<String>,
@@ -182,6 +194,18 @@ impl UserRow {
 pub struct RowActions {
     pub can_invite: bool,
     pub can_manage: bool,
+    pub can_view_audit: bool,
+}
+
+impl RowActions {
+    pub fn of(user: &crate::web::CurrentUser) -> Self {
+        use crate::auth::permissions::Permission;
+        Self {
+            can_invite: user.can(Permission::UsersInvite),
+            can_manage: user.can(Permission::UsersManage),
+            can_view_audit: user.can(Permission::AuditView),
+        }
+    }
 }
 
 impl UsersTable {
@@ -278,6 +302,8 @@ impl UsersTable {
             export_href: link(&Page::First).replacen("/users", "/users/export.csv", 1),
             can_invite: actions.can_invite,
             can_manage: actions.can_manage,
+            can_view_audit: actions.can_view_audit,
+            count_href: link(&Page::First).replacen("/users", "/users/bulk/count", 1),
             filtered,
             sort_links,
             previous,

@@ -37,7 +37,7 @@ macro_rules! both {
             async fn postgres() {
                 match $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
                     Some(app) => super::$name(app).await,
-                    None => eprintln!("skipped {}: TEST_DATABASE_URL_PG is not set", stringify!($name)),
+                    None => $crate::helpers::say_skipped(stringify!($name)),
                 }
             }
         }
@@ -57,13 +57,23 @@ macro_rules! both_backends {
             #[actix_web::test]
             async fn postgres() {
                 if std::env::var("TEST_DATABASE_URL_PG").map_or(true, |u| u.is_empty()) {
-                    eprintln!("skipped {}: TEST_DATABASE_URL_PG is not set", stringify!($name));
+                    $crate::helpers::say_skipped(stringify!($name));
                     return;
                 }
                 super::$name($crate::helpers::Backend::Postgres).await;
             }
         }
     )*};
+}
+
+/// Says a PostgreSQL variant was skipped on the real stderr (the test harness swallows
+/// `eprintln!` of passing tests), so `.ci/run` can refuse a run that skipped any.
+pub fn say_skipped(name: &str) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped {name}: TEST_DATABASE_URL_PG is not set"
+    );
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -669,6 +679,117 @@ impl TestApp {
             ids
         })
         .await
+    }
+}
+
+impl TestApp {
+    pub async fn role_id(&self, org_id: i64, name: &'static str) -> i64 {
+        self.db(move |c| gatehouse::users::store::role_id_by_name(c, org_id, name).expect("role"))
+            .await
+    }
+
+    pub async fn product_id(&self, org_id: i64, name: &'static str) -> i64 {
+        self.db(move |c| {
+            use gatehouse::db::schema::products;
+            products::table
+                .filter(products::org_id.eq(org_id))
+                .filter(products::name.eq(name))
+                .select(products::id)
+                .first::<i64>(c)
+                .expect("product")
+        })
+        .await
+    }
+
+    /// (seats, seats used) of a product.
+    pub async fn seats(&self, product_id: i64) -> (i32, i32) {
+        self.db(move |c| {
+            use gatehouse::db::schema::products;
+            products::table
+                .find(product_id)
+                .select((products::seats, products::seats_used))
+                .first(c)
+                .expect("product")
+        })
+        .await
+    }
+
+    /// Gives the user a license, taking the seat (test setup, not the feature under test).
+    pub async fn give_license(&self, user_id: i64, product_id: i64) {
+        let now = self.state.clock.now();
+        self.db(move |c| {
+            assert!(gatehouse::invites::store::take_seat(c, product_id).expect("seat"));
+            gatehouse::invites::store::assign_license(c, user_id, product_id, now)
+                .expect("license");
+        })
+        .await
+    }
+
+    /// Makes the user own `count` records of `kind` (references `KIND-<user>-<n>`).
+    pub async fn add_records(&self, org_id: i64, owner: i64, kind: &'static str, count: usize) {
+        let now = self.state.clock.now();
+        self.db(move |c| {
+            use gatehouse::db::schema::owned_records;
+            for n in 0..count {
+                diesel::insert_into(owned_records::table)
+                    .values((
+                        owned_records::org_id.eq(org_id),
+                        owned_records::kind.eq(kind),
+                        owned_records::reference.eq(format!("{kind}-{owner}-{n}")),
+                        owned_records::owner_id.eq(owner),
+                        owned_records::created_at.eq(now),
+                        owned_records::updated_at.eq(now),
+                    ))
+                    .execute(c)
+                    .expect("record");
+            }
+        })
+        .await
+    }
+
+    /// Owners of the organization's records of `kind`, by reference order.
+    pub async fn record_owners(&self, org_id: i64) -> Vec<Option<i64>> {
+        self.db(move |c| {
+            use gatehouse::db::schema::owned_records;
+            owned_records::table
+                .filter(owned_records::org_id.eq(org_id))
+                .order(owned_records::reference)
+                .select(owned_records::owner_id)
+                .load(c)
+                .expect("records")
+        })
+        .await
+    }
+
+    pub async fn status_of(&self, user_id: i64) -> Option<String> {
+        self.db(move |c| {
+            use gatehouse::db::schema::users;
+            users::table
+                .find(user_id)
+                .select(users::status)
+                .first::<String>(c)
+                .optional()
+                .expect("status")
+        })
+        .await
+    }
+}
+
+/// Someone for a test: an active user with one role, never signed in.
+pub fn someone(first: &'static str, email: &'static str, role: &'static str) -> Person {
+    let roles: &'static [&'static str] = match role {
+        "Admin" => &["Admin"],
+        "Manager" => &["Manager"],
+        "Supervisor" => &["Supervisor"],
+        _ => &["Agent"],
+    };
+    Person {
+        first,
+        last: "Test",
+        email,
+        status: "active",
+        roles,
+        active_minutes_ago: None,
     }
 }
 

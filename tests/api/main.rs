@@ -7,13 +7,18 @@ mod sse;
 
 mod account;
 mod activity;
+mod activity_log;
 mod auth;
+mod bulk;
 mod cli;
 mod edit;
 mod export;
+mod import;
 mod invites;
+mod lifecycle;
 mod lockout;
 mod mfa;
+mod permissions;
 mod presence;
 mod reset;
 mod security;

@@ -177,11 +177,10 @@ pub async fn update(
                 division_id,
             };
             match service::save(conn, &editor, user_id, &change, &meta, now) {
-                Ok(()) => Ok(Ok(crate::users::store::list_row(
-                    conn,
-                    editor.org_id,
-                    user_id,
-                )?)),
+                Ok(saved) => Ok(Ok((
+                    crate::users::store::list_row(conn, editor.org_id, user_id)?,
+                    saved,
+                ))),
                 Err(EditError::Database(e)) => Err(e.into()),
                 Err(EditError::NotFound) => Err(AppError::NotFound),
                 Err(other) => Ok(Err(other)),
@@ -189,12 +188,13 @@ pub async fn update(
         })
         .await?;
     match outcome {
-        Ok(row) => {
+        Ok((row, saved)) => {
             let row = row.ok_or(AppError::NotFound)?;
             let fragment = RowFragment {
                 row: UserRow::from_row(row, now),
                 can_invite: user.can(Permission::UsersInvite),
                 can_manage: true,
+                can_view_audit: user.can(Permission::AuditView),
             };
             let mut response = htmx::html(&fragment)?;
             let mut trigger = serde_json::json!({ "toast": { "kind": "success", "message": SAVED }, "closeModal": true });
@@ -202,6 +202,9 @@ pub async fn update(
             // with its own filters (the swapped row alone would show Inactive there).
             if deactivated {
                 trigger["usersChanged"] = serde_json::Value::Bool(true);
+            }
+            if let Some(notice) = service::last_seat_notice(&saved.last_seats) {
+                trigger["notice"] = serde_json::json!({ "kind": "info", "message": notice });
             }
             let headers = response.headers_mut();
             let value = |text: &str| {

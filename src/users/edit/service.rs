@@ -51,7 +51,7 @@ pub fn save(
     change: &Change<'_>,
     meta: &RequestMeta,
     now: NaiveDateTime,
-) -> Result<(), EditError> {
+) -> Result<Saved, EditError> {
     write_tx(conn, |conn| {
         let form = change.form;
         let current = store::edit_row(conn, editor.org_id, user_id)?.ok_or(EditError::NotFound)?;
@@ -116,6 +116,7 @@ pub fn save(
             form.product_ids.iter().copied().collect()
         };
         let catalogue = products(conn, editor.org_id)?;
+        let mut last_seats = Vec::new();
         for product_id in had.difference(&want) {
             store::release_license(conn, user_id, *product_id)?;
         }
@@ -132,6 +133,9 @@ pub fn save(
                 continue;
             }
             assign_license(conn, user_id, product.id, now)?;
+            if product.seats_used + 1 >= product.seats {
+                last_seats.push(product.name.clone());
+            }
         }
         if !errors.is_empty() {
             return Err(EditError::Invalid(errors));
@@ -220,6 +224,27 @@ pub fn save(
             meta,
         };
         audit::record(conn, event, now)?;
-        Ok(())
+        Ok(Saved { last_seats })
     })
+}
+
+/// What a save did beyond the fields.
+#[derive(Debug, Default)]
+pub struct Saved {
+    /// Products whose last seat this save took.
+    pub last_seats: Vec<String>,
+}
+
+/// "That was the last Dialer seat: none remain. …", when a save took a last seat.
+pub fn last_seat_notice(products: &[String]) -> Option<String> {
+    match products {
+        [] => None,
+        [one] => Some(format!(
+            "That was the last {one} seat: none remain. Free seats from other users or add seats in Settings."
+        )),
+        many => Some(format!(
+            "Those were the last {} seats: none remain. Free seats from other users or add seats in Settings.",
+            many.join(" and ")
+        )),
+    }
 }

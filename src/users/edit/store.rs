@@ -159,7 +159,10 @@ pub fn last_editor(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<String
     use crate::db::schema::audit_events;
     audit_events::table
         .filter(audit_events::target_id.eq(user_id))
-        .filter(audit_events::action.eq(crate::audit::action::USER_UPDATED))
+        .filter(audit_events::action.eq_any([
+            crate::audit::action::USER_UPDATED,
+            crate::audit::action::PERMISSIONS_CHANGED,
+        ]))
         .order(audit_events::id.desc())
         .select(audit_events::actor_label)
         .first(conn)

@@ -62,6 +62,7 @@ pub struct RowFragment {
     pub row: UserRow,
     pub can_invite: bool,
     pub can_manage: bool,
+    pub can_view_audit: bool,
 }
 
 impl LicenseChoice {

@@ -164,7 +164,18 @@ struct Driver {
 }
 
 impl Driver {
+    /// Starts chromedriver; now and then it exits before saying its port under load, so a
+    /// few tries.
     fn start() -> Driver {
+        for _ in 0..3 {
+            if let Some(driver) = Self::try_start() {
+                return driver;
+            }
+        }
+        panic!("chromedriver did not start three times in a row");
+    }
+
+    fn try_start() -> Option<Driver> {
         let mut child = Command::new(CHROMEDRIVER)
             .arg("--port=0")
             .stdin(Stdio::null())
@@ -183,13 +194,15 @@ impl Driver {
                 }
             }
         });
-        let port = rx
-            .recv_timeout(TIMEOUT)
-            .expect("chromedriver reports its port");
-        Driver {
+        let Ok(port) = rx.recv_timeout(TIMEOUT) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        };
+        Some(Driver {
             child,
             url: format!("http://127.0.0.1:{port}"),
-        }
+        })
     }
 }
 

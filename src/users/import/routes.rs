@@ -1,0 +1,101 @@
+//! `GET/POST /users/import`: the import page and its report.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::service::{self, ImportError};
+use super::{parse, LineError, MAX_LINES};
+use crate::auth::permissions::Permission;
+use crate::web::request_meta::RequestMeta;
+use crate::web::shell::{Nav, Shell};
+use crate::web::{htmx, AppError, CurrentUser, State};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/users/import", web::get().to(page))
+        .route("/users/import", web::post().to(import));
+}
+
+#[derive(Template)]
+#[template(path = "users/import.html")]
+struct ImportPage {
+    shell: Shell,
+    csv: String,
+    errors: Vec<LineError>,
+    notice: Option<String>,
+    max_lines: usize,
+}
+
+fn view(req: &HttpRequest, user: &CurrentUser) -> ImportPage {
+    ImportPage {
+        shell: Shell::new(req, user, Nav::Users),
+        csv: String::new(),
+        errors: Vec::new(),
+        notice: None,
+        max_lines: MAX_LINES,
+    }
+}
+
+pub async fn page(req: HttpRequest, user: CurrentUser) -> Result<HttpResponse, AppError> {
+    user.require(Permission::UsersManage)?;
+    htmx::html(&view(&req, &user))
+}
+
+#[derive(Deserialize)]
+pub struct ImportForm {
+    #[serde(default)]
+    csv: String,
+}
+
+pub async fn import(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    form: web::Form<ImportForm>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Permission::UsersManage)?;
+    let form = form.into_inner();
+    let (lines, mut errors) = parse(&form.csv);
+    if lines.is_empty() && errors.is_empty() {
+        errors.push(LineError {
+            line: 0,
+            text: String::new(),
+            message: "There is nothing to import: paste lines like `contact,C-1001,ada@example.com`, or choose a CSV file.".into(),
+        });
+    }
+    let outcome = if errors.is_empty() {
+        let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+        let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());
+        state
+            .db(
+                move |conn| match service::import(conn, &actor, org_id, &lines, &meta, now) {
+                    Ok(done) => Ok(Ok(done)),
+                    Err(ImportError::Lines(problems)) => Ok(Err(problems)),
+                    Err(ImportError::Database(e)) => Err(e.into()),
+                },
+            )
+            .await?
+    } else {
+        Err(errors)
+    };
+    let mut page = view(&req, &user);
+    match outcome {
+        Ok(done) => {
+            page.notice = Some(format!(
+                "Imported {} records: {} new, {} with a new owner, {} already as listed.",
+                done.created + done.reassigned + done.unchanged,
+                done.created,
+                done.reassigned,
+                done.unchanged
+            ));
+            htmx::html(&page)
+        }
+        Err(mut problems) => {
+            problems.sort_by_key(|p| p.line);
+            page.errors = problems;
+            page.csv = form.csv;
+            htmx::html_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+    }
+}

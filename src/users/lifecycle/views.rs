@@ -1,0 +1,32 @@
+//! The Delete dialog.
+
+use askama::Template;
+
+#[derive(Template)]
+#[template(path = "users/_delete.html")]
+pub struct DeleteDialog {
+    pub user_id: i64,
+    pub name: String,
+    pub first_name: String,
+    pub email: String,
+    /// Product names of the seats that are freed, comma-separated.
+    pub licenses: String,
+    /// "12 contacts, 1 lead" (empty: nothing owned).
+    pub owned: String,
+    /// What was typed as the new owner (after a refusal).
+    pub reassign_email: String,
+    pub leave_unassigned: bool,
+    pub error: Option<String>,
+    /// Offer Deactivate instead (the user is active now).
+    pub can_deactivate: bool,
+}
+
+/// Suggestions for a "new owner" email field: active users matching what was typed.
+#[derive(Template)]
+#[template(
+    source = "{% for (email, name) in people %}<option value=\"{{ email }}\">{{ name }}</option>{% endfor %}",
+    ext = "html"
+)]
+pub struct PeopleOptions {
+    pub people: Vec<(String, String)>,
+}
