@@ -12,6 +12,9 @@ pub struct RawRow {
     pub email: String,
     pub role_ids: Vec<i64>,
     pub product_ids: Vec<i64>,
+    /// "Copy roles and permissions from…": the email of a user whose permission overrides the
+    /// invitee gets too (their roles were ticked in the row when it was copied).
+    pub copy_from: String,
 }
 
 impl RawRow {
@@ -63,6 +66,7 @@ pub fn parse_grid(pairs: &[(String, String)]) -> Vec<RawRow> {
             "email" => row.email = value.clone(),
             "role" => row.role_ids.extend(value.parse::<i64>().ok()),
             "product" => row.product_ids.extend(value.parse::<i64>().ok()),
+            "copy_from" => row.copy_from = value.trim().to_owned(),
             _ => {}
         }
     }

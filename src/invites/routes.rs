@@ -20,6 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/users/invite", web::get().to(dialog))
         .route("/users/invite", web::post().to(send))
         .route("/users/invite/row", web::get().to(extra_row))
+        .route("/users/invite/copy", web::get().to(copy_roles))
         .route("/users/auto-signup", web::get().to(confirm_auto_signup))
         .route("/users/auto-signup", web::post().to(set_auto_signup))
         .route("/users/{id}/resend", web::get().to(confirm_resend))
@@ -125,6 +126,50 @@ pub async fn extra_row(
     })
 }
 
+/// "Copy roles and permissions from…" in a grid row: the row's Roles cell again with the
+/// other user's roles ticked (those within the inviter's access) and a note of what else is
+/// copied when the invitation is sent.
+pub async fn copy_roles(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    query: web::Query<RowQuery>,
+    pairs: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Permission::UsersInvite)?;
+    if !htmx::is_htmx(&req) {
+        return to_owning_page();
+    }
+    let (_, roles, _) = grid_context(&state, &user).await?;
+    let index = query.index.min(super::MAX_ROWS * 2 - 1);
+    let raw = parse_grid(&pairs).into_iter().next().unwrap_or_default();
+    let mut row = GridRow::from_raw(index, raw, Default::default());
+    let email = crate::users::normalize_email(&row.copy_from);
+    if !email.is_empty() {
+        let (org_id, held) = (user.org_id, user.permissions);
+        let lookup = email.clone();
+        let source = state
+            .db(move |conn| Ok(service::access_to_copy(conn, org_id, held, &lookup)?))
+            .await?;
+        match source {
+            Some(copy) => {
+                row.role_ids = roles
+                    .iter()
+                    .map(|(id, _)| *id)
+                    .filter(|id| copy.role_ids.contains(id))
+                    .collect();
+                row.copy_note = Some(copy.note(&email));
+            }
+            None => {
+                row.errors.roles = Some(format!(
+                    "No user of your organization has the email {email}."
+                ))
+            }
+        }
+    }
+    htmx::html(&RolesCell { row, roles })
+}
+
 pub async fn send(
     req: HttpRequest,
     state: State,
@@ -149,12 +194,7 @@ pub async fn send(
         errors[0].first_name = Some("Fill in at least one row.".into());
     }
     if errors.iter().all(RowErrors::is_empty) {
-        let inviter = Inviter {
-            id: user.id,
-            org_id: user.org_id,
-            email: user.email.clone(),
-            name: user.display_name(),
-        };
+        let inviter = inviter_of(&user);
         let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
         let (base_url, now, rows) = (state.base_url.clone(), state.clock.now(), raw.clone());
         let outcome = state
@@ -459,6 +499,7 @@ fn inviter_of(user: &CurrentUser) -> Inviter {
         org_id: user.org_id,
         email: user.email.clone(),
         name: user.display_name(),
+        permissions: user.permissions,
     }
 }
 

@@ -20,6 +20,7 @@ pub struct Inviter {
     pub org_id: i64,
     pub email: String,
     pub name: String,
+    pub permissions: crate::auth::permissions::Permissions,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +95,55 @@ fn new_invite_link(
     Ok(format!("{base_url}/invite/{secret}"))
 }
 
+/// What an invitee copies from another user: their roles (the grid ticks those within the
+/// inviter's access) and their permission overrides within the inviter's own permissions.
+#[derive(Debug, Clone)]
+pub struct CopiedAccess {
+    pub role_ids: Vec<i64>,
+    /// (permission, granted)
+    pub overrides: Vec<(String, bool)>,
+}
+
+impl CopiedAccess {
+    pub fn note(&self, email: &str) -> String {
+        match self.overrides.len() {
+            0 => format!("Roles of {email} ticked."),
+            1 => format!("Roles of {email} ticked; their 1 permission override comes too."),
+            n => format!("Roles of {email} ticked; their {n} permission overrides come too."),
+        }
+    }
+}
+
+/// The access of the organization's user with `email`, as far as `held` may hand it on.
+pub fn access_to_copy(
+    conn: &mut DbConn,
+    org_id: i64,
+    held: crate::auth::permissions::Permissions,
+    email: &str,
+) -> diesel::QueryResult<Option<CopiedAccess>> {
+    use crate::db::schema::users;
+    use diesel::prelude::*;
+    let source: Option<i64> = users::table
+        .filter(users::org_id.eq(org_id))
+        .filter(users::email.eq(email))
+        .select(users::id)
+        .first(conn)
+        .optional()?;
+    let Some(source) = source else {
+        return Ok(None);
+    };
+    let overrides = crate::auth::store::permission_overrides(conn, source)?
+        .into_iter()
+        .filter(|(name, _)| {
+            crate::auth::permissions::Permission::parse(name).is_some_and(|p| held.has(p))
+        })
+        .collect();
+    Ok(Some(CopiedAccess {
+        role_ids: crate::users::edit::store::role_ids(conn, source)?,
+        overrides,
+    }))
+}
+
 /// Sends the grid: every row is saved, holds its seats, gets its link, email and audit event,
 /// in one transaction; any problem (an email taken, a seat gone) writes nothing.
 pub fn send_invites(
@@ -139,6 +189,18 @@ pub fn send_invites(
                     Some("This person already has an account or a pending invitation.".into());
                 continue;
             }
+            let copied = match normalize_email(&row.copy_from) {
+                from if from.is_empty() => None,
+                from => match access_to_copy(conn, inviter.org_id, inviter.permissions, &from)? {
+                    Some(access) => Some((from, access)),
+                    None => {
+                        errors[i].roles = Some(format!(
+                            "No user of your organization has the email {from}."
+                        ));
+                        None
+                    }
+                },
+            };
             if !errors[i].is_empty() {
                 continue;
             }
@@ -154,6 +216,19 @@ pub fn send_invites(
             let user_id = users_store::insert_user(conn, &new_user)?;
             for role_id in &row.role_ids {
                 users_store::add_role(conn, user_id, *role_id)?;
+            }
+            if let Some((_, access)) = &copied {
+                for (permission, granted) in &access.overrides {
+                    use crate::db::schema::user_permission_overrides as upo;
+                    use diesel::prelude::*;
+                    diesel::insert_into(upo::table)
+                        .values((
+                            upo::user_id.eq(user_id),
+                            upo::permission.eq(permission),
+                            upo::granted.eq(granted),
+                        ))
+                        .execute(conn)?;
+                }
             }
             for product_id in &row.product_ids {
                 if !store::take_seat(conn, *product_id)? {
@@ -187,6 +262,8 @@ pub fn send_invites(
             let details = serde_json::json!({
                 "email": email, "first_name": first, "last_name": last,
                 "role_ids": row.role_ids, "product_ids": row.product_ids,
+                "copied_from": copied.as_ref().map(|(from, _)| from),
+                "overrides": copied.as_ref().map(|(_, a)| a.overrides.iter().map(|(p, g)| (p.clone(), serde_json::json!(if *g { "grant" } else { "deny" }))).collect::<serde_json::Map<_, _>>()),
             });
             audit::record(
                 conn,

@@ -12,6 +12,9 @@ pub struct GridRow {
     pub email: String,
     pub role_ids: Vec<i64>,
     pub product_ids: Vec<i64>,
+    pub copy_from: String,
+    /// Said under the roles after a copy ("Roles of sue@acme.io, and their 1 permission …").
+    pub copy_note: Option<String>,
     pub errors: RowErrors,
 }
 
@@ -28,6 +31,8 @@ impl GridRow {
             email: raw.email,
             role_ids: raw.role_ids,
             product_ids: raw.product_ids,
+            copy_from: raw.copy_from,
+            copy_note: None,
             errors,
         }
     }
@@ -76,6 +81,14 @@ pub struct GridRowFragment {
     pub products: Vec<Product>,
     pub roles: Vec<(i64, String)>,
     pub add_row: AddRowButton,
+}
+
+/// One row's Roles cell, after "Copy roles and permissions from…".
+#[derive(Template)]
+#[template(path = "invites/_roles_cell.html")]
+pub struct RolesCell {
+    pub row: GridRow,
+    pub roles: Vec<(i64, String)>,
 }
 
 #[derive(Template)]

@@ -19,6 +19,7 @@ both!(
     revoke_invite_frees_the_seats_and_kills_the_link,
     expired_invitations_give_their_seats_back,
     another_organizations_invitations_answer_404,
+    an_invite_copies_roles_and_permissions_from_another_user,
 );
 
 /// Invites one person holding a Dialer seat; returns their id and emailed link.
@@ -877,4 +878,90 @@ async fn without_smtp_the_dev_mailbox_keeps_each_message_as_an_eml_file(backend:
         message.contains("To: dev@acme.io")
             && message.contains(&format!("{}/invite/", app.address))
     );
+}
+
+async fn an_invite_copies_roles_and_permissions_from_another_user(app: TestApp) {
+    let org_id = ready_to_invite(&app).await;
+    let sue = app
+        .add_people(
+            org_id,
+            vec![crate::helpers::someone("Sue", "sue@acme.io", "Supervisor")],
+        )
+        .await[0];
+    app.db(move |c| {
+        use gatehouse::db::schema::user_permission_overrides as upo;
+        diesel::insert_into(upo::table)
+            .values((
+                upo::user_id.eq(sue),
+                upo::permission.eq("users.view"),
+                upo::granted.eq(true),
+            ))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    let supervisor = role_id(&app, org_id, "Supervisor").await;
+    // The row's Roles cell comes back with Sue's roles ticked and a note.
+    let cell = app
+        .hx_get("/users/invite/copy?index=0&copy_from_0=SUE%40acme.io")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(cell.contains(&format!("name=\"role_0\" value=\"{supervisor}\" checked")));
+    assert!(cell.contains("Roles of sue@acme.io ticked; their 1 permission override comes too."));
+    let unknown = app
+        .hx_get("/users/invite/copy?index=0&copy_from_0=who%40acme.io")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(unknown.contains("No user of your organization has the email who@acme.io."));
+
+    let dialer = product_id(&app, org_id, "Dialer").await;
+    let row = [
+        ("first_name_0", "Nia"),
+        ("last_name_0", "New"),
+        ("email_0", "nia@acme.io"),
+        ("role_0", supervisor.as_str()),
+        ("product_0", dialer.as_str()),
+        ("copy_from_0", "sue@acme.io"),
+    ];
+    let response = app.hx_post("/users/invite", &row).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let overrides = app
+        .db(|c| {
+            use gatehouse::db::schema::user_permission_overrides as upo;
+            upo::table
+                .inner_join(users::table)
+                .filter(users::email.eq("nia@acme.io"))
+                .select((upo::permission, upo::granted))
+                .load::<(String, bool)>(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(overrides, vec![("users.view".to_owned(), true)]);
+    let invited = app.audit_details(org_id, "user.invited").await;
+    assert_eq!(invited[0]["copied_from"], "sue@acme.io");
+    // An unknown source is refused beside the row, and nothing is sent.
+    let mut bad = row;
+    bad[2] = ("email_0", "noa@acme.io");
+    bad[5] = ("copy_from_0", "who@acme.io");
+    let response = app.hx_post("/users/invite", &bad).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("No user of your organization has the email who@acme.io."));
+    let exists = app
+        .db(|c| {
+            diesel::select(diesel::dsl::exists(
+                users::table.filter(users::email.eq("noa@acme.io")),
+            ))
+            .get_result::<bool>(c)
+            .unwrap()
+        })
+        .await;
+    assert!(!exists);
 }
