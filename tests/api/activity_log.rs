@@ -246,7 +246,9 @@ async fn filters_and_paging_are_driven_by_indexes(app: TestApp) {
         (
             "search",
             Filter {
-                search: Some("target123@".into()),
+                // A changed value of two events (the phone of event 31330's after and 31337's
+                // before): rare enough that a planner looks it up rather than walking.
+                search: Some("+1 555 31337\"".into()),
                 ..base.clone()
             },
             Page::First,

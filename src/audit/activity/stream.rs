@@ -110,15 +110,24 @@ async fn catch_up(
 ) -> Option<(i64, HashSet<i64>)> {
     let (mut cursor, mut sent) = (start, HashSet::new());
     loop {
-        let lookup = filter.clone();
-        let batch = match state
-            .db(move |conn| Ok(store::after(conn, &lookup, cursor, CATCH_UP)?))
-            .await
-        {
-            Ok(batch) => batch,
-            Err(e) => {
-                log::warn!("live activity catch-up failed: {e}");
-                return None;
+        let mut attempt = 0;
+        let batch = loop {
+            let lookup = filter.clone();
+            match state
+                .db(move |conn| Ok(store::after(conn, &lookup, cursor, CATCH_UP)?))
+                .await
+            {
+                Ok(batch) => break batch,
+                // A busy moment: try again shortly; the browser would reconnect anyway.
+                Err(e) if attempt < 3 => {
+                    log::warn!("live activity catch-up failed, retrying: {e}");
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+                }
+                Err(e) => {
+                    log::warn!("live activity catch-up failed: {e}");
+                    return None;
+                }
             }
         };
         let now = state.clock.now();
