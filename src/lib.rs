@@ -156,6 +156,7 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
                 Err::<actix_web::HttpResponse, _>(web::AppError::NotFound)
             }))
             .wrap(sessions)
+            .wrap(from_fn(web::current_user::preloading))
             // Outside the sessions: live requests load their session without touching it.
             .wrap(from_fn(presence::quiet::mark))
             .wrap(from_fn(web::csrf::protect))

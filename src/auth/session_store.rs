@@ -13,6 +13,7 @@ use actix_web::cookie::time::Duration;
 use chrono::NaiveDateTime;
 
 use super::{store, tokens};
+use crate::web::current_user;
 use crate::web::AppState;
 
 pub const USER_ID: &str = "uid";
@@ -124,14 +125,37 @@ impl SessionStore for DbSessionStore {
         );
         // A live connection reads its session without touching it (see `presence::quiet`).
         let touch = !crate::presence::quiet::is_quiet();
-        let row = self
-            .run(move |conn, now| store::load_session_with(conn, &id_hash, now, defaults, touch))
+        // The signed-in user comes along in the same trip (see `current_user::preloading`).
+        let preload = current_user::wants_preload() && touch;
+        let loaded = self
+            .run(move |conn, now| {
+                let Some(text) = store::load_session_with(conn, &id_hash, now, defaults, touch)?
+                else {
+                    return Ok(None);
+                };
+                let state: Result<State, _> = serde_json::from_str(&text);
+                let user = match (&state, preload) {
+                    (Ok(state), true) => match user_of(state) {
+                        Some(id) => {
+                            Some((id, current_user::load_for_session(conn, id, now, false)?))
+                        }
+                        None => None,
+                    },
+                    _ => None,
+                };
+                Ok(Some((state, user)))
+            })
             .await
             .map_err(LoadError::Other)?;
-        match row {
-            Some(text) => serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|e| LoadError::Deserialization(e.into())),
+        match loaded {
+            Some((state, user)) => {
+                if let Some((id, user)) = user {
+                    current_user::offer_preloaded(id, user);
+                }
+                state
+                    .map(Some)
+                    .map_err(|e| LoadError::Deserialization(e.into()))
+            }
             None => Ok(None),
         }
     }
