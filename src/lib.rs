@@ -175,6 +175,10 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             )
     })
     .workers(workers)
+    // Live streams never finish on their own: on shutdown they get 10 seconds (not actix's
+    // 30), then browsers reconnect, to another instance or this one restarted, and resume
+    // from their Last-Event-ID.
+    .shutdown_timeout(10)
     .listen(listener)?
     .run();
     Ok(server)
