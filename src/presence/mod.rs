@@ -49,6 +49,9 @@ pub(crate) struct Conn {
     pub user_id: i64,
     pub org_id: i64,
     pub session_hash: String,
+    /// The permission the connection needs (`audit.view` for the activity stream): taken
+    /// away, the stream ends at the next check.
+    pub needs: Option<&'static str>,
     end: watch::Sender<bool>,
 }
 
@@ -110,13 +113,15 @@ impl Hub {
     }
 
     /// Counts a new live connection of `user_id`; `watch_org` subscribes it to its
-    /// organization's presence too (people who see User Management).
+    /// organization's presence too (people who see User Management); `needs` is the
+    /// permission it must keep holding.
     pub fn register(
         self: &Arc<Self>,
         user_id: i64,
         org_id: i64,
         session_hash: String,
         watch_org: bool,
+        needs: Option<crate::auth::permissions::Permission>,
     ) -> Registration {
         let id = crate::auth::tokens::random_token();
         let (end, ended) = watch::channel(false);
@@ -128,6 +133,7 @@ impl Hub {
                     user_id,
                     org_id,
                     session_hash,
+                    needs: needs.map(|p| p.as_str()),
                     end,
                 },
             );
@@ -197,11 +203,19 @@ impl Hub {
         let _ = self.presence.send(Arc::new(news));
     }
 
-    /// Ends the connections whose sessions are gone.
-    pub(crate) fn end_sessions(&self, valid: &HashSet<String>) {
+    /// Ends the connections whose sessions are gone, or whose holders lost the permission
+    /// the connection needs.
+    pub(crate) fn end_sessions(
+        &self,
+        valid: &HashSet<String>,
+        permitted: &HashSet<(i64, &'static str)>,
+    ) {
         let inner = self.lock();
         for conn in inner.conns.values() {
-            if !valid.contains(&conn.session_hash) {
+            let allowed = conn
+                .needs
+                .is_none_or(|p| permitted.contains(&(conn.user_id, p)));
+            if !valid.contains(&conn.session_hash) || !allowed {
                 let _ = conn.end.send(true);
             }
         }

@@ -32,6 +32,8 @@ struct Tick {
     beat: Option<Vec<NewPresence>>,
     stale_cutoff: NaiveDateTime,
     sessions: Option<Vec<String>>,
+    /// (user, permission) pairs connections need, checked with the sessions.
+    permissions: Vec<(i64, &'static str)>,
     watched: Vec<i64>,
 }
 
@@ -39,6 +41,7 @@ struct Tick {
 struct Outcome {
     events: Vec<EventRecord>,
     standing: Option<HashSet<String>>,
+    permitted: HashSet<(i64, &'static str)>,
     online: HashMap<i64, HashSet<i64>>,
 }
 
@@ -70,6 +73,7 @@ fn run(conn: &mut crate::db::DbConn, hub_instance: &str, tick: &Tick) -> Result<
     }
     if let Some(hashes) = &tick.sessions {
         outcome.standing = Some(store::standing_sessions(conn, hashes, tick.now)?);
+        outcome.permitted = store::holders(conn, &tick.permissions)?;
     }
     if !tick.watched.is_empty() {
         outcome.online = store::online(
@@ -119,6 +123,15 @@ pub fn spawn(state: Arc<AppState>) {
                         .collect();
                     set.into_iter().collect()
                 });
+                let permissions: HashSet<(i64, &'static str)> = if check_due {
+                    inner
+                        .conns
+                        .values()
+                        .filter_map(|c| c.needs.map(|p| (c.user_id, p)))
+                        .collect()
+                } else {
+                    HashSet::new()
+                };
                 let tick = Tick {
                     now,
                     last_id: inner.last_event_id,
@@ -130,6 +143,7 @@ pub fn spawn(state: Arc<AppState>) {
                         - chrono::Duration::from_std(stale)
                             .unwrap_or(chrono::Duration::seconds(10)),
                     sessions,
+                    permissions: permissions.into_iter().collect(),
                     watched: inner.watchers.keys().copied().collect(),
                 };
                 inner.opened.clear();
@@ -190,7 +204,7 @@ fn deliver(hub: &Hub, outcome: Outcome, gaps: &mut BTreeMap<i64, Instant>) {
     }
     hub.lock().last_event_id = last;
     if let Some(standing) = outcome.standing {
-        hub.end_sessions(&standing);
+        hub.end_sessions(&standing, &outcome.permitted);
     }
     for (org_id, now_online) in outcome.online {
         let previous = {

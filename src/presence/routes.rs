@@ -35,7 +35,7 @@ pub async fn stream(req: HttpRequest, state: State) -> Result<HttpResponse, AppE
     let mut registration =
         state
             .live
-            .register(viewer.user.id, org_id, viewer.session_hash, watching);
+            .register(viewer.user.id, org_id, viewer.session_hash, watching, None);
     let snapshot = state.live.online_snapshot(org_id).filter(|_| watching);
     let (tx, rx) = mpsc::channel(32);
     actix_web::rt::spawn(async move {

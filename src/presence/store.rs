@@ -5,7 +5,10 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{organizations, presence, sessions, users};
+use crate::db::schema::{
+    organizations, presence, role_permissions, sessions, user_permission_overrides, user_roles,
+    users,
+};
 use crate::db::DbConn;
 
 /// A connection as its row holds it.
@@ -131,4 +134,45 @@ pub fn standing_sessions(
         }
     }
     Ok(standing)
+}
+
+/// Which of these (user, permission) pairs still hold: the user's roles grant it, or an
+/// override grants it, and no override denies it (the same rule as `CurrentUser`).
+pub fn holders(
+    conn: &mut DbConn,
+    checks: &[(i64, &'static str)],
+) -> QueryResult<HashSet<(i64, &'static str)>> {
+    if checks.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let users: Vec<i64> = checks.iter().map(|(u, _)| *u).collect();
+    let names: Vec<&str> = checks.iter().map(|(_, p)| *p).collect();
+    let grants: Vec<(i64, String)> = user_roles::table
+        .inner_join(role_permissions::table.on(role_permissions::role_id.eq(user_roles::role_id)))
+        .filter(user_roles::user_id.eq_any(&users))
+        .filter(role_permissions::permission.eq_any(&names))
+        .select((user_roles::user_id, role_permissions::permission))
+        .load(conn)?;
+    let overrides: Vec<(i64, String, bool)> = user_permission_overrides::table
+        .filter(user_permission_overrides::user_id.eq_any(&users))
+        .filter(user_permission_overrides::permission.eq_any(&names))
+        .select((
+            user_permission_overrides::user_id,
+            user_permission_overrides::permission,
+            user_permission_overrides::granted,
+        ))
+        .load(conn)?;
+    let mut held: HashSet<(i64, String)> = grants.into_iter().collect();
+    for (user, permission, granted) in overrides {
+        if granted {
+            held.insert((user, permission));
+        } else {
+            held.remove(&(user, permission));
+        }
+    }
+    Ok(checks
+        .iter()
+        .filter(|(user, permission)| held.contains(&(*user, (*permission).to_owned())))
+        .copied()
+        .collect())
 }

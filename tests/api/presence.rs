@@ -247,8 +247,35 @@ async fn streams_end_when_their_session_ends(app: TestApp) {
     let end = owner.until(WAIT, |e| e.event == "end").await;
     assert!(end.is_some(), "told the session ended");
     assert!(owner.ends_within(WAIT).await);
-    // Deactivation ends the streams of the person deactivated.
+    // Losing audit.view ends an activity stream (a presence stream goes on).
     let (ada, _) = app.browser_login("ada@acme.io", PASSWORD).await;
+    let mut activity = open(&app, &ada, "/activity/stream", None).await;
+    let mut presence = open(&app, &ada, "/presence/stream", None).await;
+    app.db(|c| {
+        use gatehouse::db::schema::user_permission_overrides as o;
+        let ada: i64 = users::table
+            .filter(users::email.eq("ada@acme.io"))
+            .select(users::id)
+            .first(c)
+            .unwrap();
+        diesel::insert_into(o::table)
+            .values((
+                o::user_id.eq(ada),
+                o::permission.eq("audit.view"),
+                o::granted.eq(false),
+            ))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    assert!(activity.ends_within(WAIT).await, "ended without audit.view");
+    assert!(!presence.ends_within(Duration::from_millis(1500)).await);
+    app.db(|c| {
+        use gatehouse::db::schema::user_permission_overrides as o;
+        diesel::delete(o::table).execute(c).unwrap();
+    })
+    .await;
+    // Deactivation ends the streams of the person deactivated.
     let mut stream = open(&app, &ada, "/activity/stream", None).await;
     app.db(|c| {
         diesel::update(users::table.filter(users::email.eq("ada@acme.io")))

@@ -80,9 +80,13 @@ pub async fn stream(
             Ok((resolved.filter, store::names(conn, org_id)?, start))
         })
         .await?;
-    let registration = state
-        .live
-        .register(viewer_id, org_id, viewer.session_hash, false);
+    let registration = state.live.register(
+        viewer_id,
+        org_id,
+        viewer.session_hash,
+        false,
+        Some(Permission::AuditView),
+    );
     let (tx, rx) = mpsc::channel(32);
     let state = state.into_inner();
     actix_web::rt::spawn(async move {
