@@ -58,11 +58,36 @@
 
   // Dialogs: a server-rendered <dialog data-modal> opens as a modal when it arrives (focus
   // moves into it and stays there; Escape closes it) and gives focus back when it closes.
-  var opener = null;
+  var opener = null, restore = null;
   document.addEventListener("htmx:beforeRequest", function (event) {
     var target = event.detail && event.detail.target;
-    if (target && target.id === "modal") opener = document.activeElement;
+    if (target && target.id === "modal") opener = focusTarget(document.activeElement);
   });
+  // A row menu's items are hidden once it closes: focus goes back to its summary instead.
+  function focusTarget(el) {
+    var menu = el && el.closest && el.closest("details.row-menu");
+    return menu ? menu.querySelector("summary") : el;
+  }
+  // The element itself, or, when an answer replaced it, its replacement (same id, or same
+  // tag and accessible name: the summary of a row that was re-rendered).
+  function findAgain(el) {
+    if (!el) return null;
+    if (el.isConnected) return el;
+    if (el.id) return document.getElementById(el.id);
+    var label = el.getAttribute("aria-label");
+    return label ? document.querySelector(el.tagName.toLowerCase() + '[aria-label="' + CSS.escape(label) + '"]') : null;
+  }
+  // A dialog's answer may re-render the list after the dialog closed (usersChanged): focus
+  // lost with the old rows goes to the opener's replacement, until the person does anything.
+  document.addEventListener("htmx:afterSettle", function () {
+    var active = document.activeElement;
+    if (!restore || (active && active !== document.body)) return;
+    var back = findAgain(restore);
+    if (back) { back.focus(); restore = null; }
+  });
+  function forgetRestore() { restore = null; }
+  document.addEventListener("pointerdown", forgetRestore, true);
+  document.addEventListener("keydown", forgetRestore, true);
   function closeDialog(dialog) {
     if (dialog.open) dialog.close(); else dialog.remove();
   }
@@ -75,9 +100,10 @@
       dialog.addEventListener("close", function () {
         dialog.remove();
         // The opener may have been swapped out by the dialog's answer (the auto-signup
-        // switch is): then its replacement, found by the same id, takes focus.
-        var back = opener && (opener.isConnected ? opener : opener.id && document.getElementById(opener.id));
+        // switch is): then its replacement takes focus.
+        var back = findAgain(opener);
         if (back) back.focus();
+        restore = opener;
       });
     });
     if (root.matches && root.matches("dialog[data-modal]")) updateSeats(root);
@@ -250,9 +276,30 @@
       if (menu !== except) menu.removeAttribute("open");
     });
   }
+  // An open menu is placed in the viewport, below its summary or above it where there is no
+  // room below: inside the list's scroll box (overflow-x: auto) it would be cut off when the
+  // list is short.
+  function placeMenu(menu) {
+    var items = menu.querySelector(".menu-items"), summary = menu.querySelector("summary");
+    if (!items || !summary) return;
+    var at = summary.getBoundingClientRect();
+    items.style.position = "fixed";
+    items.style.right = "auto";
+    items.style.bottom = "auto";
+    var height = items.offsetHeight, width = items.offsetWidth;
+    var below = at.bottom + 4 + height <= window.innerHeight;
+    items.style.top = (below ? at.bottom + 4 : Math.max(4, at.top - 4 - height)) + "px";
+    items.style.left = Math.max(4, Math.min(at.right - width, window.innerWidth - width - 4)) + "px";
+  }
   document.addEventListener("toggle", function (event) {
-    if (event.target.matches && event.target.matches("details.row-menu") && event.target.open) closeMenus(event.target);
+    if (event.target.matches && event.target.matches("details.row-menu") && event.target.open) {
+      closeMenus(event.target);
+      placeMenu(event.target);
+    }
   }, true);
+  function placeOpenMenus() { document.querySelectorAll("details.row-menu[open]").forEach(placeMenu); }
+  window.addEventListener("scroll", placeOpenMenus, true);
+  window.addEventListener("resize", placeOpenMenus);
   document.addEventListener("click", function (event) {
     var menu = event.target.closest && event.target.closest("details.row-menu");
     if (!menu) { closeMenus(null); return; }

@@ -16,6 +16,9 @@ mod smtp;
 
 mod harness;
 
+mod activity;
+mod bulk;
+mod delete;
 mod edit;
 mod export;
 mod invite;
@@ -23,3 +26,4 @@ mod keyboard;
 mod layout;
 mod mfa;
 mod no_js;
+mod row_menu;

@@ -101,6 +101,16 @@ fn value_text(field: &str, value: &Value, names: &Names) -> String {
             texts.sort();
             texts.join(", ")
         }
+        // Permission overrides read "audit.view: grant"; other records "First name: Olive".
+        Value::Object(map) if map.is_empty() => "none".into(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(key, value)| match field {
+                "overrides" => format!("{key}: {}", plain(value)),
+                _ => format!("{}: {}", field_label(key), plain(value)),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
         other => plain(other),
     }
 }
@@ -128,6 +138,10 @@ pub fn summary(details: &str, names: &Names) -> Vec<String> {
     {
         for (field, new) in after {
             let old = before.get(field).unwrap_or(&Value::Null);
+            // Events that record a whole state (roles with overrides) list what moved only.
+            if old == new {
+                continue;
+            }
             lines.push(format!(
                 "{}: {} → {}",
                 field_label(field),
@@ -174,6 +188,19 @@ mod tests {
         assert_eq!(
             summary(details, &names),
             vec!["Phone: none → 555", "Roles: Agent → Agent, Manager"]
+        );
+        let permissions = r#"{"before":{"overrides":{},"role_ids":[3]},"after":{"overrides":{"audit.view":"grant"},"role_ids":[3]}}"#;
+        assert_eq!(
+            summary(permissions, &names),
+            vec!["Overrides: none → audit.view: grant"],
+            "overrides in words, and the unchanged roles left out"
+        );
+        assert_eq!(
+            summary(
+                r#"{"owner":{"email":"o@acme.io","first_name":"Olive"}}"#,
+                &names
+            ),
+            vec!["Owner: Email: o@acme.io, First name: Olive"]
         );
         assert_eq!(
             summary(r#"{"reason":"wrong_password"}"#, &names),

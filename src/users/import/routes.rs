@@ -82,9 +82,10 @@ pub async fn import(
     let mut page = view(&req, &user);
     match outcome {
         Ok(done) => {
+            let total = done.created + done.reassigned + done.unchanged;
             page.notice = Some(format!(
-                "Imported {} records: {} new, {} with a new owner, {} already as listed.",
-                done.created + done.reassigned + done.unchanged,
+                "Imported {total} record{}: {} new, {} with a new owner, {} already as listed.",
+                if total == 1 { "" } else { "s" },
                 done.created,
                 done.reassigned,
                 done.unchanged

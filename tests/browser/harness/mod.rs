@@ -19,7 +19,7 @@ use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::helpers::{spawn_app, spawn_live_app, Backend, TestApp};
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -71,10 +71,25 @@ pub struct Suite {
 impl Suite {
     /// `None` (after saying why) when the browser or the backend is not available here.
     pub async fn start(name: &'static str, backend: Backend) -> Option<Suite> {
+        Self::start_app(name, backend, false).await
+    }
+
+    /// As `start`, with live updates quick enough for tests (the poller every 100 ms, a
+    /// closed tab's connection stale after 3 seconds): for Activity's Live mode and presence.
+    pub async fn start_live(name: &'static str, backend: Backend) -> Option<Suite> {
+        Self::start_app(name, backend, true).await
+    }
+
+    async fn start_app(name: &'static str, backend: Backend, live: bool) -> Option<Suite> {
         if !available(name) {
             return None;
         }
-        let Some(app) = spawn_app(backend).await else {
+        let app = if live {
+            spawn_live_app(backend).await
+        } else {
+            spawn_app(backend).await
+        };
+        let Some(app) = app else {
             // The same words as the API suite, so `.ci/run` notices a skipped PostgreSQL run.
             say_skipped(name, "TEST_DATABASE_URL_PG is not set");
             return None;

@@ -46,7 +46,7 @@ impl In {
 fn button_xpath(scope: In, label: &str) -> String {
     let l = lit(label);
     format!(
-        "{}//*[self::button or self::a or @role='button'][normalize-space(.)={l} or @aria-label={l}]",
+        "{}//*[self::button or self::a or self::summary or @role='button'][normalize-space(.)={l} or @aria-label={l}]",
         scope.prefix()
     )
 }
@@ -187,6 +187,15 @@ impl Browser {
         self.until(what, || self.visible(xpath)).await
     }
 
+    /// Waits for an element matching `xpath` in the page, displayed or not (a datalist's
+    /// suggestions are never displayed as elements).
+    pub async fn wait_present(&self, what: &str, xpath: &str) -> Element {
+        self.until(what, || async {
+            self.client.find(Locator::XPath(xpath)).await.ok()
+        })
+        .await
+    }
+
     /// Waits until nothing displayed matches `xpath`.
     pub async fn wait_gone(&self, what: &str, xpath: &str) {
         self.until(what, || async {
@@ -231,6 +240,21 @@ impl Browser {
             .send_keys(value)
             .await
             .unwrap_or_else(|e| panic!("type into {label:?}: {e}"));
+    }
+
+    /// Picks the option whose text is `option` in the select labelled `label`.
+    pub async fn choose(&self, scope: In, label: &str, option: &str) {
+        let select = self.field(scope, label).await;
+        select
+            .find(Locator::XPath(&format!(
+                ".//option[normalize-space(.)={}]",
+                lit(option)
+            )))
+            .await
+            .unwrap_or_else(|e| panic!("no option {option:?} in {label:?}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("choose {option:?} in {label:?}: {e}"));
     }
 
     pub async fn checkbox(&self, scope: In, label: &str) -> Element {
@@ -287,8 +311,19 @@ impl Browser {
         .await
     }
 
+    /// Waits until the dialog has closed and is gone: the app removes a dialog in its
+    /// `close` event, which comes a moment after the dialog stops showing (focus goes back
+    /// to the opener then).
     pub async fn no_dialog(&self) {
-        self.wait_gone("the dialog to close", "//dialog").await;
+        self.until("the dialog to close", || async {
+            let found = self
+                .client
+                .find_all(Locator::XPath("//dialog"))
+                .await
+                .ok()?;
+            found.is_empty().then_some(())
+        })
+        .await
     }
 
     /// Waits for a toast saying exactly `message`.
