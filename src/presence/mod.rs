@@ -44,6 +44,18 @@ impl PresenceNews {
     }
 }
 
+/// A new audit event as the poller hands it out.
+#[derive(Debug, Clone)]
+pub struct LiveEvent {
+    pub record: EventRecord,
+    /// It committed after an event with a higher id was handed out (PostgreSQL assigns ids
+    /// at insert, not at commit): a reconnect's `Last-Event-ID` may already be past it.
+    pub late: bool,
+}
+
+/// How long late events are kept for reconnects.
+const LATE_KEPT: std::time::Duration = std::time::Duration::from_secs(60);
+
 #[derive(Debug, Clone)]
 pub(crate) struct Conn {
     pub user_id: i64,
@@ -67,12 +79,14 @@ pub(crate) struct Inner {
     pub online: HashMap<i64, HashSet<i64>>,
     /// The newest audit event the poller has handed out.
     pub last_event_id: i64,
+    /// Late events of the last minute, for reconnects whose `Last-Event-ID` is past them.
+    pub late: std::collections::VecDeque<(std::time::Instant, Arc<LiveEvent>)>,
 }
 
 pub struct Hub {
     /// This instance's name in `presence.instance_id`.
     pub instance_id: String,
-    events: broadcast::Sender<Arc<EventRecord>>,
+    events: broadcast::Sender<Arc<LiveEvent>>,
     presence: broadcast::Sender<Arc<PresenceNews>>,
     inner: Mutex<Inner>,
     /// Wakes the poller early: a connection opened or closed.
@@ -169,8 +183,27 @@ impl Hub {
         self.wake.notify_one();
     }
 
-    pub fn subscribe_events(&self) -> broadcast::Receiver<Arc<EventRecord>> {
+    pub fn subscribe_events(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
         self.events.subscribe()
+    }
+
+    /// Events at or below `id` that committed late in the last minute: a browser resuming
+    /// from `id` may have missed them.
+    pub fn late_events(&self, id: i64) -> Vec<Arc<LiveEvent>> {
+        let mut inner = self.lock();
+        while inner
+            .late
+            .front()
+            .is_some_and(|(at, _)| at.elapsed() > LATE_KEPT)
+        {
+            inner.late.pop_front();
+        }
+        inner
+            .late
+            .iter()
+            .filter(|(_, e)| e.record.id <= id)
+            .map(|(_, e)| e.clone())
+            .collect()
     }
 
     pub fn subscribe_presence(&self) -> broadcast::Receiver<Arc<PresenceNews>> {
@@ -194,7 +227,17 @@ impl Hub {
         self.lock().conns.len()
     }
 
-    pub(crate) fn publish_event(&self, event: Arc<EventRecord>) {
+    pub(crate) fn publish_event(&self, record: EventRecord, late: bool) {
+        let event = Arc::new(LiveEvent { record, late });
+        if late {
+            let mut inner = self.lock();
+            inner
+                .late
+                .push_back((std::time::Instant::now(), event.clone()));
+            if inner.late.len() > 1_000 {
+                inner.late.pop_front();
+            }
+        }
         // No receiver is fine: nobody watches right now.
         let _ = self.events.send(event);
     }

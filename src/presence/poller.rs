@@ -188,7 +188,8 @@ pub fn spawn(state: Arc<AppState>) {
 fn deliver(hub: &Hub, outcome: Outcome, gaps: &mut BTreeMap<i64, Instant>) {
     let mut last = hub.lock().last_event_id;
     for event in outcome.events {
-        if gaps.remove(&event.id).is_none() {
+        let late = gaps.remove(&event.id).is_some();
+        if !late {
             if event.id <= last {
                 continue; // seen already
             }
@@ -200,7 +201,7 @@ fn deliver(hub: &Hub, outcome: Outcome, gaps: &mut BTreeMap<i64, Instant>) {
             }
             last = event.id;
         }
-        hub.publish_event(Arc::new(event));
+        hub.publish_event(event, late);
     }
     hub.lock().last_event_id = last;
     if let Some(standing) = outcome.standing {

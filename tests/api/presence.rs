@@ -43,6 +43,7 @@ both_live!(
     the_online_dot_follows_a_second_clients_live_connection,
     the_last_active_filter_keeps_to_its_range_through_the_index,
     two_instances_on_one_postgresql_see_each_others_events_and_presence,
+    an_event_committed_after_a_newer_one_is_not_missed_across_a_reconnect,
 );
 
 /// Events arrive within a poll (100 ms here); the margin is for a loaded CI machine.
@@ -484,4 +485,87 @@ async fn two_instances_on_one_postgresql_see_each_others_events_and_presence(app
     let (_, page) = app.get_html("/users").await;
     assert!(!dot_of(&page, "ada@acme.io"));
     let _ = (rows_of, spawn_live_app);
+}
+
+#[derive(diesel::QueryableByName)]
+struct NewId {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+async fn an_event_committed_after_a_newer_one_is_not_missed_across_a_reconnect(app: TestApp) {
+    if app.backend == Backend::Sqlite {
+        eprintln!("SQLite commits one writer at a time, in id order: nothing to run here");
+        return;
+    }
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let mut stream = open(&app, &app.client, "/activity/stream", None).await;
+    // A slow transaction takes an id, then a quicker one takes the next and commits first.
+    let url = app.state.config.database_url.target.clone();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<i64>();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let slow = std::thread::spawn(move || {
+        let mut c = diesel::PgConnection::establish(&url).unwrap();
+        c.transaction(|c| {
+            let row: NewId = diesel::sql_query(
+                "INSERT INTO audit_events (org_id, actor_label, action, target_label, created_at) \
+                 VALUES ($1, 'slow', 'auth.sign_out', 'late@acme.io', now()) RETURNING id",
+            )
+            .bind::<diesel::sql_types::BigInt, _>(org_id)
+            .get_result(c)?;
+            ready_tx.send(row.id).unwrap();
+            go_rx.recv().unwrap();
+            Ok::<_, diesel::result::Error>(())
+        })
+        .unwrap();
+    });
+    let late = ready_rx.recv().unwrap();
+    let newer = event(&app, org_id, "auth.sign_out", "quick@acme.io").await;
+    assert!(newer > late);
+    let got = stream.until(WAIT, |e| e.event == "activity").await.unwrap();
+    assert_eq!(got.id, Some(newer));
+    // The browser goes away having seen `newer`; then the slow one commits.
+    drop(stream);
+    go_tx.send(()).unwrap();
+    slow.join().unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let mut stream = open(&app, &app.client, "/activity/stream", Some(newer)).await;
+    let got = stream.until(WAIT, |e| e.event == "activity").await;
+    assert_eq!(
+        got.and_then(|e| e.id),
+        Some(late),
+        "the late commit is sent on resume"
+    );
+    // A browser still connected when it commits gets it live.
+    let mut live = open(&app, &app.client, "/activity/stream", None).await;
+    let url = app.state.config.database_url.target.clone();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<i64>();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let slow = std::thread::spawn(move || {
+        let mut c = diesel::PgConnection::establish(&url).unwrap();
+        c.transaction(|c| {
+            let row: NewId = diesel::sql_query(
+                "INSERT INTO audit_events (org_id, actor_label, action, target_label, created_at) \
+                 VALUES ($1, 'slow', 'auth.sign_out', 'late2@acme.io', now()) RETURNING id",
+            )
+            .bind::<diesel::sql_types::BigInt, _>(org_id)
+            .get_result(c)?;
+            ready_tx.send(row.id).unwrap();
+            go_rx.recv().unwrap();
+            Ok::<_, diesel::result::Error>(())
+        })
+        .unwrap();
+    });
+    let late = ready_rx.recv().unwrap();
+    let newer = event(&app, org_id, "auth.sign_out", "quick2@acme.io").await;
+    let got = live.until(WAIT, |e| e.event == "activity").await.unwrap();
+    assert_eq!(got.id, Some(newer));
+    go_tx.send(()).unwrap();
+    slow.join().unwrap();
+    let got = live.until(WAIT, |e| e.event == "activity").await;
+    assert_eq!(
+        got.and_then(|e| e.id),
+        Some(late),
+        "delivered live, after the newer one"
+    );
 }

@@ -95,9 +95,24 @@ pub async fn stream(
         if !sse::send(&tx, sse::hello()).await {
             return;
         }
-        let Some(sent) = catch_up(&state, &tx, &filter, &names, start).await else {
+        let Some(mut sent) = catch_up(&state, &tx, &filter, &names, start).await else {
             return;
         };
+        // Late commits at or below the resume point (PostgreSQL) that this browser may
+        // have missed; one it has already shows once (app.js skips a row it holds).
+        if resume.is_some() {
+            for event in state.live.late_events(start) {
+                let record = &event.record;
+                if !filter.matches(record) || !sent.1.insert(record.id) {
+                    continue;
+                }
+                if let Some(frame) = event_frame(record, &names, state.clock.now()) {
+                    if !sse::send(&tx, frame).await {
+                        return;
+                    }
+                }
+            }
+        }
         follow(&state, &tx, events, &mut ended, &filter, &names, sent).await;
     });
     Ok(sse::response(rx))
@@ -153,7 +168,7 @@ async fn catch_up(
 async fn follow(
     state: &crate::web::AppState,
     tx: &sse::Tx,
-    mut events: broadcast::Receiver<std::sync::Arc<EventRecord>>,
+    mut events: broadcast::Receiver<std::sync::Arc<crate::presence::LiveEvent>>,
     ended: &mut tokio::sync::watch::Receiver<bool>,
     filter: &Filter,
     names: &Names,
@@ -171,11 +186,13 @@ async fn follow(
             _ = ping.tick() => sse::ping(),
             received = events.recv() => match received {
                 Ok(event) => {
-                    let repeat = event.id <= start || sent.contains(&event.id);
-                    if repeat || !filter.matches(&event) {
+                    let record = &event.record;
+                    // At or below the resume point the browser has it, unless it came late.
+                    let repeat = sent.contains(&record.id) || (record.id <= start && !event.late);
+                    if repeat || !filter.matches(record) {
                         continue;
                     }
-                    match event_frame(&event, names, state.clock.now()) {
+                    match event_frame(record, names, state.clock.now()) {
                         Some(frame) => frame,
                         None => continue,
                     }
