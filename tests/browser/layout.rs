@@ -315,5 +315,46 @@ async fn the_console_fits_375_px_and_follows_the_color_scheme() {
         .find(Locator::XPath("//main//form"))
         .await
         .is_ok());
+
+    // Settings → Security: the dry run of an inactivity limit lists who it would block (Diego
+    // last signed in 40 days ago), and a value out of range is refused beside its field.
+    let long_ago = app.state.clock.now() - chrono::Duration::days(40);
+    app.db(move |c| {
+        use gatehouse::db::schema::users;
+        diesel::update(users::table.filter(users::email.eq("diego.alvarez@acme.test")))
+            .set(users::last_login_at.eq(Some(long_ago)))
+            .execute(c)
+            .expect("last sign-in")
+    })
+    .await;
+    let security = In::Section("Security");
+    browser
+        .fill(security, "Block accounts unused for (days)", "30")
+        .await;
+    browser
+        .sees("Dry run: with 30 days, 1 account would be blocked at the next check.")
+        .await;
+    browser
+        .wait_for(
+            "Diego in the dry run",
+            "//*[@id='inactivity-preview']//td[normalize-space(.)='diego.alvarez@acme.test']",
+        )
+        .await;
+    browser.axe("Settings → Security with the dry run").await;
+    browser
+        .fill(
+            security,
+            "Block after this many wrong passwords in a row",
+            "1",
+        )
+        .await;
+    browser.click(security, "Save security settings").await;
+    browser
+        .wait_for(
+            "the refusal beside the field",
+            "//section//p[@id='max_failed_logins-error']",
+        )
+        .await;
+    browser.axe("Settings → Security with an error").await;
     browser.close().await;
 }

@@ -78,6 +78,23 @@ async fn an_owner_sets_up_an_authenticator_app_and_signs_in_with_it() {
     assert_eq!(recovery.len(), 10, "{recovery:?}");
     browser.click(In::Page, "I have saved my codes").await;
     browser.sees("10 of 10 recovery codes left").await;
+    browser
+        .axe("My account's two-step section with an app set up")
+        .await;
+    // Changes to it ask for the password first: a wrong one is refused beside the field.
+    browser
+        .fill(SECTION, "Current password", "not my password")
+        .await;
+    browser.click(SECTION, "New recovery codes").await;
+    browser
+        .wait_for(
+            "the wrong password refused",
+            "//section[h2[normalize-space(.)='Two-step verification']]//*[@id='mfa_password-error']",
+        )
+        .await;
+    browser
+        .axe("My account's two-step section with a wrong password")
+        .await;
 
     // Signing in now asks for the app's code, and no code is emailed. (The code used to set
     // the app up cannot be used again: this one is for the next 30-second step.)

@@ -27,7 +27,7 @@ async fn menu_open(browser: &Browser, name: &str) -> bool {
 }
 
 /// Items of the open menu that are cut off: outside the viewport, or hidden by an ancestor
-/// that clips (a point of the item where the page shows something else).
+/// that clips (a point near an edge of the item where the page shows something else).
 async fn clipped_items(browser: &Browser) -> Vec<String> {
     let found = browser
         .eval(
@@ -36,8 +36,9 @@ async fn clipped_items(browser: &Browser) -> Vec<String> {
              const out = [];\n\
              for (const item of menu.children) {\n\
                const r = item.getBoundingClientRect();\n\
-               const points = [[r.left + 2, r.top + 2], [r.right - 2, r.top + 2],\n\
-                               [r.left + 2, r.bottom - 2], [r.right - 2, r.bottom - 2]];\n\
+               const cx = (r.left + r.right) / 2, cy = (r.top + r.bottom) / 2;\n\
+               // Clear of the rounded corners, which hit testing leaves to the menu itself.\n\
+               const points = [[r.left + 8, cy], [r.right - 8, cy], [cx, r.top + 3], [cx, r.bottom - 3]];\n\
                for (const [x, y] of points) {\n\
                  const inside = x >= 0 && y >= 0 && x <= innerWidth && y <= innerHeight;\n\
                  const hit = inside && document.elementFromPoint(x, y);\n\
@@ -105,7 +106,7 @@ async fn the_row_menu_works_by_keyboard_and_edit_permissions_grants_and_copies()
         roles,
         active_minutes_ago: Some(20),
     };
-    // By last name: Baker, Clark, Dorsey, Evans, Fox, Owner.
+    // By last name: Baker, Clark, Dorsey, Evans, Fox, Grey (invited), Owner.
     app.add_people(
         org_id,
         vec![
@@ -114,6 +115,11 @@ async fn the_row_menu_works_by_keyboard_and_edit_permissions_grants_and_copies()
             person("Dan", "Dorsey", "dan@acme.test", &["Agent"]),
             person("Eve", "Evans", "eve@acme.test", &["Agent"]),
             person("Finn", "Fox", "finn@acme.test", &["Agent"]),
+            Person {
+                status: "invited",
+                active_minutes_ago: None,
+                ..person("Gail", "Grey", "gail@acme.test", &["Agent"])
+            },
         ],
     )
     .await;
@@ -176,7 +182,7 @@ async fn the_row_menu_works_by_keyboard_and_edit_permissions_grants_and_copies()
     );
 
     // The menus of the last rows open upwards, whole and inside the viewport.
-    for name in ["Finn Fox", "Olive Owner"] {
+    for name in ["Gail Grey", "Olive Owner"] {
         browser
             .click(In::Page, &format!("More actions for {name}"))
             .await;
@@ -188,6 +194,16 @@ async fn the_row_menu_works_by_keyboard_and_edit_permissions_grants_and_copies()
         whole(&browser, name).await;
         browser.press(&[Key::Escape]).await;
     }
+    // A pending invitation's menu offers Revoke invite, and nothing that needs an account.
+    browser.click(In::Page, "More actions for Gail Grey").await;
+    browser.button(In::Page, "Revoke invite of Gail Grey").await;
+    assert!(
+        !browser
+            .has_button(In::Page, "Edit permissions of Gail Grey")
+            .await,
+        "no permissions to edit before she joins"
+    );
+    browser.press(&[Key::Escape]).await;
     // And so does the one row a search leaves.
     browser.fill(In::Page, "Search User", "finn").await;
     browser
