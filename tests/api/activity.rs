@@ -440,7 +440,16 @@ async fn a_users_activity_shows_them_as_actor_and_as_target(app: TestApp) {
     // Another organization's user (or nobody) shows nothing.
     let (status, page) = app.get_html("/activity?user=999999").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(rows_of(&page).is_empty() && page.contains("does not exist in your organization"));
+    assert!(rows_of(&page).is_empty() && page.contains("is not in your organization (any more)"));
+    // A deleted user's past events still show under their id.
+    app.db(move |c| {
+        use gatehouse::db::schema::users;
+        diesel::delete(users::table.find(ada)).execute(c).unwrap();
+    })
+    .await;
+    let (_, page) = app.get_html(&format!("/activity?user={ada}")).await;
+    assert_eq!(rows_of(&page).len(), 2);
+    assert!(page.contains("is not in your organization (any more)"));
 }
 
 async fn agents_are_refused_and_visitors_are_sent_to_sign_in(app: TestApp) {

@@ -41,11 +41,14 @@ pub fn resolve(
                 resolved.subject = Some(format!("{first} {last} ({email})"));
                 resolved.filter.user_id = Some(user);
             }
+            // Deleted (or never here): the events that name the id in this organization
+            // still show; other organizations' never do (every query keeps to the viewer's).
             None => {
-                resolved
-                    .notes
-                    .push("That user does not exist in your organization.".into());
-                resolved.filter.nothing = true;
+                resolved.notes.push(
+                    "That user is not in your organization (any more): only past events of your organization that name them are shown."
+                        .into(),
+                );
+                resolved.filter.user_id = Some(user);
             }
         }
     }
