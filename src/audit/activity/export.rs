@@ -116,7 +116,7 @@ pub fn json_line(event: &EventRecord, org_slug: Option<&str>) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error(
-        "no organization has the slug `{0}`; `gatehouse org create` lists none, check the spelling"
+        "no organization has the slug `{0}`: check the spelling (slugs are lower-case with dashes, such as `acme-corp`)"
     )]
     UnknownOrg(String),
     #[error(transparent)]
