@@ -135,6 +135,8 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
         App::new()
             .app_data(aweb::Data::new(state.clone()))
             .app_data(aweb::FormConfig::default().limit(1 << 20))
+            // The hottest route first: the router tries routes in order (dynamic ones by regex).
+            .configure(users::routes::configure)
             .configure(web::pages::configure)
             .configure(auth::routes::configure)
             .configure(mfa::routes::configure)
@@ -150,7 +152,6 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(users::bulk::routes::configure)
             .configure(users::permissions::routes::configure)
             .configure(users::import::routes::configure)
-            .configure(users::routes::configure)
             .configure(users::edit::routes::configure)
             .default_service(aweb::to(|| async {
                 Err::<actix_web::HttpResponse, _>(web::AppError::NotFound)

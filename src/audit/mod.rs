@@ -45,6 +45,33 @@ pub struct Event<'a> {
     pub meta: &'a RequestMeta,
 }
 
+/// The before/after of the fields a change touched, for an event's details: only fields whose
+/// value changed are kept.
+#[derive(Debug, Default)]
+pub struct Changes {
+    before: serde_json::Map<String, serde_json::Value>,
+    after: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Changes {
+    pub fn field(&mut self, name: &str, old: impl serde::Serialize, new: impl serde::Serialize) {
+        let (old, new) = (serde_json::json!(old), serde_json::json!(new));
+        if old != new {
+            self.before.insert(name.into(), old);
+            self.after.insert(name.into(), new);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.before.is_empty()
+    }
+
+    /// `{"before": {...}, "after": {...}}`
+    pub fn into_details(self) -> serde_json::Value {
+        serde_json::json!({ "before": self.before, "after": self.after })
+    }
+}
+
 pub fn record(conn: &mut DbConn, event: Event<'_>, now: NaiveDateTime) -> QueryResult<()> {
     store::insert(conn, &event, now)
 }

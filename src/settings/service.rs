@@ -127,56 +127,48 @@ pub fn save_policy(
     write_tx(conn, |conn| {
         let old = store::policy(conn, org_id)?;
         store::save_policy(conn, org_id, new)?;
-        let mut before = serde_json::Map::new();
-        let mut after = serde_json::Map::new();
-        let mut diff = |name: &str, old: serde_json::Value, new: serde_json::Value| {
-            if old != new {
-                before.insert(name.into(), old);
-                after.insert(name.into(), new);
-            }
-        };
-        use serde_json::json;
-        diff(
+        let mut changes = crate::audit::Changes::default();
+        changes.field(
             "max_failed_logins",
-            json!(old.max_failed_logins),
-            json!(new.max_failed_logins),
+            old.max_failed_logins,
+            new.max_failed_logins,
         );
-        diff(
+        changes.field(
             "lock_after_inactive_days",
-            json!(old.lock_after_inactive_days),
-            json!(new.lock_after_inactive_days),
+            old.lock_after_inactive_days,
+            new.lock_after_inactive_days,
         );
-        diff(
+        changes.field(
             "password_min_length",
-            json!(old.password_min_length),
-            json!(new.password_min_length),
+            old.password_min_length,
+            new.password_min_length,
         );
-        diff(
+        changes.field(
             "password_max_age_days",
-            json!(old.password_max_age_days),
-            json!(new.password_max_age_days),
+            old.password_max_age_days,
+            new.password_max_age_days,
         );
-        diff(
+        changes.field(
             "mfa_required_roles",
-            json!(old.mfa_required_roles),
-            json!(new.mfa_required_roles),
+            &old.mfa_required_roles,
+            &new.mfa_required_roles,
         );
-        diff(
+        changes.field(
             "session_idle_minutes",
-            json!(old.session_idle_minutes),
-            json!(new.session_idle_minutes),
+            old.session_idle_minutes,
+            new.session_idle_minutes,
         );
-        diff(
+        changes.field(
             "session_max_hours",
-            json!(old.session_max_hours),
-            json!(new.session_max_hours),
+            old.session_max_hours,
+            new.session_max_hours,
         );
-        diff(
+        changes.field(
             "audit_retention_days",
-            json!(old.audit_retention_days),
-            json!(new.audit_retention_days),
+            old.audit_retention_days,
+            new.audit_retention_days,
         );
-        if before.is_empty() {
+        if changes.is_empty() {
             return Ok(());
         }
         audit::record(
@@ -186,7 +178,7 @@ pub fn save_policy(
                 actor,
                 action: action::SECURITY_POLICY_CHANGED,
                 target: None,
-                details: json!({ "before": before, "after": after }),
+                details: changes.into_details(),
                 meta,
             },
             now,

@@ -76,7 +76,7 @@ fn line(row: &UserListRow) -> String {
         lock.to_owned(),
         time(row.last_login_at),
         time(row.last_active_at),
-        time(Some(row.created_at)),
+        time(row.created_at),
     ];
     format!("{}\r\n", cells.join(","))
 }
@@ -103,14 +103,15 @@ pub async fn export(
             return;
         }
         loop {
-            let (rows, more) = match store::list_chunk(&mut conn, org_id, &query, CHUNK) {
-                Ok(chunk) => chunk,
-                Err(e) => {
-                    log::error!("export failed: {e}");
-                    let _ = sender.blocking_send(Err(std::io::Error::other("export failed")));
-                    return;
-                }
-            };
+            let (rows, more) =
+                match store::list_chunk(&mut conn, org_id, &query, CHUNK, store::Columns::Export) {
+                    Ok(chunk) => chunk,
+                    Err(e) => {
+                        log::error!("export failed: {e}");
+                        let _ = sender.blocking_send(Err(std::io::Error::other("export failed")));
+                        return;
+                    }
+                };
             let mut text = String::with_capacity(rows.len() * 120);
             for row in &rows {
                 text.push_str(&line(row));

@@ -2,13 +2,12 @@
 //! search goes through the trigram index of each backend.
 
 use chrono::NaiveDateTime;
-use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
-use diesel::sqlite::Sqlite;
 
 use super::forms::{Cursor, LastActive, ListQuery, Page, SortKey};
 use crate::db::schema::{roles, user_roles, users};
+use crate::db::sql::{like_escape, load, Bind, Sql};
 use crate::db::{Backend, DbConn};
 
 pub const PAGE_SIZE: usize = 50;
@@ -37,14 +36,14 @@ pub struct UserListRow {
     pub last_failed_login_at: Option<NaiveDateTime>,
     #[diesel(sql_type = Nullable<Text>)]
     pub last_failed_login_ip: Option<String>,
+    /// Only in the export (`Columns::Export`).
     #[diesel(sql_type = Nullable<Timestamp>)]
     pub last_login_at: Option<NaiveDateTime>,
     #[diesel(sql_type = Nullable<Timestamp>)]
     pub last_active_at: Option<NaiveDateTime>,
-    #[diesel(sql_type = Timestamp)]
-    pub active_sort: NaiveDateTime,
-    #[diesel(sql_type = Timestamp)]
-    pub created_at: NaiveDateTime,
+    /// Only in the export (`Columns::Export`).
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub created_at: Option<NaiveDateTime>,
     /// Role names, comma-separated (order not guaranteed).
     #[diesel(sql_type = Nullable<Text>)]
     pub role_names: Option<String>,
@@ -64,13 +63,29 @@ pub struct UserListRow {
 
 pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
 
+/// What the list's `active_sort` column holds for someone never active.
+pub const NEVER_ACTIVE: NaiveDateTime = chrono::DateTime::UNIX_EPOCH.naive_utc();
+
+/// Which columns a list query reads: what the page shows, or all the export writes (each
+/// timestamp costs a parse per row, and the page is the hottest query there is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Columns {
+    Page,
+    Export,
+}
+
 impl UserListRow {
+    /// The list's Last active sort key (`users.active_sort`).
+    pub fn active_sort(&self) -> NaiveDateTime {
+        self.last_active_at.unwrap_or(NEVER_ACTIVE)
+    }
+
     /// This row's position in the given sort order, for a cursor.
     pub fn cursor(&self, sort: super::forms::Sort) -> Cursor {
         let key = match sort.key {
             SortKey::Name => self.name_key.clone(),
             SortKey::Email => self.email.clone(),
-            SortKey::LastActive => self.active_sort.format(TIMESTAMP_FORMAT).to_string(),
+            SortKey::LastActive => self.active_sort().format(TIMESTAMP_FORMAT).to_string(),
         };
         Cursor {
             sort,
@@ -80,115 +95,10 @@ impl UserListRow {
     }
 }
 
-enum Bind {
-    Int(i64),
-    Text(String),
-    Time(NaiveDateTime),
-}
-
-enum Part {
-    Text(String),
-    Bind(Bind),
-}
-
-/// Dynamic SQL whose parameters Diesel binds itself, so each distinct statement is prepared
-/// once per connection and reused (`diesel::sql_query` is never cached: re-planning the list
-/// query cost PostgreSQL 2.4 ms a request).
-struct Sql {
-    parts: Vec<Part>,
-    /// Reuse the prepared statement. Off where the plan must see the value (PostgreSQL's
-    /// generic plan for `LIKE $1` cannot use the trigram index: search went from 2 to 23 ms).
-    cache: bool,
-}
-
-impl Sql {
-    fn new() -> Self {
-        Self {
-            parts: Vec::with_capacity(16),
-            cache: true,
-        }
-    }
-
-    fn push(&mut self, fragment: &str) -> &mut Self {
-        match self.parts.last_mut() {
-            Some(Part::Text(text)) => text.push_str(fragment),
-            _ => self.parts.push(Part::Text(fragment.to_owned())),
-        }
-        self
-    }
-
-    fn bind(&mut self, value: Bind) -> &mut Self {
-        self.parts.push(Part::Bind(value));
-        self
-    }
-
-    fn prefixed(mut self, prefix: &str) -> Self {
-        self.parts.insert(0, Part::Text(prefix.to_owned()));
-        self
-    }
-}
-
-macro_rules! sql_fragment_for {
-    ($backend:ty) => {
-        impl diesel::query_builder::QueryFragment<$backend> for Sql {
-            fn walk_ast<'b>(
-                &'b self,
-                mut out: diesel::query_builder::AstPass<'_, 'b, $backend>,
-            ) -> QueryResult<()> {
-                if !self.cache {
-                    out.unsafe_to_cache_prepared();
-                }
-                for part in &self.parts {
-                    match part {
-                        Part::Text(text) => out.push_sql(text),
-                        Part::Bind(Bind::Int(v)) => out.push_bind_param::<BigInt, i64>(v)?,
-                        Part::Bind(Bind::Text(v)) => out.push_bind_param::<Text, String>(v)?,
-                        Part::Bind(Bind::Time(v)) => {
-                            out.push_bind_param::<Timestamp, NaiveDateTime>(v)?
-                        }
-                    }
-                }
-                Ok(())
-            }
-        }
-    };
-}
-sql_fragment_for!(Sqlite);
-sql_fragment_for!(Pg);
-
-impl diesel::query_builder::QueryId for Sql {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl diesel::query_builder::Query for Sql {
-    type SqlType = diesel::sql_types::Untyped;
-}
-
-impl<Conn> RunQueryDsl<Conn> for Sql {}
-
-fn load_rows<T>(conn: &mut DbConn, sql: Sql) -> QueryResult<Vec<T>>
-where
-    T: diesel::deserialize::FromSqlRow<diesel::sql_types::Untyped, Sqlite>
-        + diesel::deserialize::FromSqlRow<diesel::sql_types::Untyped, Pg>
-        + 'static,
-{
-    match conn {
-        DbConn::Sqlite(c) => sql.load::<T>(c),
-        DbConn::Pg(c) => sql.load::<T>(c),
-    }
-}
-
-/// Escapes LIKE wildcards; patterns use `ESCAPE '\'`.
-fn like_escape(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
 /// The SQL of one list page.
-fn list_sql(backend: Backend, org_id: i64, query: &ListQuery, limit: usize) -> Sql {
-    let mut sql = Sql::new();
+/// The columns of a list row, up to (not including) `FROM`: the user's own, then their
+/// roles, licenses, mail and presence state, each a correlated subquery on one user's rows.
+fn row_columns(backend: Backend, columns: Columns) -> String {
     let (roles_agg, licenses_agg) = match backend {
         Backend::Sqlite => ("group_concat(r.name, ',')", "group_concat(p.name, ',')"),
         Backend::Postgres => (
@@ -196,20 +106,34 @@ fn list_sql(backend: Backend, org_id: i64, query: &ListQuery, limit: usize) -> S
             "string_agg(p.name, ',' ORDER BY p.name)",
         ),
     };
-    // The inner query finds the page's ids through the indexes; only those rows then get their
-    // roles, licenses and mail state (a sort of all matches never carries the aggregates).
-    sql.push(
+    let export_only = match columns {
+        Columns::Page => "NULL AS last_login_at, u.last_active_at, NULL AS created_at",
+        Columns::Export => "u.last_login_at, u.last_active_at, u.created_at",
+    };
+    format!(
         "SELECT u.id, u.email, u.first_name, u.last_name, u.name_key, u.status, u.lock_reason, u.locked_at, \
-         u.failed_logins, u.last_failed_login_at, u.last_failed_login_ip, u.last_login_at, u.last_active_at, u.active_sort, u.created_at, \
-         u.totp_secret IS NOT NULL AS has_mfa, ",
-    );
-    sql.push(&format!(
-        "(SELECT {roles_agg} FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id) AS role_names, \
+         u.failed_logins, u.last_failed_login_at, u.last_failed_login_ip, {export_only}, \
+         u.totp_secret IS NOT NULL AS has_mfa, \
+         (SELECT {roles_agg} FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id) AS role_names, \
          (SELECT {licenses_agg} FROM license_assignments la JOIN products p ON p.id = la.product_id WHERE la.user_id = u.id) AS license_names, \
          EXISTS (SELECT 1 FROM email_outbox eo WHERE eo.user_id = u.id AND eo.status = 'pending' AND eo.attempts > 0) AS mail_retrying, \
-         EXISTS (SELECT 1 FROM presence pr WHERE pr.user_id = u.id) AS live \
-         FROM (SELECT u.id FROM users u WHERE u.org_id = "
-    ));
+         EXISTS (SELECT 1 FROM presence pr WHERE pr.user_id = u.id) AS live "
+    )
+}
+
+/// The SQL of one list page.
+fn list_sql(
+    backend: Backend,
+    org_id: i64,
+    query: &ListQuery,
+    limit: usize,
+    columns: Columns,
+) -> Sql {
+    let mut sql = Sql::new();
+    // The inner query finds the page's ids through the indexes; only those rows then get their
+    // roles, licenses and mail state (a sort of all matches never carries the aggregates).
+    sql.push(&row_columns(backend, columns))
+        .push("FROM (SELECT u.id FROM users u WHERE u.org_id = ");
     sql.bind(Bind::Int(org_id));
     if query.active_only {
         sql.push(" AND u.status <> 'inactive'");
@@ -303,20 +227,12 @@ fn list_sql(backend: Backend, org_id: i64, query: &ListQuery, limit: usize) -> S
 
 /// One row of the list (after an edit), if the user belongs to the organization.
 pub fn list_row(conn: &mut DbConn, org_id: i64, user_id: i64) -> QueryResult<Option<UserListRow>> {
-    let backend = crate::db::backend_of(conn);
-    let page = list_sql(backend, org_id, &ListQuery::from_pairs(&[]), 1);
-    // Same columns, one id: keep the head of the page query, up to its FROM.
-    let Some(Part::Text(head)) = page.parts.first() else {
-        return Ok(None);
-    };
-    let head = &head[..head
-        .find("FROM (SELECT u.id FROM users u WHERE")
-        .unwrap_or(head.len())];
     let mut sql = Sql::new();
-    sql.push(head).push("FROM users u WHERE u.org_id = ");
+    sql.push(&row_columns(crate::db::backend_of(conn), Columns::Page))
+        .push("FROM users u WHERE u.org_id = ");
     sql.bind(Bind::Int(org_id)).push(" AND u.id = ");
     sql.bind(Bind::Int(user_id));
-    Ok(load_rows::<UserListRow>(conn, sql)?.into_iter().next())
+    Ok(load::<UserListRow>(conn, sql)?.into_iter().next())
 }
 
 /// One page of the list plus whether more rows follow in the walking direction.
@@ -325,7 +241,7 @@ pub fn list_page(
     org_id: i64,
     query: &ListQuery,
 ) -> QueryResult<(Vec<UserListRow>, bool)> {
-    list_chunk(conn, org_id, query, PAGE_SIZE)
+    list_chunk(conn, org_id, query, PAGE_SIZE, Columns::Page)
 }
 
 /// Up to `size` rows from where `query` points, and whether more follow (the export walks
@@ -335,9 +251,16 @@ pub fn list_chunk(
     org_id: i64,
     query: &ListQuery,
     size: usize,
+    columns: Columns,
 ) -> QueryResult<(Vec<UserListRow>, bool)> {
-    let sql = list_sql(crate::db::backend_of(conn), org_id, query, size + 1);
-    let mut rows = load_rows::<UserListRow>(conn, sql)?;
+    let sql = list_sql(
+        crate::db::backend_of(conn),
+        org_id,
+        query,
+        size + 1,
+        columns,
+    );
+    let mut rows = load::<UserListRow>(conn, sql)?;
     let more = rows.len() > size;
     rows.truncate(size);
     if matches!(query.page, Page::Before(_)) {
@@ -363,15 +286,13 @@ struct PgPlanLine {
 /// anyone checking an index is used).
 pub fn explain_list(conn: &mut DbConn, org_id: i64, query: &ListQuery) -> QueryResult<Vec<String>> {
     let backend = crate::db::backend_of(conn);
-    let sql = list_sql(backend, org_id, query, PAGE_SIZE + 1);
+    let sql = list_sql(backend, org_id, query, PAGE_SIZE + 1, Columns::Page);
     match backend {
-        Backend::Sqlite => Ok(
-            load_rows::<PlanLine>(conn, sql.prefixed("EXPLAIN QUERY PLAN "))?
-                .into_iter()
-                .map(|l| l.detail)
-                .collect(),
-        ),
-        Backend::Postgres => Ok(load_rows::<PgPlanLine>(conn, sql.prefixed("EXPLAIN "))?
+        Backend::Sqlite => Ok(load::<PlanLine>(conn, sql.prefixed("EXPLAIN QUERY PLAN "))?
+            .into_iter()
+            .map(|l| l.detail)
+            .collect()),
+        Backend::Postgres => Ok(load::<PgPlanLine>(conn, sql.prefixed("EXPLAIN "))?
             .into_iter()
             .map(|l| l.line)
             .collect()),

@@ -110,6 +110,20 @@ fn split_sorted(csv: Option<&str>) -> Vec<String> {
     items
 }
 
+/// "2026-12-01 09:30 UTC". Written out directly: chrono's `format` parses its pattern every
+/// time, and the list formats a time for every row.
+pub fn minute_utc(t: NaiveDateTime) -> String {
+    use chrono::{Datelike, Timelike};
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
 /// "3 minutes ago", "2 days ago", "Never".
 pub fn relative_time(then: Option<NaiveDateTime>, now: NaiveDateTime) -> String {
     let Some(then) = then else {
@@ -143,9 +157,7 @@ impl UserRow {
                     format!(
                         "Failed sign-ins: {}, the last at {} from {}",
                         row.failed_logins,
-                        row.last_failed_login_at
-                            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-                            .unwrap_or_default(),
+                        row.last_failed_login_at.map(minute_utc).unwrap_or_default(),
                         row.last_failed_login_ip
                             .as_deref()
                             .filter(|ip| !ip.is_empty())
@@ -176,7 +188,7 @@ impl UserRow {
             last_active: relative_time(row.last_active_at, now),
             last_active_exact: row
                 .last_active_at
-                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .map(minute_utc)
                 .unwrap_or_else(|| "Never signed in".into()),
             online,
             mail_retrying: row.mail_retrying,

@@ -25,13 +25,34 @@ pub fn html_with_status<T: Template>(
     template: &T,
     status: actix_web::http::StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let body = template
-        .render()
-        .map_err(|e| AppError::Unexpected(e.into()))?;
+    let body = render(template)?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(body))
+}
+
+thread_local! {
+    /// Each worker renders into one buffer that keeps its capacity, so a 100 KB page is written
+    /// without growing a new string through every size up to it; the response gets one copy.
+    static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Renders a template once into the worker's buffer and returns the bytes.
+pub fn render<T: Template>(template: &T) -> Result<actix_web::web::Bytes, AppError> {
+    BUFFER.with(|buffer| {
+        let mut buffer = buffer.borrow_mut();
+        buffer.clear();
+        template
+            .render_into(&mut *buffer)
+            .map_err(|e| AppError::Unexpected(e.into()))?;
+        let body = actix_web::web::Bytes::copy_from_slice(buffer.as_bytes());
+        // A rare huge page does not pin its memory to the worker for good.
+        if buffer.capacity() > 1 << 20 {
+            *buffer = String::new();
+        }
+        Ok(body)
+    })
 }
 
 /// Only `fragment` for an htmx request, else the full page built around it. Either way the

@@ -66,8 +66,13 @@ pub fn resolve(conn: &mut DbConn, org_id: i64, selection: &Selection) -> QueryRe
             query.page = Page::First;
             let mut ids = Vec::new();
             loop {
-                let (rows, more) =
-                    users_store::list_chunk(conn, org_id, &query, crate::users::export::CHUNK)?;
+                let (rows, more) = users_store::list_chunk(
+                    conn,
+                    org_id,
+                    &query,
+                    crate::users::export::CHUNK,
+                    users_store::Columns::Page,
+                )?;
                 let Some(last) = rows.last() else { break };
                 query.page = Page::After(last.cursor(query.sort));
                 ids.extend(rows.iter().map(|r| r.id));

@@ -58,6 +58,14 @@ impl AllMatching {
 }
 
 impl BulkConfirm {
+    pub fn owned_legend(&self) -> String {
+        format!("They own {}. Give them to", self.owned)
+    }
+
+    pub fn field_id(&self) -> &'static str {
+        "b-owner"
+    }
+
     pub fn changing_text(&self) -> String {
         format!(
             "{} user{}",

@@ -168,59 +168,31 @@ pub fn save(
             crate::auth::store::delete_user_sessions(conn, user_id)?;
         }
 
-        let mut before = serde_json::Map::new();
-        let mut after = serde_json::Map::new();
-        let mut diff = |name: &str, old: serde_json::Value, new: serde_json::Value| {
-            if old != new {
-                before.insert(name.into(), old);
-                after.insert(name.into(), new);
-            }
-        };
-        use serde_json::json;
-        diff("email", json!(current.email), json!(details.email));
-        diff(
-            "first_name",
-            json!(current.first_name),
-            json!(details.first_name),
-        );
-        diff(
-            "last_name",
-            json!(current.last_name),
-            json!(details.last_name),
-        );
-        diff("phone", json!(current.phone), json!(details.phone));
-        diff("timezone", json!(current.timezone), json!(details.timezone));
-        diff("language", json!(current.language), json!(details.language));
-        diff(
+        let mut changes = audit::Changes::default();
+        changes.field("email", &current.email, details.email);
+        changes.field("first_name", &current.first_name, details.first_name);
+        changes.field("last_name", &current.last_name, details.last_name);
+        changes.field("phone", &current.phone, details.phone);
+        changes.field("timezone", &current.timezone, details.timezone);
+        changes.field("language", &current.language, details.language);
+        changes.field(
             "call_recording",
-            json!(current.call_recording),
-            json!(details.call_recording),
+            current.call_recording,
+            details.call_recording,
         );
-        diff(
-            "division_id",
-            json!(current.division_id),
-            json!(details.division_id),
-        );
-        diff(
-            "chat_scope",
-            json!(current.chat_scope),
-            json!(details.chat_scope),
-        );
-        diff(
-            "ip_allowlist",
-            json!(current.ip_allowlist),
-            json!(details.ip_allowlist),
-        );
-        diff("status", json!(current.status), json!(details.status));
-        diff("role_ids", json!(held), json!(desired));
-        diff("product_ids", json!(had), json!(want));
+        changes.field("division_id", current.division_id, details.division_id);
+        changes.field("chat_scope", &current.chat_scope, details.chat_scope);
+        changes.field("ip_allowlist", &current.ip_allowlist, details.ip_allowlist);
+        changes.field("status", &current.status, details.status);
+        changes.field("role_ids", &held, &desired);
+        changes.field("product_ids", &had, &want);
         let actor = Actor::user(editor.id, &editor.email);
         let event = Event {
             org_id: Some(editor.org_id),
             actor: &actor,
             action: action::USER_UPDATED,
             target: Some((user_id, &change.email)),
-            details: json!({ "before": before, "after": after }),
+            details: changes.into_details(),
             meta,
         };
         audit::record(conn, event, now)?;

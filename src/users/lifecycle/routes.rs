@@ -62,7 +62,7 @@ async fn dialog(state: &State, user: &CurrentUser, user_id: i64) -> Result<Delet
         owned: describe_owned(&owned),
         reassign_email: String::new(),
         leave_unassigned: false,
-        error: None,
+        reassign_error: None,
         can_deactivate: target.status == crate::users::status::ACTIVE,
     })
 }
@@ -141,7 +141,7 @@ pub async fn delete(
             let mut view = dialog(&state, &user, user_id).await?;
             view.reassign_email = form.reassign_email;
             view.leave_unassigned = leave;
-            view.error = Some(message);
+            view.reassign_error = Some(message);
             htmx::html_with_status(&view, StatusCode::UNPROCESSABLE_ENTITY)
         }
     }
@@ -212,7 +212,16 @@ pub async fn lookup(
     let org_id = user.org_id;
     let list = ListQuery::from_pairs(&[("q".into(), typed)]);
     let rows = state
-        .db(move |conn| Ok(crate::users::store::list_chunk(conn, org_id, &list, 25)?.0))
+        .db(move |conn| {
+            Ok(crate::users::store::list_chunk(
+                conn,
+                org_id,
+                &list,
+                25,
+                crate::users::store::Columns::Page,
+            )?
+            .0)
+        })
         .await?;
     let people = rows
         .into_iter()

@@ -16,9 +16,19 @@ pub struct DeleteDialog {
     /// What was typed as the new owner (after a refusal).
     pub reassign_email: String,
     pub leave_unassigned: bool,
-    pub error: Option<String>,
+    pub reassign_error: Option<String>,
     /// Offer Deactivate instead (the user is active now).
     pub can_deactivate: bool,
+}
+
+impl DeleteDialog {
+    pub fn owned_legend(&self) -> String {
+        format!("{} owns {}. Give them to", self.first_name, self.owned)
+    }
+
+    pub fn field_id(&self) -> &'static str {
+        "d-owner"
+    }
 }
 
 /// Suggestions for a "new owner" email field: active users matching what was typed.
