@@ -248,6 +248,15 @@
     source.addEventListener("open", function () { say("Live: new events appear at the top."); });
     source.addEventListener("error", function () { say("Live: reconnecting…"); });
     source.addEventListener("end", function () { source.close(); say("Live stopped: you are signed out."); });
+    // Thousands of events behind (a long sleep): the newest page again, live from there.
+    source.addEventListener("stale", function () {
+      source.close();
+      activity = null;
+      var current = document.getElementById("activity-table");
+      if (current && window.htmx) {
+        htmx.ajax("GET", window.location.pathname + window.location.search, { target: "#activity-table", swap: "outerHTML" });
+      }
+    });
     source.addEventListener("activity", function (event) {
       var current = document.getElementById("activity-table");
       var body = current && current.querySelector("tbody");

@@ -94,8 +94,17 @@ pub fn spawn(state: Arc<AppState>) {
         let stale = Duration::from_secs(config.presence_stale_secs.max(2));
         let beat_every = stale / 3;
         let check_every = Duration::from_secs(config.live_session_check_secs.max(1));
-        let start = state.db(|conn| Ok(events::newest_id(conn)?)).await;
-        hub.lock().last_event_id = start.unwrap_or(0);
+        // Live starts from now: history is read from the database by those who ask for it.
+        let start = loop {
+            match state.db(|conn| Ok(events::newest_id(conn)?)).await {
+                Ok(id) => break id,
+                Err(e) => {
+                    log::warn!("live poller cannot start yet: {e}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        };
+        hub.lock().last_event_id = start;
         let mut gaps: BTreeMap<i64, Instant> = BTreeMap::new();
         let (mut last_beat, mut last_check) = (Instant::now() - beat_every, Instant::now());
         loop {

@@ -122,6 +122,16 @@ async fn the_stream_delivers_new_events_and_resumes_after_a_reconnect_with_last_
     .await;
     let got = stream.until(WAIT, |e| e.event == "activity").await.unwrap();
     assert_eq!(got.id, Some(fourth));
+    // Thousands of events behind, the browser is told to reload its table instead.
+    let olive = app.org_owner(org_id).await;
+    crate::activity::many_events(&app, org_id, olive, 2_001).await;
+    let mut behind = open(&app, &app.client, "/activity/stream", Some(fourth)).await;
+    let first = behind.next(WAIT).await.unwrap();
+    assert_eq!(
+        (first.event.as_str(), first.data.as_str()),
+        ("stale", "reload")
+    );
+    assert!(behind.ends_within(WAIT).await);
 }
 
 async fn the_stream_keeps_to_its_filter_and_to_the_viewers_organization(app: TestApp) {

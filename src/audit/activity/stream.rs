@@ -1,8 +1,9 @@
 //! `GET /activity/stream?<the page's filter>`: live mode. Each new event of the viewer's
 //! organization that matches the filter arrives as its rendered table row, with `id:` = the
 //! event's id. On reconnect the browser sends `Last-Event-ID` and everything after it that
-//! matches is sent first, from the database, so nothing is missed; then the instance's
-//! broadcast takes over. A viewer who falls behind the broadcast is disconnected and catches
+//! matches is sent first, from the database, so nothing is missed (a browser thousands of
+//! events behind is told to reload its table instead); then the instance's broadcast takes
+//! over. A viewer who falls behind the broadcast is disconnected and catches
 //! up the same way.
 
 use std::collections::HashSet;
@@ -20,8 +21,9 @@ use crate::auth::permissions::Permission;
 use crate::presence::sse;
 use crate::web::{AppError, State};
 
-/// Events per catch-up query.
-const CATCH_UP: usize = 200;
+/// A browser further behind than this reloads its table instead (`event: stale`): the
+/// newest page plus paging shows it everything, without one request sending the whole log.
+const CATCH_UP_MAX: usize = 2_000;
 
 /// Where to continue: `Last-Event-ID` (a reconnect), else `since` (the newest row the page
 /// showed), else from now on.
@@ -119,7 +121,8 @@ pub async fn stream(
 }
 
 /// Sends every matching event after `start` from the database; returns `start` and the ids
-/// sent (so the broadcast repeats neither), or `None` when the client is gone.
+/// sent (so the broadcast repeats neither), or `None` when the client is gone or so far
+/// behind that it was told to reload.
 async fn catch_up(
     state: &crate::web::AppState,
     tx: &sse::Tx,
@@ -127,42 +130,41 @@ async fn catch_up(
     names: &Names,
     start: i64,
 ) -> Option<(i64, HashSet<i64>)> {
-    let (mut cursor, mut sent) = (start, HashSet::new());
-    loop {
-        let mut attempt = 0;
-        let batch = loop {
-            let lookup = filter.clone();
-            match state
-                .db(move |conn| Ok(store::after(conn, &lookup, cursor, CATCH_UP)?))
-                .await
-            {
-                Ok(batch) => break batch,
-                // A busy moment: try again shortly; the browser would reconnect anyway.
-                Err(e) if attempt < 3 => {
-                    log::warn!("live activity catch-up failed, retrying: {e}");
-                    attempt += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
-                }
-                Err(e) => {
-                    log::warn!("live activity catch-up failed: {e}");
-                    return None;
-                }
+    let mut attempt = 0;
+    let backlog = loop {
+        let lookup = filter.clone();
+        match state
+            .db(move |conn| Ok(store::after(conn, &lookup, start, CATCH_UP_MAX + 1)?))
+            .await
+        {
+            Ok(backlog) => break backlog,
+            // A busy moment: try again shortly; the browser would reconnect anyway.
+            Err(e) if attempt < 3 => {
+                log::warn!("live activity catch-up failed, retrying: {e}");
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
             }
-        };
-        let now = state.clock.now();
-        for event in &batch {
-            if let Some(frame) = event_frame(event, names, now) {
-                if !sse::send(tx, frame).await {
-                    return None;
-                }
+            Err(e) => {
+                log::warn!("live activity catch-up failed: {e}");
+                return None;
             }
-            sent.insert(event.id);
-            cursor = event.id;
         }
-        if batch.len() < CATCH_UP {
-            return Some((start, sent));
-        }
+    };
+    if backlog.len() > CATCH_UP_MAX {
+        let _ = sse::send(tx, sse::frame(Some("stale"), None, "reload")).await;
+        return None;
     }
+    let now = state.clock.now();
+    let mut sent = HashSet::with_capacity(backlog.len());
+    for event in &backlog {
+        if let Some(frame) = event_frame(event, names, now) {
+            if !sse::send(tx, frame).await {
+                return None;
+            }
+        }
+        sent.insert(event.id);
+    }
+    Some((start, sent))
 }
 
 async fn follow(
