@@ -5,7 +5,6 @@ use std::io::Write;
 
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 use tokio::sync::mpsc;
 
 use super::forms::{ActivityQuery, Page};
@@ -13,7 +12,6 @@ use super::labels::{self, Names};
 use super::service;
 use super::store::{self, EventRecord};
 use crate::auth::permissions::Permission;
-use crate::db::schema::{audit_events, organizations};
 use crate::db::DbConn;
 use crate::users::export::field;
 use crate::web::{AppError, CurrentUser, State};
@@ -133,9 +131,7 @@ pub fn json_lines(
     since: Option<NaiveDateTime>,
     out: &mut impl Write,
 ) -> Result<u64, ExportError> {
-    let orgs: Vec<(i64, String)> = organizations::table
-        .select((organizations::id, organizations::slug))
-        .load(conn)?;
+    let orgs = store::org_slugs(conn)?;
     let org_id = match org_slug {
         Some(slug) => Some(
             orgs.iter()
@@ -148,32 +144,7 @@ pub fn json_lines(
     let slugs: std::collections::HashMap<i64, String> = orgs.into_iter().collect();
     let (mut last, mut written) = (0_i64, 0_u64);
     loop {
-        let mut query = audit_events::table
-            .filter(audit_events::id.gt(last))
-            .order(audit_events::id.asc())
-            .limit(CHUNK as i64)
-            .into_boxed();
-        if let Some(org_id) = org_id {
-            query = query.filter(audit_events::org_id.eq(org_id));
-        }
-        if let Some(since) = since {
-            query = query.filter(audit_events::created_at.ge(since));
-        }
-        let rows: Vec<EventRecord> = query
-            .select((
-                audit_events::id,
-                audit_events::org_id,
-                audit_events::actor_id,
-                audit_events::actor_label,
-                audit_events::action,
-                audit_events::target_id,
-                audit_events::target_label,
-                audit_events::details,
-                audit_events::ip,
-                audit_events::user_agent,
-                audit_events::created_at,
-            ))
-            .load(conn)?;
+        let rows = store::export_chunk(conn, org_id, since, last, CHUNK as i64)?;
         for event in &rows {
             let slug = event
                 .org_id

@@ -225,6 +225,37 @@ pub fn with_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<EventRecord>>
         .load(conn)
 }
 
+/// Up to `limit` events after `id`, oldest first: one organization's or everyone's, from
+/// `since` (the JSON-lines export walks the log this way).
+pub fn export_chunk(
+    conn: &mut DbConn,
+    org_id: Option<i64>,
+    since: Option<NaiveDateTime>,
+    id: i64,
+    limit: i64,
+) -> QueryResult<Vec<EventRecord>> {
+    let mut query = select_all()
+        .filter(audit_events::id.gt(id))
+        .order(audit_events::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(org_id) = org_id {
+        query = query.filter(audit_events::org_id.eq(org_id));
+    }
+    if let Some(since) = since {
+        query = query.filter(audit_events::created_at.ge(since));
+    }
+    query.load(conn)
+}
+
+/// Every organization's id and slug.
+pub fn org_slugs(conn: &mut DbConn) -> QueryResult<Vec<(i64, String)>> {
+    use crate::db::schema::organizations;
+    organizations::table
+        .select((organizations::id, organizations::slug))
+        .load(conn)
+}
+
 pub fn newest_id(conn: &mut DbConn) -> QueryResult<i64> {
     audit_events::table
         .select(diesel::dsl::max(audit_events::id))
@@ -232,7 +263,7 @@ pub fn newest_id(conn: &mut DbConn) -> QueryResult<i64> {
         .map(|id| id.unwrap_or(0))
 }
 
-#[allow(clippy::type_complexity)]
+#[expect(clippy::type_complexity)]
 fn select_all() -> diesel::dsl::Select<
     audit_events::table,
     (
