@@ -57,14 +57,26 @@ impl Permissions {
         Permissions(self.0 & !permission.bit())
     }
 
-    /// Roles' permissions (comma-separated names) with per-user grants and denials applied.
-    pub fn from_names(role_permissions: &str, overrides: &str) -> Self {
-        let mut set = role_permissions
+    /// The union of the roles' sets, with per-user overrides (`+users.invite,-audit.view`)
+    /// applied on top.
+    pub fn from_roles_and_overrides(
+        roles: impl IntoIterator<Item = Permissions>,
+        overrides: &str,
+    ) -> Self {
+        let set = roles.into_iter().fold(Permissions::default(), |all, role| {
+            Permissions(all.0 | role.0)
+        });
+        set.overridden(overrides)
+    }
+
+    /// Grants and denials (`+users.invite,-audit.view`) applied on top of this set.
+    pub fn overridden(self, overrides: &str) -> Self {
+        let mut set = self;
+        for entry in overrides
             .split(',')
-            .filter_map(Permission::parse)
-            .fold(Permissions::default(), Permissions::with);
-        // Overrides arrive as "+users.view,-audit.view".
-        for entry in overrides.split(',').filter(|e| !e.is_empty()) {
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
             let (grant, name) = entry.split_at(1);
             if let Some(permission) = Permission::parse(name) {
                 set = if grant == "+" {
@@ -75,6 +87,15 @@ impl Permissions {
             }
         }
         set
+    }
+
+    /// Roles' permissions (comma-separated names) with per-user grants and denials applied.
+    pub fn from_names(role_permissions: &str, overrides: &str) -> Self {
+        role_permissions
+            .split(',')
+            .filter_map(Permission::parse)
+            .fold(Permissions::default(), Permissions::with)
+            .overridden(overrides)
     }
 }
 

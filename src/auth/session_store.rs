@@ -127,6 +127,7 @@ impl SessionStore for DbSessionStore {
         let touch = !crate::presence::quiet::is_quiet();
         // The signed-in user comes along in the same trip (see `current_user::preloading`).
         let preload = current_user::wants_preload() && touch;
+        let app = self.state.clone();
         let loaded = self
             .run(move |conn, now| {
                 let Some(text) = store::load_session_with(conn, &id_hash, now, defaults, touch)?
@@ -136,9 +137,10 @@ impl SessionStore for DbSessionStore {
                 let state: Result<State, _> = serde_json::from_str(&text);
                 let user = match (&state, preload) {
                     (Ok(state), true) => match user_of(state) {
-                        Some(id) => {
-                            Some((id, current_user::load_for_session(conn, id, now, false)?))
-                        }
+                        Some(id) => Some((
+                            id,
+                            current_user::load_for_session(conn, &app.roles, id, now, false)?,
+                        )),
                         None => None,
                     },
                     _ => None,

@@ -2,10 +2,9 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
 
-use crate::db::schema::{
-    role_permissions, roles, sessions, user_permission_overrides, user_roles, users,
-};
+use crate::db::schema::{roles, sessions, user_permission_overrides, user_roles, users};
 use crate::db::DbConn;
 
 // ---- sessions ----
@@ -240,56 +239,77 @@ pub fn session_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<Sessi
         .optional()
 }
 
-/// The signed-in user with what the organization's policy says about them.
-#[derive(Debug, Queryable)]
+/// The signed-in user with what the organization's policy says about them, their role ids
+/// and permission overrides: one query on every request.
+#[derive(Debug, QueryableByName)]
 pub struct SignedInRow {
+    #[diesel(sql_type = BigInt)]
     pub id: i64,
+    #[diesel(sql_type = BigInt)]
     pub org_id: i64,
+    #[diesel(sql_type = Text)]
     pub email: String,
+    #[diesel(sql_type = Text)]
     pub first_name: String,
+    #[diesel(sql_type = Text)]
     pub last_name: String,
+    #[diesel(sql_type = Text)]
     pub status: String,
+    #[diesel(sql_type = Nullable<Timestamp>)]
     pub locked_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
     pub last_active_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
     pub password_changed_at: Option<NaiveDateTime>,
     /// An authenticator app is set up.
+    #[diesel(sql_type = Bool)]
     pub has_totp: bool,
+    #[diesel(sql_type = Integer)]
     pub password_max_age_days: i32,
+    #[diesel(sql_type = Text)]
     pub mfa_required_roles: String,
+    /// Role ids, comma-separated.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub role_ids: Option<String>,
+    /// Overrides as `+users.invite,-audit.view`.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub overrides: Option<String>,
+}
+
+impl SignedInRow {
+    pub fn role_ids(&self) -> Vec<i64> {
+        self.role_ids
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .filter_map(|id| id.trim().parse().ok())
+            .collect()
+    }
 }
 
 pub fn signed_in_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<SignedInRow>> {
-    use crate::db::schema::organizations;
-    users::table
-        .inner_join(organizations::table)
-        .filter(users::id.eq(user_id))
-        .select((
-            users::id,
-            users::org_id,
-            users::email,
-            users::first_name,
-            users::last_name,
-            users::status,
-            users::locked_at,
-            users::last_active_at,
-            users::password_changed_at,
-            users::totp_secret.is_not_null(),
-            organizations::password_max_age_days,
-            organizations::mfa_required_roles,
-        ))
-        .first(conn)
-        .optional()
-}
-
-/// The user's roles, each with its permissions (one row per role and permission; a role
-/// without permissions comes once with `None`).
-pub fn role_grants(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(String, Option<String>)>> {
-    user_roles::table
-        .inner_join(roles::table)
-        .left_join(role_permissions::table.on(role_permissions::role_id.eq(roles::id)))
-        .filter(user_roles::user_id.eq(user_id))
-        .select((roles::name, role_permissions::permission.nullable()))
-        .load(conn)
+    use crate::db::sql::{load, Bind, Sql};
+    let (role_ids, overrides) = match crate::db::backend_of(conn) {
+        crate::db::Backend::Sqlite => (
+            "group_concat(ur.role_id, ',')",
+            "group_concat((CASE WHEN po.granted THEN '+' ELSE '-' END) || po.permission, ',')",
+        ),
+        crate::db::Backend::Postgres => (
+            "string_agg(ur.role_id::text, ',')",
+            "string_agg((CASE WHEN po.granted THEN '+' ELSE '-' END) || po.permission, ',')",
+        ),
+    };
+    let mut sql = Sql::new();
+    sql.push(&format!(
+        "SELECT u.id, u.org_id, u.email, u.first_name, u.last_name, u.status, u.locked_at, \
+         u.last_active_at, u.password_changed_at, u.totp_secret IS NOT NULL AS has_totp, \
+         o.password_max_age_days, o.mfa_required_roles, \
+         (SELECT {role_ids} FROM user_roles ur WHERE ur.user_id = u.id) AS role_ids, \
+         (SELECT {overrides} FROM user_permission_overrides po WHERE po.user_id = u.id) AS overrides \
+         FROM users u JOIN organizations o ON o.id = u.org_id WHERE u.id = "
+    ));
+    sql.bind(Bind::Int(user_id));
+    Ok(load::<SignedInRow>(conn, sql)?.into_iter().next())
 }
 
 pub fn permission_overrides(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(String, bool)>> {

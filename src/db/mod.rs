@@ -140,6 +140,12 @@ pub fn pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
         }
     }
     let pool = diesel::r2d2::Pool::builder()
+        // No test query on every checkout (r2d2's default): it cost a statement parse on SQLite
+        // and a round trip on PostgreSQL per blocking hop, two or three times a page. The price:
+        // after a database restart, the first request on each stale connection fails (a 500
+        // with a request id) before r2d2 replaces it; connections are also recycled hourly.
+        .test_on_check_out(false)
+        .max_lifetime(Some(Duration::from_secs(3_600)))
         .max_size(max_size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(10))

@@ -10,6 +10,7 @@ use actix_web::{FromRequest, HttpRequest};
 
 use super::{AppError, State};
 use crate::auth::permissions::{Permission, Permissions, OWNER};
+use crate::auth::roles::RoleCache;
 use crate::auth::session_store::{Proof, USER_ID};
 use crate::auth::store;
 use crate::users::status;
@@ -96,6 +97,7 @@ pub fn wants_preload() -> bool {
 /// activity). The session store calls this inside its own blocking task.
 pub fn load_for_session(
     conn: &mut crate::db::DbConn,
+    roles: &RoleCache,
     user_id: i64,
     now: chrono::NaiveDateTime,
     quiet: bool,
@@ -105,7 +107,7 @@ pub fn load_for_session(
     } else {
         Activity::Counts
     };
-    load(conn, user_id, now, activity)
+    load(conn, roles, user_id, now, activity)
 }
 
 /// Puts the preloaded user in this request's slot.
@@ -124,6 +126,7 @@ fn take_preloaded(user_id: i64) -> Option<Option<CurrentUser>> {
 
 fn load(
     conn: &mut crate::db::DbConn,
+    roles: &RoleCache,
     user_id: i64,
     now: chrono::NaiveDateTime,
     activity: Activity,
@@ -135,27 +138,12 @@ fn load(
         store::delete_user_sessions(conn, user_id)?;
         return Ok(None);
     }
-    let grants = store::role_grants(conn, user_id)?;
-    let overrides = store::permission_overrides(conn, user_id)?;
-    let mut roles: Vec<String> = Vec::new();
-    let mut permissions = Permissions::default();
-    for (role, permission) in grants {
-        if !roles.contains(&role) {
-            roles.push(role);
-        }
-        if let Some(permission) = permission.as_deref().and_then(Permission::parse) {
-            permissions = permissions.with(permission);
-        }
-    }
-    for (name, granted) in overrides {
-        if let Some(permission) = Permission::parse(&name) {
-            permissions = if granted {
-                permissions.with(permission)
-            } else {
-                permissions.without(permission)
-            };
-        }
-    }
+    let given = roles.get(conn, row.org_id, &row.role_ids())?;
+    let permissions = Permissions::from_roles_and_overrides(
+        given.iter().map(|role| role.permissions),
+        row.overrides.as_deref().unwrap_or(""),
+    );
+    let roles: Vec<String> = given.into_iter().map(|role| role.name).collect();
     if activity == Activity::Counts
         && row
             .last_active_at
@@ -228,7 +216,10 @@ async fn extract_with(
         Some(user) => user,
         None => {
             state
-                .db(move |conn| Ok(load(conn, user_id, now, activity)?))
+                .db({
+                    let state = state.clone();
+                    move |conn| Ok(load(conn, &state.roles, user_id, now, activity)?)
+                })
                 .await?
         }
     };

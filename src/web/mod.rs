@@ -41,6 +41,8 @@ pub struct AppState {
     pub mail_wakeup: Arc<tokio::sync::Notify>,
     /// Live connections, new events and presence of this instance.
     pub live: Arc<crate::presence::Hub>,
+    /// What each role gives (roles never change after their organization is made).
+    pub roles: crate::auth::roles::RoleCache,
 }
 
 pub type State = web::Data<Arc<AppState>>;

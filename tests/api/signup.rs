@@ -92,11 +92,7 @@ async fn people_with_an_allowed_domain_sign_up_by_email_and_join_as_agents(app: 
                 .select((users::id, users::status))
                 .first(c)
                 .unwrap();
-            let roles: Vec<String> = gatehouse::auth::store::role_grants(c, id)
-                .unwrap()
-                .into_iter()
-                .map(|(r, _)| r)
-                .collect();
+            let roles: Vec<String> = gatehouse::auth::store::role_names(c, id).unwrap();
             let licenses = license_assignments::table
                 .filter(license_assignments::user_id.eq(id))
                 .count()
