@@ -30,13 +30,12 @@ pub fn frame(event: Option<&str>, id: Option<i64>, data: &str) -> web::Bytes {
     if let Some(id) = id {
         out.push_str(&format!("id: {id}\n"));
     }
-    for line in data.lines() {
+    // EventSource ends a line at CR, LF or CRLF: every one becomes a `data:` line of its own,
+    // so no value (a pasted allowlist, say) can start a field such as `event:` or `id:`.
+    for line in data.split(['\r', '\n']) {
         out.push_str("data: ");
         out.push_str(line);
         out.push('\n');
-    }
-    if data.is_empty() {
-        out.push_str("data:\n");
     }
     out.push('\n');
     web::Bytes::from(out)
@@ -96,4 +95,24 @@ pub async fn viewer(req: &HttpRequest, state: &State) -> Result<Option<Viewer>, 
 /// Sends one frame; false when the client is gone.
 pub async fn send(tx: &Tx, bytes: web::Bytes) -> bool {
     tx.send(Ok(bytes)).await.is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::frame;
+
+    #[test]
+    fn every_line_break_starts_another_data_line_so_values_cannot_add_fields() {
+        let bytes = frame(
+            Some("activity"),
+            Some(7),
+            "<tr>\r<td>x\revent: end</td>\r\n</tr>",
+        );
+        let text = std::str::from_utf8(&bytes).unwrap();
+        assert_eq!(
+            text,
+            "event: activity\nid: 7\ndata: <tr>\ndata: <td>x\ndata: event: end</td>\ndata: \ndata: </tr>\n\n"
+        );
+        assert_eq!(frame(None, None, ""), "data: \n\n");
+    }
 }
