@@ -41,7 +41,7 @@ async fn deleting_reassigns_the_records_frees_the_seats_and_keeps_a_snapshot(app
     assert!(dialog.contains("This cannot be undone."));
     assert!(dialog.contains("Ada owns 2 contacts, 1 lead."));
     assert!(dialog.contains("Deactivate instead"));
-    assert!(dialog.contains("their Dialer seats are freed"));
+    assert!(dialog.contains("their Dialer seat is freed"));
     // A plain GET of the fragment goes to the list.
     assert_eq!(
         location_of(&app.get(&format!("/users/{ada}/delete")).await).as_deref(),

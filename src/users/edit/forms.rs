@@ -61,8 +61,9 @@ impl EditForm {
         }
     }
 
-    /// Field checks that need no database; returns the normalized email and allowlist.
-    pub fn check(&self, divisions: &[i64]) -> Result<(String, String, Option<i64>), FieldErrors> {
+    /// Field checks that need no database; returns the normalized email, allowlist and the
+    /// division id (whether that division is the organization's is the save's to check).
+    pub fn check(&self) -> Result<(String, String, Option<i64>), FieldErrors> {
         let mut errors = FieldErrors::default();
         errors.required("first_name", &self.first_name, "a first name");
         errors.required("last_name", &self.last_name, "a last name");
@@ -104,7 +105,7 @@ impl EditForm {
         }
         let division = match self.division.trim() {
             "" => None,
-            text => match text.parse::<i64>().ok().filter(|id| divisions.contains(id)) {
+            text => match text.parse::<i64>().ok() {
                 Some(id) => Some(id),
                 None => {
                     errors.add("division", "Choose a division from the list.");
@@ -163,7 +164,7 @@ mod tests {
         ]);
         assert_eq!(ok.active, Some(true));
         assert_eq!(ok.role_ids, vec![1, 2]);
-        let (email, allowlist, division) = ok.check(&[3]).unwrap();
+        let (email, allowlist, division) = ok.check().unwrap();
         assert_eq!(
             (email.as_str(), allowlist.as_str(), division),
             ("ada@x.io", "10.0.0.0/8, 192.168.1.7/32", Some(3))
@@ -174,10 +175,10 @@ mod tests {
             ("timezone", "Mars"),
             ("language", "xx"),
             ("chat_scope", "?"),
-            ("division", "9"),
+            ("division", "nine"),
             ("ip_allowlist", "300.1.1.1"),
         ]);
-        let errors = bad.check(&[3]).unwrap_err();
+        let errors = bad.check().unwrap_err();
         for field in [
             "first_name",
             "last_name",

@@ -144,21 +144,16 @@ pub async fn update(
     user.require(Permission::UsersManage)?;
     let user_id = id.into_inner();
     let form = EditForm::from_pairs(&pairs);
-    let mut view = dialog(&state, &user, user_id, Some(form.clone())).await?;
-    let division_ids: Vec<i64> = view.divisions.iter().map(|(id, _)| *id).collect();
-    let (email, ip_allowlist, division_id) = match form.check(&division_ids) {
+    // The dialog is built again only when it is shown again (errors, a confirmation): a save
+    // that goes through is one trip to the database.
+    let (email, ip_allowlist, division_id) = match form.check() {
         Ok(values) => values,
         Err(errors) => {
+            let mut view = dialog(&state, &user, user_id, Some(form.clone())).await?;
             view.errors = errors;
             return again(&view, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
-    // Turning Active off asks to Confirm first.
-    if form.active == Some(false) && view.show_active && view.was_active && !form.confirmed {
-        view.confirm_deactivate = true;
-        return again(&view, StatusCode::OK);
-    }
-    let deactivated = form.active == Some(false) && view.show_active && view.was_active;
     let editor = Editor {
         id: user.id,
         org_id: user.org_id,
@@ -200,7 +195,7 @@ pub async fn update(
             let mut trigger = serde_json::json!({ "toast": { "kind": "success", "message": SAVED }, "closeModal": true });
             // A deactivated user leaves a list showing only active users: the table reloads
             // with its own filters (the swapped row alone would show Inactive there).
-            if deactivated {
+            if saved.deactivated {
                 trigger["usersChanged"] = serde_json::Value::Bool(true);
             }
             if let Some(notice) = service::last_seat_notice(&saved.last_seats) {
@@ -226,8 +221,14 @@ pub async fn update(
             Ok(response)
         }
         Err(EditError::Invalid(errors)) => {
+            let mut view = dialog(&state, &user, user_id, Some(form)).await?;
             view.errors = errors;
             again(&view, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(EditError::NeedsConfirmation) => {
+            let mut view = dialog(&state, &user, user_id, Some(form)).await?;
+            view.confirm_deactivate = true;
+            again(&view, StatusCode::OK)
         }
         Err(EditError::Stale { by }) => {
             // Reload what is saved now, and say who changed it.

@@ -40,6 +40,9 @@ pub enum EditError {
     /// Someone saved after the dialog opened.
     #[error("{by} changed this user after you opened the dialog.")]
     Stale { by: String },
+    /// Turning Active off asks to Confirm first: nothing was saved yet.
+    #[error("Deactivating needs a confirmation.")]
+    NeedsConfirmation,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -79,6 +82,17 @@ pub fn save(
         }
         if deactivating && is_owner {
             errors.add("active", "The Owner cannot be deactivated.");
+        }
+        if deactivating && errors.is_empty() && !form.confirmed {
+            return Err(EditError::NeedsConfirmation);
+        }
+        if let Some(division) = change.division_id {
+            if !store::divisions(conn, editor.org_id)?
+                .iter()
+                .any(|(id, _)| *id == division)
+            {
+                errors.add("division", "Choose a division from the list.");
+            }
         }
 
         // Roles: only roles within the editor's own access change; the rest stay as they are.
@@ -196,7 +210,10 @@ pub fn save(
             meta,
         };
         audit::record(conn, event, now)?;
-        Ok(Saved { last_seats })
+        Ok(Saved {
+            last_seats,
+            deactivated: deactivating,
+        })
     })
 }
 
@@ -205,6 +222,8 @@ pub fn save(
 pub struct Saved {
     /// Products whose last seat this save took.
     pub last_seats: Vec<String>,
+    /// The user was deactivated (their row leaves a list of active users).
+    pub deactivated: bool,
 }
 
 /// "That was the last Dialer seat: none remain. …", when a save took a last seat.

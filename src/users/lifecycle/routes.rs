@@ -58,7 +58,7 @@ async fn dialog(state: &State, user: &CurrentUser, user_id: i64) -> Result<Delet
         name: format!("{} {}", target.first_name, target.last_name),
         first_name: target.first_name,
         email: target.email,
-        licenses: licenses.join(", "),
+        licenses,
         owned: describe_owned(&owned),
         reassign_email: String::new(),
         leave_unassigned: false,

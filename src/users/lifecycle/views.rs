@@ -9,8 +9,8 @@ pub struct DeleteDialog {
     pub name: String,
     pub first_name: String,
     pub email: String,
-    /// Product names of the seats that are freed, comma-separated.
-    pub licenses: String,
+    /// Product names of the seats that are freed.
+    pub licenses: Vec<String>,
     /// "12 contacts, 1 lead" (empty: nothing owned).
     pub owned: String,
     /// What was typed as the new owner (after a refusal).
@@ -22,6 +22,15 @@ pub struct DeleteDialog {
 }
 
 impl DeleteDialog {
+    /// "their Dialer seat is freed", "their Dialer and CRM seats are freed".
+    pub fn seats_freed(&self) -> String {
+        match self.licenses.as_slice() {
+            [] => String::new(),
+            [one] => format!("their {one} seat is freed"),
+            [init @ .., last] => format!("their {} and {last} seats are freed", init.join(", ")),
+        }
+    }
+
     pub fn owned_legend(&self) -> String {
         format!("{} owns {}. Give them to", self.first_name, self.owned)
     }
