@@ -53,6 +53,10 @@ pub struct LiveEvent {
     pub late: bool,
 }
 
+/// Live connections one session may hold on an instance (a browser shares one among its
+/// tabs, plus one per Activity page in live mode); more are refused.
+pub const MAX_PER_SESSION: usize = 12;
+
 /// How long late events are kept for reconnects.
 const LATE_KEPT: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -128,7 +132,7 @@ impl Hub {
 
     /// Counts a new live connection of `user_id`; `watch_org` subscribes it to its
     /// organization's presence too (people who see User Management); `needs` is the
-    /// permission it must keep holding.
+    /// permission it must keep holding. `None` when the session holds too many already.
     pub fn register(
         self: &Arc<Self>,
         user_id: i64,
@@ -136,11 +140,19 @@ impl Hub {
         session_hash: String,
         watch_org: bool,
         needs: Option<crate::auth::permissions::Permission>,
-    ) -> Registration {
+    ) -> Option<Registration> {
         let id = crate::auth::tokens::random_token();
         let (end, ended) = watch::channel(false);
         {
             let mut inner = self.lock();
+            let held = inner
+                .conns
+                .values()
+                .filter(|c| c.session_hash == session_hash)
+                .count();
+            if held >= MAX_PER_SESSION {
+                return None;
+            }
             inner.conns.insert(
                 id.clone(),
                 Conn {
@@ -157,12 +169,12 @@ impl Hub {
             }
         }
         self.wake.notify_one();
-        Registration {
+        Some(Registration {
             hub: self.clone(),
             id,
             watching: watch_org.then_some(org_id),
             ended,
-        }
+        })
     }
 
     fn unregister(&self, id: &str, watching: Option<i64>) {

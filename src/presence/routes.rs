@@ -32,10 +32,13 @@ pub async fn stream(req: HttpRequest, state: State) -> Result<HttpResponse, AppE
     let org_id = viewer.user.org_id;
     let watching = viewer.user.can(Permission::UsersView);
     let mut news = watching.then(|| state.live.subscribe_presence());
-    let mut registration =
+    let Some(mut registration) =
         state
             .live
-            .register(viewer.user.id, org_id, viewer.session_hash, watching, None);
+            .register(viewer.user.id, org_id, viewer.session_hash, watching, None)
+    else {
+        return Ok(sse::too_many());
+    };
     let snapshot = state.live.online_snapshot(org_id).filter(|_| watching);
     let (tx, rx) = mpsc::channel(32);
     actix_web::rt::spawn(async move {

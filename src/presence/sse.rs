@@ -73,6 +73,14 @@ pub fn not_signed_in() -> HttpResponse {
         .finish()
 }
 
+/// Too many live connections on one session: refused (EventSource does not retry).
+pub fn too_many() -> HttpResponse {
+    HttpResponse::TooManyRequests()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/plain; charset=utf-8")
+        .body("Too many live connections for this session: close some console tabs.")
+}
+
 /// Who holds the live connection, and the session it rides on.
 pub struct Viewer {
     pub user: CurrentUser,

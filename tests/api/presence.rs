@@ -44,6 +44,7 @@ both_live!(
     the_last_active_filter_keeps_to_its_range_through_the_index,
     two_instances_on_one_postgresql_see_each_others_events_and_presence,
     an_event_committed_after_a_newer_one_is_not_missed_across_a_reconnect,
+    a_session_holds_a_bounded_number_of_live_connections,
 );
 
 /// Events arrive within a poll (100 ms here); the margin is for a loaded CI machine.
@@ -577,5 +578,38 @@ async fn an_event_committed_after_a_newer_one_is_not_missed_across_a_reconnect(a
         got.and_then(|e| e.id),
         Some(late),
         "delivered live, after the newer one"
+    );
+}
+
+async fn a_session_holds_a_bounded_number_of_live_connections(app: TestApp) {
+    app.setup_first_org("Acme", "olive@acme.io").await;
+    let mut open_ones = Vec::new();
+    for _ in 0..gatehouse::presence::MAX_PER_SESSION {
+        open_ones.push(open(&app, &app.client, "/presence/stream", None).await);
+    }
+    let refused = app.get("/presence/stream").await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        app.get("/activity/stream").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Closing one makes room, once the server notices (at its next ping, within seconds).
+    open_ones.pop();
+    let deadline = std::time::Instant::now() + WAIT;
+    while app.state.live.connections() >= gatehouse::presence::MAX_PER_SESSION
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let reopened = app
+        .client
+        .get(app.url("/presence/stream"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reopened.status(), StatusCode::OK);
+    assert_eq!(
+        app.state.live.connections(),
+        gatehouse::presence::MAX_PER_SESSION
     );
 }

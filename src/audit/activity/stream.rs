@@ -82,13 +82,15 @@ pub async fn stream(
             Ok((resolved.filter, store::names(conn, org_id)?, start))
         })
         .await?;
-    let registration = state.live.register(
+    let Some(registration) = state.live.register(
         viewer_id,
         org_id,
         viewer.session_hash,
         false,
         Some(Permission::AuditView),
-    );
+    ) else {
+        return Ok(sse::too_many());
+    };
     let (tx, rx) = mpsc::channel(32);
     let state = state.into_inner();
     actix_web::rt::spawn(async move {
