@@ -44,8 +44,8 @@ pub fn load_session_with(
             organizations::session_idle_minutes.nullable(),
             organizations::session_max_hours.nullable(),
         ))
-        .first(conn)
-        .optional()?;
+        .load(conn)
+        .map(crate::db::unique)?;
     let Some(row) = row else {
         return Ok(None);
     };
@@ -161,16 +161,16 @@ pub fn find_login_candidate(conn: &mut DbConn, email: &str) -> QueryResult<Optio
     users::table
         .filter(users::email.eq(email))
         .select(LoginCandidate::as_select())
-        .first(conn)
-        .optional()
+        .load(conn)
+        .map(crate::db::unique)
 }
 
 pub fn login_candidate(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<LoginCandidate>> {
     users::table
         .find(user_id)
         .select(LoginCandidate::as_select())
-        .first(conn)
-        .optional()
+        .load(conn)
+        .map(crate::db::unique)
 }
 
 /// The names of the user's roles.

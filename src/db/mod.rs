@@ -226,6 +226,14 @@ where
     conn.transaction(f)
 }
 
+/// The one row of a lookup by a unique key, without `LIMIT 1`: Diesel binds the limit, and
+/// SQLite compiles a statement with a bound `LIMIT ?` again on every execution (it lets the
+/// value steer the plan), which the statement cache then cannot save. Only for queries that
+/// can match at most one row.
+pub fn unique<T>(rows: Vec<T>) -> Option<T> {
+    rows.into_iter().next()
+}
+
 /// True when the error is a unique-constraint violation (a lost race for a unique value).
 pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
     matches!(

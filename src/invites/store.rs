@@ -121,7 +121,9 @@ pub fn allow_auto_signup(conn: &mut DbConn, org_id: i64) -> QueryResult<bool> {
     organizations::table
         .find(org_id)
         .select(organizations::allow_auto_signup)
-        .first(conn)
+        .load(conn)
+        .map(crate::db::unique)?
+        .ok_or(diesel::result::Error::NotFound)
 }
 
 pub fn set_allow_auto_signup(conn: &mut DbConn, org_id: i64, allow: bool) -> QueryResult<usize> {

@@ -118,8 +118,9 @@ pub async fn verify(
     match outcome {
         Verified::SignedIn => {
             sign_in_session(&req, &session, pending.user_id, Proof::TwoFactor)?;
+            let next = crate::auth::routes::landing(&state, pending.user_id, pending.next).await?;
             Ok(HttpResponse::SeeOther()
-                .insert_header(("Location", pending.next))
+                .insert_header(("Location", next))
                 .finish())
         }
         Verified::Wrong => page(

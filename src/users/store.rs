@@ -313,7 +313,9 @@ pub fn role_id_by_name(conn: &mut DbConn, org_id: i64, name: &str) -> QueryResul
         .filter(roles::org_id.eq(org_id))
         .filter(roles::name.eq(name))
         .select(roles::id)
-        .first(conn)
+        .load(conn)
+        .map(crate::db::unique)?
+        .ok_or(diesel::result::Error::NotFound)
 }
 
 #[derive(Debug, Insertable)]

@@ -11,6 +11,7 @@ both!(
     signing_out_ends_the_session_on_the_server,
     a_role_without_users_view_gets_a_clear_403_page,
     pages_carry_the_security_headers,
+    people_without_user_management_land_on_my_account,
 );
 
 async fn signing_in_with_the_right_password_opens_the_console(app: TestApp) {
@@ -247,7 +248,7 @@ async fn a_role_without_users_view_gets_a_clear_403_page(app: TestApp) {
     .await;
     app.logout().await;
     let response = app.login_as("agnes@acme.io", PASSWORD).await;
-    assert_redirect_to(&response, "/users");
+    assert_redirect_to(&response, "/account");
     let (status, page) = app.get_html("/users").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(page.contains("Access denied") && page.contains("You do not have permission"));
@@ -295,4 +296,29 @@ async fn pages_carry_the_security_headers(app: TestApp) {
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
         "{cookie}"
     );
+}
+
+async fn people_without_user_management_land_on_my_account(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    app.add_people(
+        org_id,
+        vec![crate::helpers::someone("Ada", "ada@acme.io", "Agent")],
+    )
+    .await;
+    let (_, response) = app.browser_login("ada@acme.io", PASSWORD).await;
+    assert_redirect_to(&response, "/account");
+    // A page asked for first still wins.
+    let browser = app.new_browser();
+    let response = app
+        .submit_page_form(
+            &browser,
+            "/login?next=%2Faccount%3Fchanged%3Demail",
+            &[
+                ("email", "ada@acme.io"),
+                ("password", PASSWORD),
+                ("next", "/account?changed=email"),
+            ],
+        )
+        .await;
+    assert_redirect_to(&response, "/account?changed=email");
 }

@@ -129,7 +129,7 @@ async fn five_wrong_passwords_block_the_account_and_email_an_unblock_link(app: T
             &[("email", "bea@acme.io"), ("password", PASSWORD)],
         )
         .await;
-    assert_redirect_to(&response, "/users");
+    assert_redirect_to(&response, "/account");
     assert!(app
         .audit_actions(org_id)
         .await

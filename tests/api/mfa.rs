@@ -371,7 +371,7 @@ async fn reset_mfa_removes_the_app_ends_sessions_and_is_audited(app: TestApp) {
         .await;
     assert!(!has_app && codes_left == 0);
     let (_, response) = app.browser_login("ada@acme.io", PASSWORD).await;
-    assert_redirect_to(&response, "/users");
+    assert_redirect_to(&response, "/account");
     let reset = app.audit_details(org_id, "mfa.reset").await;
     assert_eq!(reset[0]["had_app"], true);
     app.mail()
@@ -416,7 +416,7 @@ async fn a_role_that_starts_requiring_mfa_ends_password_only_sessions(app: TestA
     let org_id = app.setup_first_org("Acme", OWNER).await;
     agent(&app, org_id).await;
     let (browser, response) = app.browser_login("ada@acme.io", PASSWORD).await;
-    assert_redirect_to(&response, "/users");
+    assert_redirect_to(&response, "/account");
     assert_eq!(
         browser
             .get(app.url("/account"))
@@ -451,7 +451,7 @@ async fn a_role_that_starts_requiring_mfa_ends_password_only_sessions(app: TestA
     let response = browser.get(app.url("/account")).send().await.unwrap();
     assert!(location_of(&response).unwrap().starts_with("/login"));
     let (_, response) = app.browser_login("ada@acme.io", PASSWORD).await;
-    assert_redirect_to(&response, "/users");
+    assert_redirect_to(&response, "/account");
     let sign_ins = app.audit_details(org_id, "auth.sign_in").await;
     assert_eq!(sign_ins[0]["second_factor"], "email");
 }

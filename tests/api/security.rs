@@ -84,7 +84,7 @@ async fn behind_https_cookies_are_secure_with_the_host_prefix(backend: Backend) 
         .send()
         .await
         .unwrap();
-    assert_redirect_to(&response, "/users");
+    assert_redirect_to(&response, "/account");
     let session = set_cookie(&response, "__Host-gatehouse_session=").expect("session cookie");
     for flag in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
         assert!(session.contains(flag), "{session}");
@@ -112,7 +112,7 @@ async fn one_network_gets_a_limited_number_of_sign_in_attempts(backend: Backend)
         .contains("Too many sign-in attempts from your network."));
     app.state.clock.advance(Duration::minutes(1));
     let response = app.post_password("ada@acme.io", PASSWORD).await;
-    assert_redirect_to(&response, "/users");
+    assert_redirect_to(&response, "/account");
 }
 
 const OWNER: &str = "olive@acme.io";
@@ -198,7 +198,7 @@ async fn a_long_unused_account_is_blocked_at_sign_in(app: TestApp) {
     let response = app.hx_post(&format!("/users/{id}/unblock"), &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
     let (_, response) = app.browser_login("quinn@acme.io", PASSWORD).await;
-    assert_redirect_to(&response, "/users");
+    assert_redirect_to(&response, "/account");
 }
 
 async fn the_periodic_check_warns_a_week_before_and_then_blocks(app: TestApp) {

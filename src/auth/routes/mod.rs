@@ -174,10 +174,11 @@ pub async fn submit(
             )?)
         })
         .await?;
-    let next = safe_next(&form.next).unwrap_or("/users").to_owned();
+    let next = safe_next(&form.next).unwrap_or("").to_owned();
     match outcome {
         SignIn::Complete(user_id) => {
             sign_in_session(&req, &session, user_id, Proof::Password)?;
+            let next = landing(&state, user_id, next).await?;
             Ok(HttpResponse::SeeOther()
                 .insert_header(("Location", next))
                 .finish())
@@ -207,6 +208,27 @@ pub async fn submit(
             page(GENERIC_FAILURE, StatusCode::UNPROCESSABLE_ENTITY)
         }
     }
+}
+
+/// Where a sign-in goes: the page the person was sent from, else User Management for those who
+/// may see it and My account for everyone else (an Agent has no console pages).
+pub async fn landing(state: &State, user_id: i64, next: String) -> Result<String, AppError> {
+    if !next.is_empty() {
+        return Ok(next);
+    }
+    let (app, now) = (state.get_ref().clone(), state.clock.now());
+    let user = state
+        .db(move |conn| {
+            Ok(crate::web::current_user::load_for_session(
+                conn, &app.roles, user_id, now, false,
+            )?)
+        })
+        .await?;
+    Ok(match user {
+        Some(user) if user.can(crate::auth::permissions::Permission::UsersView) => "/users",
+        _ => "/account",
+    }
+    .to_owned())
 }
 
 pub async fn logout(

@@ -44,8 +44,8 @@ pub fn edit_row(conn: &mut DbConn, org_id: i64, user_id: i64) -> QueryResult<Opt
             users::status,
             users::version,
         ))
-        .first(conn)
-        .optional()
+        .load(conn)
+        .map(crate::db::unique)
 }
 
 pub fn role_ids(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<i64>> {
