@@ -1,5 +1,5 @@
 //! Reading pages with JavaScript turned off: sign in (a plain form post), the list, Search
-//! User with Apply, and the Next/Previous page links.
+//! User with Apply, the Next/Previous page links, and the Activity log with its filter.
 
 use fantoccini::Locator;
 
@@ -121,5 +121,26 @@ async fn reading_pages_work_without_javascript() {
         ]
     );
     browser.axe("search results without JavaScript").await;
+
+    // Activity: the log, and its filter as a plain GET form.
+    browser.goto("/activity").await;
+    browser.sees("Signed in").await;
+    browser.axe("Activity without JavaScript").await;
+    browser.choose(In::Page, "Action", "Signed in").await;
+    browser.click(In::Page, "Apply").await;
+    browser
+        .until("the filtered log", || async {
+            browser.path().await.contains("action=").then_some(())
+        })
+        .await;
+    let chips = browser
+        .client
+        .find_all(Locator::Css("table td .chip"))
+        .await
+        .expect("action cells");
+    assert!(!chips.is_empty(), "the sign-in is listed");
+    for chip in chips {
+        assert_eq!(chip.text().await.unwrap_or_default(), "Signed in");
+    }
     browser.close().await;
 }
