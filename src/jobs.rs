@@ -40,6 +40,23 @@ pub async fn purge_audit(state: &AppState) {
     }
 }
 
+/// SQLite: the write-ahead log is checkpointed every second, off the writers' path (see
+/// `db::checkpoint`).
+pub fn spawn_checkpointer(state: Arc<AppState>) {
+    if state.config.database_url.backend != crate::db::Backend::Sqlite {
+        return;
+    }
+    actix_web::rt::spawn(async move {
+        let mut interval = actix_web::rt::time::interval(Duration::from_secs(1));
+        loop {
+            interval.tick().await;
+            if let Err(e) = state.db(|conn| Ok(crate::db::checkpoint(conn)?)).await {
+                log::warn!("checkpoint failed: {e}");
+            }
+        }
+    });
+}
+
 /// Warns and blocks accounts nobody signed into for the organization's limit.
 pub async fn check_inactivity(state: &AppState) {
     let (now, base_url) = (state.clock.now(), state.base_url.clone());

@@ -93,6 +93,7 @@ impl Application {
         let server = serve(listener, state.clone())?;
         mail::worker::spawn(state.clone());
         jobs::spawn(state.clone());
+        jobs::spawn_checkpointer(state.clone());
         presence::poller::spawn(state.clone());
         Ok(Application {
             server,

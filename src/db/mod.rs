@@ -76,11 +76,17 @@ impl DatabaseUrl {
 #[derive(Debug, Clone)]
 pub struct Manager {
     url: DatabaseUrl,
+    /// SQLite: leave WAL checkpoints to `checkpoint` on a timer instead of the committing
+    /// writer (the server's pool; the command line checkpoints as usual).
+    background_checkpoints: bool,
 }
 
 impl Manager {
     pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+        Self {
+            url,
+            background_checkpoints: false,
+        }
     }
 
     pub fn connect_now(&self) -> Result<DbConn, ConnectionError> {
@@ -99,6 +105,10 @@ impl Manager {
                      PRAGMA cache_size = -4000;",
                 )
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                if self.background_checkpoints {
+                    conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")
+                        .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                }
                 Ok(DbConn::Sqlite(conn))
             }
         }
@@ -149,7 +159,10 @@ pub fn pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
         .max_size(max_size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(10))
-        .build(Manager::new(url.clone()))?;
+        .build(Manager {
+            url: url.clone(),
+            background_checkpoints: true,
+        })?;
     Ok(pool)
 }
 
@@ -251,6 +264,17 @@ pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
         error,
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
     )
+}
+
+/// Copies what the SQLite write-ahead log holds into the database file without waiting for
+/// anyone (PASSIVE). The server runs it every second rather than letting the writer that
+/// crosses 1,000 log pages do it inside its commit, where its fsync held up every other
+/// writer (Edit User saves: a 30 ms p99 at one connection). Nothing to do on PostgreSQL.
+pub fn checkpoint(conn: &mut DbConn) -> QueryResult<()> {
+    match conn {
+        DbConn::Sqlite(c) => c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);"),
+        DbConn::Pg(_) => Ok(()),
+    }
 }
 
 /// Refreshes planner statistics (after bulk loads such as `seed-demo`).
