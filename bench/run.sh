@@ -161,6 +161,12 @@ run_wrk "W5: W1 during sign-ins" 32 "/users"
 wait $W5 || true
 LOGIN_RPS=$(awk '/Requests\/sec/ { print $2 }' "$WORK/w5-login.out")
 
+# Export: the whole organization as CSV (streamed), timed end to end.
+EXPORT_START=$(date +%s.%N)
+curl -fs -H "Cookie: $COOKIE" "$BASE/users/export.csv?active=0" -o "$WORK/export.csv"
+EXPORT_SECONDS=$(python3 -c "import sys; print(float(sys.argv[1]) - float(sys.argv[2]))" "$(date +%s.%N)" "$EXPORT_START")
+EXPORT_ROWS=$(( $(wc -l < "$WORK/export.csv") - 1 ))
+
 RSS_KB=$(awk '/VmHWM/ { print $2 }' "/proc/$SERVER/status")
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 {
@@ -168,7 +174,7 @@ COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   echo "## $(date -u +%Y-%m-%d) · $BACKEND · N = $USERS · commit $COMMIT"
   echo
   echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ { print $2 }') GiB; load generator (wrk) on the same machine; ${DURATION} s per run."
-  echo "seed-demo: $(printf %.1f "$SEED_SECONDS") s. Peak server RSS: $((RSS_KB / 1024)) MB. W5 sign-ins: ${LOGIN_RPS:-?} req/s at 8 connections."
+  echo "seed-demo: $(printf %.1f "$SEED_SECONDS") s. Peak server RSS: $((RSS_KB / 1024)) MB. W5 sign-ins: ${LOGIN_RPS:-?} req/s at 8 connections. Export: $EXPORT_ROWS users as CSV in $(printf %.1f "$EXPORT_SECONDS") s."
   echo
   echo "| workload | connections | req/s | p50 | p99 | errors |"
   echo "|---|---|---|---|---|---|"

@@ -50,7 +50,13 @@ pub fn spawn_checkpointer(state: Arc<AppState>) {
         let mut interval = actix_web::rt::time::interval(Duration::from_secs(1));
         loop {
             interval.tick().await;
-            if let Err(e) = state.db(|conn| Ok(crate::db::checkpoint(conn)?)).await {
+            let done = state
+                .db(|conn| {
+                    crate::db::merge_search_indexes(conn)?;
+                    Ok(crate::db::checkpoint(conn)?)
+                })
+                .await;
+            if let Err(e) = done {
                 log::warn!("checkpoint failed: {e}");
             }
         }

@@ -69,7 +69,7 @@ pub async fn form(
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
     if session_user_id(&session).is_some() {
-        let target = safe_next(&query.next).unwrap_or("/users").to_owned();
+        let target = safe_next(&query.next).unwrap_or("/").to_owned();
         return Ok(HttpResponse::SeeOther()
             .insert_header(("Location", target))
             .finish());
