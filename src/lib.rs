@@ -83,7 +83,7 @@ impl Application {
             signup_ip_limiter: RateLimiter::per_window(config.signups_per_ip_per_hour, 3_600),
             signup_email_limiter: RateLimiter::per_window(3, 3_600),
             live: presence::Hub::new(),
-            roles: auth::roles::RoleCache::default(),
+            catalog: orgs::catalog::Catalog::default(),
             pool,
             base_url,
             clock,

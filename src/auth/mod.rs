@@ -6,7 +6,6 @@ pub mod password;
 pub mod permissions;
 pub mod rate_limit;
 pub mod reset;
-pub mod roles;
 pub mod routes;
 pub mod service;
 pub mod session_store;

@@ -139,7 +139,7 @@ impl SessionStore for DbSessionStore {
                     (Ok(state), true) => match user_of(state) {
                         Some(id) => Some((
                             id,
-                            current_user::load_for_session(conn, &app.roles, id, now, false)?,
+                            current_user::load_for_session(conn, &app.catalog, id, now, false)?,
                         )),
                         None => None,
                     },

@@ -1,5 +1,6 @@
 //! Organizations: first-run setup, `gatehouse org create`, and what every new one starts with.
 
+pub mod catalog;
 pub mod forms;
 pub mod routes;
 pub mod service;

@@ -30,25 +30,22 @@ pub async fn list(
     let lookup = query.clone();
     let actions = RowActions::of(&user);
     let bulk_for = (full_page && actions.can_manage).then_some(user.permissions);
+    let app = state.get_ref().clone();
     let (rows, more, roles, allow_auto_signup, bulk) = state
         .db(move |conn| {
             let (rows, more) = store::list_page(conn, org_id, &lookup)?;
             if !full_page {
                 return Ok((rows, more, Vec::new(), false, None));
             }
-            let roles = store::org_roles(conn, org_id)?;
+            // The bars around the table: roles and products come from memory, the sign-up
+            // switch (which changes) from the database.
+            let catalog = app.catalog.of(conn, org_id)?;
             let allow = crate::invites::store::allow_auto_signup(conn, org_id)?;
-            let bulk = match bulk_for {
-                Some(permissions) => Some(BulkBar {
-                    roles: crate::invites::store::grantable_roles(conn, org_id, permissions)?,
-                    products: crate::invites::store::products(conn, org_id)?
-                        .into_iter()
-                        .map(|p| (p.id, p.name))
-                        .collect(),
-                }),
-                None => None,
-            };
-            Ok((rows, more, roles, allow, bulk))
+            let bulk = bulk_for.map(|permissions| BulkBar {
+                roles: catalog.grantable(permissions),
+                products: catalog.products.clone(),
+            });
+            Ok((rows, more, catalog.role_names(), allow, bulk))
         })
         .await?;
     let table = UsersTable::new(&query, rows, more, now, actions);

@@ -10,9 +10,9 @@ use actix_web::{FromRequest, HttpRequest};
 
 use super::{AppError, State};
 use crate::auth::permissions::{Permission, Permissions, OWNER};
-use crate::auth::roles::RoleCache;
 use crate::auth::session_store::{Proof, USER_ID};
 use crate::auth::store;
+use crate::orgs::catalog::Catalog;
 use crate::users::status;
 
 #[derive(Debug, Clone)]
@@ -97,7 +97,7 @@ pub fn wants_preload() -> bool {
 /// activity). The session store calls this inside its own blocking task.
 pub fn load_for_session(
     conn: &mut crate::db::DbConn,
-    roles: &RoleCache,
+    catalog: &Catalog,
     user_id: i64,
     now: chrono::NaiveDateTime,
     quiet: bool,
@@ -107,7 +107,7 @@ pub fn load_for_session(
     } else {
         Activity::Counts
     };
-    load(conn, roles, user_id, now, activity)
+    load(conn, catalog, user_id, now, activity)
 }
 
 /// Puts the preloaded user in this request's slot.
@@ -126,7 +126,7 @@ fn take_preloaded(user_id: i64) -> Option<Option<CurrentUser>> {
 
 fn load(
     conn: &mut crate::db::DbConn,
-    roles: &RoleCache,
+    catalog: &Catalog,
     user_id: i64,
     now: chrono::NaiveDateTime,
     activity: Activity,
@@ -138,7 +138,7 @@ fn load(
         store::delete_user_sessions(conn, user_id)?;
         return Ok(None);
     }
-    let given = roles.get(conn, row.org_id, &row.role_ids())?;
+    let given = catalog.roles(conn, row.org_id, &row.role_ids())?;
     let permissions = Permissions::from_roles_and_overrides(
         given.iter().map(|role| role.permissions),
         row.overrides.as_deref().unwrap_or(""),
@@ -218,7 +218,7 @@ async fn extract_with(
             state
                 .db({
                     let state = state.clone();
-                    move |conn| Ok(load(conn, &state.roles, user_id, now, activity)?)
+                    move |conn| Ok(load(conn, &state.catalog, user_id, now, activity)?)
                 })
                 .await?
         }

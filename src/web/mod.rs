@@ -41,8 +41,8 @@ pub struct AppState {
     pub mail_wakeup: Arc<tokio::sync::Notify>,
     /// Live connections, new events and presence of this instance.
     pub live: Arc<crate::presence::Hub>,
-    /// What each role gives (roles never change after their organization is made).
-    pub roles: crate::auth::roles::RoleCache,
+    /// Each organization's roles and products (fixed when it is made).
+    pub catalog: crate::orgs::catalog::Catalog,
 }
 
 pub type State = web::Data<Arc<AppState>>;

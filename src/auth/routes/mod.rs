@@ -220,7 +220,11 @@ pub async fn landing(state: &State, user_id: i64, next: String) -> Result<String
     let user = state
         .db(move |conn| {
             Ok(crate::web::current_user::load_for_session(
-                conn, &app.roles, user_id, now, false,
+                conn,
+                &app.catalog,
+                user_id,
+                now,
+                false,
             )?)
         })
         .await?;
