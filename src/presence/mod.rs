@@ -258,21 +258,57 @@ impl Hub {
         let _ = self.presence.send(Arc::new(news));
     }
 
-    /// Ends the connections whose sessions are gone, or whose holders lost the permission
-    /// the connection needs.
+    /// Ends the connections whose sessions were `checked` and are gone, or whose holders were
+    /// asked about a permission (`asked`) and lost it. Connections opened after the check began
+    /// are left for the next one.
     pub(crate) fn end_sessions(
         &self,
+        checked: &HashSet<&str>,
         valid: &HashSet<String>,
+        asked: &HashSet<(i64, &'static str)>,
         permitted: &HashSet<(i64, &'static str)>,
     ) {
         let inner = self.lock();
         for conn in inner.conns.values() {
-            let allowed = conn
-                .needs
-                .is_none_or(|p| permitted.contains(&(conn.user_id, p)));
-            if !valid.contains(&conn.session_hash) || !allowed {
+            let gone =
+                checked.contains(conn.session_hash.as_str()) && !valid.contains(&conn.session_hash);
+            let lost = conn.needs.is_some_and(|p| {
+                let pair = (conn.user_id, p);
+                asked.contains(&pair) && !permitted.contains(&pair)
+            });
+            if gone || lost {
                 let _ = conn.end.send(true);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::permissions::Permission;
+
+    #[test]
+    fn only_what_the_check_asked_about_is_ended() {
+        let hub = Hub::new();
+        let checked_then = hub.register(1, 1, "old".into(), false, None).unwrap();
+        let opened_since = hub
+            .register(2, 1, "new".into(), false, Some(Permission::AuditView))
+            .unwrap();
+        // The check asked about "old" only, and found it gone; "new" opened meanwhile.
+        let checked = HashSet::from(["old"]);
+        hub.end_sessions(&checked, &HashSet::new(), &HashSet::new(), &HashSet::new());
+        assert!(*checked_then.ended.borrow());
+        assert!(
+            !*opened_since.ended.borrow(),
+            "opened after the check began"
+        );
+
+        // Asked about its permission, and it no longer holds: ended.
+        let asked = HashSet::from([(2, Permission::AuditView.as_str())]);
+        let valid = HashSet::from(["new".to_owned()]);
+        let checked = HashSet::from(["new"]);
+        hub.end_sessions(&checked, &valid, &asked, &HashSet::new());
+        assert!(*opened_since.ended.borrow());
     }
 }

@@ -170,7 +170,7 @@ pub fn spawn(state: Arc<AppState>) {
                         last_check = Instant::now();
                     }
                     let full = outcome.events.len() as i64 >= BATCH;
-                    deliver(&hub, outcome, &mut gaps);
+                    deliver(&hub, outcome, &tick, &mut gaps);
                     if full {
                         continue; // more are waiting
                     }
@@ -194,7 +194,7 @@ pub fn spawn(state: Arc<AppState>) {
     });
 }
 
-fn deliver(hub: &Hub, outcome: Outcome, gaps: &mut BTreeMap<i64, Instant>) {
+fn deliver(hub: &Hub, outcome: Outcome, tick: &Tick, gaps: &mut BTreeMap<i64, Instant>) {
     let mut last = hub.lock().last_event_id;
     for event in outcome.events {
         let late = gaps.remove(&event.id).is_some();
@@ -213,8 +213,11 @@ fn deliver(hub: &Hub, outcome: Outcome, gaps: &mut BTreeMap<i64, Instant>) {
         hub.publish_event(event, late);
     }
     hub.lock().last_event_id = last;
-    if let Some(standing) = outcome.standing {
-        hub.end_sessions(&standing, &outcome.permitted);
+    if let (Some(standing), Some(checked)) = (outcome.standing, &tick.sessions) {
+        // Only what this tick asked about: a connection opened since is checked next time.
+        let checked: HashSet<&str> = checked.iter().map(String::as_str).collect();
+        let asked: HashSet<(i64, &'static str)> = tick.permissions.iter().copied().collect();
+        hub.end_sessions(&checked, &standing, &asked, &outcome.permitted);
     }
     for (org_id, now_online) in outcome.online {
         let previous = {

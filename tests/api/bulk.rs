@@ -67,7 +67,7 @@ async fn a_bulk_license_fits_all_or_nothing_with_the_seat_message(app: TestApp) 
         .contains("needs 4 seats"));
     assert_eq!(app.seats(dialer).await, (3, 0));
 
-    // Three fit, in one go, each with its event.
+    // Three fit, in one go, each with its event; they were the last three.
     let dialog = app
         .hx_post("/users/bulk/confirm", &selection(&action, &ids[..3]))
         .await
@@ -80,7 +80,7 @@ async fn a_bulk_license_fits_all_or_nothing_with_the_seat_message(app: TestApp) 
     let response = app.hx_post("/users/bulk", &confirmed).await;
     assert_eq!(
         toast_of(response.headers()).as_deref(),
-        Some("3 users changed.")
+        Some("3 users changed. That was the last Dialer seat: none remain. Free seats from other users or add seats in Settings.")
     );
     assert_eq!(app.seats(dialer).await, (3, 3));
     let events = app.audit_details(org_id, "user.updated").await;

@@ -132,6 +132,17 @@ async fn a_wrong_new_owner_changes_nothing_and_records_can_be_left_unassigned(ap
     assert_eq!(app.record_owners(org_id).await, vec![None; 2]);
     let deleted = app.audit_details(org_id, "user.deleted").await;
     assert!(deleted[0]["reassigned_to"].is_null());
+
+    // Activity still finds a deleted member's events by their email.
+    let (_, page) = app.get_html("/activity?target=ada%40acme.io").await;
+    assert!(page
+        .contains("ada@acme.io was deleted from your organization: their past events are shown."));
+    let rows = crate::activity::rows_of(&page);
+    assert!(
+        rows.first().is_some_and(|r| r.contains("User deleted")),
+        "{rows:?}"
+    );
+    assert!(!page.contains("Nobody in your organization has the email"));
 }
 
 async fn nobody_deletes_themselves_or_the_owner(app: TestApp) {

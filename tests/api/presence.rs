@@ -27,7 +27,7 @@ macro_rules! both_live {
             async fn postgres() {
                 match $crate::helpers::spawn_live_app($crate::helpers::Backend::Postgres).await {
                     Some(app) => super::$name(app).await,
-                    None => eprintln!("skipped {}: TEST_DATABASE_URL_PG is not set", stringify!($name)),
+                    None => $crate::helpers::say_skipped(stringify!($name)),
                 }
             }
         }

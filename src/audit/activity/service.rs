@@ -61,12 +61,20 @@ pub fn resolve(
         }
         match store::user_by_email(conn, org_id, email)? {
             Some(id) => *slot = Some(id),
-            None => {
-                resolved.notes.push(format!(
+            None => match store::former_member_by_email(conn, org_id, email)? {
+                Some(id) => {
+                    resolved.notes.push(format!(
+                        "{email} was deleted from your organization: their past events are shown."
+                    ));
+                    *slot = Some(id);
+                }
+                None => {
+                    resolved.notes.push(format!(
                     "Nobody in your organization has the email {email} (the {role} filter). Check the address, or use Search to find events that mention it."
                 ));
-                resolved.filter.nothing = true;
-            }
+                    resolved.filter.nothing = true;
+                }
+            },
         }
     }
     let tz = resolved.timezone.clone();

@@ -310,6 +310,25 @@ pub fn user_by_email(conn: &mut DbConn, org_id: i64, email: &str) -> QueryResult
         .optional()
 }
 
+/// The id a deleted member of the organization had, from the newest event recording their
+/// deletion (the deletion event keeps the email as its target's label), so their past events
+/// stay findable by email. Served by the (org, action, id) index: only deletions are read.
+pub fn former_member_by_email(
+    conn: &mut DbConn,
+    org_id: i64,
+    email: &str,
+) -> QueryResult<Option<i64>> {
+    let ids: Vec<Option<i64>> = audit_events::table
+        .filter(audit_events::org_id.eq(org_id))
+        .filter(audit_events::action.eq(crate::audit::action::USER_DELETED))
+        .filter(audit_events::target_label.eq(email))
+        .order(audit_events::id.desc())
+        .select(audit_events::target_id)
+        .limit(1)
+        .load(conn)?;
+    Ok(ids.into_iter().next().flatten())
+}
+
 /// Name and email of an organization's user (the "activity of" heading).
 pub fn user_label(
     conn: &mut DbConn,

@@ -8,6 +8,7 @@ use super::service::{self, BulkError, Selection};
 use super::views::{thousands, AllMatching, BulkConfirm, SelectionFields};
 use super::Action;
 use crate::auth::permissions::Permission;
+use crate::users::edit::service::last_seat_notice;
 use crate::users::forms::ListQuery;
 use crate::users::lifecycle::routes::{editor_of, refusal};
 use crate::users::lifecycle::service::{reassign_target, LifecycleError, Reassign};
@@ -161,12 +162,16 @@ pub async fn apply(
         })
         .await?;
     match outcome {
-        Ok(changed) => {
-            let message = format!(
+        Ok(applied) => {
+            let changed = applied.changed;
+            let mut message = format!(
                 "{} user{} changed.",
                 thousands(changed),
                 if changed == 1 { "" } else { "s" }
             );
+            if let Some(notice) = applied.last_seat.and_then(|name| last_seat_notice(&[name])) {
+                message = format!("{message} {notice}");
+            }
             state.mail_wakeup.notify_one();
             Ok(crate::invites::routes::changed(&req, &message))
         }

@@ -153,6 +153,17 @@ pub struct Plan {
     pub refusal: Option<String>,
     /// For Delete: what the users to delete own ("40 contacts, 3 leads").
     pub owned: String,
+    /// For a license: the product's name and its seats left before the action.
+    pub seats: Option<(String, i32)>,
+}
+
+/// What an applied action did.
+#[derive(Debug)]
+pub struct Applied {
+    /// How many users changed.
+    pub changed: usize,
+    /// The product whose last seat the action took ("none remain" follows).
+    pub last_seat: Option<String>,
 }
 
 pub fn plan(
@@ -181,20 +192,18 @@ pub fn plan(
             .ok_or_else(|| BulkError::Refused("Choose a product from the list.".into()))
     };
     let mut plan = Plan::default();
-    let mut seats_left = 0;
-    let mut product_name = String::new();
     plan.label = match action {
         Action::AddRole(id) => format!("Assign the role {}", role_name(id)?),
         Action::RemoveRole(id) => format!("Remove the role {}", role_name(id)?),
         Action::AddLicense(id) | Action::RemoveLicense(id) => {
             let (name, left) = product(conn, id)?;
-            seats_left = left;
-            product_name = name.clone();
-            if matches!(action, Action::AddLicense(_)) {
+            let label = if matches!(action, Action::AddLicense(_)) {
                 format!("Assign a {name} license")
             } else {
                 format!("Remove the {name} license")
-            }
+            };
+            plan.seats = Some((name, left));
+            label
         }
         Action::Activate => "Activate".into(),
         Action::Deactivate => "Deactivate".into(),
@@ -239,8 +248,8 @@ pub fn plan(
             (false, None) => plan.unchanged += 1,
         }
     }
-    if let Action::AddLicense(_) = action {
-        let needed = plan.changing.len() as i32;
+    if let (Action::AddLicense(_), Some((product_name, seats_left))) = (action, &plan.seats) {
+        let (needed, seats_left) = (plan.changing.len() as i32, *seats_left);
         if needed > seats_left {
             plan.refusal = Some(format!(
                 "Assigning {product_name} to {needed} users needs {needed} seats, and {} left. Nothing was assigned: choose fewer users, free {product_name} seats from others, or add seats in Settings.",
@@ -273,8 +282,7 @@ pub fn plan(
     Ok(plan)
 }
 
-/// Applies the action to the selection in one transaction: every change or none. How many
-/// users changed.
+/// Applies the action to the selection in one transaction: every change or none.
 pub fn apply(
     conn: &mut DbConn,
     editor: &Editor,
@@ -283,7 +291,7 @@ pub fn apply(
     reassign: Reassign,
     meta: &RequestMeta,
     now: NaiveDateTime,
-) -> Result<usize, BulkError> {
+) -> Result<Applied, BulkError> {
     write_tx(conn, |conn| {
         let plan = plan(conn, editor, action, ids)?;
         if let Some(refusal) = plan.refusal {
@@ -347,7 +355,18 @@ pub fn apply(
                 }
             }
         }
-        Ok(plan.changing.len())
+        let last_seat = match (action, plan.seats) {
+            (Action::AddLicense(_), Some((name, left)))
+                if !plan.changing.is_empty() && left == plan.changing.len() as i32 =>
+            {
+                Some(name)
+            }
+            _ => None,
+        };
+        Ok(Applied {
+            changed: plan.changing.len(),
+            last_seat,
+        })
     })
 }
 
