@@ -8,10 +8,10 @@ use diesel::prelude::*;
 use super::store;
 use crate::audit::{self, action, Actor, Event};
 use crate::db::schema::{organizations, users};
+use crate::db::sql::{self, Bind, Sql};
 use crate::db::{write_tx, DbConn};
 use crate::mail;
 use crate::settings::store::Policy;
-use crate::users::status;
 use crate::web::request_meta::RequestMeta;
 
 /// Days before the block that the warning goes out.
@@ -111,7 +111,8 @@ pub fn block_if_due(
     Ok(true)
 }
 
-#[derive(Debug, Queryable)]
+#[derive(Debug, QueryableByName)]
+#[diesel(table_name = users)]
 pub struct QuietRow {
     pub id: i64,
     pub org_id: i64,
@@ -138,36 +139,53 @@ impl QuietRow {
     }
 }
 
-/// Active, unblocked accounts of the organization quiet since before `before`, the quietest
-/// first.
+/// `FROM users` narrowed to the organization's active, unblocked accounts quiet since before
+/// `before`, in the SQL of the `users_quiet` partial index (the literal status and locked_at
+/// test, the same COALESCE) so that index drives it: it scanned and sorted every user before.
+fn quiet_accounts(sql: &mut Sql, org_id: i64, before: NaiveDateTime) {
+    sql.push(" FROM users WHERE status = 'active' AND locked_at IS NULL AND org_id = ")
+        .bind(Bind::Int(org_id))
+        .push(" AND COALESCE(last_login_at, created_at) < ")
+        .bind(Bind::Time(before))
+        .push(" AND (unblocked_at IS NULL OR unblocked_at < ")
+        .bind(Bind::Time(before))
+        .push(")");
+}
+
 fn quiet_before(
     conn: &mut DbConn,
     org_id: i64,
     before: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<QuietRow>> {
-    users::table
-        .filter(users::org_id.eq(org_id))
-        .filter(users::status.eq(status::ACTIVE))
-        .filter(users::locked_at.is_null())
-        .filter(quiet_before_sql(before))
-        .order((
-            users::last_login_at.asc(),
-            users::created_at.asc(),
-            users::id.asc(),
-        ))
-        .limit(limit)
-        .select((
-            users::id,
-            users::org_id,
-            users::email,
-            users::first_name,
-            users::last_name,
-            users::last_login_at,
-            users::created_at,
-            users::unblocked_at,
-        ))
-        .load(conn)
+    sql::load(conn, quiet_before_query(org_id, before, limit))
+}
+
+/// The plan of the check's query (the query-plan tests).
+pub fn explain_quiet(
+    conn: &mut DbConn,
+    org_id: i64,
+    before: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    sql::explain(conn, quiet_before_query(org_id, before, BATCH))
+}
+
+fn quiet_before_query(org_id: i64, before: NaiveDateTime, limit: i64) -> Sql {
+    let mut sql = Sql::new();
+    sql.push(
+        "SELECT id, org_id, email, first_name, last_name, last_login_at, created_at, unblocked_at",
+    );
+    quiet_accounts(&mut sql, org_id, before);
+    sql.push(&format!(
+        " ORDER BY COALESCE(last_login_at, created_at), id LIMIT {limit}"
+    ));
+    sql
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    count: i64,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -273,12 +291,11 @@ pub fn preview(
         return Ok((0, Vec::new()));
     }
     let before = now - Duration::days(days.into());
-    let count = users::table
-        .filter(users::org_id.eq(org_id))
-        .filter(users::status.eq(status::ACTIVE))
-        .filter(users::locked_at.is_null())
-        .filter(quiet_before_sql(before))
-        .count()
-        .get_result(conn)?;
+    let mut sql = Sql::new();
+    sql.push("SELECT COUNT(*) AS count");
+    quiet_accounts(&mut sql, org_id, before);
+    let count = sql::load::<Count>(conn, sql)?
+        .first()
+        .map_or(0, |c| c.count);
     Ok((count, quiet_before(conn, org_id, before, limit)?))
 }

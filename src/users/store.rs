@@ -269,34 +269,17 @@ pub fn list_chunk(
     Ok((rows, more))
 }
 
-#[derive(Debug, QueryableByName)]
-struct PlanLine {
-    #[diesel(sql_type = Text)]
-    detail: String,
-}
-
-#[derive(Debug, QueryableByName)]
-struct PgPlanLine {
-    #[diesel(sql_type = Text)]
-    #[diesel(column_name = "QUERY PLAN")]
-    line: String,
-}
-
 /// The database's plan for a list page, one line per step (for the query-plan tests and for
 /// anyone checking an index is used).
 pub fn explain_list(conn: &mut DbConn, org_id: i64, query: &ListQuery) -> QueryResult<Vec<String>> {
-    let backend = crate::db::backend_of(conn);
-    let sql = list_sql(backend, org_id, query, PAGE_SIZE + 1, Columns::Page);
-    match backend {
-        Backend::Sqlite => Ok(load::<PlanLine>(conn, sql.prefixed("EXPLAIN QUERY PLAN "))?
-            .into_iter()
-            .map(|l| l.detail)
-            .collect()),
-        Backend::Postgres => Ok(load::<PgPlanLine>(conn, sql.prefixed("EXPLAIN "))?
-            .into_iter()
-            .map(|l| l.line)
-            .collect()),
-    }
+    let sql = list_sql(
+        crate::db::backend_of(conn),
+        org_id,
+        query,
+        PAGE_SIZE + 1,
+        Columns::Page,
+    );
+    crate::db::sql::explain(conn, sql)
 }
 
 /// The organization's roles, for the All roles filter.
