@@ -52,8 +52,20 @@ pub fn spawn_checkpointer(state: Arc<AppState>) {
             interval.tick().await;
             let done = state
                 .db(|conn| {
+                    // Both hold writers back for a while: say so when it is long.
+                    let started = std::time::Instant::now();
                     crate::db::merge_search_indexes(conn)?;
-                    Ok(crate::db::checkpoint(conn)?)
+                    let merged = started.elapsed();
+                    crate::db::checkpoint(conn)?;
+                    let total = started.elapsed();
+                    if total > Duration::from_millis(100) {
+                        log::info!(
+                            "slow upkeep: search index merge {} ms, checkpoint {} ms",
+                            merged.as_millis(),
+                            (total - merged).as_millis()
+                        );
+                    }
+                    Ok(())
                 })
                 .await;
             if let Err(e) = done {
