@@ -158,7 +158,23 @@ fn quiet_before(
     before: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<QuietRow>> {
-    sql::load(conn, quiet_before_query(org_id, before, limit))
+    sql::load(conn, quiet_before_query(org_id, before, limit, None))
+}
+
+/// Like `quiet_before`, leaving out those already warned in their current quiet spell: the
+/// quietest are warned first and stay quiet until they are blocked, so without this a week
+/// of more than `limit` warned accounts would hold back everyone after them.
+fn unwarned_quiet_before(
+    conn: &mut DbConn,
+    org_id: i64,
+    before: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<QuietRow>> {
+    let backend = crate::db::backend_of(conn);
+    sql::load(
+        conn,
+        quiet_before_query(org_id, before, limit, Some(backend)),
+    )
 }
 
 /// The plan of the check's query (the query-plan tests).
@@ -167,15 +183,32 @@ pub fn explain_quiet(
     org_id: i64,
     before: NaiveDateTime,
 ) -> QueryResult<Vec<String>> {
-    sql::explain(conn, quiet_before_query(org_id, before, BATCH))
+    sql::explain(conn, quiet_before_query(org_id, before, BATCH, None))
 }
 
-fn quiet_before_query(org_id: i64, before: NaiveDateTime, limit: i64) -> Sql {
+/// With `unwarned` (the backend, for its spelling of the larger of two values), only accounts
+/// not warned since their quiet spell began (`quiet_since`).
+fn quiet_before_query(
+    org_id: i64,
+    before: NaiveDateTime,
+    limit: i64,
+    unwarned: Option<crate::db::Backend>,
+) -> Sql {
     let mut sql = Sql::new();
     sql.push(
         "SELECT id, org_id, email, first_name, last_name, last_login_at, created_at, unblocked_at",
     );
     quiet_accounts(&mut sql, org_id, before);
+    if let Some(backend) = unwarned {
+        let greatest = match backend {
+            crate::db::Backend::Sqlite => "max",
+            crate::db::Backend::Postgres => "GREATEST",
+        };
+        sql.push(&format!(
+            " AND (inactivity_warned_at IS NULL OR inactivity_warned_at < \
+             {greatest}(COALESCE(last_login_at, created_at), COALESCE(unblocked_at, created_at)))"
+        ));
+    }
     sql.push(&format!(
         " ORDER BY COALESCE(last_login_at, created_at), id LIMIT {limit}"
     ));
@@ -214,7 +247,7 @@ pub fn run(conn: &mut DbConn, base_url: &str, now: NaiveDateTime) -> QueryResult
                 }
             }
             let warn_before = cutoff + Duration::days(WARNING_DAYS);
-            for row in quiet_before(conn, org_id, warn_before, BATCH)? {
+            for row in unwarned_quiet_before(conn, org_id, warn_before, BATCH)? {
                 if warn(conn, &row, &policy, base_url, now)? {
                     report.warned += 1;
                 }

@@ -21,6 +21,7 @@ both!(
     sessions_end_at_the_organizations_idle_and_total_limits,
     changing_ones_email_needs_the_password_and_tells_both_addresses,
     the_inactivity_check_walks_its_index,
+    a_week_of_warned_accounts_does_not_hold_back_the_next_warning,
 );
 
 both_backends!(
@@ -588,4 +589,47 @@ async fn the_inactivity_check_walks_its_index(app: TestApp) {
         !plan.contains("TEMP B-TREE") && !plan.contains("Sort"),
         "no sort: {plan}"
     );
+}
+
+async fn a_week_of_warned_accounts_does_not_hold_back_the_next_warning(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    // More accounts already warned in this quiet spell than one check takes (500) …
+    let people: Vec<Person> = (0..501)
+        .map(|i| {
+            person(
+                "Warned",
+                Box::leak(format!("warned{i}@acme.io").into_boxed_str()),
+            )
+        })
+        .collect();
+    let warned = app.add_people(org_id, people).await;
+    let now = app.state.clock.now();
+    app.db(move |c| {
+        diesel::update(users::table.filter(users::id.eq_any(&warned)))
+            .set((
+                users::last_login_at.eq(Some(now - Duration::days(88))),
+                users::created_at.eq(now - Duration::days(300)),
+                users::inactivity_warned_at.eq(Some(now - Duration::days(1))),
+            ))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    // … and, less quiet than all of them, one not warned yet.
+    let wendy = app
+        .add_people(org_id, vec![person("Wendy", "wendy@acme.io")])
+        .await[0];
+    quiet_for(&app, wendy, Some(84), 300).await;
+
+    gatehouse::jobs::check_inactivity(&app.state).await;
+    app.mail()
+        .message_about("wendy@acme.io", "will be blocked soon")
+        .await;
+    let warnings = app
+        .mail()
+        .received()
+        .iter()
+        .filter(|m| m.subject().contains("will be blocked soon"))
+        .count();
+    assert_eq!(warnings, 1, "the warned are not warned again");
 }
