@@ -777,9 +777,14 @@ pub fn seed(conn: &mut DbConn, count: u64, password_hash: &str) -> anyhow::Resul
         }
         if let DbConn::Sqlite(c) = conn {
             use diesel::connection::SimpleConnection;
-            // The same trigger as migrations/sqlite's foundation creates.
+            // The same trigger as migrations/sqlite's foundation creates. 'optimize' after
+            // 'rebuild' leaves the index as one segment where later merges do not reach it:
+            // left as rebuilt, the first writers' merges rewrote all of it inside their commits
+            // (at 1,000,000 users the 12th change of a user's search text after the seed took
+            // 0.4 s and the 168th 1.7 s; with it, 3,000 changes took 0.24 s in all, not 2.35).
             c.batch_execute(
                 "INSERT INTO users_fts (users_fts) VALUES ('rebuild');
+                 INSERT INTO users_fts (users_fts) VALUES ('optimize');
                  CREATE TRIGGER users_fts_insert AFTER INSERT ON users BEGIN
                      INSERT INTO users_fts (rowid, search_text) VALUES (new.id, new.search_text);
                  END;",
