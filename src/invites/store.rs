@@ -3,10 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::auth::permissions::{Permission, Permissions, OWNER};
-use crate::db::schema::{
-    license_assignments, organizations, products, role_permissions, roles, users,
-};
+use crate::auth::permissions::Permissions;
+use crate::db::schema::{license_assignments, organizations, products, users};
 use crate::db::DbConn;
 
 #[derive(Debug, Clone, Queryable)]
@@ -89,32 +87,8 @@ pub fn grantable_roles(
     org_id: i64,
     held: Permissions,
 ) -> QueryResult<Vec<(i64, String)>> {
-    let rows: Vec<(i64, String, Option<String>)> = roles::table
-        .left_join(role_permissions::table.on(role_permissions::role_id.eq(roles::id)))
-        .filter(roles::org_id.eq(org_id))
-        .order(roles::id)
-        .select((
-            roles::id,
-            roles::name,
-            role_permissions::permission.nullable(),
-        ))
-        .load(conn)?;
-    let mut grantable: Vec<(i64, String)> = Vec::new();
-    let mut refused: Vec<i64> = Vec::new();
-    for (id, name, permission) in rows {
-        let exceeds = permission
-            .as_deref()
-            .and_then(Permission::parse)
-            .is_some_and(|p| !held.has(p));
-        if exceeds || name == OWNER {
-            refused.push(id);
-        }
-        if !grantable.iter().any(|(known, _)| *known == id) {
-            grantable.push((id, name));
-        }
-    }
-    grantable.retain(|(id, _)| !refused.contains(id));
-    Ok(grantable)
+    let roles = crate::orgs::catalog::load_roles(conn, org_id)?;
+    Ok(crate::orgs::catalog::grantable(&roles, held))
 }
 
 pub fn allow_auto_signup(conn: &mut DbConn, org_id: i64) -> QueryResult<bool> {

@@ -38,25 +38,62 @@ impl OrgCatalog {
             .collect()
     }
 
-    /// Roles someone holding `held` may hand out: those whose permissions are all theirs,
-    /// never the Owner (there is one).
+    /// Roles someone holding `held` may hand out (see `grantable`).
     pub fn grantable(&self, held: Permissions) -> Vec<(i64, String)> {
-        self.roles
-            .iter()
-            .filter(|r| {
-                r.name != OWNER
-                    && Permission::ALL
-                        .iter()
-                        .all(|p| !r.permissions.has(*p) || held.has(*p))
-            })
-            .map(|r| (r.id, r.name.clone()))
-            .collect()
+        grantable(&self.roles, held)
     }
 
     /// (id, name) of every role, for the role filter.
     pub fn role_names(&self) -> Vec<(i64, String)> {
         self.roles.iter().map(|r| (r.id, r.name.clone())).collect()
     }
+}
+
+/// Of these roles, those someone holding `held` may hand out: the ones whose permissions are
+/// all theirs, never the Owner (there is one).
+pub fn grantable(roles: &[Role], held: Permissions) -> Vec<(i64, String)> {
+    roles
+        .iter()
+        .filter(|r| {
+            r.name != OWNER
+                && Permission::ALL
+                    .iter()
+                    .all(|p| !r.permissions.has(*p) || held.has(*p))
+        })
+        .map(|r| (r.id, r.name.clone()))
+        .collect()
+}
+
+/// The organization's roles with their permissions, in creation order, from the database
+/// (the catalogue keeps them; writers that must see the stored rows read them here).
+pub fn load_roles(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<Role>> {
+    let rows: Vec<(i64, String, Option<String>)> = roles::table
+        .left_join(role_permissions::table.on(role_permissions::role_id.eq(roles::id)))
+        .filter(roles::org_id.eq(org_id))
+        .order(roles::id)
+        .select((
+            roles::id,
+            roles::name,
+            role_permissions::permission.nullable(),
+        ))
+        .load(conn)?;
+    let mut roles: Vec<Role> = Vec::new();
+    for (id, name, permission) in rows {
+        if roles.last().is_none_or(|r| r.id != id) {
+            roles.push(Role {
+                id,
+                name,
+                permissions: Permissions::default(),
+            });
+        }
+        if let (Some(role), Some(p)) = (
+            roles.last_mut(),
+            permission.as_deref().and_then(Permission::parse),
+        ) {
+            role.permissions = role.permissions.with(p);
+        }
+    }
+    Ok(roles)
 }
 
 #[derive(Debug, Default)]
@@ -75,32 +112,10 @@ impl Catalog {
         {
             return Ok(found.clone());
         }
-        let rows: Vec<(i64, String, Option<String>)> = roles::table
-            .left_join(role_permissions::table.on(role_permissions::role_id.eq(roles::id)))
-            .filter(roles::org_id.eq(org_id))
-            .order(roles::id)
-            .select((
-                roles::id,
-                roles::name,
-                role_permissions::permission.nullable(),
-            ))
-            .load(conn)?;
-        let mut catalog = OrgCatalog::default();
-        for (id, name, permission) in rows {
-            if catalog.roles.last().is_none_or(|r| r.id != id) {
-                catalog.roles.push(Role {
-                    id,
-                    name,
-                    permissions: Permissions::default(),
-                });
-            }
-            if let (Some(role), Some(p)) = (
-                catalog.roles.last_mut(),
-                permission.as_deref().and_then(Permission::parse),
-            ) {
-                role.permissions = role.permissions.with(p);
-            }
-        }
+        let mut catalog = OrgCatalog {
+            roles: load_roles(conn, org_id)?,
+            ..OrgCatalog::default()
+        };
         catalog.products = products::table
             .filter(products::org_id.eq(org_id))
             .order(products::id)

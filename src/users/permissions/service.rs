@@ -11,7 +11,7 @@ use serde_json::json;
 use super::Override;
 use crate::audit::{self, action, Actor, Event};
 use crate::auth::permissions::{Permission, OWNER};
-use crate::db::schema::{role_permissions, roles, user_permission_overrides, users};
+use crate::db::schema::{user_permission_overrides, users};
 use crate::db::{write_tx, DbConn};
 use crate::invites::store::grantable_roles;
 use crate::users::edit::service::Editor;
@@ -56,29 +56,17 @@ pub fn role_permissions_of(
     conn: &mut DbConn,
     org_id: i64,
 ) -> QueryResult<Vec<(i64, String, Vec<Permission>)>> {
-    let rows: Vec<(i64, String, Option<String>)> = roles::table
-        .left_join(role_permissions::table.on(role_permissions::role_id.eq(roles::id)))
-        .filter(roles::org_id.eq(org_id))
-        .order(roles::id)
-        .select((
-            roles::id,
-            roles::name,
-            role_permissions::permission.nullable(),
-        ))
-        .load(conn)?;
-    let mut out: Vec<(i64, String, Vec<Permission>)> = Vec::new();
-    for (id, name, permission) in rows {
-        if out.last().is_none_or(|(last, _, _)| *last != id) {
-            out.push((id, name, Vec::new()));
-        }
-        if let (Some(entry), Some(p)) = (
-            out.last_mut(),
-            permission.as_deref().and_then(Permission::parse),
-        ) {
-            entry.2.push(p);
-        }
-    }
-    Ok(out)
+    Ok(crate::orgs::catalog::load_roles(conn, org_id)?
+        .into_iter()
+        .map(|role| {
+            let given = Permission::ALL
+                .iter()
+                .copied()
+                .filter(|p| role.permissions.has(*p))
+                .collect();
+            (role.id, role.name, given)
+        })
+        .collect())
 }
 
 #[derive(Debug, thiserror::Error)]
