@@ -91,7 +91,7 @@ impl Manager {
 
     pub fn connect_now(&self) -> Result<DbConn, ConnectionError> {
         match self.url.backend {
-            Backend::Postgres => PgConnection::establish(&self.url.target).map(DbConn::Pg),
+            Backend::Postgres => connect_pg(&self.url.target).map(DbConn::Pg),
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.url.target)?;
                 // WAL lets readers run beside the one writer; the busy timeout makes a second
@@ -132,6 +132,18 @@ impl diesel::r2d2::ManageConnection for Manager {
     fn has_broken(&self, conn: &mut DbConn) -> bool {
         <DbConn as Connection>::TransactionManager::is_broken_transaction_manager(conn)
     }
+}
+
+/// Opens a PostgreSQL connection; every one goes through here.
+///
+/// libpq brings OpenSSL, which by default frees itself in an `atexit` handler, so a thread
+/// still connecting while the process exits crashes it (a pool's thread, or a test server's,
+/// after every test has passed: SIGSEGV). OpenSSL decides on that handler at its first
+/// initialisation, so this initialises it first, without the handler, and leaves the clean-up
+/// to the operating system.
+pub fn connect_pg(url: &str) -> Result<PgConnection, ConnectionError> {
+    openssl_sys::init();
+    PgConnection::establish(url)
 }
 
 pub fn backend_of(conn: &DbConn) -> Backend {

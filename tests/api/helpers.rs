@@ -113,7 +113,7 @@ impl Drop for Scratch {
                 data_dir,
             } => {
                 let _ = std::fs::remove_dir_all(data_dir);
-                if let Ok(mut conn) = PgConnection::establish(admin_url) {
+                if let Ok(mut conn) = db::connect_pg(admin_url) {
                     let _ =
                         conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
                 }
@@ -137,7 +137,7 @@ fn postgres_database() -> Option<(String, Scratch)> {
         .ok()
         .filter(|u| !u.is_empty())?;
     let _guard = PG_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let mut admin = PgConnection::establish(&admin_url).expect("connect to TEST_DATABASE_URL_PG");
+    let mut admin = db::connect_pg(&admin_url).expect("connect to TEST_DATABASE_URL_PG");
     // The template's name carries a hash of the migrations, so a changed schema gets a new one.
     let mut fingerprint = String::new();
     let mut dirs: Vec<_> = std::fs::read_dir("migrations/postgres")
@@ -176,7 +176,7 @@ fn postgres_database() -> Option<(String, Scratch)> {
             .expect("create template");
         {
             let mut conn = DbConn::Pg(
-                PgConnection::establish(&replace_db_name(&admin_url, &building)).expect("template"),
+                db::connect_pg(&replace_db_name(&admin_url, &building)).expect("template"),
             );
             db::migrate(&mut conn).expect("migrate template");
         }

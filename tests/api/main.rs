@@ -12,6 +12,7 @@ mod auth;
 mod bulk;
 mod cli;
 mod edit;
+mod exit;
 mod export;
 mod import;
 mod invites;

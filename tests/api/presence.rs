@@ -516,7 +516,7 @@ async fn an_event_committed_after_a_newer_one_is_not_missed_across_a_reconnect(a
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<i64>();
     let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
     let slow = std::thread::spawn(move || {
-        let mut c = diesel::PgConnection::establish(&url).unwrap();
+        let mut c = gatehouse::db::connect_pg(&url).unwrap();
         c.transaction(|c| {
             let row: NewId = diesel::sql_query(
                 "INSERT INTO audit_events (org_id, actor_label, action, target_label, created_at) \
@@ -553,7 +553,7 @@ async fn an_event_committed_after_a_newer_one_is_not_missed_across_a_reconnect(a
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<i64>();
     let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
     let slow = std::thread::spawn(move || {
-        let mut c = diesel::PgConnection::establish(&url).unwrap();
+        let mut c = gatehouse::db::connect_pg(&url).unwrap();
         c.transaction(|c| {
             let row: NewId = diesel::sql_query(
                 "INSERT INTO audit_events (org_id, actor_label, action, target_label, created_at) \
