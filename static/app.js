@@ -56,6 +56,35 @@
   }
   document.addEventListener("DOMContentLoaded", function () { localizeTimes(document); });
 
+  // ...and move on while the page stays open: each <time data-age> was that many seconds old
+  // when the server made it, so its text follows this tab's clock from then (the same rules
+  // as relative_time in src/users/views.rs), without trusting the two clocks to agree.
+  function ago(seconds) {
+    function plural(n, unit) { return n + " " + unit + (n === 1 ? "" : "s") + " ago"; }
+    if (seconds < 60) return "Just now";
+    if (seconds < 3600) return plural(Math.floor(seconds / 60), "minute");
+    if (seconds < 86400) return plural(Math.floor(seconds / 3600), "hour");
+    if (seconds < 86400 * 30) return plural(Math.floor(seconds / 86400), "day");
+    if (seconds < 86400 * 365) return plural(Math.floor(seconds / (86400 * 30)), "month");
+    return plural(Math.floor(seconds / (86400 * 365)), "year");
+  }
+  var madeAt = new WeakMap();
+  function ageTimes() {
+    var now = Date.now();
+    document.querySelectorAll("time[data-age]").forEach(function (el) {
+      if (!madeAt.has(el)) {
+        madeAt.set(el, now - 1000 * Number(el.getAttribute("data-age")));
+        return;
+      }
+      var text = ago(Math.floor((now - madeAt.get(el)) / 1000));
+      if (el.textContent !== text) el.textContent = text;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", ageTimes);
+  document.addEventListener("htmx:afterSettle", ageTimes);
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) ageTimes(); });
+  setInterval(ageTimes, 20000);
+
   // Dialogs: a server-rendered <dialog data-modal> opens as a modal when it arrives (focus
   // moves into it and stays there; Escape closes it) and gives focus back when it closes.
   var opener = null, restore = null;
@@ -247,7 +276,10 @@
     }
     source.addEventListener("open", function () { say("Live: new events appear at the top."); });
     source.addEventListener("error", function () { say("Live: reconnecting…"); });
-    source.addEventListener("end", function () { source.close(); say("Live stopped: you are signed out."); });
+    source.addEventListener("end", function (event) {
+      source.close();
+      say(event.data === "no-access" ? "Live stopped: you no longer have access to Activity." : "Live stopped: you are signed out.");
+    });
     // Thousands of events behind (a long sleep): the newest page again, live from there.
     source.addEventListener("stale", function () {
       source.close();
@@ -271,6 +303,7 @@
       var empty = current.querySelector(".empty-state");
       if (empty) empty.remove();
       localizeTimes(row);
+      ageTimes();
     });
   }
   document.addEventListener("DOMContentLoaded", activityLive);

@@ -68,7 +68,16 @@ pub(crate) struct Conn {
     /// The permission the connection needs (`audit.view` for the activity stream): taken
     /// away, the stream ends at the next check.
     pub needs: Option<&'static str>,
-    end: watch::Sender<bool>,
+    end: watch::Sender<Option<Ended>>,
+}
+
+/// Why the server ended a live connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The session is gone (signed out, expired, deactivated, blocked): the browser stops.
+    SignedOut,
+    /// The holder lost the permission the connection needs; the session goes on.
+    PermissionLost,
 }
 
 #[derive(Debug, Default)]
@@ -103,8 +112,8 @@ pub struct Registration {
     hub: Arc<Hub>,
     id: String,
     watching: Option<i64>,
-    /// Becomes true when the session behind the connection has ended.
-    pub ended: watch::Receiver<bool>,
+    /// Becomes `Some` when the server ends the connection, saying why.
+    pub ended: watch::Receiver<Option<Ended>>,
 }
 
 impl Drop for Registration {
@@ -142,7 +151,7 @@ impl Hub {
         needs: Option<crate::auth::permissions::Permission>,
     ) -> Option<Registration> {
         let id = crate::auth::tokens::random_token();
-        let (end, ended) = watch::channel(false);
+        let (end, ended) = watch::channel(None);
         {
             let mut inner = self.lock();
             let held = inner
@@ -276,8 +285,10 @@ impl Hub {
                 let pair = (conn.user_id, p);
                 asked.contains(&pair) && !permitted.contains(&pair)
             });
-            if gone || lost {
-                let _ = conn.end.send(true);
+            if gone {
+                let _ = conn.end.send(Some(Ended::SignedOut));
+            } else if lost {
+                let _ = conn.end.send(Some(Ended::PermissionLost));
             }
         }
     }
@@ -298,9 +309,9 @@ mod tests {
         // The check asked about "old" only, and found it gone; "new" opened meanwhile.
         let checked = HashSet::from(["old"]);
         hub.end_sessions(&checked, &HashSet::new(), &HashSet::new(), &HashSet::new());
-        assert!(*checked_then.ended.borrow());
+        assert_eq!(*checked_then.ended.borrow(), Some(Ended::SignedOut));
         assert!(
-            !*opened_since.ended.borrow(),
+            opened_since.ended.borrow().is_none(),
             "opened after the check began"
         );
 
@@ -309,6 +320,6 @@ mod tests {
         let valid = HashSet::from(["new".to_owned()]);
         let checked = HashSet::from(["new"]);
         hub.end_sessions(&checked, &valid, &asked, &HashSet::new());
-        assert!(*opened_since.ended.borrow());
+        assert_eq!(*opened_since.ended.borrow(), Some(Ended::PermissionLost));
     }
 }

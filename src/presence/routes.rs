@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use tokio::sync::{broadcast, mpsc};
 
 use super::sse;
-use super::PresenceNews;
+use super::{Ended, PresenceNews};
 use crate::auth::permissions::Permission;
 use crate::web::{AppError, State};
 
@@ -32,10 +32,13 @@ pub async fn stream(req: HttpRequest, state: State) -> Result<HttpResponse, AppE
     let org_id = viewer.user.org_id;
     let watching = viewer.user.can(Permission::UsersView);
     let mut news = watching.then(|| state.live.subscribe_presence());
+    // A watcher must keep users.view: losing it ends this connection quietly, and the
+    // browser's reconnect (EventSource retries by itself) comes back without others' presence.
+    let needs = watching.then_some(Permission::UsersView);
     let Some(mut registration) =
         state
             .live
-            .register(viewer.user.id, org_id, viewer.session_hash, watching, None)
+            .register(viewer.user.id, org_id, viewer.session_hash, watching, needs)
     else {
         return Ok(sse::too_many());
     };
@@ -56,7 +59,9 @@ pub async fn stream(req: HttpRequest, state: State) -> Result<HttpResponse, AppE
         loop {
             let frame = tokio::select! {
                 _ = registration.ended.changed() => {
-                    let _ = sse::send(&tx, sse::end()).await;
+                    if *registration.ended.borrow() == Some(Ended::SignedOut) {
+                        let _ = sse::send(&tx, sse::end(Ended::SignedOut)).await;
+                    }
                     break;
                 }
                 _ = tx.closed() => break,

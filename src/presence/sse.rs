@@ -49,9 +49,14 @@ pub fn hello() -> web::Bytes {
     web::Bytes::from(format!("retry: {RETRY_MS}\n: connected\n\n"))
 }
 
-/// The stream's last words when its session ended: the browser stops reconnecting.
-pub fn end() -> web::Bytes {
-    frame(Some("end"), None, "signed-out")
+/// The stream's last words when the server ends it: the browser stops reconnecting and says
+/// why (`signed-out` or `no-access`).
+pub fn end(why: super::Ended) -> web::Bytes {
+    let data = match why {
+        super::Ended::SignedOut => "signed-out",
+        super::Ended::PermissionLost => "no-access",
+    };
+    frame(Some("end"), None, data)
 }
 
 /// The response around a channel the connection's task writes to.

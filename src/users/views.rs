@@ -92,6 +92,8 @@ pub struct UserRow {
     pub status_detail: String,
     pub last_active: String,
     pub last_active_exact: String,
+    /// Seconds since then when the page was made: app.js keeps "3 minutes ago" moving.
+    pub last_active_age: Option<i64>,
     pub online: bool,
     pub mail_retrying: bool,
     pub has_mfa: bool,
@@ -124,7 +126,8 @@ pub fn minute_utc(t: NaiveDateTime) -> String {
     )
 }
 
-/// "3 minutes ago", "2 days ago", "Never".
+/// "3 minutes ago", "2 days ago", "Never". static/app.js has the same rules (`ago`), to move
+/// the text on as the page stays open.
 pub fn relative_time(then: Option<NaiveDateTime>, now: NaiveDateTime) -> String {
     let Some(then) = then else {
         return "Never".into();
@@ -190,6 +193,7 @@ impl UserRow {
                 .last_active_at
                 .map(minute_utc)
                 .unwrap_or_else(|| "Never signed in".into()),
+            last_active_age: row.last_active_at.map(|then| (now - then).num_seconds()),
             online,
             mail_retrying: row.mail_retrying,
             has_mfa: row.has_mfa,

@@ -263,30 +263,44 @@ async fn streams_end_when_their_session_ends(app: TestApp) {
     let (ada, _) = app.browser_login("ada@acme.io", PASSWORD).await;
     let mut activity = open(&app, &ada, "/activity/stream", None).await;
     let mut presence = open(&app, &ada, "/presence/stream", None).await;
-    app.db(|c| {
-        use gatehouse::db::schema::user_permission_overrides as o;
-        let ada: i64 = users::table
-            .filter(users::email.eq("ada@acme.io"))
-            .select(users::id)
-            .first(c)
-            .unwrap();
-        diesel::insert_into(o::table)
-            .values((
-                o::user_id.eq(ada),
-                o::permission.eq("audit.view"),
-                o::granted.eq(false),
-            ))
-            .execute(c)
-            .unwrap();
-    })
-    .await;
+    deny(&app, "ada@acme.io", "audit.view").await;
+    let end = activity.until(WAIT, |e| e.event == "end").await;
+    assert_eq!(
+        end.map(|e| e.data).as_deref(),
+        Some("no-access"),
+        "told why it ended"
+    );
     assert!(activity.ends_within(WAIT).await, "ended without audit.view");
     assert!(!presence.ends_within(Duration::from_millis(1500)).await);
+    // Losing users.view ends a watcher's presence stream without `end` (the browser
+    // reconnects); the new stream no longer tells her who is online.
+    deny(&app, "ada@acme.io", "users.view").await;
+    assert!(
+        presence.until(WAIT, |e| e.event == "end").await.is_none() && presence.closed,
+        "closed quietly without users.view"
+    );
+    let mut again = open(&app, &ada, "/presence/stream", None).await;
+    assert!(
+        again
+            .until(Duration::from_millis(1500), |e| e.event == "presence")
+            .await
+            .is_none(),
+        "no presence for someone without users.view"
+    );
+    assert!(!again.closed, "still holds her online");
     app.db(|c| {
         use gatehouse::db::schema::user_permission_overrides as o;
         diesel::delete(o::table).execute(c).unwrap();
     })
     .await;
+    let mut watching = open(&app, &ada, "/presence/stream", None).await;
+    assert!(
+        watching
+            .until(WAIT, |e| e.event == "presence")
+            .await
+            .is_some(),
+        "with users.view back, the snapshot of who is online"
+    );
     // Deactivation ends the streams of the person deactivated.
     let mut stream = open(&app, &ada, "/activity/stream", None).await;
     app.db(|c| {
@@ -310,6 +324,27 @@ async fn streams_end_when_their_session_ends(app: TestApp) {
             .status(),
         StatusCode::NO_CONTENT
     );
+}
+
+/// Takes `permission` away from `email` by a per-user override.
+async fn deny(app: &TestApp, email: &'static str, permission: &'static str) {
+    app.db(move |c| {
+        use gatehouse::db::schema::user_permission_overrides as o;
+        let id: i64 = users::table
+            .filter(users::email.eq(email))
+            .select(users::id)
+            .first(c)
+            .unwrap();
+        diesel::insert_into(o::table)
+            .values((
+                o::user_id.eq(id),
+                o::permission.eq(permission),
+                o::granted.eq(false),
+            ))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
 }
 
 /// A presence event saying `user_id` came online (or left).

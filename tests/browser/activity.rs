@@ -112,6 +112,29 @@ async fn live_activity_and_the_online_dot_follow_another_browser() {
     assert!(same_page(&owner).await, "the event came without a reload");
     owner.axe("Activity with a live event").await;
 
+    // "Just now" does not stay: back on the tab three minutes later, the row says so.
+    let when = format!("{newest}/td[1]/time");
+    owner
+        .wait_for(
+            "the new event's time",
+            &format!("{when}[normalize-space(.)='Just now']"),
+        )
+        .await;
+    owner
+        .eval(
+            "window.realNow = Date.now; var later = Date.now() + 185000; \
+             Date.now = function () { return later; }; \
+             document.dispatchEvent(new Event('visibilitychange')); return true;",
+        )
+        .await;
+    owner
+        .wait_for(
+            "the time to move on",
+            &format!("{when}[normalize-space(.)='3 minutes ago']"),
+        )
+        .await;
+    owner.eval("Date.now = window.realNow; return true;").await;
+
     // The picture: the page as it loads (live on), not mid-highlight of the new row.
     owner.reload().await;
     owner.wait_for("the newest event", newest).await;

@@ -18,7 +18,7 @@ use super::service;
 use super::store::{self, EventRecord};
 use super::views::{ActivityRow, ActivityRowFragment};
 use crate::auth::permissions::Permission;
-use crate::presence::sse;
+use crate::presence::{sse, Ended};
 use crate::web::{AppError, State};
 
 /// A browser further behind than this reloads its table instead (`event: stale`): the
@@ -173,7 +173,7 @@ async fn follow(
     state: &crate::web::AppState,
     tx: &sse::Tx,
     mut events: broadcast::Receiver<std::sync::Arc<crate::presence::LiveEvent>>,
-    ended: &mut tokio::sync::watch::Receiver<bool>,
+    ended: &mut tokio::sync::watch::Receiver<Option<Ended>>,
     filter: &Filter,
     names: &Names,
     (start, sent): (i64, HashSet<i64>),
@@ -183,7 +183,8 @@ async fn follow(
     loop {
         let frame = tokio::select! {
             _ = ended.changed() => {
-                let _ = sse::send(tx, sse::end()).await;
+                let why = ended.borrow().unwrap_or(Ended::SignedOut);
+                let _ = sse::send(tx, sse::end(why)).await;
                 return;
             }
             _ = tx.closed() => return,

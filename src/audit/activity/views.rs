@@ -87,6 +87,8 @@ pub struct ActivityRow {
     /// `2026-12-01T08:20:05Z`, for `<time datetime>`.
     pub iso: String,
     pub exact: String,
+    /// Seconds since the event when the row was made (see `UserRow::last_active_age`).
+    pub age: i64,
     pub actor: String,
     /// One user's activity, when the actor is a user.
     pub actor_href: Option<String>,
@@ -104,6 +106,7 @@ impl ActivityRow {
         Self {
             id: event.id,
             relative: relative_time(Some(event.created_at), now),
+            age: (now - event.created_at).num_seconds(),
             iso: event.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
             exact: event.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
             actor: if event.actor_label.is_empty() {
