@@ -1,4 +1,5 @@
-//! My account: `GET /account`, `POST /account/password`, `POST /account/email`,
+//! My account: `GET /account`, `POST /account/password`, `POST /account/email` (and its
+//! cancel, and `/email/confirm/{token}`, the link sent to the new address),
 //! `POST /account/sign-out-everywhere`, and the change an expired password forces.
 
 use actix_session::Session;
@@ -21,6 +22,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/account", web::get().to(show))
         .route("/account/password", web::post().to(change_password))
         .route("/account/email", web::post().to(change_email))
+        .route("/account/email/cancel", web::post().to(cancel_email_change))
+        .route("/email/confirm/{token}", web::get().to(confirm_email_form))
+        .route("/email/confirm/{token}", web::post().to(confirm_email))
         .route(
             "/account/password/expired",
             web::get().to(expired_password_form),
@@ -47,6 +51,8 @@ pub struct AccountPage {
     pub errors: FieldErrors,
     /// What was typed into the email form (after a refusal).
     pub new_email: String,
+    /// A new address waiting for its confirmation link to be opened.
+    pub pending_email: Option<service::PendingEmail>,
     pub min_length: usize,
     pub has_totp: bool,
     pub recovery_codes_left: i64,
@@ -63,11 +69,13 @@ pub async fn page(
     errors: FieldErrors,
 ) -> Result<AccountPage, AppError> {
     let (user_id, org_id) = (user.id, user.org_id);
-    let (min_length, recovery_codes_left) = state
+    let now = state.clock.now();
+    let (min_length, recovery_codes_left, pending_email) = state
         .db(move |conn| {
             Ok((
                 crate::settings::store::policy(conn, org_id)?.min_length(),
                 crate::mfa::store::recovery_codes_left(conn, user_id)?,
+                service::pending_email_change(conn, user_id, now)?,
             ))
         })
         .await?;
@@ -79,6 +87,7 @@ pub async fn page(
         notice,
         errors,
         new_email: String::new(),
+        pending_email,
         min_length,
         has_totp: user.has_totp,
         recovery_codes_left,
@@ -135,7 +144,10 @@ pub async fn show(
         Some("password") | Some("1") => {
             Some("Your password was changed. Your other sessions were signed out.".to_owned())
         }
-        Some("email") => Some("Your email address was changed.".to_owned()),
+        Some("email") => Some(
+            "Check the inbox of your new address: your email address changes when you open the link we sent there.".to_owned(),
+        ),
+        Some("email-cancelled") => Some("The change of your email address was cancelled.".to_owned()),
         Some("totp-off") => Some("The authenticator app was removed.".to_owned()),
         _ => None,
     };
@@ -365,14 +377,15 @@ pub async fn change_email(
     if errors.is_empty() {
         let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
         let (me, now, new_email) = (me(&user), state.clock.now(), email.clone());
+        let base_url = state.base_url.clone();
         let outcome = state
-            .db(
-                move |conn| match service::change_email(conn, &me, &new_email, &meta, now) {
+            .db(move |conn| {
+                match service::request_email_change(conn, &me, &new_email, &base_url, &meta, now) {
                     Ok(()) => Ok(Ok(())),
                     Err(EmailError::Database(e)) => Err(e.into()),
                     Err(other) => Ok(Err(other)),
-                },
-            )
+                }
+            })
             .await?;
         match outcome {
             Ok(()) => {
@@ -387,6 +400,97 @@ pub async fn change_email(
     let mut view = page(&req, &state, &user, None, errors).await?;
     view.new_email = form.new_email.clone();
     refused(&view)
+}
+
+pub async fn cancel_email_change(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let (me, now) = (me(&user), state.clock.now());
+    state
+        .db(move |conn| Ok(service::cancel_email_change(conn, &me, &meta, now)?))
+        .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", "/account?changed=email-cancelled"))
+        .finish())
+}
+
+/// The link sent to the new address, and what came of it.
+#[derive(Template)]
+#[template(path = "account/confirm_email.html")]
+pub struct ConfirmEmailPage {
+    pub csrf: String,
+    pub token: String,
+    pub step: ConfirmStep,
+}
+
+pub enum ConfirmStep {
+    /// Not pressed yet: from which address to which.
+    Ask {
+        old: String,
+        new: String,
+    },
+    Done(service::Confirmed),
+}
+
+/// A button first: a GET never changes anything (mail scanners open links).
+pub async fn confirm_email_form(
+    req: HttpRequest,
+    state: State,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (secret, now) = (token.into_inner(), state.clock.now());
+    let lookup = secret.clone();
+    let link = state
+        .db(move |conn| Ok(service::look_up_email_change(conn, &lookup, now)?))
+        .await?;
+    let (step, status) = match link {
+        Some(link) => (
+            ConfirmStep::Ask {
+                old: link.user.email,
+                new: link.new_email,
+            },
+            StatusCode::OK,
+        ),
+        None => (
+            ConfirmStep::Done(service::Confirmed::Gone),
+            StatusCode::GONE,
+        ),
+    };
+    let page = ConfirmEmailPage {
+        csrf: csrf::token(&req),
+        token: secret,
+        step,
+    };
+    htmx::html_with_status(&page, status)
+}
+
+pub async fn confirm_email(
+    req: HttpRequest,
+    state: State,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (secret, now) = (token.into_inner(), state.clock.now());
+    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let done = state
+        .db(move |conn| Ok(service::confirm_email_change(conn, &secret, &meta, now)?))
+        .await?;
+    let status = match done {
+        service::Confirmed::Changed(_) => {
+            state.mail_wakeup.notify_one();
+            StatusCode::OK
+        }
+        service::Confirmed::Taken(_) => StatusCode::CONFLICT,
+        service::Confirmed::Gone => StatusCode::GONE,
+    };
+    let page = ConfirmEmailPage {
+        csrf: csrf::token(&req),
+        token: String::new(),
+        step: ConfirmStep::Done(done),
+    };
+    htmx::html_with_status(&page, status)
 }
 
 pub async fn sign_out_everywhere(

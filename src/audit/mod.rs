@@ -105,6 +105,8 @@ pub mod action {
     pub const AUTO_SIGNUP_CHANGED: &str = "org.auto_signup_changed";
     pub const SECURITY_POLICY_CHANGED: &str = "org.security_policy_changed";
     pub const EMAIL_CHANGED: &str = "auth.email_changed";
+    pub const EMAIL_CHANGE_REQUESTED: &str = "auth.email_change_requested";
+    pub const EMAIL_CHANGE_CANCELLED: &str = "auth.email_change_cancelled";
     pub const TOTP_ENABLED: &str = "mfa.totp_enabled";
     pub const TOTP_DISABLED: &str = "mfa.totp_disabled";
     pub const RECOVERY_CODES_RENEWED: &str = "mfa.recovery_codes_renewed";

@@ -34,6 +34,7 @@ pub mod kind {
     pub const UNBLOCK: &str = "unblock";
     pub const RESET: &str = "reset";
     pub const EMAIL_CODE: &str = "email_code";
+    pub const EMAIL_CHANGE: &str = "email_change";
 }
 
 #[cfg(test)]

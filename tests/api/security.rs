@@ -19,7 +19,8 @@ both!(
     security_settings_are_checked_saved_and_audited,
     the_organization_can_ask_for_longer_passwords,
     sessions_end_at_the_organizations_idle_and_total_limits,
-    changing_ones_email_needs_the_password_and_tells_both_addresses,
+    changing_ones_email_needs_the_password_and_the_new_address_confirms,
+    an_email_change_can_be_cancelled_expires_and_loses_a_race_for_the_address,
     the_inactivity_check_walks_its_index,
     a_week_of_warned_accounts_does_not_hold_back_the_next_warning,
 );
@@ -510,7 +511,7 @@ async fn sessions_end_at_the_organizations_idle_and_total_limits(app: TestApp) {
     assert!(location_of(&response).unwrap().starts_with("/login"));
 }
 
-async fn changing_ones_email_needs_the_password_and_tells_both_addresses(app: TestApp) {
+async fn changing_ones_email_needs_the_password_and_the_new_address_confirms(app: TestApp) {
     let org_id = app.setup_first_org("Acme", OWNER).await;
     app.add_people(org_id, vec![person("Taken", "taken@acme.io")])
         .await;
@@ -536,8 +537,43 @@ async fn changing_ones_email_needs_the_password_and_tells_both_addresses(app: Te
         .await
         .unwrap()
         .contains("Another account already uses this email address."));
-    assert_eq!(app.org_of(OWNER).await, org_id, "nothing changed yet");
+    assert!(app
+        .audit_actions(org_id)
+        .await
+        .iter()
+        .all(|a| !a.starts_with("auth.email_change")));
 
+    // A request changes nothing yet: a link goes to the new address, a word to the old one.
+    let response = app
+        .post_form(
+            "/account/email",
+            &[("new_email", "olive@typo.io"), ("email_password", PASSWORD)],
+        )
+        .await;
+    assert_redirect_to(&response, "/account?changed=email");
+    let first = app
+        .mail()
+        .message_about("olive@typo.io", "Confirm your new Gatehouse email address")
+        .await
+        .link("/email/confirm/")
+        .unwrap();
+    app.mail()
+        .message_about(
+            OWNER,
+            "change of your Gatehouse email address was requested",
+        )
+        .await;
+    let requested = app
+        .audit_details(org_id, "auth.email_change_requested")
+        .await;
+    assert_eq!(requested[0]["new_email"], "olive@typo.io");
+    let (_, page) = app.get_html("/account?changed=email").await;
+    assert!(page.contains("Waiting for confirmation"), "{page}");
+    assert!(page.contains("olive@typo.io"));
+    assert!(page.contains("your email address changes when you open the link"));
+    assert_eq!(app.org_of(OWNER).await, org_id, "still her address");
+
+    // A newer request replaces the mistyped one: its link no longer works.
     let response = app
         .post_form(
             "/account/email",
@@ -545,6 +581,46 @@ async fn changing_ones_email_needs_the_password_and_tells_both_addresses(app: Te
         )
         .await;
     assert_redirect_to(&response, "/account?changed=email");
+    let stranger = app.new_browser();
+    let old_link = stranger.get(&first).send().await.unwrap();
+    assert_eq!(old_link.status(), StatusCode::GONE);
+    assert!(old_link
+        .text()
+        .await
+        .unwrap()
+        .contains("This link cannot be used"));
+    let link = app
+        .mail()
+        .message_about("olive@new.io", "Confirm your new Gatehouse email address")
+        .await
+        .link("/email/confirm/")
+        .unwrap();
+
+    // Opening the link shows a button and changes nothing (mail scanners open links).
+    let person = app.new_browser();
+    let page = person
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Confirm new email address"));
+    assert!(page.contains("olive@new.io") && page.contains(OWNER));
+    assert_eq!(app.org_of(OWNER).await, org_id);
+    let done = person
+        .post(&link)
+        .form(&[("csrf_token", csrf_of(&page).unwrap().as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    assert!(done
+        .text()
+        .await
+        .unwrap()
+        .contains("Your email address is changed"));
     let changed = app.audit_details(org_id, "auth.email_changed").await;
     assert_eq!(changed[0]["before"]["email"], OWNER);
     assert_eq!(changed[0]["after"]["email"], "olive@new.io");
@@ -554,9 +630,90 @@ async fn changing_ones_email_needs_the_password_and_tells_both_addresses(app: Te
     app.mail()
         .message_about("olive@new.io", "email address was changed")
         .await;
+    let again = person
+        .post(&link)
+        .form(&[("csrf_token", csrf_of(&page).unwrap().as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::GONE, "the link works once");
     app.logout().await;
     let response = app.login_as("olive@new.io", PASSWORD).await;
     assert_redirect_to(&response, "/users");
+}
+
+async fn an_email_change_can_be_cancelled_expires_and_loses_a_race_for_the_address(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    let request = |email: &'static str| {
+        let app = &app;
+        async move {
+            let response = app
+                .post_form(
+                    "/account/email",
+                    &[("new_email", email), ("email_password", PASSWORD)],
+                )
+                .await;
+            assert_redirect_to(&response, "/account?changed=email");
+            app.mail()
+                .message_about(email, "Confirm your new Gatehouse email address")
+                .await
+                .link("/email/confirm/")
+                .unwrap()
+        }
+    };
+    app.get_html("/account").await;
+
+    // Cancelled on My account: the link stops working; audited.
+    let link = request("olive@one.io").await;
+    let response = app.post_form("/account/email/cancel", &[]).await;
+    assert_redirect_to(&response, "/account?changed=email-cancelled");
+    let (_, page) = app.get_html("/account?changed=email-cancelled").await;
+    assert!(page.contains("The change of your email address was cancelled."));
+    assert!(!page.contains("Waiting for confirmation"));
+    let cancelled = app
+        .audit_details(org_id, "auth.email_change_cancelled")
+        .await;
+    assert_eq!(cancelled[0]["new_email"], "olive@one.io");
+    let browser = app.new_browser();
+    assert_eq!(
+        browser.get(&link).send().await.unwrap().status(),
+        StatusCode::GONE
+    );
+
+    // Someone else takes the address before the link is opened: nothing changes.
+    let link = request("olive@three.io").await;
+    let page = browser
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    app.add_people(org_id, vec![person("Three", "olive@three.io")])
+        .await;
+    let done = browser
+        .post(&link)
+        .form(&[("csrf_token", csrf_of(&page).unwrap().as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::CONFLICT);
+    assert!(done.text().await.unwrap().contains("This address is taken"));
+    assert_eq!(app.org_of(OWNER).await, org_id, "still her address");
+    assert!(app
+        .audit_actions(org_id)
+        .await
+        .iter()
+        .all(|a| a != "auth.email_changed"));
+
+    // A day later an unopened link has expired.
+    let link = request("olive@two.io").await;
+    app.state.clock.advance(chrono::Duration::hours(25));
+    assert_eq!(
+        browser.get(&link).send().await.unwrap().status(),
+        StatusCode::GONE
+    );
 }
 
 async fn the_inactivity_check_walks_its_index(app: TestApp) {

@@ -16,6 +16,7 @@ mod smtp;
 
 mod harness;
 
+mod account;
 mod activity;
 mod bulk;
 mod delete;

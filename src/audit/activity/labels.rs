@@ -16,6 +16,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("auth.password_reset", "Password reset"),
     ("user.password_reset_sent", "Password reset link sent"),
     ("auth.email_changed", "Email changed"),
+    ("auth.email_change_requested", "Email change requested"),
+    ("auth.email_change_cancelled", "Email change cancelled"),
     ("user.created", "User created"),
     ("user.updated", "User updated"),
     ("user.permissions_changed", "Permissions changed"),
