@@ -333,10 +333,18 @@
     items.style.top = (below ? at.bottom + 4 : Math.max(4, at.top - 4 - height)) + "px";
     items.style.left = Math.max(4, Math.min(at.right - width, window.innerWidth - width - 4)) + "px";
   }
+  // The items stay invisible (app.css) until placed: the toggle event comes after the browser
+  // may have painted them once where the stylesheet puts them.
   document.addEventListener("toggle", function (event) {
-    if (event.target.matches && event.target.matches("details.row-menu") && event.target.open) {
-      closeMenus(event.target);
-      placeMenu(event.target);
+    var menu = event.target;
+    if (!menu.matches || !menu.matches("details.row-menu")) return;
+    var items = menu.querySelector(".menu-items");
+    if (menu.open) {
+      closeMenus(menu);
+      placeMenu(menu);
+      if (items) items.classList.add("placed");
+    } else if (items) {
+      items.classList.remove("placed");
     }
   }, true);
   function placeOpenMenus() { document.querySelectorAll("details.row-menu[open]").forEach(placeMenu); }

@@ -19,6 +19,8 @@ use crate::web::request_meta::RequestMeta;
 pub enum SignIn {
     /// Refused; the person sees the one generic message whatever the reason.
     Refused,
+    /// The password was right, but the account's login IP allowlist leaves this address out.
+    NotFromHere,
     /// Signed in: no second factor is asked of this account.
     Complete(i64),
     /// The password was right and a second step must follow (the code was emailed already
@@ -77,6 +79,8 @@ pub fn finish_sign_in(
             Some("not_active")
         } else if blocked {
             Some("blocked")
+        } else if !user.signs_in_from(&meta.ip) {
+            Some("ip_not_allowed")
         } else {
             None
         };
@@ -85,7 +89,11 @@ pub fn finish_sign_in(
                 count_failure(conn, user, &policy, base_url, meta, now)?;
             }
             record_failure(conn, user, reason, None, meta, now)?;
-            return Ok(SignIn::Refused);
+            return Ok(if reason == "ip_not_allowed" {
+                SignIn::NotFromHere
+            } else {
+                SignIn::Refused
+            });
         }
         if let Some(method) = crate::mfa::service::second_step(conn, user, &policy, now)? {
             return Ok(SignIn::SecondStep {

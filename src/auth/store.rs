@@ -147,9 +147,26 @@ pub struct LoginCandidate {
     /// The confirmed secret of the authenticator app, when one is set up.
     pub totp_secret: Option<String>,
     pub unblocked_at: Option<NaiveDateTime>,
+    /// Where the account may sign in from (CIDR blocks, comma-separated); empty: anywhere.
+    pub ip_allowlist: String,
 }
 
 impl LoginCandidate {
+    /// Whether a sign-in from `ip` is allowed. A list that no longer parses, or an address
+    /// that is not one, allows nothing: the list is there to keep people out.
+    pub fn signs_in_from(&self, ip: &str) -> bool {
+        if self.ip_allowlist.trim().is_empty() {
+            return true;
+        }
+        let (Ok(nets), Ok(ip)) = (
+            crate::config::parse_cidrs(&self.ip_allowlist),
+            ip.parse::<std::net::IpAddr>(),
+        ) else {
+            return false;
+        };
+        nets.iter().any(|net| net.contains(&ip))
+    }
+
     /// Where inactivity counts from: the last sign-in (or the account's creation when it never
     /// signed in; an invitation's acceptance signs the person in), or the last unblock.
     pub fn quiet_since(&self) -> NaiveDateTime {

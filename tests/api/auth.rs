@@ -12,6 +12,7 @@ both!(
     a_role_without_users_view_gets_a_clear_403_page,
     pages_carry_the_security_headers,
     people_without_user_management_land_on_my_account,
+    a_login_ip_allowlist_keeps_other_networks_out,
 );
 
 async fn signing_in_with_the_right_password_opens_the_console(app: TestApp) {
@@ -321,4 +322,65 @@ async fn people_without_user_management_land_on_my_account(app: TestApp) {
         )
         .await;
     assert_redirect_to(&response, "/account?changed=email");
+}
+
+async fn a_login_ip_allowlist_keeps_other_networks_out(app: TestApp) {
+    use diesel::prelude::*;
+    use gatehouse::db::schema::users;
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    app.add_people(
+        org_id,
+        vec![crate::helpers::someone("Ada", "ada@acme.io", "Agent")],
+    )
+    .await;
+    let allow = |list: &'static str| {
+        app.db(move |c| {
+            diesel::update(users::table.filter(users::email.eq("ada@acme.io")))
+                .set(users::ip_allowlist.eq(list))
+                .execute(c)
+                .unwrap();
+        })
+    };
+    let failed_logins = || {
+        app.db(|c| {
+            users::table
+                .filter(users::email.eq("ada@acme.io"))
+                .select(users::failed_logins)
+                .first::<i32>(c)
+                .unwrap()
+        })
+    };
+    allow("10.0.0.0/8").await;
+    let browser = app.new_browser();
+    let sign_in = |password: &'static str| {
+        let (app, browser) = (&app, &browser);
+        async move {
+            app.submit_page_form(
+                browser,
+                "/login",
+                &[("email", "ada@acme.io"), ("password", password)],
+            )
+            .await
+        }
+    };
+    // The right password from elsewhere: refused, saying why; not a failed guess.
+    let response = sign_in(PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("Your account cannot sign in from this network (127.0.0.1)."),
+        "{page}"
+    );
+    assert_eq!(failed_logins().await, 0);
+    let refused = app.audit_details(org_id, "auth.sign_in_failed").await;
+    assert_eq!(refused[0]["reason"], "ip_not_allowed");
+    let account = browser.get(app.url("/account")).send().await.unwrap();
+    assert_ne!(account.status(), StatusCode::OK, "not signed in");
+    // A wrong password learns nothing about the list.
+    let response = sign_in("not the password").await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!response.text().await.unwrap().contains("network"));
+    // Her network on the list: in.
+    allow("10.0.0.0/8, 127.0.0.0/8").await;
+    assert_redirect_to(&sign_in(PASSWORD).await, "/account");
 }

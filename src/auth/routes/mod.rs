@@ -161,6 +161,7 @@ pub async fn submit(
         .verify(stored_hash, form.password.clone())
         .await?;
     let base_url = state.base_url.clone();
+    let ip_shown = meta.ip.clone();
     let outcome = state
         .db(move |conn| {
             Ok(service::finish_sign_in(
@@ -207,6 +208,14 @@ pub async fn submit(
             state.mail_wakeup.notify_one();
             page(GENERIC_FAILURE, StatusCode::UNPROCESSABLE_ENTITY)
         }
+        // Said only after the right password: it tells nothing to someone guessing.
+        SignIn::NotFromHere => page(
+            &format!(
+                "Your account cannot sign in from this network ({ip}). Ask an administrator of your organization to add it to your login IP allowlist.",
+                ip = ip_shown
+            ),
+            StatusCode::FORBIDDEN,
+        ),
     }
 }
 
