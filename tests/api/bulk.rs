@@ -11,6 +11,7 @@ both!(
     a_bulk_role_over_a_filter_changes_everyone_matching_it,
     bulk_deactivate_and_delete_leave_out_oneself_and_the_owner,
     concurrent_assignments_never_oversubscribe_a_product,
+    selecting_all_matching_keeps_to_the_whole_filter_last_active_included,
 );
 
 const OWNER: &str = "olive@acme.io";
@@ -283,4 +284,79 @@ async fn concurrent_assignments_never_oversubscribe_a_product(app: TestApp) {
         })
         .await;
     assert_eq!(holders, 2);
+}
+
+async fn selecting_all_matching_keeps_to_the_whole_filter_last_active_included(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    let person = |first, email, minutes| Person {
+        first,
+        last: "Agent",
+        email,
+        status: "active",
+        roles: &["Agent"],
+        active_minutes_ago: Some(minutes),
+    };
+    let idle = 60 * 24 * 120;
+    let ids = app
+        .add_people(
+            org_id,
+            vec![
+                person("Ida", "ida@acme.io", idle),
+                person("Ike", "ike@acme.io", idle),
+                person("Rae", "rae@acme.io", 30),
+                person("Ray", "ray@acme.io", 60),
+            ],
+        )
+        .await;
+    app.get_html("/users?last_active=idle90d").await;
+    let count = app
+        .hx_get("/users/bulk/count?q=&active=1&last_active=idle90d")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        count.contains("All <strong>2</strong> users matching this filter are selected."),
+        "{count}"
+    );
+    let fields = [
+        ("action", "deactivate"),
+        ("all_matching", "1"),
+        ("q", ""),
+        ("role", ""),
+        ("active", "1"),
+        ("last_active", "idle90d"),
+    ];
+    let dialog = app
+        .hx_post("/users/bulk/confirm", &fields)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(dialog.contains("2 users will change."), "{dialog}");
+    assert!(
+        dialog.contains("name=\"last_active\" value=\"idle90d\""),
+        "the dialog sends the same filter on"
+    );
+    let mut confirmed = fields.to_vec();
+    confirmed.push(("confirmed", "1"));
+    let response = app.hx_post("/users/bulk", &confirmed).await;
+    assert_eq!(
+        toast_of(response.headers()).as_deref(),
+        Some("2 users changed.")
+    );
+    for (id, status) in ids
+        .into_iter()
+        .zip(["inactive", "inactive", "active", "active"])
+    {
+        assert_eq!(
+            app.status_of(id).await.as_deref(),
+            Some(status),
+            "user {id}"
+        );
+    }
+    assert_eq!(
+        app.status_of(app.org_owner(org_id).await).await.as_deref(),
+        Some("active")
+    );
 }

@@ -34,7 +34,12 @@ fn last<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
         .map_or("", |(_, v)| v.as_str())
 }
 
-fn selection_of(pairs: &[(String, String)]) -> (Selection, SelectionFields) {
+/// The ticked rows, or every user matching the list's filter (all of it: search, role,
+/// Show Only Active Users and Last active, measured at `now`).
+fn selection_of(
+    pairs: &[(String, String)],
+    now: chrono::NaiveDateTime,
+) -> (Selection, SelectionFields) {
     let fields = SelectionFields {
         ids: pairs
             .iter()
@@ -45,17 +50,21 @@ fn selection_of(pairs: &[(String, String)]) -> (Selection, SelectionFields) {
         q: last(pairs, "q").to_owned(),
         role: last(pairs, "role").to_owned(),
         active: last(pairs, "active").to_owned(),
+        last_active: last(pairs, "last_active").to_owned(),
     };
     let selection = if fields.all_matching {
         let filter: Vec<(String, String)> = [
             ("q", &fields.q),
             ("role", &fields.role),
             ("active", &fields.active),
+            ("last_active", &fields.last_active),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.clone()))
         .collect();
-        Selection::Matching(ListQuery::from_pairs(&filter))
+        let mut query = ListQuery::from_pairs(&filter);
+        query.as_of = Some(now);
+        Selection::Matching(query)
     } else {
         Selection::Ids(fields.ids.clone())
     };
@@ -116,7 +125,7 @@ pub async fn confirm(
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::UsersManage)?;
     let action = action_of(&pairs)?;
-    let (selection, fields) = selection_of(&pairs);
+    let (selection, fields) = selection_of(&pairs, state.clock.now());
     if !fields.all_matching && fields.ids.is_empty() {
         return Err(AppError::BadRequest(
             "Tick the users to change first (or select all users matching the filter).".into(),
@@ -133,7 +142,7 @@ pub async fn apply(
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::UsersManage)?;
     let action = action_of(&pairs)?;
-    let (selection, fields) = selection_of(&pairs);
+    let (selection, fields) = selection_of(&pairs, state.clock.now());
     let leave = last(&pairs, "reassign") != "user";
     let email = last(&pairs, "reassign_email").to_owned();
     let editor = editor_of(&user);
@@ -197,7 +206,8 @@ pub async fn count(
             .insert_header(("Location", "/users"))
             .finish());
     }
-    let query = ListQuery::from_pairs(&pairs);
+    let mut query = ListQuery::from_pairs(&pairs);
+    query.as_of = Some(state.clock.now());
     let org_id = user.org_id;
     let count = state
         .db(move |conn| Ok(service::resolve(conn, org_id, &Selection::Matching(query))?.len()))

@@ -10,6 +10,7 @@ pub struct SelectionFields {
     pub q: String,
     pub role: String,
     pub active: String,
+    pub last_active: String,
 }
 
 #[derive(Template)]
