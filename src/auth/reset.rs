@@ -174,7 +174,7 @@ pub fn complete(
                 users::updated_at.eq(now),
             ))
             .execute(conn)?;
-        diesel::update(
+        let unblocked = diesel::update(
             users::table
                 .find(user_id)
                 .filter(users::lock_reason.eq("failed_logins")),
@@ -186,6 +186,20 @@ pub fn complete(
         .execute(conn)?;
         store::delete_user_sessions(conn, user_id)?;
         let actor = Actor::user(user.id, &user.email);
+        if unblocked == 1 {
+            audit::record(
+                conn,
+                Event {
+                    org_id: Some(user.org_id),
+                    actor: &actor,
+                    action: action::UNBLOCKED,
+                    target: Some((user.id, &user.email)),
+                    details: serde_json::json!({ "via": "password reset" }),
+                    meta,
+                },
+                now,
+            )?;
+        }
         audit::record(
             conn,
             Event {

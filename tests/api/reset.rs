@@ -7,6 +7,7 @@ both!(
     forgot_password_answers_alike_and_the_link_sets_a_new_password_once,
     reset_links_expire_after_an_hour,
     an_administrator_sends_a_reset_link_with_reset_password,
+    a_reset_lifts_a_block_from_failed_sign_ins_and_records_it,
 );
 
 async fn an_administrator_sends_a_reset_link_with_reset_password(app: TestApp) {
@@ -187,4 +188,72 @@ async fn reset_links_expire_after_an_hour(app: TestApp) {
         .await
         .unwrap()
         .contains("Ask for a new link"));
+}
+
+async fn a_reset_lifts_a_block_from_failed_sign_ins_and_records_it(app: TestApp) {
+    use diesel::prelude::*;
+    use gatehouse::db::schema::users;
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    app.add_people(
+        org_id,
+        vec![crate::helpers::someone("Bea", "bea@acme.io", "Agent")],
+    )
+    .await;
+    let browser = app.new_browser();
+    for _ in 0..5 {
+        app.submit_page_form(
+            &browser,
+            "/login",
+            &[("email", "bea@acme.io"), ("password", "not her password")],
+        )
+        .await;
+    }
+    let lock = || {
+        app.db(|c| {
+            users::table
+                .filter(users::email.eq("bea@acme.io"))
+                .select(users::lock_reason)
+                .first::<Option<String>>(c)
+                .unwrap()
+        })
+    };
+    assert_eq!(lock().await.as_deref(), Some("failed_logins"));
+    ask_for_link(&app, "bea@acme.io").await;
+    let link = app
+        .mail()
+        .message_about("bea@acme.io", "Reset your Gatehouse password")
+        .await
+        .link("/password/reset/")
+        .unwrap();
+    let page = browser
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let done = browser
+        .post(&link)
+        .form(&[
+            ("csrf_token", csrf_of(&page).unwrap().as_str()),
+            ("password", NEW_PASSWORD),
+            ("password_confirm", NEW_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_redirect_to(&done, "/login?reset=1");
+    assert_eq!(lock().await, None, "the mailbox's owner is let back in");
+    let unblocked = app.audit_details(org_id, "auth.unblocked").await;
+    assert_eq!(unblocked.len(), 1);
+    assert_eq!(unblocked[0]["via"], "password reset");
+    let response = app
+        .submit_page_form(
+            &browser,
+            "/login",
+            &[("email", "bea@acme.io"), ("password", NEW_PASSWORD)],
+        )
+        .await;
+    assert_redirect_to(&response, "/account");
 }
