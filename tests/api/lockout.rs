@@ -9,6 +9,7 @@ both!(
     five_wrong_passwords_block_the_account_and_email_an_unblock_link,
     an_administrator_unblocks_a_user,
     parallel_wrong_passwords_lose_no_count_and_never_fail,
+    parallel_wrong_passwords_past_the_limit_block_once,
 );
 
 async fn agent(app: &TestApp) -> i64 {
@@ -193,17 +194,8 @@ async fn an_administrator_unblocks_a_user(app: TestApp) {
     );
 }
 
-async fn parallel_wrong_passwords_lose_no_count_and_never_fail(app: TestApp) {
-    let org_id = agent(&app).await;
-    // Raise the limit so every attempt is counted, not cut short by the block.
-    app.db(move |c| {
-        use gatehouse::db::schema::organizations;
-        diesel::update(organizations::table.find(org_id))
-            .set(organizations::max_failed_logins.eq(100))
-            .execute(c)
-            .unwrap()
-    })
-    .await;
+/// Twenty wrong passwords for bea@acme.io at once, from one browser; their statuses.
+async fn twenty_wrong_passwords_at_once(app: &TestApp) -> Vec<StatusCode> {
     let browser = app.new_browser();
     let page = browser
         .get(app.url("/login"))
@@ -224,25 +216,70 @@ async fn parallel_wrong_passwords_lose_no_count_and_never_fail(app: TestApp) {
             ])
             .send()
     });
-    let responses = futures_util::future::join_all(attempts).await;
-    assert!(responses
-        .iter()
-        .all(|r| r.as_ref().unwrap().status() == StatusCode::UNPROCESSABLE_ENTITY));
-    let failures = app
-        .db(|c| {
-            users::table
-                .filter(users::email.eq("bea@acme.io"))
-                .select(users::failed_logins)
-                .first::<i32>(c)
-                .unwrap()
-        })
-        .await;
-    assert_eq!(failures, 20);
-    let failed_events = app
-        .audit_actions(org_id)
+    futures_util::future::join_all(attempts)
         .await
         .into_iter()
-        .filter(|a| a == "auth.sign_in_failed")
-        .count();
-    assert_eq!(failed_events, 20);
+        .map(|r| r.unwrap().status())
+        .collect()
+}
+
+async fn bea_failures_and_lock(app: &TestApp) -> (i32, Option<String>) {
+    app.db(|c| {
+        users::table
+            .filter(users::email.eq("bea@acme.io"))
+            .select((users::failed_logins, users::lock_reason))
+            .first(c)
+            .unwrap()
+    })
+    .await
+}
+
+async fn count_of(app: &TestApp, org_id: i64, action: &str) -> usize {
+    app.audit_actions(org_id)
+        .await
+        .into_iter()
+        .filter(|a| a == action)
+        .count()
+}
+
+async fn parallel_wrong_passwords_lose_no_count_and_never_fail(app: TestApp) {
+    let org_id = agent(&app).await;
+    // Raise the limit so every attempt is counted, not cut short by the block.
+    app.db(move |c| {
+        use gatehouse::db::schema::organizations;
+        diesel::update(organizations::table.find(org_id))
+            .set(organizations::max_failed_logins.eq(100))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    let statuses = twenty_wrong_passwords_at_once(&app).await;
+    assert!(statuses
+        .iter()
+        .all(|s| *s == StatusCode::UNPROCESSABLE_ENTITY));
+    assert_eq!(bea_failures_and_lock(&app).await, (20, None));
+    assert_eq!(count_of(&app, org_id, "auth.sign_in_failed").await, 20);
+}
+
+async fn parallel_wrong_passwords_past_the_limit_block_once(app: TestApp) {
+    // The organization's limit of 5, under 20 attempts at once (the per-IP limit is 30).
+    let org_id = agent(&app).await;
+    let statuses = twenty_wrong_passwords_at_once(&app).await;
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::UNPROCESSABLE_ENTITY),
+        "the same answer for all, and no 500: {statuses:?}"
+    );
+    let (failures, lock) = bea_failures_and_lock(&app).await;
+    assert_eq!(lock.as_deref(), Some("failed_logins"), "left blocked");
+    assert!((5..=20).contains(&failures), "{failures}");
+    assert_eq!(count_of(&app, org_id, "auth.sign_in_failed").await, 20);
+    assert_eq!(
+        count_of(&app, org_id, "auth.blocked").await,
+        1,
+        "blocked once"
+    );
+    let message = app.mail().message_to("bea@acme.io").await;
+    assert!(message.link("/unblock/").is_some(), "her unblock link");
 }
