@@ -11,6 +11,7 @@ both!(
     create_admin_adds_an_admin_who_can_sign_in,
     organizations_never_see_each_other,
     seed_demo_fills_demo_corp_deterministically,
+    gatehouse_unblock_rescues_a_blocked_owner,
 );
 
 async fn owner(app: &TestApp, email: &'static str) -> NewOwner {
@@ -158,4 +159,55 @@ async fn snapshot(app: &TestApp) -> Vec<(String, String)> {
             .unwrap()
     })
     .await
+}
+
+/// Runs the real `gatehouse` binary against the test's database.
+fn gatehouse_cli(app: &TestApp, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(args)
+        .env("DATABASE_URL", &app.state.config.database_url.target)
+        .env("GATEHOUSE_DATA_DIR", &app.state.config.data_dir)
+        .output()
+        .expect("run gatehouse")
+}
+
+async fn gatehouse_unblock_rescues_a_blocked_owner(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    app.logout().await;
+    let browser = app.new_browser();
+    for _ in 0..5 {
+        app.submit_page_form(
+            &browser,
+            "/login",
+            &[("email", "olive@acme.io"), ("password", "not her password")],
+        )
+        .await;
+    }
+    assert_eq!(
+        app.login_as("olive@acme.io", PASSWORD).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the last Owner is blocked"
+    );
+
+    let run = gatehouse_cli(&app, &["unblock", "OLIVE@acme.io"]);
+    assert!(run.status.success(), "{run:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout).trim(),
+        "Unblocked olive@acme.io. They can sign in again."
+    );
+    let again = gatehouse_cli(&app, &["unblock", "olive@acme.io"]);
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout).trim(),
+        "olive@acme.io was not blocked."
+    );
+    let nobody = gatehouse_cli(&app, &["unblock", "nobody@acme.io"]);
+    assert!(!nobody.status.success());
+    assert!(
+        String::from_utf8_lossy(&nobody.stderr).contains("no account has the email nobody@acme.io")
+    );
+
+    let unblocked = app.audit_details(org_id, "auth.unblocked").await;
+    assert_eq!(unblocked.len(), 1);
+    assert_eq!(unblocked[0]["via"], "administrator");
+    assert_redirect_to(&app.login_as("olive@acme.io", PASSWORD).await, "/users");
 }
