@@ -373,6 +373,40 @@ async fn a_stale_edit_is_refused_naming_who_changed_the_user(app: TestApp) {
         })
         .await;
     assert_eq!(phone, "");
+
+    // Her own email change, confirmed from the new address, moves the user on too.
+    let opened = dialog(&app, ada).await;
+    let (own, _) = app.browser_login("ada@acme.io", PASSWORD).await;
+    let account = own.get(app.url("/account")).send().await.unwrap();
+    let token = crate::helpers::csrf_of(&account.text().await.unwrap()).unwrap();
+    let response = own
+        .post(app.url("/account/email"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("new_email", "ada@new.io"),
+            ("email_password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::assert_redirect_to(&response, "/account?changed=email");
+    let link = app
+        .mail()
+        .message_about("ada@new.io", "Confirm your new Gatehouse email address")
+        .await
+        .link("/email/confirm/")
+        .unwrap();
+    let done = app.submit_page_form(&own, &link, &[]).await;
+    assert_eq!(done.status(), StatusCode::OK);
+    let late = fields_of(&opened, &[("phone", "456")]);
+    let response = post(&app, ada, &late).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("ada@acme.io changed this user after you opened the dialog"),
+        "{page}"
+    );
+    assert!(page.contains("value=\"ada@new.io\""));
 }
 
 async fn seats_run_out_with_a_message_naming_the_product(app: TestApp) {

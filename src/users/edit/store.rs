@@ -154,14 +154,18 @@ pub fn save_details(
     Ok(updated == 1)
 }
 
-/// Who last changed the user, from the audit log (for "changed by … meanwhile").
+/// Who last changed the user, from the audit log (for "changed by … meanwhile"): the events
+/// of every change that moves `users.version`.
 pub fn last_editor(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<String>> {
+    use crate::audit::action;
     use crate::db::schema::audit_events;
     audit_events::table
         .filter(audit_events::target_id.eq(user_id))
         .filter(audit_events::action.eq_any([
-            crate::audit::action::USER_UPDATED,
-            crate::audit::action::PERMISSIONS_CHANGED,
+            action::USER_UPDATED,
+            action::PERMISSIONS_CHANGED,
+            action::EMAIL_CHANGED,
+            action::INVITE_ACCEPTED,
         ]))
         .order(audit_events::id.desc())
         .select(audit_events::actor_label)
