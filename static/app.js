@@ -312,6 +312,20 @@
   // Pages can hide what needs script (the bulk actions bar) when script is off.
   document.documentElement.classList.add("js");
 
+  // Edit User: switching Active off on an active user asks to Confirm at once (the
+  // server asks after Save when script is off); switching it back on withdraws the question.
+  document.addEventListener("change", function (event) {
+    var toggle = event.target;
+    if (!toggle.matches || !toggle.matches("input[data-deactivates]")) return;
+    var form = toggle.form;
+    if (!form) return;
+    var asking = !toggle.checked;
+    form.querySelectorAll("[data-deactivate-confirm]").forEach(function (el) { el.hidden = !asking; });
+    form.querySelectorAll("[data-save]").forEach(function (el) { el.hidden = asking; });
+    var confirmed = form.querySelector("input[name=confirmed]");
+    if (confirmed) confirmed.disabled = !asking;
+  });
+
   // Row menus: one open at a time; closed by a choice, a click elsewhere, or Escape.
   function closeMenus(except) {
     document.querySelectorAll("details.row-menu[open]").forEach(function (menu) {

@@ -88,14 +88,22 @@ async fn an_admin_edits_deactivates_and_reactivates_a_user() {
         "the row was updated without reloading the page"
     );
 
-    // e. Deactivate: Active off, Save, then Confirm; the row leaves the active-only list.
+    // e. Deactivate: switching Active off asks to Confirm at once; switching it back on
+    // withdraws the question; off again and Confirm, and the row leaves the active-only list.
     browser.click(In::Page, "Edit Bea Baker-Stone").await;
     browser.dialog("Edit User").await;
     assert!(browser.is_on(In::Dialog, "Active").await);
     browser.set_check(In::Dialog, "Active", false).await;
-    browser.click(In::Dialog, "Save").await;
     browser.sees("Deactivate Bea Baker-Stone?").await;
+    assert!(
+        !browser.has_button(In::Dialog, "Save").await,
+        "Confirm takes Save's place"
+    );
     browser.axe("the deactivate confirmation").await;
+    browser.set_check(In::Dialog, "Active", true).await;
+    browser.button(In::Dialog, "Save").await;
+    assert!(!browser.has_button(In::Dialog, "Confirm").await);
+    browser.set_check(In::Dialog, "Active", false).await;
     browser.click(In::Dialog, "Confirm").await;
     browser.toast(SAVED).await;
     browser.no_dialog().await;
