@@ -142,5 +142,51 @@ async fn reading_pages_work_without_javascript() {
     for chip in chips {
         assert_eq!(chip.text().await.unwrap_or_default(), "Signed in");
     }
+
+    // Activity's paging: plain links, 50 events a page, Older then Newer.
+    let now = app.state.clock.now();
+    app.db(move |c| {
+        use gatehouse::audit::{self, action, Actor, Event};
+        let actor = Actor::system("import");
+        for n in 0..60 {
+            let event = Event {
+                org_id: Some(org_id),
+                actor: &actor,
+                action: action::USER_UPDATED,
+                target: None,
+                details: serde_json::json!({ "n": n }),
+                meta: &gatehouse::web::request_meta::RequestMeta::default(),
+            };
+            audit::record(c, event, now).unwrap();
+        }
+    })
+    .await;
+    browser.goto("/activity").await;
+    let rows = || async {
+        browser
+            .client
+            .find_all(Locator::Css("table.activity tbody tr"))
+            .await
+            .expect("rows")
+            .len()
+    };
+    assert_eq!(rows().await, 50);
+    browser.click(In::Page, "Older").await;
+    browser
+        .until("the older page", || async {
+            browser.path().await.contains("after=").then_some(())
+        })
+        .await;
+    assert!(rows().await > 0 && rows().await < 50, "the rest");
+    browser
+        .axe("Activity's older page without JavaScript")
+        .await;
+    browser.click(In::Page, "Newer").await;
+    browser
+        .until("the newer page", || async {
+            (!browser.path().await.contains("after=")).then_some(())
+        })
+        .await;
+    assert_eq!(rows().await, 50);
     browser.close().await;
 }
