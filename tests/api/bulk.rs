@@ -12,6 +12,7 @@ both!(
     bulk_deactivate_and_delete_leave_out_oneself_and_the_owner,
     concurrent_assignments_never_oversubscribe_a_product,
     selecting_all_matching_keeps_to_the_whole_filter_last_active_included,
+    bulk_remove_role_remove_license_and_activate,
 );
 
 const OWNER: &str = "olive@acme.io";
@@ -358,5 +359,81 @@ async fn selecting_all_matching_keeps_to_the_whole_filter_last_active_included(a
     assert_eq!(
         app.status_of(app.org_owner(org_id).await).await.as_deref(),
         Some("active")
+    );
+}
+
+async fn bulk_remove_role_remove_license_and_activate(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    let ids: Vec<String> = agents(&app, org_id, &["r1@acme.io", "r2@acme.io", "r3@acme.io"])
+        .await
+        .iter()
+        .map(i64::to_string)
+        .collect();
+    let dialer = app.product_id(org_id, "Dialer").await;
+    let supervisor = app.role_id(org_id, "Supervisor").await;
+    app.get_html("/users").await;
+    let apply = |action: String, ids: Vec<String>| {
+        let app = &app;
+        async move {
+            let mut fields = selection(&action, &ids);
+            fields.push(("confirmed", "1"));
+            toast_of(app.hx_post("/users/bulk", &fields).await.headers()).unwrap_or_default()
+        }
+    };
+    let emails_with = |filter: String| {
+        let app = &app;
+        async move { crate::helpers::emails_in(&app.get_html(&filter).await.1) }
+    };
+
+    // Licenses: all three get one, two give it back; the seats follow.
+    apply(format!("license_add:{dialer}"), ids.clone()).await;
+    assert_eq!(app.seats(dialer).await, (3, 3));
+    let dialog = app
+        .hx_post(
+            "/users/bulk/confirm",
+            &selection(&format!("license_remove:{dialer}"), &ids[..2]),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(dialog.contains("2 users will change."), "{dialog}");
+    assert_eq!(
+        apply(format!("license_remove:{dialer}"), ids[..2].to_vec()).await,
+        "2 users changed."
+    );
+    assert_eq!(app.seats(dialer).await, (3, 1));
+
+    // Roles: Supervisor for all, then taken from one.
+    apply(format!("role_add:{supervisor}"), ids.clone()).await;
+    assert_eq!(
+        apply(format!("role_remove:{supervisor}"), ids[..1].to_vec()).await,
+        "1 user changed."
+    );
+    let supervisors = emails_with(format!("/users?role={supervisor}")).await;
+    assert_eq!(supervisors, vec!["r2@acme.io", "r3@acme.io"]);
+
+    // Deactivated and activated again: active, and the released license stays released.
+    apply("deactivate".into(), ids[1..].to_vec()).await;
+    assert_eq!(
+        app.seats(dialer).await,
+        (3, 0),
+        "deactivation releases seats"
+    );
+    assert_eq!(
+        apply("activate".into(), ids[1..].to_vec()).await,
+        "2 users changed."
+    );
+    for id in &ids {
+        assert_eq!(
+            app.status_of(id.parse().unwrap()).await.as_deref(),
+            Some("active")
+        );
+    }
+    let events = app.audit_details(org_id, "user.updated").await;
+    assert_eq!(
+        events.len(),
+        3 + 2 + 3 + 1 + 2 + 2,
+        "one event per user and action"
     );
 }
