@@ -426,6 +426,7 @@ async fn seats_run_out_with_a_message_naming_the_product(app: TestApp) {
     let form = dialog(&app, ada).await;
     assert!(form.contains("Dialer <span class=\"muted\">(0 of 3 left)</span>"));
     let mut fields = fields_of(&form, &[]);
+    let dialer_id = dialer.clone();
     fields.push(("product".into(), dialer));
     let response = post(&app, ada, &fields).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -443,4 +444,32 @@ async fn seats_run_out_with_a_message_naming_the_product(app: TestApp) {
         })
         .await;
     assert_eq!(used, 3);
+
+    // With one seat left, taking it says that none remain.
+    app.db(move |c| {
+        diesel::update(
+            products::table
+                .filter(products::org_id.eq(org_id))
+                .filter(products::name.eq("Dialer")),
+        )
+        .set(products::seats_used.eq(2))
+        .execute(c)
+        .unwrap()
+    })
+    .await;
+    let form = dialog(&app, ada).await;
+    let mut fields = fields_of(&form, &[]);
+    fields.push(("product".into(), dialer_id.clone()));
+    let response = post(&app, ada, &fields).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let trigger = response
+        .headers()
+        .get("hx-trigger")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        trigger.contains("That was the last Dialer seat: none remain."),
+        "{trigger}"
+    );
 }
