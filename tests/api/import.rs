@@ -31,6 +31,10 @@ async fn importing_records_reports_every_bad_line_and_writes_all_or_nothing(app:
     assert!(report.contains("Nothing was imported"));
     assert!(report.contains("`gadget` is not a kind of record: use contact, lead or client."));
     assert!(
+        report.contains("No user of your organization has the email stranger@acme.io."),
+        "the unknown owner is in the same report"
+    );
+    assert!(
         report.contains("gadget,G-1,ada@acme.io"),
         "the text stays in the box"
     );

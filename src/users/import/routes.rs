@@ -77,6 +77,12 @@ pub async fn import(
             )
             .await?
     } else {
+        // One report for every bad line: unknown owners of the lines that did parse too.
+        let org_id = user.org_id;
+        let unknown = state
+            .db(move |conn| Ok(service::owners_of(conn, org_id, &lines)?.1))
+            .await?;
+        errors.extend(unknown);
         Err(errors)
     };
     let mut page = view(&req, &user);

@@ -27,6 +27,40 @@ pub enum ImportError {
     Database(#[from] diesel::result::Error),
 }
 
+/// The owner of each line's email (`None`: no such user in the organization), and a problem
+/// for every line whose owner is unknown. Read-only, so a report can list these beside the
+/// lines that did not parse.
+pub fn owners_of(
+    conn: &mut DbConn,
+    org_id: i64,
+    lines: &[RecordLine],
+) -> QueryResult<(HashMap<String, Option<i64>>, Vec<LineError>)> {
+    let mut owners: HashMap<String, Option<i64>> = HashMap::new();
+    let mut problems = Vec::new();
+    for line in lines {
+        if !owners.contains_key(&line.owner_email) {
+            let id = users::table
+                .filter(users::org_id.eq(org_id))
+                .filter(users::email.eq(&line.owner_email))
+                .select(users::id)
+                .first::<i64>(conn)
+                .optional()?;
+            owners.insert(line.owner_email.clone(), id);
+        }
+        if owners[&line.owner_email].is_none() {
+            problems.push(LineError {
+                line: line.line,
+                text: format!("{},{},{}", line.kind, line.reference, line.owner_email),
+                message: format!(
+                    "No user of your organization has the email {}.",
+                    line.owner_email
+                ),
+            });
+        }
+    }
+    Ok((owners, problems))
+}
+
 /// Imports the checked lines: each owner must be a user of the organization. A record that
 /// exists already (same kind and reference) gets the new owner.
 pub fn import(
@@ -38,29 +72,7 @@ pub fn import(
     now: NaiveDateTime,
 ) -> Result<Imported, ImportError> {
     write_tx(conn, |conn| {
-        let mut owners: HashMap<String, Option<i64>> = HashMap::new();
-        let mut problems = Vec::new();
-        for line in lines {
-            if !owners.contains_key(&line.owner_email) {
-                let id = users::table
-                    .filter(users::org_id.eq(org_id))
-                    .filter(users::email.eq(&line.owner_email))
-                    .select(users::id)
-                    .first::<i64>(conn)
-                    .optional()?;
-                owners.insert(line.owner_email.clone(), id);
-            }
-            if owners[&line.owner_email].is_none() {
-                problems.push(LineError {
-                    line: line.line,
-                    text: format!("{},{},{}", line.kind, line.reference, line.owner_email),
-                    message: format!(
-                        "No user of your organization has the email {}.",
-                        line.owner_email
-                    ),
-                });
-            }
-        }
+        let (owners, problems) = owners_of(conn, org_id, lines)?;
         if !problems.is_empty() {
             return Err(ImportError::Lines(problems));
         }
