@@ -13,6 +13,7 @@ both!(
     pages_carry_the_security_headers,
     people_without_user_management_land_on_my_account,
     a_login_ip_allowlist_keeps_other_networks_out,
+    each_sign_in_step_starts_a_new_session_id,
 );
 
 async fn signing_in_with_the_right_password_opens_the_console(app: TestApp) {
@@ -383,4 +384,52 @@ async fn a_login_ip_allowlist_keeps_other_networks_out(app: TestApp) {
     // Her network on the list: in.
     allow("10.0.0.0/8, 127.0.0.0/8").await;
     assert_redirect_to(&sign_in(PASSWORD).await, "/account");
+}
+
+/// The session id a response sets, if it sets one.
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok())
+        .find_map(|c| c.strip_prefix("gatehouse_session="))
+        .map(|c| c.split(';').next().unwrap_or("").to_owned())
+}
+
+async fn each_sign_in_step_starts_a_new_session_id(app: TestApp) {
+    // The Owner's sign-in has two steps: the password (a marker session), then the code.
+    app.setup_first_org("Acme", "olive@acme.io").await;
+    let browser = app.new_browser();
+    let seen = app.mail().count_to("olive@acme.io");
+    let first = app
+        .submit_page_form(
+            &browser,
+            "/login",
+            &[("email", "olive@acme.io"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_redirect_to(&first, "/login/mfa");
+    let marker = session_cookie(&first).expect("a session for the second step");
+    let code = app.mail().sign_in_code("olive@acme.io", seen).await;
+    let second = app
+        .submit_page_form(&browser, "/login/mfa", &[("code", &code)])
+        .await;
+    assert_redirect_to(&second, "/users");
+    let signed_in = session_cookie(&second).expect("a new session at sign-in");
+    assert_ne!(
+        marker, signed_in,
+        "the id changes when the person is let in"
+    );
+    // A session id from before is worth nothing now.
+    let replay = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url("/users"))
+        .header("Cookie", format!("gatehouse_session={marker}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), StatusCode::SEE_OTHER);
 }

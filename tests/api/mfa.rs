@@ -103,8 +103,12 @@ async fn an_owner_needs_the_emailed_code_and_a_password_alone_opens_nothing(app:
     let code = app.mail().sign_in_code(OWNER, seen).await;
     let response = type_code(&app, &code).await;
     assert_redirect_to(&response, "/users");
-    let (status, _) = app.get_html("/users").await;
+    let (status, page) = app.get_html("/users").await;
     assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("each sign-in emails you a code. <a href=\"/account#mfa\">Set up an authenticator app</a>"),
+        "the offer to set up an app"
+    );
     let sign_ins = app.audit_details(org_id, "auth.sign_in").await;
     assert_eq!(sign_ins[0]["second_factor"], "email");
     let failures = app.audit_details(org_id, "auth.sign_in_failed").await;
@@ -274,6 +278,11 @@ async fn app_codes_allow_one_step_of_drift_and_never_work_twice(app: TestApp) {
     );
     let ahead = codes::totp_code(&secret, unix(&app) + 30).unwrap();
     assert_redirect_to(&type_code(&app, &ahead).await, "/users");
+    let (_, page) = app.get_html("/users").await;
+    assert!(
+        !page.contains("Set up an authenticator app"),
+        "no offer once an app is set up"
+    );
 }
 
 async fn a_recovery_code_signs_in_once(app: TestApp) {

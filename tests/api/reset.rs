@@ -8,6 +8,7 @@ both!(
     reset_links_expire_after_an_hour,
     an_administrator_sends_a_reset_link_with_reset_password,
     a_reset_lifts_a_block_from_failed_sign_ins_and_records_it,
+    the_reset_link_never_comes_from_the_host_header,
 );
 
 async fn an_administrator_sends_a_reset_link_with_reset_password(app: TestApp) {
@@ -256,4 +257,38 @@ async fn a_reset_lifts_a_block_from_failed_sign_ins_and_records_it(app: TestApp)
         )
         .await;
     assert_redirect_to(&response, "/account");
+}
+
+async fn the_reset_link_never_comes_from_the_host_header(app: TestApp) {
+    app.setup_first_org("Acme", "olive@acme.io").await;
+    let browser = app.new_browser();
+    let page = browser
+        .get(app.url("/password/forgot"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // A forged Host (and forwarded host) on the request: the link is still BASE_URL's.
+    let response = browser
+        .post(app.url("/password/forgot"))
+        .header("Host", "evil.example")
+        .header("X-Forwarded-Host", "evil.example")
+        .header("Origin", app.address.as_str())
+        .form(&[
+            ("csrf_token", csrf_of(&page).unwrap().as_str()),
+            ("email", "olive@acme.io"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let message = app
+        .mail()
+        .message_about("olive@acme.io", "Reset your Gatehouse password")
+        .await;
+    let link = message.link("/password/reset/").unwrap();
+    assert!(link.starts_with(&app.address), "{link}");
+    assert!(!message.raw.contains("evil.example"));
 }
