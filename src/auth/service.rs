@@ -134,6 +134,30 @@ pub fn complete_sign_in(
     )
 }
 
+/// The sign-in event of a person let in by an emailed link (`via`: "invitation", "sign-up",
+/// "setup"), in the transaction that created or activated their account.
+pub fn record_link_sign_in(
+    conn: &mut DbConn,
+    org_id: i64,
+    user: (i64, &str),
+    via: &str,
+    meta: &RequestMeta,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    audit::record(
+        conn,
+        Event {
+            org_id: Some(org_id),
+            actor: &Actor::user(user.0, user.1),
+            action: action::SIGN_IN,
+            target: Some(user),
+            details: serde_json::json!({ "via": via }),
+            meta,
+        },
+        now,
+    )
+}
+
 /// The failed sign-in event (`method`: the second step that failed, if it was that).
 pub fn record_failure(
     conn: &mut DbConn,

@@ -385,6 +385,14 @@ pub fn accept(
             },
             now,
         )?;
+        crate::auth::service::record_link_sign_in(
+            conn,
+            user.org_id,
+            (user.id, &user.email),
+            "invitation",
+            meta,
+            now,
+        )?;
         Ok(Some(user_id))
     })
 }

@@ -173,6 +173,14 @@ pub fn complete_setup(
             },
             now,
         )?;
+        crate::auth::service::record_link_sign_in(
+            conn,
+            org_id,
+            (user_id, &owner.email),
+            "setup",
+            meta,
+            now,
+        )?;
         Ok(user_id)
     })
 }

@@ -244,6 +244,14 @@ pub fn confirm(
             },
             now,
         )?;
+        crate::auth::service::record_link_sign_in(
+            conn,
+            org_id,
+            (user_id, &pending.email),
+            "sign-up",
+            meta,
+            now,
+        )?;
         Ok(user_id)
     })
 }

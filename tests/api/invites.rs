@@ -462,6 +462,11 @@ async fn an_invitee_gets_the_email_follows_the_link_and_joins(app: TestApp) {
         .audit_actions(org_id)
         .await
         .contains(&"user.invite_accepted".to_owned()));
+    let sign_ins = app.audit_details(org_id, "auth.sign_in").await;
+    assert_eq!(
+        sign_ins[0]["via"], "invitation",
+        "joining signs in, audited as such"
+    );
     // And can sign in again with the new password.
     let (_, response) = app.browser_login("alan@acme.io", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
