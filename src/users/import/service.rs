@@ -27,6 +27,9 @@ pub enum ImportError {
     Database(#[from] diesel::result::Error),
 }
 
+/// Owner emails and the user each names (`None`: no such user in the organization).
+pub type Owners = HashMap<String, Option<i64>>;
+
 /// The owner of each line's email (`None`: no such user in the organization), and a problem
 /// for every line whose owner is unknown. Read-only, so a report can list these beside the
 /// lines that did not parse.
@@ -34,8 +37,8 @@ pub fn owners_of(
     conn: &mut DbConn,
     org_id: i64,
     lines: &[RecordLine],
-) -> QueryResult<(HashMap<String, Option<i64>>, Vec<LineError>)> {
-    let mut owners: HashMap<String, Option<i64>> = HashMap::new();
+) -> QueryResult<(Owners, Vec<LineError>)> {
+    let mut owners = Owners::new();
     let mut problems = Vec::new();
     for line in lines {
         if !owners.contains_key(&line.owner_email) {
