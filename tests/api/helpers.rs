@@ -270,6 +270,25 @@ pub async fn spawn_app_with(
     })
 }
 
+/// GET `url` in `browser`: the page's HTML.
+pub async fn page_of(browser: &reqwest::Client, url: &str) -> String {
+    let response = browser.get(url).send().await.expect("GET");
+    response.text().await.expect("page")
+}
+
+/// POSTs `fields` to `url` with the CSRF token of `page`, the form the person has open.
+pub async fn post_from(
+    browser: &reqwest::Client,
+    url: &str,
+    page: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let token = csrf_of(page).expect("the page has a form with a CSRF token");
+    let mut body: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+    body.extend_from_slice(fields);
+    browser.post(url).form(&body).send().await.expect("POST")
+}
+
 /// The value of `name="csrf_token"` in a page.
 pub fn csrf_of(html: &str) -> Option<String> {
     let at = html.find("name=\"csrf_token\" value=\"")?;

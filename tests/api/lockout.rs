@@ -2,7 +2,7 @@ use diesel::prelude::*;
 use reqwest::StatusCode;
 
 use crate::both;
-use crate::helpers::{assert_redirect_to, csrf_of, Person, TestApp, PASSWORD};
+use crate::helpers::{assert_redirect_to, csrf_of, page_of, post_from, Person, TestApp, PASSWORD};
 use gatehouse::db::schema::users;
 
 both!(
@@ -84,14 +84,7 @@ async fn five_wrong_passwords_block_the_account_and_email_an_unblock_link(app: T
     assert!(message.subject().contains("blocked"));
     let link = message.link("/unblock/").unwrap();
     let person = app.new_browser();
-    let page = person
-        .get(&link)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_of(&person, &link).await;
     assert!(page.contains("Unblock my account"));
     let still = app
         .db(|c| {
@@ -103,24 +96,14 @@ async fn five_wrong_passwords_block_the_account_and_email_an_unblock_link(app: T
         })
         .await;
     assert!(still.is_some());
-    let done = person
-        .post(&link)
-        .form(&[("csrf_token", csrf_of(&page).unwrap().as_str())])
-        .send()
-        .await
-        .unwrap();
+    let done = post_from(&person, &link, &page, &[]).await;
     assert_eq!(done.status(), StatusCode::OK);
     assert!(done
         .text()
         .await
         .unwrap()
         .contains("Your account is unblocked"));
-    let again = person
-        .post(&link)
-        .form(&[("csrf_token", csrf_of(&page).unwrap().as_str())])
-        .send()
-        .await
-        .unwrap();
+    let again = post_from(&person, &link, &page, &[]).await;
     assert_eq!(again.status(), StatusCode::GONE);
     // Signs in again; the counter starts from zero.
     let response = app

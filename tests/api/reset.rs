@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 
 use crate::both;
-use crate::helpers::{assert_redirect_to, csrf_of, TestApp, PASSWORD};
+use crate::helpers::{assert_redirect_to, csrf_of, page_of, post_from, TestApp, PASSWORD};
 
 both!(
     forgot_password_answers_alike_and_the_link_sets_a_new_password_once,
@@ -112,14 +112,7 @@ async fn forgot_password_answers_alike_and_the_link_sets_a_new_password_once(app
         .any(|m| m.to.contains(&"nobody@acme.io".to_owned())));
 
     let browser = app.new_browser();
-    let page = browser
-        .get(&link)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_of(&browser, &link).await;
     assert!(page.contains("olive@acme.io"));
     let token = csrf_of(&page).unwrap();
     let weak = browser
@@ -226,24 +219,17 @@ async fn a_reset_lifts_a_block_from_failed_sign_ins_and_records_it(app: TestApp)
         .await
         .link("/password/reset/")
         .unwrap();
-    let page = browser
-        .get(&link)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let done = browser
-        .post(&link)
-        .form(&[
-            ("csrf_token", csrf_of(&page).unwrap().as_str()),
+    let page = page_of(&browser, &link).await;
+    let done = post_from(
+        &browser,
+        &link,
+        &page,
+        &[
             ("password", NEW_PASSWORD),
             ("password_confirm", NEW_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_redirect_to(&done, "/login?reset=1");
     assert_eq!(lock().await, None, "the mailbox's owner is let back in");
     let unblocked = app.audit_details(org_id, "auth.unblocked").await;

@@ -6,7 +6,8 @@ use diesel::prelude::*;
 use reqwest::StatusCode;
 
 use crate::helpers::{
-    assert_redirect_to, csrf_of, location_of, spawn_app_with, Backend, Person, TestApp, PASSWORD,
+    assert_redirect_to, csrf_of, location_of, page_of, post_from, spawn_app_with, Backend, Person,
+    TestApp, PASSWORD,
 };
 use crate::{both, both_backends};
 use gatehouse::db::schema::{organizations, users};
@@ -598,23 +599,11 @@ async fn changing_ones_email_needs_the_password_and_the_new_address_confirms(app
 
     // Opening the link shows a button and changes nothing (mail scanners open links).
     let person = app.new_browser();
-    let page = person
-        .get(&link)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_of(&person, &link).await;
     assert!(page.contains("Confirm new email address"));
     assert!(page.contains("olive@new.io") && page.contains(OWNER));
     assert_eq!(app.org_of(OWNER).await, org_id);
-    let done = person
-        .post(&link)
-        .form(&[("csrf_token", csrf_of(&page).unwrap().as_str())])
-        .send()
-        .await
-        .unwrap();
+    let done = post_from(&person, &link, &page, &[]).await;
     assert_eq!(done.status(), StatusCode::OK);
     assert!(done
         .text()
@@ -630,12 +619,7 @@ async fn changing_ones_email_needs_the_password_and_the_new_address_confirms(app
     app.mail()
         .message_about("olive@new.io", "email address was changed")
         .await;
-    let again = person
-        .post(&link)
-        .form(&[("csrf_token", csrf_of(&page).unwrap().as_str())])
-        .send()
-        .await
-        .unwrap();
+    let again = post_from(&person, &link, &page, &[]).await;
     assert_eq!(again.status(), StatusCode::GONE, "the link works once");
     app.logout().await;
     let response = app.login_as("olive@new.io", PASSWORD).await;
@@ -682,22 +666,10 @@ async fn an_email_change_can_be_cancelled_expires_and_loses_a_race_for_the_addre
 
     // Someone else takes the address before the link is opened: nothing changes.
     let link = request("olive@three.io").await;
-    let page = browser
-        .get(&link)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_of(&browser, &link).await;
     app.add_people(org_id, vec![person("Three", "olive@three.io")])
         .await;
-    let done = browser
-        .post(&link)
-        .form(&[("csrf_token", csrf_of(&page).unwrap().as_str())])
-        .send()
-        .await
-        .unwrap();
+    let done = post_from(&browser, &link, &page, &[]).await;
     assert_eq!(done.status(), StatusCode::CONFLICT);
     assert!(done.text().await.unwrap().contains("This address is taken"));
     assert_eq!(app.org_of(OWNER).await, org_id, "still her address");
