@@ -73,14 +73,7 @@ const NEW_PASSWORD: &str = "violet orbit lantern meadow";
 
 async fn ask_for_link(app: &TestApp, email: &str) -> String {
     let browser = app.new_browser();
-    let page = browser
-        .get(app.url("/password/forgot"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_of(&browser, &app.url("/password/forgot")).await;
     let response = browser
         .post(app.url("/password/forgot"))
         .form(&[
@@ -248,14 +241,7 @@ async fn a_reset_lifts_a_block_from_failed_sign_ins_and_records_it(app: TestApp)
 async fn the_reset_link_never_comes_from_the_host_header(app: TestApp) {
     app.setup_first_org("Acme", "olive@acme.io").await;
     let browser = app.new_browser();
-    let page = browser
-        .get(app.url("/password/forgot"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_of(&browser, &app.url("/password/forgot")).await;
     // A forged Host (and forwarded host) on the request: the link is still BASE_URL's.
     let response = browser
         .post(app.url("/password/forgot"))
