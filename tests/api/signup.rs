@@ -109,7 +109,10 @@ async fn people_with_an_allowed_domain_sign_up_by_email_and_join_as_agents(app: 
         .await
         .contains(&"user.signed_up".to_owned()));
     let sign_ins = app.audit_details(org_id, "auth.sign_in").await;
-    assert_eq!(sign_ins[0]["via"], "sign-up", "joining signs in, audited as such");
+    assert_eq!(
+        sign_ins[0]["via"], "sign-up",
+        "joining signs in, audited as such"
+    );
     let (_, list) = app.get_html("/users?q=sam").await;
     assert!(list.contains("sam@acme.io") && list.contains(">Active</span>"));
     // The link worked once.
