@@ -27,6 +27,31 @@ pub struct Me {
     pub first_name: String,
 }
 
+impl Me {
+    /// The audit event of a change to one's own account: its actor and its target.
+    pub fn record(
+        &self,
+        conn: &mut DbConn,
+        action: &str,
+        details: serde_json::Value,
+        meta: &RequestMeta,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        audit::record(
+            conn,
+            Event {
+                org_id: Some(self.org_id),
+                actor: &self.actor,
+                action,
+                target: Some((self.user_id, &self.actor.label)),
+                details,
+                meta,
+            },
+            now,
+        )
+    }
+}
+
 /// Sets the new password and ends every session of the user (the caller starts a fresh one).
 pub fn change_password(
     conn: &mut DbConn,
@@ -52,18 +77,7 @@ pub fn change_password(
             .execute(conn)?;
         let ended = store::delete_user_sessions(conn, user_id)?;
         let details = serde_json::json!({ "sessions_ended": ended });
-        audit::record(
-            conn,
-            Event {
-                org_id: Some(org_id),
-                actor,
-                action: action::PASSWORD_CHANGED,
-                target: Some((user_id, &actor.label)),
-                details,
-                meta,
-            },
-            now,
-        )?;
+        me.record(conn, action::PASSWORD_CHANGED, details, meta, now)?;
         let notice = mail::Simple {
             first_name,
             paragraphs: vec![format!(
@@ -94,22 +108,11 @@ pub fn sign_out_everywhere(
     meta: &RequestMeta,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let (actor, org_id, user_id) = (&me.actor, me.org_id, me.user_id);
+    let user_id = me.user_id;
     write_tx(conn, |conn| {
         let ended = store::delete_user_sessions(conn, user_id)?;
         let details = serde_json::json!({ "sessions_ended": ended });
-        audit::record(
-            conn,
-            Event {
-                org_id: Some(org_id),
-                actor,
-                action: action::SIGNED_OUT_EVERYWHERE,
-                target: Some((user_id, &actor.label)),
-                details,
-                meta,
-            },
-            now,
-        )?;
+        me.record(conn, action::SIGNED_OUT_EVERYWHERE, details, meta, now)?;
         Ok(ended)
     })
 }
@@ -155,18 +158,8 @@ pub fn request_email_change(
                 db_tokens::created_at.eq(now),
             ))
             .execute(conn)?;
-        audit::record(
-            conn,
-            Event {
-                org_id: Some(me.org_id),
-                actor: &me.actor,
-                action: action::EMAIL_CHANGE_REQUESTED,
-                target: Some((me.user_id, old_email)),
-                details: serde_json::json!({ "new_email": new_email }),
-                meta,
-            },
-            now,
-        )?;
+        let details = serde_json::json!({ "new_email": new_email });
+        me.record(conn, action::EMAIL_CHANGE_REQUESTED, details, meta, now)?;
         let link = format!("{base_url}/email/confirm/{secret}");
         let confirm = mail::Simple {
             first_name: &me.first_name,
@@ -260,18 +253,8 @@ pub fn cancel_email_change(
             return Ok(false);
         };
         retire_email_changes(conn, me.user_id, now)?;
-        audit::record(
-            conn,
-            Event {
-                org_id: Some(me.org_id),
-                actor: &me.actor,
-                action: action::EMAIL_CHANGE_CANCELLED,
-                target: Some((me.user_id, &me.actor.label)),
-                details: serde_json::json!({ "new_email": pending.email }),
-                meta,
-            },
-            now,
-        )?;
+        let details = serde_json::json!({ "new_email": pending.email });
+        me.record(conn, action::EMAIL_CHANGE_CANCELLED, details, meta, now)?;
         Ok(true)
     })
 }

@@ -197,7 +197,7 @@ pub fn enable_totp(
         let recovery = codes::new_recovery_codes();
         let hashes: Vec<String> = recovery.iter().map(|c| codes::recovery_hash(c)).collect();
         store::replace_recovery_codes(conn, me.user_id, &hashes, now)?;
-        record_own(conn, me, action::TOTP_ENABLED, meta, now)?;
+        me.record(conn, action::TOTP_ENABLED, serde_json::json!({}), meta, now)?;
         notify(
             conn,
             me,
@@ -219,7 +219,13 @@ pub fn disable_totp(
         if !store::remove_totp(conn, me.user_id, now)? {
             return Ok(false);
         }
-        record_own(conn, me, action::TOTP_DISABLED, meta, now)?;
+        me.record(
+            conn,
+            action::TOTP_DISABLED,
+            serde_json::json!({}),
+            meta,
+            now,
+        )?;
         notify(
             conn,
             me,
@@ -244,7 +250,13 @@ pub fn regenerate_recovery_codes(
         let recovery = codes::new_recovery_codes();
         let hashes: Vec<String> = recovery.iter().map(|c| codes::recovery_hash(c)).collect();
         store::replace_recovery_codes(conn, me.user_id, &hashes, now)?;
-        record_own(conn, me, action::RECOVERY_CODES_RENEWED, meta, now)?;
+        me.record(
+            conn,
+            action::RECOVERY_CODES_RENEWED,
+            serde_json::json!({}),
+            meta,
+            now,
+        )?;
         Ok(Some(recovery))
     })
 }
@@ -301,27 +313,6 @@ pub fn reset(
         )?;
         Ok(Some(had_app))
     })
-}
-
-fn record_own(
-    conn: &mut DbConn,
-    me: &Me,
-    action: &str,
-    meta: &RequestMeta,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    audit::record(
-        conn,
-        Event {
-            org_id: Some(me.org_id),
-            actor: &me.actor,
-            action,
-            target: Some((me.user_id, &me.actor.label)),
-            details: serde_json::json!({}),
-            meta,
-        },
-        now,
-    )
 }
 
 fn notify(conn: &mut DbConn, me: &Me, text: &str, now: NaiveDateTime) -> QueryResult<()> {
