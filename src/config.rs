@@ -48,6 +48,9 @@ pub struct Config {
     pub db_pool_size: u32,
     /// `smtp://`/`smtps://` URL of the mail server; `None` writes mail to the dev mailbox.
     pub smtp_url: Option<String>,
+    /// Longest one SMTP delivery may take, from connecting to the server's last answer; a
+    /// server that stops answering costs one attempt (retried later), never the queue.
+    pub smtp_timeout_secs: u64,
     pub mail_from: String,
     /// Sessions end after this much inactivity.
     pub session_idle_minutes: i64,
@@ -78,6 +81,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             db_pool_size: 8,
             smtp_url: None,
+            smtp_timeout_secs: 30,
             mail_from: "Gatehouse <gatehouse@localhost>".into(),
             session_idle_minutes: 30,
             session_max_hours: 12,

@@ -4,13 +4,17 @@
 //! the tests start the same application on a random port.
 
 pub mod account;
+pub mod activity;
 pub mod audit;
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod groups;
 pub mod invites;
 pub mod jobs;
+pub mod licenses;
 pub mod mail;
 pub mod mfa;
 pub mod orgs;
@@ -18,6 +22,7 @@ pub mod presence;
 pub mod settings;
 pub mod signup;
 pub mod users;
+pub mod validation;
 pub mod web;
 
 use std::net::TcpListener;
@@ -76,7 +81,11 @@ impl Application {
             .trim_end_matches('/')
             .to_owned();
         let state = Arc::new(AppState {
-            mailer: mail::Mailer::new(config.smtp_url.as_deref(), &config.data_dir)?,
+            mailer: mail::Mailer::new(
+                config.smtp_url.as_deref(),
+                &config.data_dir,
+                std::time::Duration::from_secs(config.smtp_timeout_secs),
+            )?,
             mail_wakeup: Arc::new(tokio::sync::Notify::new()),
             hasher: Hasher::new(config.hash_cost)?,
             login_limiter: RateLimiter::new(config.login_attempts_per_minute),
@@ -91,7 +100,7 @@ impl Application {
             config,
         });
         let server = serve(listener, state.clone())?;
-        mail::worker::spawn(state.clone());
+        jobs::mail::spawn(state.clone());
         jobs::spawn(state.clone());
         jobs::spawn_checkpointer(state.clone());
         presence::poller::spawn(state.clone());
@@ -146,15 +155,14 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(invites::routes::configure)
             .configure(signup::routes::configure)
             .configure(settings::routes::configure)
-            .configure(audit::activity::routes::configure)
+            .configure(groups::routes::configure)
+            .configure(activity::routes::configure)
             .configure(presence::routes::configure)
             .configure(account::routes::configure)
             .configure(users::export::configure)
-            .configure(users::lifecycle::routes::configure)
             .configure(users::bulk::routes::configure)
-            .configure(users::permissions::routes::configure)
             .configure(users::import::routes::configure)
-            .configure(users::edit::routes::configure)
+            .configure(users::actions::configure)
             .default_service(aweb::to(|| async {
                 Err::<actix_web::HttpResponse, _>(web::AppError::NotFound)
             }))
@@ -163,14 +171,9 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             // Outside the sessions: live requests load their session without touching it.
             .wrap(from_fn(presence::quiet::mark))
             .wrap(from_fn(web::csrf::protect))
+            .wrap(from_fn(web::input::refuse_control_characters))
             .wrap(from_fn(web::errors::render))
-            .wrap(
-                DefaultHeaders::new()
-                    .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
-                    .add(("X-Content-Type-Options", "nosniff"))
-                    .add(("Referrer-Policy", "no-referrer"))
-                    .add(("X-Frame-Options", "DENY")),
-            )
+            .wrap(security_headers(&state.base_url))
             .wrap(
                 Logger::new("%s %U %Dms")
                     .exclude("/healthz")
@@ -185,6 +188,25 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// Headers on every answer. HSTS only when the console's public URL is https: browsers
+/// ignore it over http anyway, and a console reached by http (a first run on a laptop) must
+/// not tell browsers to insist on https for its host and every subdomain for a year.
+fn security_headers(base_url: &str) -> DefaultHeaders {
+    let headers = DefaultHeaders::new()
+        .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("X-Frame-Options", "DENY"));
+    if base_url.starts_with("https://") {
+        headers.add((
+            "Strict-Transport-Security",
+            "max-age=31536000; includeSubDomains",
+        ))
+    } else {
+        headers
+    }
 }
 
 /// The cookie-signing key: from GATEHOUSE_SECRET_KEY when set, else generated on first run and

@@ -11,11 +11,11 @@ fn default_serve_args() -> anyhow::Result<ServeArgs> {
         ServeArgs::augment_args(clap::Command::new("serve")).try_get_matches_from(["serve"])?;
     Ok(ServeArgs::from_arg_matches(&matches)?)
 }
-use gatehouse::config::{parse_cidrs, Config, HashCost};
+use gatehouse::config::{parse_cidrs, Config};
 use gatehouse::db::{self, DatabaseUrl};
-use gatehouse::orgs::service::{self as orgs, NewOwner};
+use gatehouse::orgs::service as orgs;
 use gatehouse::web::Clock;
-use gatehouse::{auth, demo, Application};
+use gatehouse::{cli, Application};
 
 #[derive(Parser)]
 #[command(
@@ -102,6 +102,10 @@ struct ServeArgs {
     /// Mail server, e.g. smtps://user:pass@mail.example.com (default: the dev mailbox).
     #[arg(long, env = "SMTP_URL", hide_env_values = true)]
     smtp_url: Option<String>,
+    /// Longest one email may take to deliver (seconds); a mail server that stops answering
+    /// costs one attempt, retried later, and holds up no other email.
+    #[arg(long, env = "GATEHOUSE_SMTP_TIMEOUT_SECS", default_value_t = 30)]
+    smtp_timeout_secs: u64,
     /// Sender of every email.
     #[arg(
         long,
@@ -138,9 +142,31 @@ enum OrgCommand {
     /// Add an organization and print its one-time setup link.
     Create {
         name: String,
-        /// Public URL the link starts with.
-        #[arg(long, env = "BASE_URL", default_value = "http://127.0.0.1:8080")]
-        base_url: String,
+        /// Public URL the link starts with (default: http:// + the default listen address).
+        #[arg(long, env = "BASE_URL")]
+        base_url: Option<String>,
+    },
+    /// An organization's sign-up domains.
+    #[command(subcommand)]
+    Domain(DomainCommand),
+}
+
+#[derive(Subcommand)]
+enum DomainCommand {
+    /// Add a sign-up domain to an organization (not a public mail service, not another
+    /// organization's).
+    Add {
+        /// The organization's name or slug.
+        #[arg(long)]
+        org: String,
+        domain: String,
+    },
+    /// Remove a sign-up domain from an organization.
+    Remove {
+        /// The organization's name or slug.
+        #[arg(long)]
+        org: String,
+        domain: String,
     },
 }
 
@@ -151,10 +177,6 @@ struct SeedDemoArgs {
     /// Password of admin@demo.test (and every demo user); default: generated and printed.
     #[arg(long)]
     admin_password: Option<String>,
-}
-
-fn generated_password() -> String {
-    format!("gh-{}", &auth::tokens::random_token()[..20])
 }
 
 /// glibc raises its mmap threshold after the first big free, after which argon2's 19 MiB
@@ -204,103 +226,31 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::CreateAdmin(args) => {
-            let mut conn = connect(&config)?;
-            let problems = orgs::check_person(&args.first_name, &args.last_name, &args.email);
-            if let Some((_, message)) = problems.first() {
-                anyhow::bail!("{message}");
-            }
-            let (password, generated) = match args.password {
-                Some(p) => (p, false),
-                None => (generated_password(), true),
+            let admin = cli::NewAdmin {
+                org: args.org,
+                email: args.email,
+                first_name: args.first_name,
+                last_name: args.last_name,
+                password: args.password,
             };
-            let email = gatehouse::users::normalize_email(&args.email);
-            auth::password::check_policy(
-                &password,
-                auth::password::MIN_LENGTH,
-                &[&args.first_name, &args.last_name, &email],
-            )
-            .map_err(anyhow::Error::msg)?;
-            let hasher = auth::password::Hasher::new(HashCost::OWASP)?;
-            let person = NewOwner {
-                org_name: None,
-                first_name: args.first_name.trim().into(),
-                last_name: args.last_name.trim().into(),
-                email: email.clone(),
-                password_hash: hasher.hash_blocking(&password)?,
-            };
-            orgs::create_admin(&mut conn, &args.org, &person, clock.now())?;
-            println!("Created Admin {email} in {}.", args.org);
-            if generated {
-                println!("Password (shown once): {password}");
-            }
-            Ok(())
+            cli::create_admin(&mut connect(&config)?, admin, clock.now())
         }
         Command::Org(OrgCommand::Create { name, base_url }) => {
-            let mut conn = connect(&config)?;
-            let name = name.trim();
-            anyhow::ensure!(!name.is_empty(), "give the organization a name");
-            let (_, secret) = orgs::create_org(&mut conn, name, clock.now())?;
-            println!("Created organization {name}.");
-            println!(
-                "Its Owner sets up the account here (one use, valid {} days):",
-                gatehouse::orgs::SETUP_LINK_DAYS
-            );
-            println!("{}/setup?token={secret}", base_url.trim_end_matches('/'));
-            Ok(())
+            cli::create_org(&mut connect(&config)?, &name, base_url, clock.now())
         }
-        Command::Unblock { email } => {
-            let mut conn = connect(&config)?;
-            let email = gatehouse::users::normalize_email(&email);
-            let candidate = auth::store::find_login_candidate(&mut conn, &email)?
-                .ok_or_else(|| anyhow::anyhow!("no account has the email {email}"))?;
-            let actor = gatehouse::audit::Actor::system("command line");
-            let meta = gatehouse::web::request_meta::RequestMeta::default();
-            let by = auth::service::Unblocker::Actor(&actor);
-            if auth::service::unblock(&mut conn, None, candidate.id, by, &meta, clock.now())? {
-                println!("Unblocked {email}. They can sign in again.");
-            } else {
-                println!("{email} was not blocked.");
-            }
-            Ok(())
+        Command::Org(OrgCommand::Domain(command)) => {
+            let (org, domain, add) = match &command {
+                DomainCommand::Add { org, domain } => (org, domain, true),
+                DomainCommand::Remove { org, domain } => (org, domain, false),
+            };
+            cli::change_domain(&mut connect(&config)?, org, domain, add, clock.now())
         }
+        Command::Unblock { email } => cli::unblock(&mut connect(&config)?, &email, clock.now()),
         Command::Audit(AuditCommand::Export { org, since }) => {
-            use gatehouse::audit::activity::export;
-            let mut conn = connect(&config)?;
-            let since = since
-                .as_deref()
-                .map(export::parse_since)
-                .transpose()
-                .map_err(anyhow::Error::msg)?;
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let written = export::json_lines(&mut conn, org.as_deref(), since, &mut out)?;
-            eprintln!("{written} events exported.");
-            Ok(())
+            cli::export_audit(&mut connect(&config)?, org.as_deref(), since.as_deref())
         }
         Command::SeedDemo(args) => {
-            let mut conn = connect(&config)?;
-            let (password, generated) = match args.admin_password {
-                Some(p) => (p, false),
-                None => (generated_password(), true),
-            };
-            let hasher = auth::password::Hasher::new(HashCost::OWASP)?;
-            let hash = hasher.hash_blocking(&password)?;
-            let report = demo::seed(&mut conn, args.users, &hash)?;
-            println!(
-                "Seeded {} with {} users in {:.1} s.",
-                demo::ORG_NAME,
-                report.users,
-                report.seconds
-            );
-            println!(
-                "Sign in as {} with {}",
-                demo::ADMIN_EMAIL,
-                if generated {
-                    password.as_str()
-                } else {
-                    "the password you gave"
-                }
-            );
-            Ok(())
+            cli::seed_demo(&mut connect(&config)?, args.users, args.admin_password)
         }
     }
 }
@@ -328,6 +278,7 @@ async fn serve(mut config: Config, clock: Clock, args: ServeArgs) -> anyhow::Res
     config.login_attempts_per_minute = args.login_attempts_per_minute;
     config.db_pool_size = args.db_pool_size;
     config.smtp_url = args.smtp_url.filter(|u| !u.is_empty());
+    config.smtp_timeout_secs = args.smtp_timeout_secs;
     config.mail_from = args.mail_from;
     config.live_poll_ms = args.live_poll_ms;
     config.presence_stale_secs = args.presence_stale_secs;

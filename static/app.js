@@ -170,7 +170,10 @@
   });
 
   // Invite grid: the seat counters follow the ticked license boxes.
+  // Add another follows them too: a new invitee needs a license, so it is offered only
+  // while some product has a seat left after the ticks.
   function updateSeats(dialog) {
+    var anyLeft = false;
     dialog.querySelectorAll("[data-product][data-available]").forEach(function (item) {
       var id = item.getAttribute("data-product");
       var ticked = dialog.querySelectorAll('input[data-seat="' + id + '"]:checked').length;
@@ -178,7 +181,15 @@
       var count = item.querySelector(".seat-count");
       if (count) count.textContent = String(left);
       item.classList.toggle("over", left < 0);
+      if (left > 0) anyLeft = true;
     });
+    var slot = dialog.querySelector("#add-row-slot");
+    if (!slot) return;
+    var room = slot.getAttribute("data-room") === "true";
+    var add = slot.querySelector("[data-add-row]");
+    var none = slot.querySelector("[data-no-seats]");
+    if (add) add.hidden = !(room && anyLeft);
+    if (none) none.hidden = !(room && !anyLeft);
   }
   document.addEventListener("change", function (event) {
     if (event.target.matches && event.target.matches("input[data-seat]")) {
@@ -240,6 +251,8 @@
           applyPresence(data);
           if (channel) channel.postMessage(data);
         });
+        // Signed out, or replaced by a newer connection of this browser: stop, do not
+        // reconnect (another tab waiting for the lock may take over).
         source.addEventListener("end", function () { source.close(); release(); });
         source.addEventListener("error", function () {
           if (source.readyState === EventSource.CLOSED) release();
@@ -278,7 +291,9 @@
     source.addEventListener("error", function () { say("Live: reconnecting…"); });
     source.addEventListener("end", function (event) {
       source.close();
-      say(event.data === "no-access" ? "Live stopped: you no longer have access to Activity." : "Live stopped: you are signed out.");
+      say(event.data === "no-access" ? "Live stopped: you no longer have access to Activity."
+        : event.data === "replaced" ? "Live stopped: newer console pages took this one's place. Reload to resume."
+        : "Live stopped: you are signed out.");
     });
     // Thousands of events behind (a long sleep): the newest page again, live from there.
     source.addEventListener("stale", function () {

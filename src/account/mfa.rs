@@ -9,8 +9,8 @@ use serde::Deserialize;
 use super::routes::{check_current_password, me, page, refused};
 use crate::mfa::views::{group_secret, EnrolPage, RecoveryCodesPage};
 use crate::mfa::{codes, service};
-use crate::web::form_errors::FieldErrors;
-use crate::web::request_meta::RequestMeta;
+use crate::validation::FieldErrors;
+use crate::web::request_meta::origin_of;
 use crate::web::shell::{Nav, Shell};
 use crate::web::{htmx, AppError, CurrentUser, State};
 
@@ -121,7 +121,7 @@ pub async fn confirm(
     let Some(secret) = session.get::<String>(SETUP_SECRET).ok().flatten() else {
         return Ok(to("/account"));
     };
-    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let meta = origin_of(&req, &state.config.trusted_proxies);
     let (me, now, code, typed_secret) = (
         me(&user),
         state.clock.now(),
@@ -149,7 +149,6 @@ pub async fn confirm(
         return enrol_page(&req, &user, &secret, errors);
     };
     session.remove(SETUP_SECRET);
-    state.mail_wakeup.notify_one();
     htmx::html(&RecoveryCodesPage {
         shell: Shell::new(&req, &user, Nav::Account),
         codes: recovery,
@@ -165,12 +164,11 @@ pub async fn disable(
     if let Some(refusal) = password_checked(&req, &state, &user, &form.mfa_password).await? {
         return Ok(refusal);
     }
-    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let meta = origin_of(&req, &state.config.trusted_proxies);
     let (me, now) = (me(&user), state.clock.now());
     state
         .db(move |conn| Ok(service::disable_totp(conn, &me, &meta, now)?))
         .await?;
-    state.mail_wakeup.notify_one();
     Ok(to("/account?changed=totp-off"))
 }
 
@@ -183,7 +181,7 @@ pub async fn renew_codes(
     if let Some(refusal) = password_checked(&req, &state, &user, &form.mfa_password).await? {
         return Ok(refusal);
     }
-    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let meta = origin_of(&req, &state.config.trusted_proxies);
     let (me, now) = (me(&user), state.clock.now());
     match state
         .db(move |conn| Ok(service::regenerate_recovery_codes(conn, &me, &meta, now)?))

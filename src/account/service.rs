@@ -3,14 +3,12 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::audit::Origin;
 use crate::audit::{self, action, Actor, Event};
-use crate::auth::{store, tokens};
-use crate::db::schema::tokens as db_tokens;
+use crate::auth::store;
 use crate::db::schema::users;
 use crate::db::{write_tx, DbConn};
 use crate::mail;
-use crate::users::status;
-use crate::web::request_meta::RequestMeta;
 
 pub fn password_hash_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<String>> {
     users::table
@@ -34,7 +32,7 @@ impl Me {
         conn: &mut DbConn,
         action: &str,
         details: serde_json::Value,
-        meta: &RequestMeta,
+        meta: &Origin,
         now: NaiveDateTime,
     ) -> QueryResult<()> {
         audit::record(
@@ -57,7 +55,7 @@ pub fn change_password(
     conn: &mut DbConn,
     me: &Me,
     password_hash: &str,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     let Me {
@@ -105,7 +103,7 @@ pub fn change_password(
 pub fn sign_out_everywhere(
     conn: &mut DbConn,
     me: &Me,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     let user_id = me.user_id;
@@ -114,276 +112,5 @@ pub fn sign_out_everywhere(
         let details = serde_json::json!({ "sessions_ended": ended });
         me.record(conn, action::SIGNED_OUT_EVERYWHERE, details, meta, now)?;
         Ok(ended)
-    })
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum EmailError {
-    #[error("Another account already uses this email address.")]
-    Taken,
-    #[error(transparent)]
-    Database(#[from] diesel::result::Error),
-}
-
-/// How long the link that confirms a new email address works.
-pub const EMAIL_LINK_HOURS: i64 = 24;
-
-/// Asks to change one's own email address (the password was re-entered). Nothing changes
-/// until the link sent to the new address is opened, so a mistyped address locks nobody out;
-/// the old address is told at once. A newer request replaces an older one. Audited.
-pub fn request_email_change(
-    conn: &mut DbConn,
-    me: &Me,
-    new_email: &str,
-    base_url: &str,
-    meta: &RequestMeta,
-    now: NaiveDateTime,
-) -> Result<(), EmailError> {
-    let old_email = me.actor.label.as_str();
-    write_tx(conn, |conn| {
-        if crate::users::store::email_taken(conn, new_email)? {
-            return Err(EmailError::Taken);
-        }
-        retire_email_changes(conn, me.user_id, now)?;
-        let secret = tokens::random_token();
-        let expires = now + chrono::Duration::hours(EMAIL_LINK_HOURS);
-        diesel::insert_into(db_tokens::table)
-            .values((
-                db_tokens::kind.eq(tokens::kind::EMAIL_CHANGE),
-                db_tokens::org_id.eq(me.org_id),
-                db_tokens::user_id.eq(me.user_id),
-                db_tokens::token_hash.eq(tokens::hash_token(&secret)),
-                db_tokens::payload.eq(new_email),
-                db_tokens::expires_at.eq(expires),
-                db_tokens::created_at.eq(now),
-            ))
-            .execute(conn)?;
-        let details = serde_json::json!({ "new_email": new_email });
-        me.record(conn, action::EMAIL_CHANGE_REQUESTED, details, meta, now)?;
-        let link = format!("{base_url}/email/confirm/{secret}");
-        let confirm = mail::Simple {
-            first_name: &me.first_name,
-            paragraphs: vec![format!(
-                "You asked to make {new_email} the email address of your Gatehouse account (now {old_email}). Confirm it here:"
-            )],
-            link: Some(("Confirm new email address", &link)),
-            footer: "The link works once and expires in 24 hours. Until you open it you keep signing in with your current address. If you did not ask for this, ignore this email.",
-        };
-        let heads_up = mail::Simple {
-            first_name: &me.first_name,
-            paragraphs: vec![format!(
-                "Someone signed in to your Gatehouse account asked to change its email address to {new_email}. Nothing changes unless that address confirms within 24 hours; you can cancel the change on My account."
-            )],
-            link: None,
-            footer: "If this was not you, change your password and tell an administrator of your organization at once.",
-        };
-        for (message, kind, to, subject) in [
-            (
-                confirm,
-                "email_change_confirm",
-                new_email,
-                "Confirm your new Gatehouse email address",
-            ),
-            (
-                heads_up,
-                "email_change_requested",
-                old_email,
-                "A change of your Gatehouse email address was requested",
-            ),
-        ] {
-            let email = message.email(Some(me.org_id), Some(me.user_id), kind, to, subject);
-            mail::store::enqueue(conn, &email, now)?;
-        }
-        Ok(())
-    })
-}
-
-/// A new email address waiting for its confirmation.
-#[derive(Debug, Clone)]
-pub struct PendingEmail {
-    pub email: String,
-    pub expires_at: NaiveDateTime,
-}
-
-impl PendingEmail {
-    /// "2026-12-02 09:30 UTC".
-    pub fn until(&self) -> String {
-        crate::users::views::minute_utc(self.expires_at)
-    }
-}
-
-pub fn pending_email_change(
-    conn: &mut DbConn,
-    user_id: i64,
-    now: NaiveDateTime,
-) -> QueryResult<Option<PendingEmail>> {
-    db_tokens::table
-        .filter(db_tokens::user_id.eq(user_id))
-        .filter(db_tokens::kind.eq(tokens::kind::EMAIL_CHANGE))
-        .filter(db_tokens::used_at.is_null())
-        .filter(db_tokens::expires_at.gt(now))
-        .order(db_tokens::id.desc())
-        .select((db_tokens::payload, db_tokens::expires_at))
-        .first::<(String, NaiveDateTime)>(conn)
-        .optional()
-        .map(|row| row.map(|(email, expires_at)| PendingEmail { email, expires_at }))
-}
-
-/// Ends every unused link of the user's email changes.
-fn retire_email_changes(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(
-        db_tokens::table
-            .filter(db_tokens::user_id.eq(user_id))
-            .filter(db_tokens::kind.eq(tokens::kind::EMAIL_CHANGE))
-            .filter(db_tokens::used_at.is_null()),
-    )
-    .set(db_tokens::used_at.eq(now))
-    .execute(conn)
-}
-
-/// Cancels the waiting change (its link stops working); audited. False when none waited.
-pub fn cancel_email_change(
-    conn: &mut DbConn,
-    me: &Me,
-    meta: &RequestMeta,
-    now: NaiveDateTime,
-) -> QueryResult<bool> {
-    write_tx(conn, |conn| {
-        let Some(pending) = pending_email_change(conn, me.user_id, now)? else {
-            return Ok(false);
-        };
-        retire_email_changes(conn, me.user_id, now)?;
-        let details = serde_json::json!({ "new_email": pending.email });
-        me.record(conn, action::EMAIL_CHANGE_CANCELLED, details, meta, now)?;
-        Ok(true)
-    })
-}
-
-/// What a confirmation link stands for: the account's address now and the one to become.
-#[derive(Debug)]
-pub struct EmailChangeLink {
-    pub token_id: i64,
-    pub user: store::SessionUserRow,
-    pub new_email: String,
-}
-
-pub fn look_up_email_change(
-    conn: &mut DbConn,
-    secret: &str,
-    now: NaiveDateTime,
-) -> QueryResult<Option<EmailChangeLink>> {
-    let hash = tokens::hash_token(secret);
-    let Some(token) = store::find_usable_token(conn, tokens::kind::EMAIL_CHANGE, &hash, now)?
-    else {
-        return Ok(None);
-    };
-    let Some(user_id) = token.user_id else {
-        return Ok(None);
-    };
-    let user = store::session_user(conn, user_id)?.filter(|u| u.status == status::ACTIVE);
-    Ok(user.map(|user| EmailChangeLink {
-        token_id: token.id,
-        user,
-        new_email: token.payload,
-    }))
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum Confirmed {
-    /// The account's address is now this one.
-    Changed(String),
-    /// Another account took the address after the request; the link is used up.
-    Taken(String),
-    /// Unknown, used, expired or cancelled link, or an account no longer active.
-    Gone,
-}
-
-/// Opens the link sent to the new address once: the email changes, the change is audited
-/// and both addresses are told.
-pub fn confirm_email_change(
-    conn: &mut DbConn,
-    secret: &str,
-    meta: &RequestMeta,
-    now: NaiveDateTime,
-) -> QueryResult<Confirmed> {
-    write_tx(conn, |conn| {
-        let Some(link) = look_up_email_change(conn, secret, now)? else {
-            return Ok(Confirmed::Gone);
-        };
-        if !store::consume_token(conn, link.token_id, now)? {
-            return Ok(Confirmed::Gone);
-        }
-        let (user, new_email) = (&link.user, link.new_email.as_str());
-        if crate::users::store::email_taken(conn, new_email)? {
-            return Ok(Confirmed::Taken(link.new_email));
-        }
-        let updated = diesel::update(users::table.find(user.id))
-            .set((
-                users::email.eq(new_email),
-                users::search_text.eq(crate::users::search_text(
-                    &user.first_name,
-                    &user.last_name,
-                    new_email,
-                )),
-                users::version.eq(users::version + 1),
-                users::updated_at.eq(now),
-            ))
-            .execute(conn);
-        match updated {
-            Err(e) if crate::db::is_unique_violation(&e) => {
-                return Ok(Confirmed::Taken(link.new_email))
-            }
-            other => other?,
-        };
-        let actor = Actor::user(user.id, &user.email);
-        let details = serde_json::json!({
-            "before": { "email": user.email },
-            "after": { "email": new_email },
-        });
-        audit::record(
-            conn,
-            Event {
-                org_id: Some(user.org_id),
-                actor: &actor,
-                action: action::EMAIL_CHANGED,
-                target: Some((user.id, new_email)),
-                details,
-                meta,
-            },
-            now,
-        )?;
-        let old_email = user.email.as_str();
-        for (to, kind, text) in [
-            (
-                old_email,
-                "email_changed_old",
-                format!(
-                    "The email address of your Gatehouse account was changed from {old_email} to {new_email}: the new address confirmed it. This address no longer signs in."
-                ),
-            ),
-            (
-                new_email,
-                "email_changed_new",
-                format!(
-                    "This is now the email address of your Gatehouse account (it was {old_email}). Sign in with it from now on."
-                ),
-            ),
-        ] {
-            let notice = mail::Simple {
-                first_name: &user.first_name,
-                paragraphs: vec![text],
-                link: None,
-                footer: "If this was not you, tell an administrator of your organization at once.",
-            };
-            let email = notice.email(
-                Some(user.org_id),
-                Some(user.id),
-                kind,
-                to,
-                "Your Gatehouse email address was changed",
-            );
-            mail::store::enqueue(conn, &email, now)?;
-        }
-        Ok(Confirmed::Changed(link.new_email))
     })
 }

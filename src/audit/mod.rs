@@ -1,7 +1,6 @@
 //! The audit log. Every change writes its event through `record`, inside the change's own
 //! transaction, so there is never a change without its event or an event without its change.
 
-pub mod activity;
 pub mod retention;
 pub mod store;
 
@@ -9,7 +8,14 @@ use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
 use crate::db::DbConn;
-use crate::web::request_meta::RequestMeta;
+
+/// Where a change came from: the client's address and user agent (plain data; the web layer
+/// reads them off the request, jobs and the command line leave them empty).
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub ip: String,
+    pub user_agent: String,
+}
 
 /// Who did it (none for the CLI, first-run setup or an anonymous sign-in attempt).
 #[derive(Debug, Clone, Default)]
@@ -42,7 +48,7 @@ pub struct Event<'a> {
     pub action: &'a str,
     pub target: Option<(i64, &'a str)>,
     pub details: serde_json::Value,
-    pub meta: &'a RequestMeta,
+    pub meta: &'a Origin,
 }
 
 /// The before/after of the fields a change touched, for an event's details: only fields whose
@@ -112,4 +118,7 @@ pub mod action {
     pub const RECOVERY_CODES_RENEWED: &str = "mfa.recovery_codes_renewed";
     pub const RECOVERY_CODE_USED: &str = "mfa.recovery_code_used";
     pub const MFA_RESET: &str = "mfa.reset";
+    pub const GROUP_CREATED: &str = "group.created";
+    pub const GROUP_RENAMED: &str = "group.renamed";
+    pub const GROUP_DELETED: &str = "group.deleted";
 }

@@ -6,13 +6,13 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::store;
+use crate::audit::Origin;
 use crate::audit::{self, action, Actor, Event};
 use crate::db::schema::{organizations, users};
 use crate::db::sql::{self, Bind, Sql};
 use crate::db::{write_tx, DbConn};
 use crate::mail;
 use crate::settings::store::Policy;
-use crate::web::request_meta::RequestMeta;
 
 /// Days before the block that the warning goes out.
 pub const WARNING_DAYS: i64 = 7;
@@ -24,6 +24,7 @@ pub struct Quiet<'a> {
     pub user_id: i64,
     pub org_id: i64,
     pub email: &'a str,
+    pub first_name: &'a str,
     /// The last sign-in, or the creation of an account that never signed in.
     pub since: NaiveDateTime,
 }
@@ -79,7 +80,7 @@ pub fn block_if_due(
     conn: &mut DbConn,
     quiet: &Quiet<'_>,
     policy: &Policy,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let Some(cutoff) = cutoff(policy, now) else {
@@ -107,9 +108,34 @@ pub fn block_if_due(
             },
             now,
         )?;
+        let message = mail::Simple {
+            first_name: quiet.first_name,
+            paragraphs: vec![
+                format!(
+                    "Your Gatehouse account {} was blocked because nobody signed in to it for {} days.",
+                    quiet.email, policy.lock_after_inactive_days
+                ),
+                BLOCKED_WHAT_NEXT.into(),
+            ],
+            link: None,
+            footer: "If you no longer need this account, you can ignore this email.",
+        };
+        let email = message.email(
+            Some(quiet.org_id),
+            Some(quiet.user_id),
+            "inactivity_blocked",
+            quiet.email,
+            "Your Gatehouse account was blocked for inactivity",
+        );
+        mail::store::enqueue(conn, &email, now)?;
     }
     Ok(true)
 }
+
+/// What someone blocked for inactivity does next (the email, the sign-in page, a reset
+/// request): an administrator looks at a dormant account before it opens again, so neither
+/// a password nor an emailed link lifts this block on its own.
+pub const BLOCKED_WHAT_NEXT: &str = "An administrator of your organization can unblock it (User Management, Unblock user); ask one, then sign in again. A new password would not lift this block.";
 
 #[derive(Debug, QueryableByName)]
 #[diesel(table_name = users)]
@@ -134,6 +160,7 @@ impl QuietRow {
             user_id: self.id,
             org_id: self.org_id,
             email: &self.email,
+            first_name: &self.first_name,
             since: self.since(),
         }
     }
@@ -234,7 +261,7 @@ pub fn run(conn: &mut DbConn, base_url: &str, now: NaiveDateTime) -> QueryResult
         .select(organizations::id)
         .load(conn)?;
     let mut report = Report::default();
-    let meta = RequestMeta::default();
+    let meta = Origin::default();
     for org_id in orgs {
         write_tx(conn, |conn| -> QueryResult<()> {
             let policy = crate::settings::store::policy(conn, org_id)?;

@@ -77,7 +77,7 @@ pub fn check_new(
     confirm: &str,
     min_length: usize,
     personal: &[&str],
-    errors: &mut crate::web::form_errors::FieldErrors,
+    errors: &mut crate::validation::FieldErrors,
 ) {
     match check_policy(password, min_length, personal) {
         Err(message) => errors.add("password", message),

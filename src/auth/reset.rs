@@ -6,12 +6,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::{store, tokens};
+use crate::audit::Origin;
 use crate::audit::{self, action, Actor, Event};
 use crate::db::schema::users;
 use crate::db::{write_tx, DbConn};
 use crate::mail;
+use crate::users::authority::{self, Act, Denied, Editor};
 use crate::users::status;
-use crate::web::request_meta::RequestMeta;
 
 pub const LINK_MINUTES: i64 = 60;
 
@@ -26,6 +27,27 @@ pub fn request(
         let Some(user) = store::find_login_candidate(conn, email)? else {
             return Ok(false);
         };
+        if user.status == status::ACTIVE && user.lock_reason.as_deref() == Some("inactivity") {
+            // A new password would not open the account: say what would.
+            let message = mail::Simple {
+                first_name: &user.first_name,
+                paragraphs: vec![
+                    format!("Someone asked to reset the Gatehouse password of {}. That account is blocked because nobody signed in to it for a long time, so a new password would not let you in.", user.email),
+                    super::inactivity::BLOCKED_WHAT_NEXT.into(),
+                ],
+                link: None,
+                footer: "If you did not ask for this, ignore this email.",
+            };
+            let email = message.email(
+                Some(user.org_id),
+                Some(user.id),
+                "reset",
+                &user.email,
+                "Your Gatehouse account is blocked for inactivity",
+            );
+            mail::store::enqueue(conn, &email, now)?;
+            return Ok(true);
+        }
         queue_link(conn, &user, base_url, now)
     })
 }
@@ -34,14 +56,15 @@ pub fn request(
 /// False when there is no such active user in the organization.
 pub fn send_for_user(
     conn: &mut DbConn,
-    actor: &Actor,
-    org_id: i64,
+    editor: &Editor,
     user_id: i64,
     base_url: &str,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
+) -> Result<bool, Denied> {
     write_tx(conn, |conn| {
+        authority::ensure(conn, editor, user_id, Act::ResetCredentials)?;
+        let (org_id, actor) = (editor.org_id, &Actor::user(editor.id, &editor.email));
         let Some(email) = store::session_user(conn, user_id)?
             .filter(|u| u.org_id == org_id)
             .map(|u| u.email)
@@ -147,7 +170,7 @@ pub fn complete(
     conn: &mut DbConn,
     secret: &str,
     password_hash: &str,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     write_tx(conn, |conn| {

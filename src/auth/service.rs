@@ -3,16 +3,16 @@
 use chrono::NaiveDateTime;
 
 use super::store::{self, LoginCandidate};
-use askama::Template;
 
+use crate::audit::Origin;
 use crate::audit::{self, action, Actor, Event};
 use crate::auth::tokens;
 use crate::db::{write_tx, DbConn};
-use crate::mail::{self, Email};
+use crate::mail::{self};
 use crate::mfa::Method;
 use crate::settings::store::{policy, Policy};
+use crate::users::authority::{self, Act, Denied, Editor};
 use crate::users::status;
-use crate::web::request_meta::RequestMeta;
 
 /// How a password sign-in ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +21,9 @@ pub enum SignIn {
     Refused,
     /// The password was right, but the account's login IP allowlist leaves this address out.
     NotFromHere,
+    /// The password was right, but the account is blocked for inactivity (for `days` days
+    /// nobody signed in): an administrator unblocks it.
+    BlockedForInactivity { days: i32 },
     /// Signed in: no second factor is asked of this account.
     Complete(i64),
     /// The password was right and a second step must follow (the code was emailed already
@@ -36,7 +39,7 @@ pub fn finish_sign_in(
     email_given: &str,
     password_ok: bool,
     base_url: &str,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<SignIn> {
     write_tx(conn, |conn| {
@@ -59,6 +62,7 @@ pub fn finish_sign_in(
         };
         let policy = policy(conn, user.org_id)?;
         let mut blocked = user.locked_at.is_some();
+        let mut for_inactivity = blocked && user.lock_reason.as_deref() == Some("inactivity");
         if !blocked && user.status == status::ACTIVE {
             blocked = super::inactivity::block_if_due(
                 conn,
@@ -66,17 +70,21 @@ pub fn finish_sign_in(
                     user_id: user.id,
                     org_id: user.org_id,
                     email: &user.email,
+                    first_name: &user.first_name,
                     since: user.quiet_since(),
                 },
                 &policy,
                 meta,
                 now,
             )?;
+            for_inactivity = blocked;
         }
         let refusal = if !password_ok {
             Some("wrong_password")
         } else if user.status != status::ACTIVE {
             Some("not_active")
+        } else if blocked && for_inactivity {
+            Some("blocked_inactivity")
         } else if blocked {
             Some("blocked")
         } else if !user.signs_in_from(&meta.ip) {
@@ -89,10 +97,13 @@ pub fn finish_sign_in(
                 count_failure(conn, user, &policy, base_url, meta, now)?;
             }
             record_failure(conn, user, reason, None, meta, now)?;
-            return Ok(if reason == "ip_not_allowed" {
-                SignIn::NotFromHere
-            } else {
-                SignIn::Refused
+            return Ok(match reason {
+                "ip_not_allowed" => SignIn::NotFromHere,
+                // Said only after the right password: it tells nothing to someone guessing.
+                "blocked_inactivity" => SignIn::BlockedForInactivity {
+                    days: policy.lock_after_inactive_days,
+                },
+                _ => SignIn::Refused,
             });
         }
         if let Some(method) = crate::mfa::service::second_step(conn, user, &policy, now)? {
@@ -112,7 +123,7 @@ pub fn complete_sign_in(
     conn: &mut DbConn,
     user: &LoginCandidate,
     second_factor: Option<&str>,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<()> {
     store::record_sign_in(conn, user.id, now)?;
@@ -141,7 +152,7 @@ pub fn record_link_sign_in(
     org_id: i64,
     user: (i64, &str),
     via: &str,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<()> {
     audit::record(
@@ -164,7 +175,7 @@ pub fn record_failure(
     user: &LoginCandidate,
     reason: &str,
     method: Option<Method>,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<()> {
     let mut details = serde_json::json!({ "reason": reason });
@@ -192,7 +203,7 @@ pub fn count_failure(
     user: &LoginCandidate,
     policy: &Policy,
     base_url: &str,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<bool> {
     store::record_failed_sign_in(conn, user.id, now, &meta.ip)?;
@@ -207,7 +218,7 @@ pub fn count_failure(
 pub fn record_sign_out(
     conn: &mut DbConn,
     user_id: i64,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<()> {
     let Some(user) = store::session_user(conn, user_id)? else {
@@ -234,24 +245,6 @@ pub fn record_sign_out(
 /// How long the emailed unblock link stays valid.
 pub const UNBLOCK_LINK_HOURS: i64 = 24;
 
-#[derive(Template)]
-#[template(path = "auth/blocked_email.txt")]
-struct BlockedText<'a> {
-    first_name: &'a str,
-    email: &'a str,
-    failures: i32,
-    link: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "auth/blocked_email.html")]
-struct BlockedHtml<'a> {
-    first_name: &'a str,
-    email: &'a str,
-    failures: i32,
-    link: &'a str,
-}
-
 /// The account was just blocked: its sessions end, the person gets an unblock link, and the
 /// block is audited, all in the sign-in's transaction.
 fn block_for_failures(
@@ -259,7 +252,7 @@ fn block_for_failures(
     user: &LoginCandidate,
     failures: i32,
     base_url: &str,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<()> {
     store::delete_user_sessions(conn, user.id)?;
@@ -275,27 +268,13 @@ fn block_for_failures(
         now,
     )?;
     let link = format!("{base_url}/unblock/{secret}");
-    let text = BlockedText {
+    let text = mail::views::BlockedText {
         first_name: &user.first_name,
         email: &user.email,
         failures,
         link: &link,
     };
-    let html = BlockedHtml {
-        first_name: &user.first_name,
-        email: &user.email,
-        failures,
-        link: &link,
-    };
-    let email = Email {
-        org_id: Some(user.org_id),
-        user_id: Some(user.id),
-        kind: "blocked",
-        to: user.email.clone(),
-        subject: "Your Gatehouse account was blocked".into(),
-        text: text.render().unwrap_or_else(|_| link.clone()),
-        html: html.render().unwrap_or_else(|_| link.clone()),
-    };
+    let email = mail::views::blocked_email(user.org_id, user.id, &user.email, text);
     mail::store::enqueue(conn, &email, now)?;
     let actor = Actor::system("sign-in protection");
     let details = serde_json::json!({ "reason": "failed_logins", "failures": failures });
@@ -317,8 +296,10 @@ fn block_for_failures(
 pub enum Unblocker<'a> {
     /// The person, through the emailed link.
     Link,
-    /// An administrator (Unblock user) or the command line.
+    /// The operator on the command line.
     Actor(&'a Actor),
+    /// An administrator (Unblock user), within the rules of who may act on whom.
+    Admin(&'a Editor),
 }
 
 /// Clears the block of `user_id` (within `org_id` when given). False when the user does not
@@ -328,10 +309,26 @@ pub fn unblock(
     org_id: Option<i64>,
     user_id: i64,
     by: Unblocker<'_>,
-    meta: &RequestMeta,
+    meta: &Origin,
+    now: NaiveDateTime,
+) -> Result<bool, Denied> {
+    write_tx(conn, |conn| {
+        if let Unblocker::Admin(editor) = by {
+            authority::ensure(conn, editor, user_id, Act::Unblock)?;
+        }
+        Ok(unblock_in(conn, org_id, user_id, by, meta, now)?)
+    })
+}
+
+fn unblock_in(
+    conn: &mut DbConn,
+    org_id: Option<i64>,
+    user_id: i64,
+    by: Unblocker<'_>,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<bool> {
-    write_tx(conn, |conn| {
+    {
         let Some(user) = store::session_user(conn, user_id)? else {
             return Ok(false);
         };
@@ -339,9 +336,14 @@ pub fn unblock(
             return Ok(false);
         }
         let own = Actor::user(user.id, &user.email);
+        let admin;
         let (actor, via) = match by {
             Unblocker::Link => (&own, "emailed link"),
             Unblocker::Actor(actor) => (actor, "administrator"),
+            Unblocker::Admin(editor) => {
+                admin = Actor::user(editor.id, &editor.email);
+                (&admin, "administrator")
+            }
         };
         let details = serde_json::json!({ "via": via });
         audit::record(
@@ -357,14 +359,14 @@ pub fn unblock(
             now,
         )?;
         Ok(true)
-    })
+    }
 }
 
 /// Uses an emailed unblock link once.
 pub fn unblock_by_link(
     conn: &mut DbConn,
     secret: &str,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<bool> {
     write_tx(conn, |conn| {
@@ -383,6 +385,6 @@ pub fn unblock_by_link(
         if !store::consume_token(conn, token.id, now)? {
             return Ok(false);
         }
-        unblock(conn, None, user_id, Unblocker::Link, meta, now)
+        unblock_in(conn, None, user_id, Unblocker::Link, meta, now)
     })
 }

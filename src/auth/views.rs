@@ -39,7 +39,7 @@ pub struct ResetPage {
     pub token: String,
     pub name: String,
     pub email: String,
-    pub errors: crate::web::form_errors::FieldErrors,
+    pub errors: crate::validation::FieldErrors,
     /// `false`: the link is unusable and the page says so.
     pub valid: bool,
     pub min_length: usize,

@@ -14,7 +14,6 @@ diesel::table! {
         name -> Text,
         slug -> Text,
         allow_auto_signup -> Bool,
-        signup_domains -> Text,
         max_failed_logins -> Integer,
         lock_after_inactive_days -> Integer,
         password_max_age_days -> Integer,
@@ -25,6 +24,15 @@ diesel::table! {
         session_idle_minutes -> Integer,
         session_max_hours -> Integer,
         audit_retention_days -> Integer,
+    }
+}
+
+diesel::table! {
+    /// Mail domains whose people may sign themselves up, each to one organization.
+    signup_domains (domain) {
+        domain -> Text,
+        org_id -> BigInt,
+        created_at -> Timestamp,
     }
 }
 
@@ -187,6 +195,7 @@ diesel::table! {
 }
 
 diesel::joinable!(divisions -> organizations (org_id));
+diesel::joinable!(signup_domains -> organizations (org_id));
 diesel::joinable!(owned_records -> users (owner_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(users -> organizations (org_id));
@@ -202,6 +211,7 @@ diesel::joinable!(license_assignments -> products (product_id));
 diesel::allow_tables_to_appear_in_same_query!(
     app_secrets,
     organizations,
+    signup_domains,
     divisions,
     users,
     roles,
@@ -250,3 +260,26 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(presence, users);
+
+diesel::table! {
+    /// Tags, skill groups and teams an organization defines.
+    org_groups (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        kind -> Text,
+        name -> Text,
+        name_key -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_members (user_id, group_id) {
+        user_id -> BigInt,
+        group_id -> BigInt,
+    }
+}
+
+diesel::joinable!(group_members -> org_groups (group_id));
+diesel::joinable!(group_members -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(org_groups, group_members, users);

@@ -85,9 +85,13 @@ pub fn check_rows(rows: &[RawRow], allowed_roles: &[i64], products: &[i64]) -> V
             }
             if row.first_name.trim().is_empty() {
                 errors.first_name = Some("Enter a first name.".into());
+            } else if let Some(problem) = crate::users::single_line_problem(row.first_name.trim()) {
+                errors.first_name = Some(problem.into());
             }
             if row.last_name.trim().is_empty() {
                 errors.last_name = Some("Enter a last name.".into());
+            } else if let Some(problem) = crate::users::single_line_problem(row.last_name.trim()) {
+                errors.last_name = Some(problem.into());
             }
             if row.first_name.chars().count() > 100 || row.last_name.chars().count() > 100 {
                 errors.last_name = Some("Names are limited to 100 characters.".into());

@@ -3,7 +3,7 @@
 use askama::Template;
 
 use super::forms::{RawRow, RowErrors};
-use super::store::Product;
+use crate::licenses::store::Product;
 
 pub struct GridRow {
     pub index: usize,
@@ -70,7 +70,11 @@ pub struct InviteDialog {
 #[template(path = "invites/_add_row.html")]
 pub struct AddRowButton {
     pub next_index: usize,
+    /// Seats remain after the ticked boxes, and there is room for another row.
     pub offered: bool,
+    /// The grid is below its most rows (app.js shows the button again when a seat is unticked
+    /// only then).
+    pub room: bool,
     pub oob: bool,
 }
 
@@ -121,15 +125,3 @@ pub struct AcceptPage {
 #[derive(Template)]
 #[template(path = "invites/invalid.html")]
 pub struct InviteInvalidPage;
-
-/// Confirmation before Resend invite or Revoke invite.
-#[derive(Template)]
-#[template(path = "invites/_confirm_pending.html")]
-pub struct ConfirmPending {
-    pub user_id: i64,
-    pub action: &'static str,
-    pub title: String,
-    pub message: String,
-    pub button: &'static str,
-    pub danger: bool,
-}

@@ -3,11 +3,11 @@
 //! mailbox: `.eml` files under the data directory, with each link logged.
 
 pub mod store;
-pub mod worker;
-
-use askama::Template;
+pub mod views;
+pub use views::Simple;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -25,59 +25,13 @@ pub struct Email {
     pub html: String,
 }
 
-/// A plain message: a greeting, paragraphs, an optional button link and a footer, in text
-/// and HTML alike.
-#[derive(Template)]
-#[template(path = "mail/simple.txt")]
-pub struct Simple<'a> {
-    pub first_name: &'a str,
-    pub paragraphs: Vec<String>,
-    /// (button label, URL)
-    pub link: Option<(&'a str, &'a str)>,
-    pub footer: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "mail/simple.html")]
-struct SimpleHtml<'a> {
-    first_name: &'a str,
-    paragraphs: &'a [String],
-    link: Option<(&'a str, &'a str)>,
-    footer: &'a str,
-}
-
-impl Simple<'_> {
-    /// The email of this message to `to` (`user_id`: whom it concerns).
-    pub fn email(
-        &self,
-        org_id: Option<i64>,
-        user_id: Option<i64>,
-        kind: &'static str,
-        to: &str,
-        subject: &str,
-    ) -> Email {
-        let html = SimpleHtml {
-            first_name: self.first_name,
-            paragraphs: &self.paragraphs,
-            link: self.link,
-            footer: self.footer,
-        };
-        let fallback = self.link.map(|(_, url)| url.to_owned()).unwrap_or_default();
-        Email {
-            org_id,
-            user_id,
-            kind,
-            to: to.to_owned(),
-            subject: subject.to_owned(),
-            text: self.render().unwrap_or_else(|_| fallback.clone()),
-            html: html.render().unwrap_or(fallback),
-        }
-    }
-}
-
 /// Where mail goes.
 pub enum Mailer {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        /// The whole delivery of one message must end within this.
+        timeout: Duration,
+    },
     /// The embedded default: files in a folder, links in the log.
     Mailbox(PathBuf),
 }
@@ -85,14 +39,31 @@ pub enum Mailer {
 impl Mailer {
     /// `smtp://host:25`, `smtp://user:pass@host:587?tls=required` (STARTTLS) or
     /// `smtps://user:pass@host:465` (TLS); `None` for the dev mailbox in `data_dir/mailbox`.
-    pub fn new(smtp_url: Option<&str>, data_dir: &std::path::Path) -> anyhow::Result<Self> {
+    /// `timeout` bounds each delivery, from connecting to the server's last answer.
+    pub fn new(
+        smtp_url: Option<&str>,
+        data_dir: &std::path::Path,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        // A claimed message is leased to this instance for LEASE_SECS: a send that could
+        // outlast the lease might be claimed and sent again by another instance.
+        let longest = store::LEASE_SECS.unsigned_abs() - 60;
+        anyhow::ensure!(
+            (1..=longest).contains(&timeout.as_secs()),
+            "GATEHOUSE_SMTP_TIMEOUT_SECS must be between 1 and {longest} seconds (it is {}): \
+             pick how long one email may take to deliver, such as 30",
+            timeout.as_secs()
+        );
         match smtp_url {
-            Some(url) => Ok(Mailer::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            Some(url) => Ok(Mailer::Smtp {
+                transport: AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| anyhow::anyhow!("SMTP_URL: {e}"))?
-                    .timeout(Some(std::time::Duration::from_secs(15)))
+                    // lettre's own timeout covers only the TCP connect on tokio, not the
+                    // greeting or any later answer: `send` bounds the whole delivery instead.
+                    .timeout(Some(timeout))
                     .build(),
-            )),
+                timeout,
+            }),
             None => Ok(Mailer::Mailbox(data_dir.join("mailbox"))),
         }
     }
@@ -100,11 +71,17 @@ impl Mailer {
     pub async fn send(&self, from: &str, row: &store::OutboxRow) -> Result<(), String> {
         let message = build(from, row)?;
         match self {
-            Mailer::Smtp(transport) => transport
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
+            Mailer::Smtp { transport, timeout } => {
+                match tokio::time::timeout(*timeout, transport.send(message)).await {
+                    Ok(sent) => sent.map(|_| ()).map_err(|e| e.to_string()),
+                    // Dropping the send closes its connection; the message is retried later.
+                    Err(_) => Err(format!(
+                        "timed out after {} s waiting for the mail server (SMTP_URL) to answer; \
+                         it will be retried",
+                        timeout.as_secs()
+                    )),
+                }
+            }
             Mailer::Mailbox(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
                 let path = dir.join(format!("{:06}-{}.eml", row.id, row.kind));
@@ -114,11 +91,11 @@ impl Mailer {
                     .split_whitespace()
                     .filter(|w| w.starts_with("http"))
                     .collect();
-                // Sign-in codes are logged too, so the dev mailbox can be used without a
-                // mail reader (this is the development default, never a production path).
+                // Sign-in and setup codes are logged too, so the dev mailbox can be used
+                // without a mail reader (the development default, never a production path).
                 let code = row
                     .text_body
-                    .split_once("sign-in code is ")
+                    .split_once(" code is ")
                     .map(|(_, rest)| rest.chars().take(6).collect::<String>());
                 log::info!(
                     "mail to {} ({}) saved to {}; links: {}{}",
@@ -178,5 +155,17 @@ mod tests {
         assert_eq!(super::backoff(1).num_seconds(), 20);
         assert_eq!(super::backoff(3).num_seconds(), 80);
         assert_eq!(super::backoff(30).num_seconds(), 3_600);
+    }
+
+    #[test]
+    fn an_smtp_timeout_that_could_outlast_the_claim_lease_is_refused_with_the_range() {
+        use std::time::Duration;
+        let dir = std::path::Path::new(".");
+        for seconds in [0, 600] {
+            let refused = super::Mailer::new(None, dir, Duration::from_secs(seconds));
+            let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(message.contains("between 1 and 240 seconds"), "{message}");
+        }
+        assert!(super::Mailer::new(None, dir, Duration::from_secs(30)).is_ok());
     }
 }

@@ -11,8 +11,20 @@ pub const PENDING: &str = "pending";
 pub const SENT: &str = "sent";
 pub const CANCELLED: &str = "cancelled";
 
+thread_local! {
+    /// Set when this thread queued mail: the caller that ran the transaction wakes the worker
+    /// once it has committed (`AppState::db`), so no feature has to remember to.
+    static QUEUED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread queued mail since the last call (and forgets it).
+pub fn take_queued() -> bool {
+    QUEUED.with(|queued| queued.replace(false))
+}
+
 /// Queues an email; call inside the transaction of the change it belongs to.
 pub fn enqueue(conn: &mut DbConn, email: &Email, now: NaiveDateTime) -> QueryResult<()> {
+    QUEUED.with(|queued| queued.set(true));
     diesel::insert_into(email_outbox::table)
         .values((
             email_outbox::org_id.eq(email.org_id),
@@ -44,6 +56,10 @@ pub struct OutboxRow {
 /// Mail a person is waiting for right now, sent before anything else that is due.
 pub const URGENT_KINDS: [&str; 5] = ["sign_in_code", "reset", "blocked", "signup", "invite"];
 
+/// How long a claimed message is left to the instance that claimed it: every send ends
+/// (delivered, failed or timed out) well within it.
+pub const LEASE_SECS: i64 = 300;
+
 /// Claims up to `limit` due messages: each is leased for five minutes by moving its next
 /// attempt forward with a guarded update, so two instances never send the same message.
 pub fn claim_due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<OutboxRow>> {
@@ -67,7 +83,7 @@ pub fn claim_due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResu
             email_outbox::next_attempt_at,
         ))
         .load(conn)?;
-    let lease = now + chrono::Duration::minutes(5);
+    let lease = now + chrono::Duration::seconds(LEASE_SECS);
     let mut claimed = Vec::with_capacity(due.len());
     for row in due {
         let won = diesel::update(

@@ -8,18 +8,15 @@ use serde::Deserialize;
 use super::service::{self, Verified};
 use super::views::SecondStepPage;
 use super::Method;
-use crate::auth::permissions::Permission;
-use crate::auth::routes::{confirm_about_user, sign_in_session};
+use crate::auth::routes::sign_in_session;
 use crate::auth::session_store::{PendingSecondStep, Proof, PENDING_SECOND_STEP};
-use crate::web::request_meta::RequestMeta;
-use crate::web::{csrf, htmx, AppError, CurrentUser, State};
+use crate::web::request_meta::origin_of;
+use crate::web::{csrf, htmx, AppError, State};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/login/mfa", web::get().to(form))
         .route("/login/mfa", web::post().to(verify))
-        .route("/login/mfa/resend", web::post().to(resend))
-        .route("/users/{id}/reset-mfa", web::get().to(confirm_reset))
-        .route("/users/{id}/reset-mfa", web::post().to(reset));
+        .route("/login/mfa/resend", web::post().to(resend));
 }
 
 /// How long the second step may take after the password.
@@ -90,7 +87,7 @@ pub async fn verify(
     let Some((pending, method)) = pending(&session, &state) else {
         return Ok(back_to_sign_in(TIMED_OUT));
     };
-    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let meta = origin_of(&req, &state.config.trusted_proxies);
     let now = state.clock.now();
     if !state.login_limiter.allow(&meta.ip, now) {
         let mut response = page(
@@ -139,7 +136,6 @@ pub async fn verify(
         ),
         Verified::Refused => {
             // The failure may have blocked the account and queued its unblock email.
-            state.mail_wakeup.notify_one();
             session.purge();
             Ok(back_to_sign_in("refused"))
         }
@@ -182,7 +178,6 @@ pub async fn resend(
         session.purge();
         return Ok(back_to_sign_in(TIMED_OUT));
     }
-    state.mail_wakeup.notify_one();
     page(
         &req,
         &pending,
@@ -190,51 +185,4 @@ pub async fn resend(
         None,
         Some("We sent a new code. Only the newest code works."),
     )
-}
-
-pub async fn confirm_reset(
-    req: HttpRequest,
-    state: State,
-    user: CurrentUser,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    let user_id = id.into_inner();
-    confirm_about_user(&req, &state, &user, user_id, |target| crate::invites::views::ConfirmPending {
-        user_id,
-        action: "reset-mfa",
-        title: "Reset MFA?".into(),
-        message: format!(
-            "{} {} ({}) loses their authenticator app and recovery codes and is signed out everywhere. At their next sign-in they set up two-step verification again (an emailed code meanwhile, where their role requires it).",
-            target.first_name, target.last_name, target.email
-        ),
-        button: "Reset MFA",
-        danger: true,
-    })
-    .await
-}
-
-pub async fn reset(
-    req: HttpRequest,
-    state: State,
-    user: CurrentUser,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    user.require(Permission::UsersManage)?;
-    let user_id = id.into_inner();
-    if user_id == user.id {
-        return Err(AppError::BadRequest(
-            "Change your own two-step verification on My account.".into(),
-        ));
-    }
-    let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());
-    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
-    state
-        .db(move |conn| Ok(service::reset(conn, &actor, org_id, user_id, &meta, now)?))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    state.mail_wakeup.notify_one();
-    Ok(crate::invites::routes::changed(
-        &req,
-        "Two-step verification was reset. The user was signed out.",
-    ))
 }

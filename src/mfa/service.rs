@@ -6,14 +6,15 @@ use diesel::QueryResult;
 
 use super::{codes, store, Method};
 use crate::account::service::Me;
+use crate::audit::Origin;
 use crate::audit::{self, action, Actor, Event};
 use crate::auth::service::{complete_sign_in, count_failure, record_failure};
 use crate::auth::store::{self as auth_store, LoginCandidate};
 use crate::db::{write_tx, DbConn};
 use crate::mail;
 use crate::settings::store::{policy, Policy};
+use crate::users::authority::{self, Act, Denied, Editor};
 use crate::users::status;
-use crate::web::request_meta::RequestMeta;
 
 /// Whether the organization's policy asks a second factor of this user (by their roles).
 pub fn required(conn: &mut DbConn, user_id: i64, policy: &Policy) -> QueryResult<bool> {
@@ -103,7 +104,7 @@ pub fn verify(
     method: Method,
     code: &str,
     base_url: &str,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> QueryResult<Verified> {
     write_tx(conn, |conn| {
@@ -148,7 +149,7 @@ fn check_app_code(
     conn: &mut DbConn,
     user: &LoginCandidate,
     code: &str,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> QueryResult<Option<&'static str>> {
     let Some((secret, _)) = store::totp_of(conn, user.id)? else {
@@ -186,7 +187,7 @@ pub fn enable_totp(
     me: &Me,
     secret: &str,
     code: &str,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> QueryResult<Option<Vec<String>>> {
     let Some(step) = codes::totp_step(secret, code, now.and_utc().timestamp()) else {
@@ -212,7 +213,7 @@ pub fn enable_totp(
 pub fn disable_totp(
     conn: &mut DbConn,
     me: &Me,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     write_tx(conn, |conn| {
@@ -240,7 +241,7 @@ pub fn disable_totp(
 pub fn regenerate_recovery_codes(
     conn: &mut DbConn,
     me: &Me,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> QueryResult<Option<Vec<String>>> {
     write_tx(conn, |conn| {
@@ -266,13 +267,14 @@ pub fn regenerate_recovery_codes(
 /// whether they had an app.
 pub fn reset(
     conn: &mut DbConn,
-    actor: &Actor,
-    org_id: i64,
+    editor: &Editor,
     user_id: i64,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
-) -> QueryResult<Option<bool>> {
+) -> Result<Option<bool>, Denied> {
     write_tx(conn, |conn| {
+        authority::ensure(conn, editor, user_id, Act::ResetCredentials)?;
+        let (org_id, actor) = (editor.org_id, &Actor::user(editor.id, &editor.email));
         let Some(user) = auth_store::login_candidate(conn, user_id)?.filter(|u| u.org_id == org_id)
         else {
             return Ok(None);

@@ -2,7 +2,7 @@
 
 use askama::Template;
 
-use crate::web::form_errors::FieldErrors;
+use crate::validation::FieldErrors;
 use crate::web::shell::{Nav, Shell};
 
 /// `/login/mfa`: the code after the password.

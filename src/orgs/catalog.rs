@@ -64,6 +64,16 @@ pub fn grantable(roles: &[Role], held: Permissions) -> Vec<(i64, String)> {
         .collect()
 }
 
+/// Roles someone with `held` permissions may hand out, read from the database (writers check
+/// against the stored rows, not the cache).
+pub fn grantable_roles(
+    conn: &mut DbConn,
+    org_id: i64,
+    held: Permissions,
+) -> QueryResult<Vec<(i64, String)>> {
+    Ok(grantable(&load_roles(conn, org_id)?, held))
+}
+
 /// The organization's roles with their permissions, in creation order, from the database
 /// (the catalogue keeps them; writers that must see the stored rows read them here).
 pub fn load_roles(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<Role>> {

@@ -4,7 +4,7 @@ use serde::Deserialize;
 
 use crate::auth::password;
 use crate::users;
-use crate::web::form_errors::FieldErrors;
+use crate::validation::FieldErrors;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct SetupForm {

@@ -1,9 +1,11 @@
 //! Organizations: first-run setup, `gatehouse org create`, and what every new one starts with.
 
 pub mod catalog;
+pub mod domains;
 pub mod forms;
 pub mod routes;
 pub mod service;
+pub mod setup;
 pub mod store;
 pub mod views;
 
@@ -13,40 +15,6 @@ pub const DEFAULT_SEATS: i32 = 3;
 
 /// How long a setup link stays valid.
 pub const SETUP_LINK_DAYS: i64 = 7;
-
-/// Mail domains anyone can register; never offered as an organization's sign-up domain.
-const PUBLIC_MAIL_DOMAINS: &[&str] = &[
-    "gmail.com",
-    "googlemail.com",
-    "outlook.com",
-    "hotmail.com",
-    "live.com",
-    "yahoo.com",
-    "icloud.com",
-    "me.com",
-    "aol.com",
-    "proton.me",
-    "protonmail.com",
-    "gmx.com",
-    "gmx.de",
-    "web.de",
-    "mail.com",
-    "yandex.com",
-    "zoho.com",
-];
-
-/// The Owner's domain becomes the first sign-up domain unless it is a public mail service.
-pub fn signup_domain_for(email: &str) -> String {
-    let domain = email
-        .rsplit_once('@')
-        .map(|(_, d)| d.to_lowercase())
-        .unwrap_or_default();
-    if PUBLIC_MAIL_DOMAINS.contains(&domain.as_str()) {
-        String::new()
-    } else {
-        domain
-    }
-}
 
 /// "Acme Corp." → "acme-corp".
 pub fn slugify(name: &str) -> String {
@@ -71,10 +39,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slugs_and_signup_domains() {
+    fn slugs() {
         assert_eq!(slugify("Acme Corp."), "acme-corp");
         assert_eq!(slugify("  "), "org");
-        assert_eq!(signup_domain_for("ada@Acme.io"), "acme.io");
-        assert_eq!(signup_domain_for("ada@gmail.com"), "");
     }
 }

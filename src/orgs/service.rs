@@ -3,12 +3,12 @@
 use chrono::NaiveDateTime;
 
 use super::store;
+use crate::audit::Origin;
 use crate::audit::{self, action, Actor, Event};
-use crate::auth::permissions::{ADMIN, OWNER};
+use crate::auth::permissions::ADMIN;
 use crate::auth::{store as auth_store, tokens};
 use crate::db::{write_tx, DbConn};
 use crate::users::{self, status, store as users_store};
-use crate::web::request_meta::RequestMeta;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
@@ -16,6 +16,12 @@ pub enum SetupError {
     InvalidLink,
     #[error("This email address already has an account.")]
     EmailTaken,
+    #[error("No code was sent for this setup link yet.")]
+    NoCode,
+    #[error("This setup link has sent as many codes as it may.")]
+    TooManyCodes,
+    #[error("This setup link was used in another window at the same moment.")]
+    Busy,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -53,7 +59,7 @@ pub fn create_org(
     now: NaiveDateTime,
 ) -> diesel::QueryResult<(i64, String)> {
     write_tx(conn, |conn| {
-        let org_id = store::create(conn, name, "", super::DEFAULT_SEATS, now)?;
+        let org_id = store::create(conn, name, super::DEFAULT_SEATS, now)?;
         let secret = tokens::random_token();
         let expires = now + chrono::Duration::days(super::SETUP_LINK_DAYS);
         auth_store::insert_token(
@@ -67,7 +73,7 @@ pub fn create_org(
         )?;
         let actor = Actor::system("command line");
         let details = serde_json::json!({ "name": name });
-        let meta = RequestMeta::default();
+        let meta = Origin::default();
         audit::record(
             conn,
             Event {
@@ -84,25 +90,7 @@ pub fn create_org(
     })
 }
 
-/// What the setup page shows for a link: `Some(None)` asks for the organization's name too,
-/// `Some(Some(name))` sets up the Owner of an existing organization.
-pub fn setup_context(
-    conn: &mut DbConn,
-    secret: &str,
-    now: NaiveDateTime,
-) -> diesel::QueryResult<Option<Option<String>>> {
-    let Some(token) =
-        auth_store::find_usable_token(conn, tokens::kind::SETUP, &tokens::hash_token(secret), now)?
-    else {
-        return Ok(None);
-    };
-    match token.org_id {
-        Some(org_id) => Ok(Some(Some(store::name_of(conn, org_id)?))),
-        None => Ok(Some(None)),
-    }
-}
-
-/// A validated setup form.
+/// A validated setup form (or an Admin made on the command line).
 pub struct NewOwner {
     pub org_name: Option<String>,
     pub first_name: String,
@@ -111,81 +99,7 @@ pub struct NewOwner {
     pub password_hash: String,
 }
 
-/// Uses the link once: creates the organization (if the link has none) and its Owner.
-pub fn complete_setup(
-    conn: &mut DbConn,
-    secret: &str,
-    owner: &NewOwner,
-    meta: &RequestMeta,
-    now: NaiveDateTime,
-) -> Result<i64, SetupError> {
-    write_tx(conn, |conn| {
-        let token = auth_store::find_usable_token(
-            conn,
-            tokens::kind::SETUP,
-            &tokens::hash_token(secret),
-            now,
-        )?
-        .ok_or(SetupError::InvalidLink)?;
-        if !auth_store::consume_token(conn, token.id, now)? {
-            return Err(SetupError::InvalidLink);
-        }
-        if users_store::email_taken(conn, &owner.email)? {
-            return Err(SetupError::EmailTaken);
-        }
-        let org_id = match token.org_id {
-            Some(org_id) => {
-                if store::signup_domains_of(conn, org_id)?.is_empty() {
-                    store::set_signup_domains(
-                        conn,
-                        org_id,
-                        &super::signup_domain_for(&owner.email),
-                    )?;
-                }
-                org_id
-            }
-            None => {
-                let name = owner.org_name.as_deref().unwrap_or("My organization");
-                store::create(
-                    conn,
-                    name,
-                    &super::signup_domain_for(&owner.email),
-                    super::DEFAULT_SEATS,
-                    now,
-                )?
-            }
-        };
-        let user_id = insert_with_role(conn, org_id, owner, OWNER, now)?;
-        let actor = Actor::user(user_id, &owner.email);
-        let details = serde_json::json!({
-            "organization": owner.org_name,
-            "owner": { "email": owner.email, "first_name": owner.first_name, "last_name": owner.last_name },
-        });
-        audit::record(
-            conn,
-            Event {
-                org_id: Some(org_id),
-                actor: &actor,
-                action: action::ORG_SETUP,
-                target: Some((user_id, &owner.email)),
-                details,
-                meta,
-            },
-            now,
-        )?;
-        crate::auth::service::record_link_sign_in(
-            conn,
-            org_id,
-            (user_id, &owner.email),
-            "setup",
-            meta,
-            now,
-        )?;
-        Ok(user_id)
-    })
-}
-
-fn insert_with_role(
+pub(super) fn insert_with_role(
     conn: &mut DbConn,
     org_id: i64,
     person: &NewOwner,
@@ -237,13 +151,11 @@ pub fn create_admin(
         let user_id = insert_with_role(conn, org_id, person, ADMIN, now).map_err(|e| match e {
             SetupError::EmailTaken => CreateAdminError::EmailTaken(person.email.clone()),
             SetupError::Database(e) => CreateAdminError::Database(e),
-            SetupError::InvalidLink => {
-                CreateAdminError::Database(diesel::result::Error::RollbackTransaction)
-            }
+            _ => CreateAdminError::Database(diesel::result::Error::RollbackTransaction),
         })?;
         let actor = Actor::system("command line");
         let details = serde_json::json!({ "role": ADMIN, "email": person.email });
-        let meta = RequestMeta::default();
+        let meta = Origin::default();
         audit::record(
             conn,
             Event {
@@ -263,11 +175,15 @@ pub fn create_admin(
 /// Normalizes and checks a person's details; shared by the setup form and the CLI.
 pub fn check_person(first_name: &str, last_name: &str, email: &str) -> Vec<(&'static str, String)> {
     let mut problems = Vec::new();
-    if first_name.trim().is_empty() {
-        problems.push(("first_name", "Enter a first name.".to_owned()));
-    }
-    if last_name.trim().is_empty() {
-        problems.push(("last_name", "Enter a last name.".to_owned()));
+    for (field, value, missing) in [
+        ("first_name", first_name, "Enter a first name."),
+        ("last_name", last_name, "Enter a last name."),
+    ] {
+        if value.trim().is_empty() {
+            problems.push((field, missing.to_owned()));
+        } else if let Some(problem) = users::single_line_problem(value.trim()) {
+            problems.push((field, problem.to_owned()));
+        }
     }
     if first_name.chars().count() > 100 || last_name.chars().count() > 100 {
         problems.push((

@@ -4,7 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::auth::permissions::builtin_roles;
-use crate::db::schema::{organizations, products, role_permissions, roles};
+use crate::auth::tokens::kind;
+use crate::db::schema::{organizations, products, role_permissions, roles, signup_domains, tokens};
 use crate::db::DbConn;
 
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
@@ -34,13 +35,7 @@ fn slug_taken(conn: &mut DbConn, slug: &str) -> QueryResult<bool> {
 }
 
 /// Creates an organization with its built-in roles and products; returns its id.
-pub fn create(
-    conn: &mut DbConn,
-    name: &str,
-    signup_domains: &str,
-    seats: i32,
-    now: NaiveDateTime,
-) -> QueryResult<i64> {
+pub fn create(conn: &mut DbConn, name: &str, seats: i32, now: NaiveDateTime) -> QueryResult<i64> {
     let base = super::slugify(name);
     let mut slug = base.clone();
     let mut n = 2;
@@ -52,7 +47,7 @@ pub fn create(
         .values((
             organizations::name.eq(name),
             organizations::slug.eq(&slug),
-            organizations::signup_domains.eq(signup_domains),
+            organizations::max_failed_logins.eq(crate::settings::store::DEFAULT_MAX_FAILED_LOGINS),
             organizations::created_at.eq(now),
         ))
         .execute(conn)?;
@@ -100,15 +95,161 @@ pub fn create(
     Ok(org_id)
 }
 
-pub fn set_signup_domains(conn: &mut DbConn, org_id: i64, domains: &str) -> QueryResult<usize> {
+/// The organization's sign-up domains, in alphabetical order.
+pub fn signup_domains_of(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<String>> {
+    signup_domains::table
+        .filter(signup_domains::org_id.eq(org_id))
+        .order(signup_domains::domain)
+        .select(signup_domains::domain)
+        .load(conn)
+}
+
+/// Fails with a unique violation when any organization holds the domain already.
+pub fn insert_signup_domain(
+    conn: &mut DbConn,
+    org_id: i64,
+    domain: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(signup_domains::table)
+        .values((
+            signup_domains::domain.eq(domain),
+            signup_domains::org_id.eq(org_id),
+            signup_domains::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Removes the organization's sign-up domains that are not in `keep`.
+pub fn remove_signup_domains_except(
+    conn: &mut DbConn,
+    org_id: i64,
+    keep: &[String],
+) -> QueryResult<usize> {
+    diesel::delete(
+        signup_domains::table
+            .filter(signup_domains::org_id.eq(org_id))
+            .filter(signup_domains::domain.ne_all(keep)),
+    )
+    .execute(conn)
+}
+
+/// The organization (id, name) that takes sign-ups from this domain right now: it holds the
+/// domain and allows automatic sign-up.
+pub fn org_taking_signups_from(
+    conn: &mut DbConn,
+    domain: &str,
+) -> QueryResult<Option<(i64, String)>> {
+    signup_domains::table
+        .inner_join(organizations::table)
+        .filter(signup_domains::domain.eq(domain))
+        .filter(organizations::allow_auto_signup.eq(true))
+        .select((organizations::id, organizations::name))
+        .load(conn)
+        .map(crate::db::unique)
+}
+
+/// A usable setup link: its token row, with what waits between the two steps of setup.
+#[derive(Debug, Queryable)]
+pub struct SetupLinkRow {
+    pub id: i64,
+    pub org_id: Option<i64>,
+    pub payload: String,
+    pub attempts: i32,
+}
+
+/// The unused, unexpired setup link with this hash.
+pub fn setup_link(
+    conn: &mut DbConn,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<SetupLinkRow>> {
+    tokens::table
+        .filter(tokens::token_hash.eq(token_hash))
+        .filter(tokens::kind.eq(kind::SETUP))
+        .filter(tokens::used_at.is_null())
+        .filter(tokens::expires_at.gt(now))
+        .select((
+            tokens::id,
+            tokens::org_id,
+            tokens::payload,
+            tokens::attempts,
+        ))
+        .load(conn)
+        .map(crate::db::unique)
+}
+
+/// Replaces what the link holds, only if it still holds `old` (false otherwise: another
+/// request changed it first); `reset_tries` starts the count of tries again (a new code).
+pub fn replace_setup_state(
+    conn: &mut DbConn,
+    token_id: i64,
+    old: &str,
+    new: &str,
+    reset_tries: bool,
+) -> QueryResult<bool> {
+    let target = tokens::table
+        .find(token_id)
+        .filter(tokens::payload.eq(old))
+        .filter(tokens::used_at.is_null());
+    let updated = if reset_tries {
+        diesel::update(target)
+            .set((tokens::payload.eq(new), tokens::attempts.eq(0)))
+            .execute(conn)?
+    } else {
+        diesel::update(target)
+            .set(tokens::payload.eq(new))
+            .execute(conn)?
+    };
+    Ok(updated == 1)
+}
+
+/// Counts a try at the link's code, unless it has had `max_tries` already (`None` then); the
+/// tries so far, this one included. One guarded statement, so concurrent tries all count and
+/// none gets past the limit.
+pub fn count_setup_try(
+    conn: &mut DbConn,
+    token_id: i64,
+    max_tries: i32,
+) -> QueryResult<Option<i32>> {
+    let updated = diesel::update(
+        tokens::table
+            .find(token_id)
+            .filter(tokens::attempts.lt(max_tries))
+            .filter(tokens::used_at.is_null()),
+    )
+    .set(tokens::attempts.eq(tokens::attempts + 1))
+    .execute(conn)?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    tokens::table
+        .find(token_id)
+        .select(tokens::attempts)
+        .load(conn)
+        .map(crate::db::unique)
+}
+
+/// Whether people may sign up without an invitation (**Allow users to signup automatically**).
+pub fn allow_auto_signup(conn: &mut DbConn, org_id: i64) -> QueryResult<bool> {
+    organizations::table
+        .find(org_id)
+        .select(organizations::allow_auto_signup)
+        .load(conn)
+        .map(crate::db::unique)?
+        .ok_or(diesel::result::Error::NotFound)
+}
+
+pub fn set_allow_auto_signup(conn: &mut DbConn, org_id: i64, allow: bool) -> QueryResult<usize> {
     diesel::update(organizations::table.find(org_id))
-        .set(organizations::signup_domains.eq(domains))
+        .set(organizations::allow_auto_signup.eq(allow))
         .execute(conn)
 }
 
-pub fn signup_domains_of(conn: &mut DbConn, org_id: i64) -> QueryResult<String> {
+pub fn invite_days(conn: &mut DbConn, org_id: i64) -> QueryResult<i32> {
     organizations::table
         .find(org_id)
-        .select(organizations::signup_domains)
+        .select(organizations::invite_days)
         .first(conn)
 }

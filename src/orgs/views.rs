@@ -2,7 +2,7 @@
 
 use askama::Template;
 
-use crate::web::form_errors::FieldErrors;
+use crate::validation::FieldErrors;
 
 #[derive(Template)]
 #[template(path = "orgs/setup.html")]
@@ -16,6 +16,21 @@ pub struct SetupPage {
     pub last_name: String,
     pub email: String,
     pub errors: FieldErrors,
+    /// Said above the form (after "Use a different address").
+    pub notice: Option<String>,
+}
+
+/// The second step: the code emailed to the address typed in the first.
+#[derive(Template)]
+#[template(path = "orgs/setup_code.html")]
+pub struct SetupCodePage {
+    pub csrf: String,
+    pub token: String,
+    /// The organization being set up (as named in the first step, or the link's).
+    pub org_name: String,
+    pub email: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
 }
 
 #[derive(Template)]

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::{broadcast, watch, Notify};
 
-use crate::audit::activity::store::EventRecord;
+use crate::activity::store::EventRecord;
 
 /// A request within this long counts as online.
 pub const RECENT_REQUEST: chrono::Duration = chrono::Duration::minutes(2);
@@ -54,8 +54,18 @@ pub struct LiveEvent {
 }
 
 /// Live connections one session may hold on an instance (a browser shares one among its
-/// tabs, plus one per Activity page in live mode); more are refused.
+/// tabs, plus one per Activity page in live mode); a newer one ends the oldest (see
+/// `Hub::register`).
 pub const MAX_PER_SESSION: usize = 12;
+
+/// What a live connection carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// `/presence/stream`: one per browser, shared by its tabs.
+    Presence,
+    /// `/activity/stream`: one per Activity page in live mode.
+    Activity,
+}
 
 /// How long late events are kept for reconnects.
 const LATE_KEPT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -68,7 +78,17 @@ pub(crate) struct Conn {
     /// The permission the connection needs (`audit.view` for the activity stream): taken
     /// away, the stream ends at the next check.
     pub needs: Option<&'static str>,
+    stream: Stream,
+    /// Registration order on this instance: the lowest is the oldest.
+    opened: u64,
     end: watch::Sender<Option<Ended>>,
+}
+
+impl Conn {
+    /// Told to end (its task will drop it at once): it no longer takes a slot.
+    fn ending(&self) -> bool {
+        self.end.borrow().is_some()
+    }
 }
 
 /// Why the server ended a live connection.
@@ -78,11 +98,16 @@ pub enum Ended {
     SignedOut,
     /// The holder lost the permission the connection needs; the session goes on.
     PermissionLost,
+    /// The session opened a newer live connection while at `MAX_PER_SESSION`: the browser
+    /// stops this one rather than reconnect and push out another.
+    Replaced,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct Inner {
     pub conns: HashMap<String, Conn>,
+    /// How many connections were ever registered here (orders them by age).
+    registered: u64,
     /// Connections opened or closed since the poller last wrote them.
     pub opened: Vec<String>,
     pub closed: Vec<String>,
@@ -141,27 +166,48 @@ impl Hub {
 
     /// Counts a new live connection of `user_id`; `watch_org` subscribes it to its
     /// organization's presence too (people who see User Management); `needs` is the
-    /// permission it must keep holding. `None` when the session holds too many already.
+    /// permission it must keep holding.
+    ///
+    /// A session at `MAX_PER_SESSION` is never refused: its oldest connection is ended to make
+    /// room (of the same stream when it has one, else any). The server learns that a client
+    /// went away only when a write to it fails (actix keeps half-closed HTTP/1 connections,
+    /// and a proxy may keep its own upstream connection open), which is the next ping, seconds
+    /// later; loading pages quickly leaves that many dead connections behind, and refusing the
+    /// newest, the one live page, would stop its updates until a reload. The newest
+    /// connection is the one that matters: the session's cookie belongs to one browser, which
+    /// shares one presence connection among its tabs, so the oldest is the likeliest to be
+    /// dead. One that is still open is told why it ends (`Ended::Replaced`) and does not
+    /// reconnect, so open pages never take turns pushing each other out.
     pub fn register(
         self: &Arc<Self>,
         user_id: i64,
         org_id: i64,
         session_hash: String,
+        stream: Stream,
         watch_org: bool,
         needs: Option<crate::auth::permissions::Permission>,
-    ) -> Option<Registration> {
+    ) -> Registration {
         let id = crate::auth::tokens::random_token();
         let (end, ended) = watch::channel(None);
         {
             let mut inner = self.lock();
-            let held = inner
+            let held: Vec<&Conn> = inner
                 .conns
                 .values()
-                .filter(|c| c.session_hash == session_hash)
-                .count();
-            if held >= MAX_PER_SESSION {
-                return None;
+                .filter(|c| c.session_hash == session_hash && !c.ending())
+                .collect();
+            if held.len() >= MAX_PER_SESSION {
+                let oldest = held
+                    .iter()
+                    .filter(|c| c.stream == stream)
+                    .min_by_key(|c| c.opened)
+                    .or_else(|| held.iter().min_by_key(|c| c.opened));
+                if let Some(oldest) = oldest {
+                    oldest.end.send_replace(Some(Ended::Replaced));
+                }
             }
+            inner.registered += 1;
+            let opened = inner.registered;
             inner.conns.insert(
                 id.clone(),
                 Conn {
@@ -169,6 +215,8 @@ impl Hub {
                     org_id,
                     session_hash,
                     needs: needs.map(|p| p.as_str()),
+                    stream,
+                    opened,
                     end,
                 },
             );
@@ -178,12 +226,12 @@ impl Hub {
             }
         }
         self.wake.notify_one();
-        Some(Registration {
+        Registration {
             hub: self.clone(),
             id,
             watching: watch_org.then_some(org_id),
             ended,
-        })
+        }
     }
 
     fn unregister(&self, id: &str, watching: Option<i64>) {
@@ -295,31 +343,4 @@ impl Hub {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::auth::permissions::Permission;
-
-    #[test]
-    fn only_what_the_check_asked_about_is_ended() {
-        let hub = Hub::new();
-        let checked_then = hub.register(1, 1, "old".into(), false, None).unwrap();
-        let opened_since = hub
-            .register(2, 1, "new".into(), false, Some(Permission::AuditView))
-            .unwrap();
-        // The check asked about "old" only, and found it gone; "new" opened meanwhile.
-        let checked = HashSet::from(["old"]);
-        hub.end_sessions(&checked, &HashSet::new(), &HashSet::new(), &HashSet::new());
-        assert_eq!(*checked_then.ended.borrow(), Some(Ended::SignedOut));
-        assert!(
-            opened_since.ended.borrow().is_none(),
-            "opened after the check began"
-        );
-
-        // Asked about its permission, and it no longer holds: ended.
-        let asked = HashSet::from([(2, Permission::AuditView.as_str())]);
-        let valid = HashSet::from(["new".to_owned()]);
-        let checked = HashSet::from(["new"]);
-        hub.end_sessions(&checked, &valid, &asked, &HashSet::new());
-        assert_eq!(*opened_since.ended.borrow(), Some(Ended::PermissionLost));
-    }
-}
+mod tests;

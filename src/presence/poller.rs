@@ -12,7 +12,7 @@ use chrono::NaiveDateTime;
 
 use super::store::{self, NewPresence};
 use super::{Hub, PresenceNews, RECENT_REQUEST};
-use crate::audit::activity::store::{self as events, EventRecord};
+use crate::activity::store::{self as events, EventRecord};
 use crate::web::{AppError, AppState};
 
 /// Events read per tick; a busier second continues on the next tick at once.

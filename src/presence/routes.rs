@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use tokio::sync::{broadcast, mpsc};
 
 use super::sse;
-use super::{Ended, PresenceNews};
+use super::{Ended, PresenceNews, Stream};
 use crate::auth::permissions::Permission;
 use crate::web::{AppError, State};
 
@@ -35,13 +35,14 @@ pub async fn stream(req: HttpRequest, state: State) -> Result<HttpResponse, AppE
     // A watcher must keep users.view: losing it ends this connection quietly, and the
     // browser's reconnect (EventSource retries by itself) comes back without others' presence.
     let needs = watching.then_some(Permission::UsersView);
-    let Some(mut registration) =
-        state
-            .live
-            .register(viewer.user.id, org_id, viewer.session_hash, watching, needs)
-    else {
-        return Ok(sse::too_many());
-    };
+    let mut registration = state.live.register(
+        viewer.user.id,
+        org_id,
+        viewer.session_hash,
+        Stream::Presence,
+        watching,
+        needs,
+    );
     let snapshot = state.live.online_snapshot(org_id).filter(|_| watching);
     let (tx, rx) = mpsc::channel(32);
     actix_web::rt::spawn(async move {
@@ -59,8 +60,11 @@ pub async fn stream(req: HttpRequest, state: State) -> Result<HttpResponse, AppE
         loop {
             let frame = tokio::select! {
                 _ = registration.ended.changed() => {
-                    if *registration.ended.borrow() == Some(Ended::SignedOut) {
-                        let _ = sse::send(&tx, sse::end(Ended::SignedOut)).await;
+                    // Signed out or replaced: the browser stops. A lost permission ends
+                    // quietly: the browser reconnects without others' presence.
+                    let why = *registration.ended.borrow();
+                    if let Some(why @ (Ended::SignedOut | Ended::Replaced)) = why {
+                        let _ = sse::send(&tx, sse::end(why)).await;
                     }
                     break;
                 }

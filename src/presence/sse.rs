@@ -50,11 +50,12 @@ pub fn hello() -> web::Bytes {
 }
 
 /// The stream's last words when the server ends it: the browser stops reconnecting and says
-/// why (`signed-out` or `no-access`).
+/// why (`signed-out`, `no-access` or `replaced`).
 pub fn end(why: super::Ended) -> web::Bytes {
     let data = match why {
         super::Ended::SignedOut => "signed-out",
         super::Ended::PermissionLost => "no-access",
+        super::Ended::Replaced => "replaced",
     };
     frame(Some("end"), None, data)
 }
@@ -76,14 +77,6 @@ pub fn not_signed_in() -> HttpResponse {
     HttpResponse::NoContent()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish()
-}
-
-/// Too many live connections on one session: refused (EventSource does not retry).
-pub fn too_many() -> HttpResponse {
-    HttpResponse::TooManyRequests()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .content_type("text/plain; charset=utf-8")
-        .body("Too many live connections for this session: close some console tabs.")
 }
 
 /// Who holds the live connection, and the session it rides on.

@@ -65,9 +65,13 @@ pub fn online(
 ) -> QueryResult<HashMap<i64, HashSet<i64>>> {
     let mut online: HashMap<i64, HashSet<i64>> =
         orgs.iter().map(|o| (*o, HashSet::new())).collect();
+    // Someone deactivated or blocked is offline at once, whatever their last request.
     let live: Vec<(i64, i64)> = presence::table
+        .inner_join(users::table.on(users::id.eq(presence::user_id)))
         .filter(presence::org_id.eq_any(orgs))
         .filter(presence::last_beat.ge(fresh))
+        .filter(users::status.eq(crate::users::status::ACTIVE))
+        .filter(users::locked_at.is_null())
         .select((presence::org_id, presence::user_id))
         .distinct()
         .load(conn)?;
@@ -75,6 +79,8 @@ pub fn online(
     let requests: Vec<(i64, i64)> = users::table
         .filter(users::org_id.eq_any(orgs))
         .filter(users::active_sort.gt(recent))
+        .filter(users::status.eq(crate::users::status::ACTIVE))
+        .filter(users::locked_at.is_null())
         .select((users::org_id, users::id))
         .load(conn)?;
     for (org_id, user_id) in live.into_iter().chain(requests) {

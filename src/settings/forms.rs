@@ -4,7 +4,7 @@ use serde::Deserialize;
 
 use super::store::{OrgSettings, Policy};
 use crate::signup::{is_valid_domain, parse_domains};
-use crate::web::form_errors::FieldErrors;
+use crate::validation::FieldErrors;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct OrgSettingsForm {
@@ -17,7 +17,7 @@ pub struct OrgSettingsForm {
 impl OrgSettingsForm {
     pub fn validate(&self) -> Result<OrgSettings, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let domains = parse_domains(&self.signup_domains);
+        let mut domains = parse_domains(&self.signup_domains);
         if let Some(bad) = domains.iter().find(|d| !is_valid_domain(d)) {
             errors.add("signup_domains", format!("`{bad}` is not a domain name. Use names like example.com, separated by commas."));
         }
@@ -37,9 +37,11 @@ impl OrgSettingsForm {
                 ),
             );
         }
+        domains.sort();
+        domains.dedup();
         match days {
             Some(invite_days) if errors.is_empty() => Ok(OrgSettings {
-                signup_domains: domains.join(", "),
+                signup_domains: domains,
                 invite_days,
             }),
             _ => Err(errors),
@@ -277,15 +279,13 @@ mod tests {
     #[test]
     fn settings_are_checked_and_normalized() {
         let ok = OrgSettingsForm {
-            signup_domains: "Acme.io, @example.com".into(),
+            signup_domains: "Example.com, Acme.io, @example.com".into(),
             invite_days: "14".into(),
         }
         .validate()
         .unwrap();
-        assert_eq!(
-            (ok.signup_domains.as_str(), ok.invite_days),
-            ("acme.io, example.com", 14)
-        );
+        assert_eq!(ok.domains_text(), "acme.io, example.com");
+        assert_eq!(ok.invite_days, 14);
         let bad = OrgSettingsForm {
             signup_domains: "not a domain".into(),
             invite_days: "0".into(),

@@ -1,15 +1,16 @@
 //! `GET/POST /settings`, `POST /settings/seats`.
 
+use crate::web::errors::triage;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::forms::{parse_seats, OrgSettingsForm, SecurityForm};
-use super::service::{self, SeatsError};
+use super::service::{self, SeatsError, SettingsError};
 use super::store;
 use super::views::{InactivityPreview, SettingsPage};
 use crate::auth::permissions::Permission;
-use crate::web::form_errors::FieldErrors;
-use crate::web::request_meta::RequestMeta;
+use crate::validation::FieldErrors;
+use crate::web::request_meta::origin_of;
 use crate::web::shell::{Nav, Shell};
 use crate::web::{htmx, AppError, CurrentUser, State};
 
@@ -72,7 +73,7 @@ async fn page(
         .db(move |conn| {
             Ok((
                 store::org_settings(conn, org_id)?,
-                crate::invites::store::products(conn, org_id)?,
+                crate::licenses::store::products(conn, org_id)?,
                 store::policy(conn, org_id)?,
                 crate::users::store::org_roles(conn, org_id)?,
             ))
@@ -84,7 +85,7 @@ async fn page(
         notice: None,
         can_manage_settings: user.can(Permission::SettingsManage),
         can_manage_licenses: user.can(Permission::LicensesManage),
-        signup_domains: settings.signup_domains,
+        signup_domains: settings.domains_text(),
         invite_days: settings.invite_days.to_string(),
         errors: FieldErrors::default(),
         products,
@@ -122,18 +123,29 @@ pub async fn save(
             htmx::html_with_status(&view, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Ok(settings) => {
-            let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+            let meta = origin_of(&req, &state.config.trusted_proxies);
             let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());
-            state
+            let outcome = state
                 .db(move |conn| {
-                    Ok(service::save_org_settings(
+                    Ok(triage(service::save_org_settings(
                         conn, &actor, org_id, &settings, &meta, now,
-                    )?)
+                    ))?
+                    .map_err(SettingsError::into_message))
                 })
                 .await?;
             let mut view = page(&req, &state, &user).await?;
-            view.notice = Some("Settings saved.".into());
-            htmx::html(&view)
+            match outcome {
+                Ok(()) => {
+                    view.notice = Some("Settings saved.".into());
+                    htmx::html(&view)
+                }
+                Err(message) => {
+                    view.signup_domains = form.signup_domains.clone();
+                    view.invite_days = form.invite_days.clone();
+                    view.errors.add("signup_domains", message);
+                    htmx::html_with_status(&view, StatusCode::UNPROCESSABLE_ENTITY)
+                }
+            }
         }
     }
 }
@@ -146,17 +158,16 @@ pub async fn save_seats(
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::LicensesManage)?;
     let wanted = parse_seats(&form);
-    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let meta = origin_of(&req, &state.config.trusted_proxies);
     let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());
     let lookup = wanted.clone();
     let outcome = state
-        .db(
-            move |conn| match service::save_seats(conn, &actor, org_id, &lookup, &meta, now) {
-                Ok(()) => Ok(Ok(())),
-                Err(SeatsError::Invalid(problems)) => Ok(Err(problems)),
-                Err(SeatsError::Database(e)) => Err(e.into()),
-            },
-        )
+        .db(move |conn| {
+            Ok(triage(service::save_seats(
+                conn, &actor, org_id, &lookup, &meta, now,
+            ))?
+            .map_err(SeatsError::into_problems))
+        })
         .await?;
     let mut view = page(&req, &state, &user).await?;
     match outcome {
@@ -188,7 +199,7 @@ pub async fn save_security(
             htmx::html_with_status(&view, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Ok(policy) => {
-            let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+            let meta = origin_of(&req, &state.config.trusted_proxies);
             let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());
             state
                 .db(move |conn| {
@@ -219,11 +230,7 @@ pub async fn inactivity_preview(
     query: web::Query<PreviewQuery>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::SettingsManage)?;
-    if !htmx::is_htmx(&req) {
-        return Ok(HttpResponse::SeeOther()
-            .insert_header(("Location", "/settings"))
-            .finish());
-    }
+    htmx::Fragment::of(&req)?;
     let days = query
         .lock_after_inactive_days
         .trim()

@@ -3,25 +3,56 @@
 use chrono::NaiveDateTime;
 
 use super::store::{self, OrgSettings};
+use crate::audit::Origin;
 use crate::audit::{self, action, Actor, Event};
 use crate::db::{write_tx, DbConn};
-use crate::invites::store::products;
-use crate::web::request_meta::RequestMeta;
+use crate::licenses::store::{self as licenses, products};
+use crate::orgs::domains::{self, AddedBy, DomainError};
 
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// Why the sign-up domains were refused (shown beside the field); nothing was saved.
+    #[error("{0}")]
+    Domains(String),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+impl SettingsError {
+    /// The message beside the field (see `ImportError::into_lines` for the database case).
+    pub fn into_message(self) -> String {
+        self.to_string()
+    }
+}
+
+/// Saves the sign-up domains and the invitation lifetime, all or nothing. New domains follow
+/// the rules of `orgs::domains` with the actor as the one adding them: only their own email's
+/// domain, never a public mail service or another organization's.
 pub fn save_org_settings(
     conn: &mut DbConn,
     actor: &Actor,
     org_id: i64,
     new: &OrgSettings,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
-) -> diesel::QueryResult<()> {
+) -> Result<(), SettingsError> {
     write_tx(conn, |conn| {
         let before = store::org_settings(conn, org_id)?;
-        store::save_org_settings(conn, org_id, new)?;
+        // The address the account holds now (confirmed: a changed address counts only once
+        // its link was opened), not what the session saw.
+        let email = match actor.id {
+            Some(id) => crate::users::store::email_of(conn, id)?.unwrap_or_default(),
+            None => String::new(),
+        };
+        let by = AddedBy::Person { email: &email };
+        domains::replace(conn, org_id, &new.signup_domains, by, now).map_err(|e| match e {
+            DomainError::Refused(problems) => SettingsError::Domains(problems.join(" ")),
+            DomainError::Database(e) => SettingsError::Database(e),
+        })?;
+        store::save_invite_days(conn, org_id, new.invite_days)?;
         let details = serde_json::json!({
-            "before": { "signup_domains": before.signup_domains, "invite_days": before.invite_days },
-            "after": { "signup_domains": new.signup_domains, "invite_days": new.invite_days },
+            "before": { "signup_domains": before.domains_text(), "invite_days": before.invite_days },
+            "after": { "signup_domains": new.domains_text(), "invite_days": new.invite_days },
         });
         audit::record(
             conn,
@@ -34,7 +65,8 @@ pub fn save_org_settings(
                 meta,
             },
             now,
-        )
+        )?;
+        Ok(())
     })
 }
 
@@ -47,13 +79,23 @@ pub enum SeatsError {
     Database(#[from] diesel::result::Error),
 }
 
+impl SeatsError {
+    /// Messages by product (see `ImportError::into_lines` for the database case).
+    pub fn into_problems(self) -> Vec<(i64, String)> {
+        match self {
+            SeatsError::Invalid(problems) => problems,
+            SeatsError::Database(_) => Vec::new(),
+        }
+    }
+}
+
 /// Saves every product's seat count, or none of them.
 pub fn save_seats(
     conn: &mut DbConn,
     actor: &Actor,
     org_id: i64,
     wanted: &[(i64, String)],
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> Result<(), SeatsError> {
     write_tx(conn, |conn| {
@@ -81,7 +123,7 @@ pub fn save_seats(
             if seats == product.seats {
                 continue;
             }
-            if !store::set_seats(conn, org_id, product.id, seats)? {
+            if !licenses::set_seats(conn, org_id, product.id, seats)? {
                 problems.push((
                     product.id,
                     format!(
@@ -121,7 +163,7 @@ pub fn save_policy(
     actor: &Actor,
     org_id: i64,
     new: &store::Policy,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<()> {
     write_tx(conn, |conn| {

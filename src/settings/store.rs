@@ -2,53 +2,49 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{organizations, products};
+use crate::db::schema::organizations;
 use crate::db::DbConn;
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgSettings {
-    pub signup_domains: String,
+    /// Lower case, sorted, no duplicates.
+    pub signup_domains: Vec<String>,
     pub invite_days: i32,
 }
 
-pub fn org_settings(conn: &mut DbConn, org_id: i64) -> QueryResult<OrgSettings> {
-    organizations::table
-        .find(org_id)
-        .select((organizations::signup_domains, organizations::invite_days))
-        .first(conn)
+impl OrgSettings {
+    /// The domains as the Settings field shows them: "acme.io, example.com".
+    pub fn domains_text(&self) -> String {
+        self.signup_domains.join(", ")
+    }
 }
 
-pub fn save_org_settings(
-    conn: &mut DbConn,
-    org_id: i64,
-    settings: &OrgSettings,
-) -> QueryResult<usize> {
+pub fn org_settings(conn: &mut DbConn, org_id: i64) -> QueryResult<OrgSettings> {
+    let invite_days = organizations::table
+        .find(org_id)
+        .select(organizations::invite_days)
+        .first(conn)?;
+    Ok(OrgSettings {
+        signup_domains: crate::orgs::store::signup_domains_of(conn, org_id)?,
+        invite_days,
+    })
+}
+
+pub fn save_invite_days(conn: &mut DbConn, org_id: i64, invite_days: i32) -> QueryResult<usize> {
     diesel::update(organizations::table.find(org_id))
-        .set((
-            organizations::signup_domains.eq(&settings.signup_domains),
-            organizations::invite_days.eq(settings.invite_days),
-        ))
+        .set(organizations::invite_days.eq(invite_days))
         .execute(conn)
 }
 
-/// Sets a product's seat count unless more seats are in use than that (guarded, so a seat
-/// taken meanwhile is never orphaned). False when refused.
-pub fn set_seats(conn: &mut DbConn, org_id: i64, product_id: i64, seats: i32) -> QueryResult<bool> {
-    let updated = diesel::update(
-        products::table
-            .find(product_id)
-            .filter(products::org_id.eq(org_id))
-            .filter(products::seats_used.le(seats)),
-    )
-    .set(products::seats.eq(seats))
-    .execute(conn)?;
-    Ok(updated == 1)
-}
+/// A new organization blocks an account at its 6th wrong password in a row: "more than 5
+/// times", as security guides word it. (The column's own default, 5, predates this and is
+/// never used: organizations are always created with this value.)
+pub const DEFAULT_MAX_FAILED_LOGINS: i32 = 6;
 
 /// The organization's security policy (Settings → Security).
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct Policy {
-    /// Consecutive wrong passwords before the account is blocked (0: never).
+    /// The wrong password (or code) in a row that blocks the account: the Nth blocks.
     pub max_failed_logins: i32,
     /// Days without a sign-in before the account is blocked (0: never).
     pub lock_after_inactive_days: i32,

@@ -3,8 +3,8 @@
 use askama::Template;
 
 use super::forms::SecurityForm;
-use crate::invites::store::Product;
-use crate::web::form_errors::FieldErrors;
+use crate::licenses::store::Product;
+use crate::validation::FieldErrors;
 use crate::web::shell::{Nav, Shell};
 
 #[derive(Template)]

@@ -1,17 +1,18 @@
 //! `GET/POST /signup`, `GET/POST /signup/verify/{token}`.
 
+use crate::web::errors::triage;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::service::{self, ConfirmError, Pending, Requested};
+use super::service::{self, Pending, Requested};
 use super::views::{CheckEmailPage, SignupPage, VerifyInvalidPage, VerifyPage};
 use crate::auth::password;
 use crate::auth::routes::sign_in_session;
 use crate::users::{is_valid_email, normalize_email};
-use crate::web::form_errors::FieldErrors;
-use crate::web::request_meta::RequestMeta;
+use crate::validation::FieldErrors;
+use crate::web::request_meta::origin_of;
 use crate::web::{csrf, htmx, AppError, State};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -75,7 +76,7 @@ pub async fn submit(
     if !errors.is_empty() {
         return page(&req, &form, errors, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let meta = origin_of(&req, &state.config.trusted_proxies);
     let now = state.clock.now();
     if !state.signup_ip_limiter.allow(&meta.ip, now)
         || !state.signup_email_limiter.allow(&email, now)
@@ -96,10 +97,7 @@ pub async fn submit(
         .db(move |conn| Ok(service::request(conn, &pending, &base_url, now)?))
         .await?
     {
-        Requested::EmailSent => {
-            state.mail_wakeup.notify_one();
-            htmx::html(&CheckEmailPage { email })
-        }
+        Requested::EmailSent => htmx::html(&CheckEmailPage { email }),
         Requested::DomainClosed => {
             let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
             errors.add(
@@ -196,15 +194,9 @@ pub async fn verify(
         return htmx::html_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
     }
     let hash = state.hasher.hash(form.password.clone()).await?;
-    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let meta = origin_of(&req, &state.config.trusted_proxies);
     let outcome = state
-        .db(
-            move |conn| match service::confirm(conn, &secret, &hash, &meta, now) {
-                Ok(id) => Ok(Ok(id)),
-                Err(ConfirmError::Database(e)) => Err(e.into()),
-                Err(other) => Ok(Err(other)),
-            },
-        )
+        .db(move |conn| triage(service::confirm(conn, &secret, &hash, &meta, now)))
         .await?;
     match outcome {
         Ok(user_id) => {

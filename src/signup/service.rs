@@ -1,18 +1,17 @@
 //! Sign-up requests and their confirmation.
 
-use askama::Template;
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
+use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
 
+use crate::audit::Origin;
 use crate::audit::{self, action, Actor, Event};
 use crate::auth::permissions::AGENT;
 use crate::auth::{store as auth_store, tokens};
-use crate::db::schema::organizations;
 use crate::db::{write_tx, DbConn};
-use crate::mail::{self, Email};
+use crate::mail::{self};
+use crate::orgs::domains;
 use crate::users::{status, store as users_store};
-use crate::web::request_meta::RequestMeta;
 
 /// What the confirmation link stands for until the account exists.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -30,69 +29,14 @@ pub enum Requested {
     DomainClosed,
 }
 
-/// The organization that takes sign-ups from this email's domain, if any.
+/// The organization that takes sign-ups from this email's domain, if any. Never for a public
+/// mail service, whatever an older install may still hold.
 pub fn org_for_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<(i64, String)>> {
-    let domain = email
-        .rsplit_once('@')
-        .map(|(_, d)| d.to_lowercase())
-        .unwrap_or_default();
-    let open: Vec<(i64, String, String)> = organizations::table
-        .filter(organizations::allow_auto_signup.eq(true))
-        .filter(organizations::signup_domains.ne(""))
-        .select((
-            organizations::id,
-            organizations::name,
-            organizations::signup_domains,
-        ))
-        .load(conn)?;
-    Ok(open
-        .into_iter()
-        .find(|(_, _, domains)| super::parse_domains(domains).contains(&domain))
-        .map(|(id, name, _)| (id, name)))
-}
-
-#[derive(Template)]
-#[template(path = "signup/email.txt")]
-struct VerifyText<'a> {
-    first_name: &'a str,
-    org: &'a str,
-    link: &'a str,
-    hours: i64,
-    exists: bool,
-}
-
-#[derive(Template)]
-#[template(path = "signup/email.html")]
-struct VerifyHtml<'a> {
-    first_name: &'a str,
-    org: &'a str,
-    link: &'a str,
-    hours: i64,
-    exists: bool,
-}
-
-fn email_for(org_id: i64, to: &str, text: VerifyText<'_>) -> Email {
-    let html = VerifyHtml {
-        first_name: text.first_name,
-        org: text.org,
-        link: text.link,
-        hours: text.hours,
-        exists: text.exists,
-    };
-    let subject = if text.exists {
-        format!("You already have a {} account", text.org)
-    } else {
-        format!("Confirm your email to join {}", text.org)
-    };
-    Email {
-        org_id: Some(org_id),
-        user_id: None,
-        kind: "signup",
-        to: to.to_owned(),
-        subject,
-        text: text.render().unwrap_or_else(|_| text.link.to_owned()),
-        html: html.render().unwrap_or_else(|_| text.link.to_owned()),
+    let domain = domains::domain_of(email);
+    if domain.is_empty() || domains::is_public(&domain) {
+        return Ok(None);
     }
+    crate::orgs::store::org_taking_signups_from(conn, &domain)
 }
 
 pub fn request(
@@ -107,14 +51,18 @@ pub fn request(
         };
         if users_store::email_taken(conn, &pending.email)? {
             let link = format!("{base_url}/login");
-            let text = VerifyText {
+            let text = mail::views::VerifyText {
                 first_name: &pending.first_name,
                 org: &org,
                 link: &link,
                 hours: 0,
                 exists: true,
             };
-            mail::store::enqueue(conn, &email_for(org_id, &pending.email, text), now)?;
+            mail::store::enqueue(
+                conn,
+                &mail::views::signup_email(org_id, &pending.email, text),
+                now,
+            )?;
             return Ok(Requested::EmailSent);
         }
         let secret = tokens::random_token();
@@ -130,14 +78,18 @@ pub fn request(
             now,
         )?;
         let link = format!("{base_url}/signup/verify/{secret}");
-        let text = VerifyText {
+        let text = mail::views::VerifyText {
             first_name: &pending.first_name,
             org: &org,
             link: &link,
             hours: super::VERIFY_HOURS,
             exists: false,
         };
-        mail::store::enqueue(conn, &email_for(org_id, &pending.email, text), now)?;
+        mail::store::enqueue(
+            conn,
+            &mail::views::signup_email(org_id, &pending.email, text),
+            now,
+        )?;
         Ok(Requested::EmailSent)
     })
 }
@@ -187,7 +139,7 @@ pub fn confirm(
     conn: &mut DbConn,
     secret: &str,
     password_hash: &str,
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> Result<i64, ConfirmError> {
     write_tx(conn, |conn| {

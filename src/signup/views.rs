@@ -2,7 +2,7 @@
 
 use askama::Template;
 
-use crate::web::form_errors::FieldErrors;
+use crate::validation::FieldErrors;
 
 #[derive(Template)]
 #[template(path = "signup/form.html")]

@@ -1,12 +1,11 @@
 //! Users: the User Management list and the user records other features create.
 
+pub mod actions;
+pub mod authority;
 pub mod bulk;
-pub mod edit;
 pub mod export;
 pub mod forms;
 pub mod import;
-pub mod lifecycle;
-pub mod permissions;
 pub mod routes;
 pub mod store;
 pub mod views;
@@ -36,6 +35,15 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// What is wrong with a single-line text (a name, a title), if anything: every control
+/// character is refused, tabs and line breaks included (`web::input` refuses the others on
+/// every route before this).
+pub fn single_line_problem(value: &str) -> Option<&'static str> {
+    value.chars().any(char::is_control).then_some(
+        "Use one line of plain text: tabs, line breaks and control characters are not accepted.",
+    )
+}
+
 /// A deliberately simple syntax check; delivery is what proves an address.
 pub fn is_valid_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
@@ -50,7 +58,7 @@ pub fn is_valid_email(email: &str) -> bool {
         && !domain.contains("..")
         && !email
             .chars()
-            .any(|c| c.is_whitespace() || c == ',' || c == '<' || c == '>')
+            .any(|c| c.is_whitespace() || c.is_control() || c == ',' || c == '<' || c == '>')
         && !domain.contains('@')
 }
 

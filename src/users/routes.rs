@@ -31,24 +31,26 @@ pub async fn list(
     let actions = RowActions::of(&user);
     let bulk_for = (full_page && actions.can_manage).then_some(user.permissions);
     let app = state.get_ref().clone();
-    let (rows, more, roles, allow_auto_signup, bulk) = state
+    let (rows, more, catalog, roles, allow_auto_signup, bulk) = state
         .db(move |conn| {
             let (rows, more) = store::list_page(conn, org_id, &lookup)?;
-            if !full_page {
-                return Ok((rows, more, Vec::new(), false, None));
-            }
-            // The bars around the table: roles and products come from memory, the sign-up
-            // switch (which changes) from the database.
+            // Roles and products come from memory; what each role gives decides which
+            // actions each row offers.
             let catalog = app.catalog.of(conn, org_id)?;
-            let allow = crate::invites::store::allow_auto_signup(conn, org_id)?;
+            if !full_page {
+                return Ok((rows, more, catalog, Vec::new(), false, None));
+            }
+            // The sign-up switch (which changes) comes from the database.
+            let allow = crate::orgs::store::allow_auto_signup(conn, org_id)?;
             let bulk = bulk_for.map(|permissions| BulkBar {
                 roles: catalog.grantable(permissions),
                 products: catalog.products.clone(),
             });
-            Ok((rows, more, catalog.role_names(), allow, bulk))
+            let names = catalog.role_names();
+            Ok((rows, more, catalog, names, allow, bulk))
         })
         .await?;
-    let table = UsersTable::new(&query, rows, more, now, actions);
+    let table = UsersTable::new(&query, rows, more, now, actions, &catalog);
     htmx::page_or_fragment(&req, table, |table| UsersPage {
         shell: Shell::new(&req, &user, Nav::Users),
         controls: SignupControls {

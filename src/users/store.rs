@@ -47,6 +47,9 @@ pub struct UserListRow {
     /// Role names, comma-separated (order not guaranteed).
     #[diesel(sql_type = Nullable<Text>)]
     pub role_names: Option<String>,
+    /// Per-user permission overrides (`+users.invite,-audit.view`), for what the row offers.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub overrides: Option<String>,
     /// Product names of the user's licenses, comma-separated.
     #[diesel(sql_type = Nullable<Text>)]
     pub license_names: Option<String>,
@@ -99,11 +102,16 @@ impl UserListRow {
 /// The columns of a list row, up to (not including) `FROM`: the user's own, then their
 /// roles, licenses, mail and presence state, each a correlated subquery on one user's rows.
 fn row_columns(backend: Backend, columns: Columns) -> String {
-    let (roles_agg, licenses_agg) = match backend {
-        Backend::Sqlite => ("group_concat(r.name, ',')", "group_concat(p.name, ',')"),
+    let (roles_agg, licenses_agg, overrides_agg) = match backend {
+        Backend::Sqlite => (
+            "group_concat(r.name, ',')",
+            "group_concat(p.name, ',')",
+            "group_concat(CASE WHEN o.granted THEN '+' ELSE '-' END || o.permission, ',')",
+        ),
         Backend::Postgres => (
             "string_agg(r.name, ',' ORDER BY r.name)",
             "string_agg(p.name, ',' ORDER BY p.name)",
+            "string_agg(CASE WHEN o.granted THEN '+' ELSE '-' END || o.permission, ',')",
         ),
     };
     let export_only = match columns {
@@ -115,6 +123,7 @@ fn row_columns(backend: Backend, columns: Columns) -> String {
          u.failed_logins, u.last_failed_login_at, u.last_failed_login_ip, {export_only}, \
          u.totp_secret IS NOT NULL AS has_mfa, \
          (SELECT {roles_agg} FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id) AS role_names, \
+         (SELECT {overrides_agg} FROM user_permission_overrides o WHERE o.user_id = u.id) AS overrides, \
          (SELECT {licenses_agg} FROM license_assignments la JOIN products p ON p.id = la.product_id WHERE la.user_id = u.id) AS license_names, \
          EXISTS (SELECT 1 FROM email_outbox eo WHERE eo.user_id = u.id AND eo.status = 'pending' AND eo.attempts > 0) AS mail_retrying, \
          EXISTS (SELECT 1 FROM presence pr WHERE pr.user_id = u.id) AS live "
@@ -351,6 +360,15 @@ pub fn insert_user(conn: &mut DbConn, user: &NewUser<'_>) -> QueryResult<i64> {
         .filter(users::email.eq(user.email))
         .select(users::id)
         .first(conn)
+}
+
+/// A user's email address, if the user exists.
+pub fn email_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<String>> {
+    users::table
+        .find(user_id)
+        .select(users::email)
+        .load(conn)
+        .map(crate::db::unique)
 }
 
 pub fn email_taken(conn: &mut DbConn, email: &str) -> QueryResult<bool> {

@@ -5,6 +5,8 @@ use chrono::NaiveDateTime;
 
 use super::forms::{ListQuery, Page, Sort, SortKey};
 use super::store::UserListRow;
+use crate::orgs::catalog::OrgCatalog;
+use crate::users::authority::{self, Offers, Standing};
 use crate::web::shell::{initials, Nav, Shell};
 
 #[derive(Template)]
@@ -99,6 +101,8 @@ pub struct UserRow {
     pub has_mfa: bool,
     /// "failed sign-ins" / "inactivity" for Blocked rows.
     pub block_reason: &'static str,
+    /// The actions this row offers its viewer (none that would be refused).
+    pub offers: Offers,
 }
 
 fn split_sorted(csv: Option<&str>) -> Vec<String> {
@@ -145,7 +149,20 @@ pub fn relative_time(then: Option<NaiveDateTime>, now: NaiveDateTime) -> String 
 }
 
 impl UserRow {
-    pub fn from_row(row: UserListRow, now: NaiveDateTime) -> Self {
+    /// The row as `viewer` sees it: `catalog` says what each of the row's roles gives.
+    pub fn from_row(
+        row: UserListRow,
+        now: NaiveDateTime,
+        viewer: &Standing,
+        catalog: &OrgCatalog,
+    ) -> Self {
+        let standing = authority::standing_from(
+            catalog,
+            row.id,
+            row.role_names.as_deref().unwrap_or(""),
+            row.overrides.as_deref().unwrap_or(""),
+        );
+        let mut offers = Offers::of(viewer, &standing);
         let (status_label, status_class, status_detail) =
             match (row.status.as_str(), row.lock_reason.as_deref()) {
                 ("inactive", _) => ("Inactive".to_owned(), "inactive", String::new()),
@@ -174,10 +191,15 @@ impl UserRow {
                 ),
                 _ => ("Active".to_owned(), "active", String::new()),
             };
-        let online = row.live
-            || row
-                .last_active_at
-                .is_some_and(|seen| now - seen < crate::presence::RECENT_REQUEST);
+        // Resend and revoke are for invitations only (the More menu shows only when it has
+        // something to offer).
+        offers.invitation &= status_class == "pending";
+        // Someone deactivated or blocked has no session left: never shown online.
+        let online = status_class == "active"
+            && (row.live
+                || row
+                    .last_active_at
+                    .is_some_and(|seen| now - seen < crate::presence::RECENT_REQUEST));
         Self {
             id: row.id,
             initials: initials(&row.first_name, &row.last_name),
@@ -201,16 +223,18 @@ impl UserRow {
                 Some("inactivity") => "inactivity",
                 _ => "failed sign-ins",
             },
+            offers,
         }
     }
 }
 
-/// Which row actions the viewer may use.
+/// Which row actions the viewer may use, before the rules about each row.
 #[derive(Debug, Clone, Copy)]
 pub struct RowActions {
     pub can_invite: bool,
     pub can_manage: bool,
     pub can_view_audit: bool,
+    pub viewer: Standing,
 }
 
 impl RowActions {
@@ -220,6 +244,11 @@ impl RowActions {
             can_invite: user.can(Permission::UsersInvite),
             can_manage: user.can(Permission::UsersManage),
             can_view_audit: user.can(Permission::AuditView),
+            viewer: Standing {
+                id: user.id,
+                permissions: user.permissions,
+                owner: user.is_owner(),
+            },
         }
     }
 }
@@ -231,6 +260,7 @@ impl UsersTable {
         more: bool,
         now: NaiveDateTime,
         actions: RowActions,
+        catalog: &OrgCatalog,
     ) -> Self {
         let first_cursor = rows.first().map(|r| r.cursor(query.sort));
         let last_cursor = rows.last().map(|r| r.cursor(query.sort));
@@ -311,7 +341,7 @@ impl UsersTable {
         Self {
             rows: rows
                 .into_iter()
-                .map(|row| UserRow::from_row(row, now))
+                .map(|row| UserRow::from_row(row, now, &actions.viewer, catalog))
                 .collect(),
             sort_param: query.sort.as_param(),
             self_href: link(&query.page),

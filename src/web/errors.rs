@@ -16,6 +16,9 @@ pub enum AppError {
     NotFound,
     #[error("You do not have permission to do that. Ask an administrator of your organization for access.")]
     Forbidden,
+    /// Forbidden, saying why (a rule about the user acted on, not a missing permission).
+    #[error("{0} Nothing was changed.")]
+    Denied(String),
     #[error("Please sign in to continue.")]
     Unauthorized,
     /// Signed in, but the password is past the organization's limit: change it first.
@@ -27,6 +30,105 @@ pub enum AppError {
     Conflict(String),
     #[error("Something went wrong on our side.")]
     Unexpected(#[from] anyhow::Error),
+    /// Not an error for the person: go to this page instead (a fragment asked for as a page).
+    #[error("See {0}")]
+    SeeOther(String),
+}
+
+/// A service's error, sorted for its handler: what the form shows again stays (`Ok`), what
+/// the error pages answer (not found, refused, the database) becomes an `AppError`.
+pub trait ServiceError: Sized {
+    fn sort(self) -> Result<Self, AppError>;
+}
+
+/// A service's result for a handler that shows some errors in its form: `Ok(Ok(value))`,
+/// `Ok(Err(shown))`, or `Err` for the error pages (so `?` takes care of those).
+pub fn triage<T, E: ServiceError>(result: Result<T, E>) -> Result<Result<T, E>, AppError> {
+    match result {
+        Ok(value) => Ok(Ok(value)),
+        Err(error) => error.sort().map(Err),
+    }
+}
+
+impl ServiceError for crate::users::actions::edit::service::EditError {
+    fn sort(self) -> Result<Self, AppError> {
+        use crate::users::actions::edit::service::EditError;
+        match self {
+            EditError::NotFound => Err(AppError::NotFound),
+            EditError::Refused(refusal) => Err(refusal.into()),
+            EditError::Database(e) => Err(e.into()),
+            shown => Ok(shown),
+        }
+    }
+}
+
+impl ServiceError for crate::users::actions::permissions::service::AccessError {
+    fn sort(self) -> Result<Self, AppError> {
+        use crate::users::actions::permissions::service::AccessError;
+        match self {
+            AccessError::NotFound => Err(AppError::NotFound),
+            AccessError::Refused(refusal) => Err(refusal.into()),
+            AccessError::Database(e) => Err(e.into()),
+            shown => Ok(shown),
+        }
+    }
+}
+
+impl ServiceError for crate::users::import::service::ImportError {
+    fn sort(self) -> Result<Self, AppError> {
+        use crate::users::import::service::ImportError;
+        match self {
+            ImportError::Database(e) => Err(e.into()),
+            shown => Ok(shown),
+        }
+    }
+}
+
+impl ServiceError for crate::settings::service::SettingsError {
+    fn sort(self) -> Result<Self, AppError> {
+        use crate::settings::service::SettingsError;
+        match self {
+            SettingsError::Database(e) => Err(e.into()),
+            shown => Ok(shown),
+        }
+    }
+}
+
+impl ServiceError for crate::settings::service::SeatsError {
+    fn sort(self) -> Result<Self, AppError> {
+        use crate::settings::service::SeatsError;
+        match self {
+            SeatsError::Database(e) => Err(e.into()),
+            shown => Ok(shown),
+        }
+    }
+}
+
+impl ServiceError for crate::signup::service::ConfirmError {
+    fn sort(self) -> Result<Self, AppError> {
+        use crate::signup::service::ConfirmError;
+        match self {
+            ConfirmError::Database(e) => Err(e.into()),
+            shown => Ok(shown),
+        }
+    }
+}
+
+impl From<crate::users::authority::Refusal> for AppError {
+    fn from(refusal: crate::users::authority::Refusal) -> Self {
+        AppError::Denied(refusal.to_string())
+    }
+}
+
+impl From<crate::users::authority::Denied> for AppError {
+    fn from(denied: crate::users::authority::Denied) -> Self {
+        use crate::users::authority::Denied;
+        match denied {
+            Denied::NotFound => AppError::NotFound,
+            Denied::Refused(refusal) => refusal.into(),
+            Denied::Database(e) => e.into(),
+        }
+    }
 }
 
 impl From<diesel::result::Error> for AppError {
@@ -54,15 +156,21 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::Denied(_) => StatusCode::FORBIDDEN,
             AppError::Unauthorized | AppError::PasswordExpired => StatusCode::UNAUTHORIZED,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::SeeOther(_) => StatusCode::SEE_OTHER,
         }
     }
 
     fn error_response(&self) -> HttpResponse<BoxBody> {
+        if let AppError::SeeOther(location) = self {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, location.as_str()))
+                .finish();
+        }
         let request_id = match self {
             AppError::Unexpected(cause) => {
                 let id = crate::auth::tokens::short_id();

@@ -1,11 +1,12 @@
 //! Shared web plumbing: app state, errors, CSRF, the signed-in user, htmx rendering, headers.
 
 pub mod clock;
+pub mod confirm;
 pub mod csrf;
 pub mod current_user;
 pub mod errors;
-pub mod form_errors;
 pub mod htmx;
+pub mod input;
 pub mod pages;
 pub mod request_meta;
 pub mod shell;
@@ -48,16 +49,22 @@ pub struct AppState {
 pub type State = web::Data<Arc<AppState>>;
 
 impl AppState {
-    /// Runs blocking database work on actix's blocking pool with a pooled connection.
+    /// Runs blocking database work on actix's blocking pool with a pooled connection. Mail
+    /// queued by the work wakes the mail worker when it is done (its transaction committed).
     pub async fn db<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut PooledConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, wakeup) = (self.pool.clone(), self.mail_wakeup.clone());
         web::block(move || {
             let mut conn = pool.get().map_err(|e| AppError::Unexpected(e.into()))?;
-            f(&mut conn)
+            crate::mail::store::take_queued();
+            let done = f(&mut conn);
+            if crate::mail::store::take_queued() {
+                wakeup.notify_one();
+            }
+            done
         })
         .await
         .map_err(|e| AppError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))?

@@ -1,4 +1,4 @@
-//! Small pages: home, health and the embedded static files.
+//! Small pages: home, health, the favicon and the embedded static files.
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -10,7 +10,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
-        .route("/static/{file}", web::get().to(static_file));
+        .route("/static/{file}", web::get().to(static_file))
+        .route("/favicon.ico", web::get().to(favicon));
 }
 
 /// Signed-in people land on User Management when they may see it, else on My account.
@@ -76,4 +77,13 @@ async fn static_file(path: web::Path<String>) -> Result<HttpResponse, AppError> 
         ))
         .insert_header((header::CACHE_CONTROL, cache))
         .body(body))
+}
+
+/// The brand mark at 16x16 and 32x32 (drawn by `docs/make-favicon.py`). Browsers ask for it at
+/// this fixed address, so its URL cannot change when it does: cached for 30 days, not forever.
+async fn favicon() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "image/x-icon"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=2592000"))
+        .body(&include_bytes!("../../static/favicon.ico")[..])
 }

@@ -5,28 +5,23 @@ use std::net::IpAddr;
 
 use actix_web::HttpRequest;
 
-#[derive(Debug, Clone, Default)]
-pub struct RequestMeta {
-    pub ip: String,
-    pub user_agent: String,
-}
+use crate::audit::Origin;
 
-impl RequestMeta {
-    pub fn of(req: &HttpRequest, trusted_proxies: &[ipnet::IpNet]) -> Self {
-        let user_agent = req
-            .headers()
-            .get(actix_web::http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .chars()
-            .take(400)
-            .collect();
-        Self {
-            ip: client_ip(req, trusted_proxies)
-                .map(|ip| ip.to_string())
-                .unwrap_or_default(),
-            user_agent,
-        }
+/// Where a request comes from, as the audit log and the rate limits keep it.
+pub fn origin_of(req: &HttpRequest, trusted_proxies: &[ipnet::IpNet]) -> Origin {
+    let user_agent = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(400)
+        .collect();
+    Origin {
+        ip: client_ip(req, trusted_proxies)
+            .map(|ip| ip.to_string())
+            .unwrap_or_default(),
+        user_agent,
     }
 }
 

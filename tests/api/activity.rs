@@ -179,10 +179,7 @@ async fn settings_invites_and_mfa_changes_read_as_summaries(app: TestApp) {
     let response = app
         .post_form(
             "/settings",
-            &[
-                ("signup_domains", "acme.io, acme.co.uk"),
-                ("invite_days", "14"),
-            ],
+            &[("signup_domains", ""), ("invite_days", "14")],
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -256,7 +253,7 @@ async fn settings_invites_and_mfa_changes_read_as_summaries(app: TestApp) {
     let settings = find("Settings changed");
     assert!(
         settings.contains("Invite days: 7 → 14")
-            && settings.contains("Sign-up domains: acme.io → acme.io, acme.co.uk"),
+            && settings.contains("Sign-up domains: acme.io → none"),
         "{settings}"
     );
 }
@@ -349,7 +346,7 @@ pub async fn many_events(app: &TestApp, org_id: i64, user_id: i64, n: usize) {
     let now = app.state.clock.now();
     app.db(move |c| {
         let actor = gatehouse::audit::Actor::user(user_id, "many@acme.io");
-        let meta = gatehouse::web::request_meta::RequestMeta::default();
+        let meta = gatehouse::audit::Origin::default();
         for i in 0..n {
             gatehouse::audit::record(
                 c,

@@ -90,16 +90,11 @@ async fn the_cli_export_prints_one_json_line_per_event(app: TestApp) {
     let (lines, unknown) = app
         .db(|c| {
             let mut out = Vec::new();
-            gatehouse::audit::activity::export::json_lines(c, Some("acme"), None, &mut out)
-                .unwrap();
-            let unknown = gatehouse::audit::activity::export::json_lines(
-                c,
-                Some("nope"),
-                None,
-                &mut Vec::new(),
-            )
-            .unwrap_err()
-            .to_string();
+            gatehouse::activity::export::json_lines(c, Some("acme"), None, &mut out).unwrap();
+            let unknown =
+                gatehouse::activity::export::json_lines(c, Some("nope"), None, &mut Vec::new())
+                    .unwrap_err()
+                    .to_string();
             (String::from_utf8(out).unwrap(), unknown)
         })
         .await;
@@ -129,19 +124,18 @@ async fn the_cli_export_prints_one_json_line_per_event(app: TestApp) {
     assert!(unknown.contains("no organization has the slug `nope`"));
     // --since
     let tomorrow = (app.state.clock.now() + chrono::Duration::days(1)).date();
-    let since = gatehouse::audit::activity::export::parse_since(&tomorrow.to_string()).unwrap();
+    let since = gatehouse::activity::export::parse_since(&tomorrow.to_string()).unwrap();
     let count = app
         .db(move |c| {
-            gatehouse::audit::activity::export::json_lines(c, None, Some(since), &mut Vec::new())
-                .unwrap()
+            gatehouse::activity::export::json_lines(c, None, Some(since), &mut Vec::new()).unwrap()
         })
         .await;
     assert_eq!(count, 0);
-    assert!(gatehouse::audit::activity::export::parse_since("last week").is_err());
+    assert!(gatehouse::activity::export::parse_since("last week").is_err());
 }
 
 async fn filters_and_paging_are_driven_by_indexes(app: TestApp) {
-    use gatehouse::audit::activity::forms::{Filter, Page};
+    use gatehouse::activity::forms::{Filter, Page};
     let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
     let olive = app.org_owner(org_id).await;
     // Realistic, ANALYZEd data: 60,000 events of 300 people over 300 days, 11 common actions
@@ -265,7 +259,7 @@ async fn filters_and_paging_are_driven_by_indexes(app: TestApp) {
     for (name, filter, page, sqlite, postgres) in cases {
         let plan = app
             .db(move |c| {
-                gatehouse::audit::activity::store::explain(c, &filter, &page)
+                gatehouse::activity::store::explain(c, &filter, &page)
                     .unwrap()
                     .join("\n")
             })

@@ -14,6 +14,7 @@ both!(
     people_without_user_management_land_on_my_account,
     a_login_ip_allowlist_keeps_other_networks_out,
     each_sign_in_step_starts_a_new_session_id,
+    a_fresh_browser_finds_the_favicon_without_signing_in,
 );
 
 async fn signing_in_with_the_right_password_opens_the_console(app: TestApp) {
@@ -432,4 +433,32 @@ async fn each_sign_in_step_starts_a_new_session_id(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(replay.status(), StatusCode::SEE_OTHER);
+}
+
+async fn a_fresh_browser_finds_the_favicon_without_signing_in(app: TestApp) {
+    let response = app.get("/favicon.ico").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(header("content-type").as_deref(), Some("image/x-icon"));
+    let cache = header("cache-control").unwrap_or_default();
+    assert!(
+        cache.contains("public") && cache.contains("max-age=2592000"),
+        "{cache}"
+    );
+    let icon = response.bytes().await.unwrap();
+    // An icon file (reserved 0, type 1) holding the 16x16 and the 32x32 image.
+    assert_eq!(&icon[..6], &[0, 0, 1, 0, 2, 0]);
+    assert_eq!((icon[6], icon[22]), (16, 32));
+    // Every page names it, signed in or not.
+    let (_, login) = app.get_html("/login").await;
+    assert!(login.contains("<link rel=\"icon\" href=\"/favicon.ico\""));
+    app.setup_first_org("Acme", "olive@acme.io").await;
+    let (_, users) = app.get_html("/users").await;
+    assert!(users.contains("<link rel=\"icon\" href=\"/favicon.ico\""));
 }

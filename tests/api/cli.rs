@@ -1,5 +1,5 @@
-//! What the command line does (create-admin, org create, seed-demo), through the same library
-//! calls, then checked through the web.
+//! What the command line does (create-admin, org create, seed-demo, unblock, audit export),
+//! through the same library calls or the real binary, then checked through the web.
 
 use reqwest::StatusCode;
 
@@ -12,6 +12,8 @@ both!(
     organizations_never_see_each_other,
     seed_demo_fills_demo_corp_deterministically,
     gatehouse_unblock_rescues_a_blocked_owner,
+    audit_export_into_a_pipe_closed_after_the_first_line_stops_quietly,
+    org_create_without_base_url_warns_that_the_link_may_not_be_the_public_address,
 );
 
 async fn owner(app: &TestApp, email: &'static str) -> NewOwner {
@@ -161,12 +163,20 @@ async fn snapshot(app: &TestApp) -> Vec<(String, String)> {
     .await
 }
 
-/// Runs the real `gatehouse` binary against the test's database.
-fn gatehouse_cli(app: &TestApp, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+/// The real `gatehouse` binary on the test's database (BASE_URL unset unless a test sets it).
+fn gatehouse_command(app: &TestApp, args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+    command
         .args(args)
         .env("DATABASE_URL", &app.state.config.database_url.target)
         .env("GATEHOUSE_DATA_DIR", &app.state.config.data_dir)
+        .env_remove("BASE_URL");
+    command
+}
+
+/// Runs the real `gatehouse` binary against the test's database.
+pub fn gatehouse_cli(app: &TestApp, args: &[&str]) -> std::process::Output {
+    gatehouse_command(app, args)
         .output()
         .expect("run gatehouse")
 }
@@ -175,7 +185,7 @@ async fn gatehouse_unblock_rescues_a_blocked_owner(app: TestApp) {
     let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
     app.logout().await;
     let browser = app.new_browser();
-    for _ in 0..5 {
+    for _ in 0..6 {
         app.submit_page_form(
             &browser,
             "/login",
@@ -210,4 +220,79 @@ async fn gatehouse_unblock_rescues_a_blocked_owner(app: TestApp) {
     assert_eq!(unblocked.len(), 1);
     assert_eq!(unblocked[0]["via"], "administrator");
     assert_redirect_to(&app.login_as("olive@acme.io", PASSWORD).await, "/users");
+}
+
+async fn audit_export_into_a_pipe_closed_after_the_first_line_stops_quietly(app: TestApp) {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let olive = app.org_owner(org_id).await;
+    // Far more than a pipe buffers (64 KiB), so the export is still writing when it closes.
+    crate::activity::many_events(&app, org_id, olive, 2_000).await;
+
+    // `gatehouse audit export | head -1`
+    let mut export = gatehouse_command(&app, &["audit", "export"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run gatehouse");
+    let mut first = String::new();
+    let mut reader = std::io::BufReader::new(export.stdout.take().expect("stdout"));
+    reader.read_line(&mut first).expect("the first line");
+    drop(reader);
+    let done = export.wait_with_output().expect("gatehouse ends");
+
+    let line: serde_json::Value = serde_json::from_str(&first).expect("a JSON line");
+    assert_eq!(line["org"], "acme");
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+    assert!(
+        done.status.success(),
+        "exit status {:?}: {stderr}",
+        done.status
+    );
+}
+
+async fn org_create_without_base_url_warns_that_the_link_may_not_be_the_public_address(
+    app: TestApp,
+) {
+    let run = gatehouse_cli(&app, &["org", "create", "Globex"]);
+    assert!(run.status.success(), "{run:?}");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stdout.contains("http://127.0.0.1:8080/setup?token="),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("Warning: BASE_URL is not set")
+            && stderr.contains("default listen address http://127.0.0.1:8080")
+            && stderr.contains("Set BASE_URL (or --base-url) to the console's public URL"),
+        "{stderr}"
+    );
+
+    // With BASE_URL the link starts with it, and nothing is said.
+    let run = gatehouse_command(&app, &["org", "create", "Initech"])
+        .env("BASE_URL", "https://console.example/")
+        .output()
+        .expect("run gatehouse");
+    assert!(run.status.success(), "{run:?}");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let link = stdout
+        .lines()
+        .find(|l| l.contains("/setup?token="))
+        .expect("the setup link");
+    assert!(
+        link.starts_with("https://console.example/setup?token="),
+        "{link}"
+    );
+    assert!(!String::from_utf8_lossy(&run.stderr).contains("BASE_URL"));
+    // The printed link works (on this test server's own address).
+    let token = link.split("token=").nth(1).expect("token").to_owned();
+    let (status, page) = app.get_html(&format!("/setup?token={token}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Initech"),
+        "the setup page names the organization"
+    );
 }

@@ -324,7 +324,7 @@ async fn nobody_deactivates_themselves_or_the_owner_or_changes_their_own_roles(a
         .text()
         .await
         .unwrap()
-        .contains("You cannot change your own roles."));
+        .contains("You cannot change your own roles or permissions."));
     // An Admin cannot deactivate the Owner.
     app.logout().await;
     app.login_as("adam@acme.io", PASSWORD).await;

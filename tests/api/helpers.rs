@@ -462,6 +462,8 @@ impl TestApp {
         self.org_of(email).await
     }
 
+    /// The setup link's two steps as a person takes them: the form, then the code emailed to
+    /// the address; ends signed in as the new Owner.
     pub async fn complete_setup(
         &self,
         secret: &str,
@@ -473,6 +475,7 @@ impl TestApp {
         self.csrf.lock().unwrap().clear();
         let (status, _) = self.get_html(&format!("/setup?token={secret}")).await;
         assert_eq!(status, StatusCode::OK);
+        let seen = self.smtp.as_ref().map_or(0, |s| s.count_to(email));
         let mut fields = vec![
             ("token", secret),
             ("first_name", first),
@@ -485,10 +488,41 @@ impl TestApp {
             fields.push(("org_name", org));
         }
         let response = self.post_form("/setup", &fields).await;
+        assert_redirect_to(&response, &format!("/setup?token={secret}"));
+        let code = self.setup_code(email, seen).await;
+        let (status, page) = self.get_html(&format!("/setup?token={secret}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("Confirm your email"), "{page}");
+        let response = self
+            .post_form("/setup/code", &[("token", secret), ("code", &code)])
+            .await;
         assert_redirect_to(&response, "/users");
         self.csrf.lock().unwrap().clear();
         self.get_html("/account").await;
         response
+    }
+
+    /// The newest setup code sent to `email` after the first `seen` messages to it: from the
+    /// test SMTP server, or from the outbox when the app delivers elsewhere.
+    pub async fn setup_code(&self, email: &str, seen: usize) -> String {
+        if let Some(smtp) = &self.smtp {
+            return smtp.setup_code(email, seen).await;
+        }
+        let to = email.trim().to_lowercase();
+        let text = self
+            .db(move |c| {
+                use gatehouse::db::schema::email_outbox;
+                email_outbox::table
+                    .filter(email_outbox::recipient.eq(to))
+                    .filter(email_outbox::kind.eq("setup_code"))
+                    .order(email_outbox::id.desc())
+                    .select(email_outbox::text_body)
+                    .first::<String>(c)
+                    .expect("a setup code in the outbox")
+            })
+            .await;
+        let at = text.find("setup code is ").expect("the code") + "setup code is ".len();
+        text[at..at + 6].to_owned()
     }
 
     pub async fn org_of(&self, email: &str) -> i64 {
@@ -502,6 +536,12 @@ impl TestApp {
                 .expect("user")
         })
         .await
+    }
+
+    /// The organization's sign-up domains, in alphabetical order.
+    pub async fn signup_domains(&self, org_id: i64) -> Vec<String> {
+        self.db(move |c| gatehouse::orgs::store::signup_domains_of(c, org_id).expect("domains"))
+            .await
     }
 
     /// The id of the organization's Owner.
@@ -737,9 +777,8 @@ impl TestApp {
     pub async fn give_license(&self, user_id: i64, product_id: i64) {
         let now = self.state.clock.now();
         self.db(move |c| {
-            assert!(gatehouse::invites::store::take_seat(c, product_id).expect("seat"));
-            gatehouse::invites::store::assign_license(c, user_id, product_id, now)
-                .expect("license");
+            assert!(gatehouse::licenses::store::take_seat(c, product_id).expect("seat"));
+            gatehouse::licenses::store::assign(c, user_id, product_id, now).expect("license");
         })
         .await
     }

@@ -170,7 +170,7 @@ async fn nobody_deletes_themselves_or_the_owner(app: TestApp) {
         let response = app
             .hx_post(&format!("/users/{id}/delete"), &[("reassign", "nobody")])
             .await;
-        assert_eq!(response.status(), StatusCode::CONFLICT);
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
         assert_eq!(toast_of(response.headers()).as_deref(), Some(message));
     }
     let response = app

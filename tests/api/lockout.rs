@@ -6,7 +6,7 @@ use crate::helpers::{assert_redirect_to, csrf_of, page_of, post_from, Person, Te
 use gatehouse::db::schema::users;
 
 both!(
-    five_wrong_passwords_block_the_account_and_email_an_unblock_link,
+    more_than_five_wrong_passwords_block_the_account_and_email_an_unblock_link,
     an_administrator_unblocks_a_user,
     parallel_wrong_passwords_lose_no_count_and_never_fail,
     parallel_wrong_passwords_past_the_limit_block_once,
@@ -42,16 +42,24 @@ async fn wrong_password(
     .await
 }
 
-async fn five_wrong_passwords_block_the_account_and_email_an_unblock_link(app: TestApp) {
+async fn more_than_five_wrong_passwords_block_the_account_and_email_an_unblock_link(app: TestApp) {
     let org_id = agent(&app).await;
     let browser = app.new_browser();
-    for _ in 0..5 {
+    for attempt in 1..=6 {
         let response = wrong_password(&app, &browser, "bea@acme.io").await;
         assert!(response
             .text()
             .await
             .unwrap()
             .contains("Incorrect email or password."));
+        // The default blocks after more than 5: the 5th does not, the 6th does.
+        if attempt == 5 {
+            let (_, list) = app.get_html("/users?q=bea").await;
+            assert!(
+                !list.contains("Blocked (failed sign-ins)"),
+                "blocked at the 5th"
+            );
+        }
     }
     // Blocked: even the right password gets the same generic answer.
     let response = app
@@ -71,7 +79,7 @@ async fn five_wrong_passwords_block_the_account_and_email_an_unblock_link(app: T
     let (_, list) = app.get_html("/users?q=bea").await;
     assert!(
         list.contains("Blocked (failed sign-ins)")
-            && list.contains("Failed sign-ins: 5")
+            && list.contains("Failed sign-ins: 6")
             && list.contains("127.0.0.1")
     );
     assert!(app
@@ -131,7 +139,7 @@ async fn five_wrong_passwords_block_the_account_and_email_an_unblock_link(app: T
 async fn an_administrator_unblocks_a_user(app: TestApp) {
     agent(&app).await;
     let browser = app.new_browser();
-    for _ in 0..5 {
+    for _ in 0..6 {
         wrong_password(&app, &browser, "bea@acme.io").await;
     }
     let id = app

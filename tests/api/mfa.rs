@@ -394,7 +394,7 @@ async fn reset_mfa_removes_the_app_ends_sessions_and_is_audited(app: TestApp) {
             &[],
         )
         .await;
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let manager = app
         .add_people(
             org_id,

@@ -155,12 +155,11 @@ async fn nobody_changes_their_own_access_or_the_owners_permissions(app: TestApp)
             ],
         )
         .await;
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(response
-        .text()
-        .await
-        .unwrap()
-        .contains("You cannot change your own roles or permissions."));
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        toast_of(response.headers()).as_deref(),
+        Some("You cannot change your own roles or permissions. Ask another administrator. Nothing was changed.")
+    );
     // settings.manage is locked for him: a grant he posts anyway is not saved.
     let page = dialog(&app, gus, "").await;
     assert!(page.contains("name=\"override_settings.manage\" disabled"));
@@ -184,8 +183,34 @@ async fn nobody_changes_their_own_access_or_the_owners_permissions(app: TestApp)
         .get("settings.manage")
         .is_none());
     // The Owner keeps every permission.
-    let page = dialog(&app, owner, "").await;
+    // The Owner holds settings.manage, which Adam now lacks: he cannot even open their
+    // dialog, and a save posted anyway is refused.
+    let response = app.hx_get(&format!("/users/{owner}/permissions")).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(toast_of(response.headers())
+        .unwrap()
+        .starts_with("This user holds permissions you do not have"));
     let owner_role = app.role_id(org_id, "Owner").await.to_string();
+    let response = app
+        .hx_post(
+            &format!("/users/{owner}/permissions"),
+            &[
+                ("version", "1"),
+                ("role", owner_role.as_str()),
+                ("override_users.view", "deny"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // An Admin who holds everything sees the Owner's dialog, read only, and cannot save it.
+    app.logout().await;
+    app.login_as(OWNER, PASSWORD).await;
+    app.add_people(org_id, vec![someone("Ada", "ada@acme.io", "Admin")])
+        .await;
+    app.logout().await;
+    app.login_as("ada@acme.io", PASSWORD).await;
+    let page = dialog(&app, owner, "").await;
+    assert!(page.contains(">Close<") && !page.contains(">Save<"));
     let response = app
         .hx_post(
             &format!("/users/{owner}/permissions"),
@@ -196,12 +221,10 @@ async fn nobody_changes_their_own_access_or_the_owners_permissions(app: TestApp)
             ],
         )
         .await;
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(response
-        .text()
-        .await
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(toast_of(response.headers())
         .unwrap()
-        .contains("The Owner keeps every permission"));
+        .starts_with("Only the Owner can change the Owner's"));
 }
 
 async fn roles_and_permissions_are_copied_from_another_user(app: TestApp) {

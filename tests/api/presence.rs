@@ -44,7 +44,9 @@ both_live!(
     the_last_active_filter_keeps_to_its_range_through_the_index,
     two_instances_on_one_postgresql_see_each_others_events_and_presence,
     an_event_committed_after_a_newer_one_is_not_missed_across_a_reconnect,
-    a_session_holds_a_bounded_number_of_live_connections,
+    pages_loaded_in_quick_succession_each_get_their_live_connection,
+    a_session_at_its_cap_ends_its_oldest_live_connection_for_the_newest,
+    a_deactivated_users_dot_goes_off_at_once_for_watchers,
 );
 
 /// Events arrive within a poll (100 ms here); the margin is for a loaded CI machine.
@@ -55,7 +57,7 @@ async fn event(app: &TestApp, org_id: i64, action: &'static str, target: &'stati
     let now = app.state.clock.now();
     app.db(move |c| {
         let actor = gatehouse::audit::Actor::system("test");
-        let meta = gatehouse::web::request_meta::RequestMeta::default();
+        let meta = gatehouse::audit::Origin::default();
         gatehouse::audit::record(
             c,
             gatehouse::audit::Event {
@@ -69,7 +71,7 @@ async fn event(app: &TestApp, org_id: i64, action: &'static str, target: &'stati
             now,
         )
         .unwrap();
-        gatehouse::audit::activity::store::newest_id(c).unwrap()
+        gatehouse::activity::store::newest_id(c).unwrap()
     })
     .await
 }
@@ -411,6 +413,35 @@ async fn the_online_dot_follows_a_second_clients_live_connection(app: TestApp) {
     assert!(!dot_of(&page, "ada@acme.io"));
 }
 
+async fn a_deactivated_users_dot_goes_off_at_once_for_watchers(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let ada_id = app
+        .add_people(org_id, vec![person("Ada", "ada@acme.io", &["Agent"])])
+        .await[0];
+    // Ada worked a moment ago (online for two minutes after her last request) and has a tab
+    // open.
+    let (ada, _) = app.browser_login("ada@acme.io", PASSWORD).await;
+    let _ada_tab = open(&app, &ada, "/presence/stream", None).await;
+    let mut watcher = open(&app, &app.client, "/presence/stream", None).await;
+    watcher
+        .until(WAIT, |e| {
+            e.event == "presence" && e.data.contains(&ada_id.to_string())
+        })
+        .await
+        .expect("Ada online in the snapshot");
+    // Deactivated: off within the next poll, not two minutes later.
+    let response = app
+        .hx_post(&format!("/users/{ada_id}/deactivate"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let off = watcher
+        .until(Duration::from_secs(3), |e| is_presence(e, ada_id, false))
+        .await;
+    assert!(off.is_some(), "the dot turns off at once");
+    let (_, page) = app.get_html("/users?active=0").await;
+    assert!(!dot_of(&page, "ada@acme.io"));
+}
+
 async fn the_last_active_filter_keeps_to_its_range_through_the_index(app: TestApp) {
     let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
     let mut recent = person("Rita", "rita@acme.io", &["Agent"]);
@@ -616,35 +647,75 @@ async fn an_event_committed_after_a_newer_one_is_not_missed_across_a_reconnect(a
     );
 }
 
-async fn a_session_holds_a_bounded_number_of_live_connections(app: TestApp) {
-    app.setup_first_org("Acme", "olive@acme.io").await;
-    let mut open_ones = Vec::new();
-    for _ in 0..gatehouse::presence::MAX_PER_SESSION {
-        open_ones.push(open(&app, &app.client, "/presence/stream", None).await);
+async fn pages_loaded_in_quick_succession_each_get_their_live_connection(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let ada_id = app
+        .add_people(org_id, vec![person("Ada", "ada@acme.io", &["Agent"])])
+        .await[0];
+    let max = gatehouse::presence::MAX_PER_SESSION;
+    // Each page load opens the stream and leaves it: the browser closes the connection, and
+    // the server hears of it only at its next ping, seconds later.
+    for page in 0..max + 4 {
+        let stream = app.get("/presence/stream").await;
+        assert_eq!(stream.status(), StatusCode::OK, "page {}", page + 1);
+        drop(stream);
     }
-    let refused = app.get("/presence/stream").await;
-    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(
-        app.get("/activity/stream").await.status(),
-        StatusCode::TOO_MANY_REQUESTS
-    );
-    // Closing one makes room, once the server notices (at its next ping, within seconds).
-    open_ones.pop();
+    // The page the person stays on gets its stream, and its dots move.
+    let mut stays = open(&app, &app.client, "/presence/stream", None).await;
+    assert!(app.state.live.connections() <= max + 1);
+    let (ada, _) = app.browser_login("ada@acme.io", PASSWORD).await;
+    let _ada_tab = open(&app, &ada, "/presence/stream", None).await;
+    let came = stays.until(WAIT, |e| is_presence(e, ada_id, true)).await;
+    assert!(came.is_some(), "the dot turns on without reload");
+}
+
+async fn a_session_at_its_cap_ends_its_oldest_live_connection_for_the_newest(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let ada_id = app
+        .add_people(org_id, vec![person("Ada", "ada@acme.io", &["Agent"])])
+        .await[0];
+    let max = gatehouse::presence::MAX_PER_SESSION;
+    let mut held = Vec::new();
+    for _ in 0..max {
+        held.push(open(&app, &app.client, "/presence/stream", None).await);
+    }
+    // The 13th is not refused: the oldest is told it was replaced (so that browser does not
+    // reconnect and push out another) and closes.
+    let mut newest = open(&app, &app.client, "/presence/stream", None).await;
+    let end = held[0].until(WAIT, |e| e.event == "end").await;
+    assert_eq!(end.map(|e| e.data).as_deref(), Some("replaced"));
+    assert!(held[0].ends_within(WAIT).await);
     let deadline = std::time::Instant::now() + WAIT;
-    while app.state.live.connections() >= gatehouse::presence::MAX_PER_SESSION
-        && std::time::Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    while app.state.live.connections() > max && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let reopened = app
-        .client
-        .get(app.url("/presence/stream"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reopened.status(), StatusCode::OK);
     assert_eq!(
         app.state.live.connections(),
-        gatehouse::presence::MAX_PER_SESSION
+        max,
+        "the replaced one left at once"
+    );
+
+    // The newest keeps moving the dots.
+    let (ada, _) = app.browser_login("ada@acme.io", PASSWORD).await;
+    let ada_tab = open(&app, &ada, "/presence/stream", None).await;
+    let came = newest.until(WAIT, |e| is_presence(e, ada_id, true)).await;
+    assert!(
+        came.is_some(),
+        "the newest connection hears Ada come online"
+    );
+    drop(ada_tab);
+
+    // An Activity page in live mode at the cap opens too; with no older Activity stream, the
+    // oldest connection of any kind makes room.
+    let _activity = open(&app, &app.client, "/activity/stream", None).await;
+    let end = held[1].until(WAIT, |e| e.event == "end").await;
+    assert_eq!(end.map(|e| e.data).as_deref(), Some("replaced"));
+    assert!(
+        held[2]
+            .until(Duration::from_millis(300), |e| e.event == "end")
+            .await
+            .is_none()
+            && !held[2].closed,
+        "only the oldest ends"
     );
 }

@@ -28,6 +28,7 @@ both!(
 
 both_backends!(
     behind_https_cookies_are_secure_with_the_host_prefix,
+    behind_https_browsers_are_told_to_keep_to_https_and_over_http_they_are_not,
     one_network_gets_a_limited_number_of_sign_in_attempts,
 );
 
@@ -93,6 +94,39 @@ async fn behind_https_cookies_are_secure_with_the_host_prefix(backend: Backend) 
     for flag in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
         assert!(session.contains(flag), "{session}");
     }
+}
+
+async fn behind_https_browsers_are_told_to_keep_to_https_and_over_http_they_are_not(
+    backend: Backend,
+) {
+    let Some(https) = spawn_app_with(backend, |config| {
+        config.base_url = Some("https://console.example".into());
+    })
+    .await
+    else {
+        return;
+    };
+    for path in ["/login", "/static/app.css", "/no-such-page"] {
+        let response = https.get(path).await;
+        assert_eq!(
+            response
+                .headers()
+                .get("strict-transport-security")
+                .and_then(|v| v.to_str().ok()),
+            Some("max-age=31536000; includeSubDomains"),
+            "{path}"
+        );
+    }
+    let Some(http) = spawn_app_with(backend, |_| {}).await else {
+        return;
+    };
+    let response = http.get("/login").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response
+        .headers()
+        .get("strict-transport-security")
+        .is_none());
+    assert!(response.headers().get("content-security-policy").is_some());
 }
 
 async fn one_network_gets_a_limited_number_of_sign_in_attempts(backend: Backend) {
@@ -186,7 +220,8 @@ async fn a_long_unused_account_is_blocked_at_sign_in(app: TestApp) {
         .add_people(org_id, vec![person("Quinn", "quinn@acme.io")])
         .await[0];
     quiet_for(&app, id, Some(91), 200).await;
-    let (_, response) = app.browser_login("quinn@acme.io", PASSWORD).await;
+    // A wrong password learns nothing; the right one is told why and what to do.
+    let (_, response) = app.browser_login("quinn@acme.io", "not the password").await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(response
         .text()
@@ -194,6 +229,36 @@ async fn a_long_unused_account_is_blocked_at_sign_in(app: TestApp) {
         .unwrap()
         .contains("Incorrect email or password."));
     assert_eq!(lock_of(&app, id).await.as_deref(), Some("inactivity"));
+    let (_, response) = app.browser_login("quinn@acme.io", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("Your account is blocked because nobody signed in to it for 90 days.")
+            && page.contains("An administrator of your organization can unblock it"),
+        "{page}"
+    );
+    // The block was emailed; a forgotten-password request says the same instead of a link.
+    let notice = app
+        .mail()
+        .message_about("quinn@acme.io", "was blocked for inactivity")
+        .await;
+    assert!(notice
+        .raw
+        .contains("An administrator of your organization can unblock it"));
+    let browser = app.new_browser();
+    let page = crate::helpers::page_of(&browser, &app.url("/password/forgot")).await;
+    crate::helpers::post_from(
+        &browser,
+        &app.url("/password/forgot"),
+        &page,
+        &[("email", "quinn@acme.io")],
+    )
+    .await;
+    let answer = app
+        .mail()
+        .message_about("quinn@acme.io", "is blocked for inactivity")
+        .await;
+    assert!(!answer.raw.contains("/password/reset/"));
     let blocked = app.audit_details(org_id, "auth.blocked").await;
     assert_eq!(blocked[0]["reason"], "inactivity");
     let (_, list) = app.get_html("/users?q=quinn").await;
@@ -430,7 +495,7 @@ async fn security_settings_are_checked_saved_and_audited(app: TestApp) {
     let changed = app
         .audit_details(org_id, "org.security_policy_changed")
         .await;
-    assert_eq!(changed[0]["before"]["max_failed_logins"], 5);
+    assert_eq!(changed[0]["before"]["max_failed_logins"], 6);
     assert_eq!(changed[0]["after"]["max_failed_logins"], 8);
     assert_eq!(changed[0]["after"]["mfa_required_roles"], "Owner");
     assert!(changed[0]["after"].get("session_max_hours").is_none());

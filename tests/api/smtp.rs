@@ -31,9 +31,9 @@ impl Received {
             .to_owned()
     }
 
-    /// The 6-digit code of a sign-in code email ("… sign-in code is 123456").
+    /// The 6-digit code of a code email ("… sign-in code is 123456", "… setup code is …").
     pub fn code(&self) -> Option<String> {
-        let at = self.raw.find("sign-in code is ")? + "sign-in code is ".len();
+        let at = self.raw.find(" code is ")? + " code is ".len();
         let code: String = self.raw[at..].chars().take(6).collect();
         (code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())).then_some(code)
     }
@@ -116,18 +116,6 @@ impl TestSmtp {
         self.inbox.lock().unwrap().clone()
     }
 
-    /// Waits (up to 10 s) until `count` messages have arrived.
-    pub async fn wait_for(&self, count: usize) -> Vec<Received> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let received = self.received();
-            if received.len() >= count || Instant::now() > deadline {
-                return received;
-            }
-            actix_web::rt::time::sleep(Duration::from_millis(25)).await;
-        }
-    }
-
     /// How many messages went to `email` so far.
     pub fn count_to(&self, email: &str) -> usize {
         self.received()
@@ -139,6 +127,18 @@ impl TestSmtp {
     /// The sign-in code in the first sign-in-code email to `email` after the first `seen`
     /// messages to that address.
     pub async fn sign_in_code(&self, email: &str, seen: usize) -> String {
+        self.code_about(email, seen, "sign-in code").await
+    }
+
+    /// The code in the first setup-code email to `email` after the first `seen` messages to
+    /// that address.
+    pub async fn setup_code(&self, email: &str, seen: usize) -> String {
+        self.code_about(email, seen, "setup code").await
+    }
+
+    /// The code of the first email to `email` whose subject has `kind`, after the first `seen`
+    /// messages to that address (waits up to 10 s).
+    pub async fn code_about(&self, email: &str, seen: usize, kind: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let code = self
@@ -146,12 +146,12 @@ impl TestSmtp {
                 .into_iter()
                 .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(email)))
                 .skip(seen)
-                .find(|m| m.subject().contains("sign-in code"))
+                .find(|m| m.subject().contains(kind))
                 .and_then(|m| m.code());
             if let Some(code) = code {
                 return code;
             }
-            assert!(Instant::now() < deadline, "no sign-in code reached {email}");
+            assert!(Instant::now() < deadline, "no {kind} reached {email}");
             actix_web::rt::time::sleep(Duration::from_millis(25)).await;
         }
     }
@@ -188,5 +188,91 @@ impl TestSmtp {
             assert!(Instant::now() < deadline, "no email to {email} arrived");
             actix_web::rt::time::sleep(Duration::from_millis(25)).await;
         }
+    }
+}
+
+/// A mail server that hangs: it accepts connections and never says a word (no greeting), the
+/// way a wedged server or a firewall that swallows packets behaves. With an upstream, it hangs
+/// on the first connection only and passes every later one through to that real server.
+pub struct HangingSmtp {
+    pub port: u16,
+    held: Arc<Mutex<Vec<std::net::TcpStream>>>,
+    armed: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl HangingSmtp {
+    /// Hangs on every connection.
+    pub fn start() -> HangingSmtp {
+        Self::start_with(None)
+    }
+
+    /// Forwards to the server on `upstream_port`, except the first connection after `arm`,
+    /// which hangs.
+    pub fn first_then_forward_to(upstream_port: u16) -> HangingSmtp {
+        Self::start_with(Some(upstream_port))
+    }
+
+    /// The next connection hangs (with an upstream; without one every connection does).
+    pub fn arm(&self) {
+        self.armed.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn start_with(upstream: Option<u16>) -> HangingSmtp {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind hanging smtp");
+        let port = listener.local_addr().unwrap().port();
+        let held = Arc::new(Mutex::new(Vec::new()));
+        let armed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (holding, arming) = (held.clone(), armed.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let mut held = holding.lock().unwrap();
+                let hang_now = held.is_empty() && arming.load(std::sync::atomic::Ordering::SeqCst);
+                match upstream {
+                    Some(upstream) if !hang_now => forward(client, upstream),
+                    // Kept open, never answered.
+                    _ => held.push(client),
+                }
+            }
+        });
+        HangingSmtp { port, held, armed }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// How many connections it has taken and never answered.
+    pub fn hung(&self) -> usize {
+        self.held.lock().unwrap().len()
+    }
+
+    /// Waits (up to 10 s) until a connection hangs on it.
+    pub async fn wait_for_a_hung_connection(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.hung() == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "nobody connected to the mail server"
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+/// Passes bytes both ways between `client` and the server on `port` until either side closes.
+fn forward(client: std::net::TcpStream, port: u16) {
+    use std::net::{Shutdown, TcpStream};
+    let Ok(server) = TcpStream::connect(("127.0.0.1", port)) else {
+        return;
+    };
+    let pipe = |mut from: TcpStream, mut to: TcpStream| {
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut from, &mut to);
+            let _ = to.shutdown(Shutdown::Write);
+        });
+    };
+    if let (Ok(client_too), Ok(server_too)) = (client.try_clone(), server.try_clone()) {
+        pipe(client, server);
+        pipe(server_too, client_too);
     }
 }

@@ -43,7 +43,7 @@ async fn setup_invite_and_join(suite: &Suite, screenshots: bool) {
     let app = &suite.app;
     let owner = suite.browser().await;
 
-    // a. First-run setup through the emailed-style one-time link.
+    // a. First-run setup through the one-time link, the Owner's address proven by a code.
     let now = app.state.clock.now();
     let secret = app
         .db(move |c| gatehouse::orgs::service::first_run_link(c, now).expect("link"))
@@ -60,7 +60,10 @@ async fn setup_invite_and_join(suite: &Suite, screenshots: bool) {
     owner.fill(In::Page, "Email", "olive@acme.test").await;
     owner.fill(In::Page, "Password", PASSWORD).await;
     owner.fill(In::Page, "Repeat password", PASSWORD).await;
-    owner.click(In::Page, "Create account").await;
+    let seen = app.mail().received().len();
+    owner.click(In::Page, "Continue").await;
+    // The address is proven before anything is created: the code emailed to it.
+    owner.confirm_setup_code(app, "olive@acme.test", seen).await;
     user_management(&owner).await;
     owner.axe("User Management").await;
 
@@ -139,15 +142,31 @@ async fn setup_invite_and_join(suite: &Suite, screenshots: bool) {
                 .await;
         }
     }
-    // Every seat is ticked: Add another still adds a row, then the grid says no seat remains.
-    owner.click(In::Dialog, "Add another").await;
-    owner.field(In::Dialog, "First name, row 4").await;
+    // Every seat is ticked: a new row could get no license, so Add another is gone at once
+    // and the grid says why; unticking a seat offers it again.
     owner.sees("No more seats to hand out.").await;
     assert!(
         !owner.has_button(In::Dialog, "Add another").await,
         "Add another is gone once every seat is ticked"
     );
-    owner.axe("the Invite User dialog with four rows").await;
+    owner.tick_in(In::Dialog, "Licenses, row 3", "CRM").await;
+    owner
+        .until("Add another offered again", || async {
+            owner
+                .has_button(In::Dialog, "Add another")
+                .await
+                .then_some(())
+        })
+        .await;
+    owner.tick_in(In::Dialog, "Licenses, row 3", "CRM").await;
+    owner
+        .until("Add another gone again", || async {
+            (!owner.has_button(In::Dialog, "Add another").await).then_some(())
+        })
+        .await;
+    owner
+        .axe("the Invite User dialog with every seat ticked")
+        .await;
     if screenshots {
         owner.screenshot("invite-dialog").await;
     }

@@ -111,7 +111,9 @@ async fn team(suite: &Suite) -> &'static str {
     let now = app.state.clock.now();
     app.db(move |c| {
         use gatehouse::db::schema::{products, users};
-        use gatehouse::invites::store::{assign_license, products as org_products, take_seat};
+        use gatehouse::licenses::store::{
+            assign as assign_license, products as org_products, take_seat,
+        };
         diesel::update(products::table.filter(products::org_id.eq(org_id)))
             .set(products::seats.eq(10))
             .execute(c)
@@ -342,11 +344,7 @@ async fn the_console_fits_375_px_and_follows_the_color_scheme() {
         .await;
     browser.axe("Settings → Security with the dry run").await;
     browser
-        .fill(
-            security,
-            "Block after this many wrong passwords in a row",
-            "1",
-        )
+        .fill(security, "Block after N failed attempts in a row", "1")
         .await;
     browser.click(security, "Save security settings").await;
     browser

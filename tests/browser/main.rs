@@ -18,6 +18,7 @@ mod harness;
 
 mod account;
 mod activity;
+mod authority;
 mod axe_sweep;
 mod bulk;
 mod delete;

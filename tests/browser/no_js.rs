@@ -155,7 +155,7 @@ async fn reading_pages_work_without_javascript() {
                 action: action::USER_UPDATED,
                 target: None,
                 details: serde_json::json!({ "n": n }),
-                meta: &gatehouse::web::request_meta::RequestMeta::default(),
+                meta: &gatehouse::audit::Origin::default(),
             };
             audit::record(c, event, now).unwrap();
         }

@@ -165,7 +165,12 @@ async fn the_row_menu_works_by_keyboard_and_edit_permissions_grants_and_copies()
         })
         .await;
 
-    // Its first item by keyboard: Edit permissions; Escape gives focus back to the menu.
+    // Its first item by keyboard: Edit permissions; Escape gives focus back to the menu. The
+    // menu stays invisible until it is placed (a frame after opening), and Tab skips what is
+    // invisible: wait for its first item to show.
+    browser
+        .button(In::Page, "Edit permissions of Bea Baker")
+        .await;
     browser
         .tab_to("button \"Edit permissions of Bea Baker\"", 3)
         .await;

@@ -11,13 +11,11 @@ use super::session_store::{PendingSecondStep, Proof, PENDING_SECOND_STEP, PROOF,
 use super::store;
 use crate::users::normalize_email;
 use crate::web::current_user::session_user_id;
-use crate::web::request_meta::RequestMeta;
+use crate::web::request_meta::origin_of;
 use crate::web::{csrf, htmx, AppError, State};
 
 mod password;
 mod unblock;
-
-pub use unblock::confirm_about_user;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/login", web::get().to(form))
@@ -31,20 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/password/reset/{token}", web::post().to(password::reset))
         .route("/unblock/{token}", web::get().to(unblock::unblock_form))
-        .route("/unblock/{token}", web::post().to(unblock::unblock_by_link))
-        .route(
-            "/users/{id}/reset-password",
-            web::get().to(unblock::confirm_reset_password),
-        )
-        .route(
-            "/users/{id}/reset-password",
-            web::post().to(unblock::reset_password),
-        )
-        .route(
-            "/users/{id}/unblock",
-            web::get().to(unblock::confirm_unblock_user),
-        )
-        .route("/users/{id}/unblock", web::post().to(unblock::unblock_user));
+        .route("/unblock/{token}", web::post().to(unblock::unblock_by_link));
 }
 
 /// The one message for every failed sign-in, so nobody learns which emails have accounts.
@@ -122,7 +107,7 @@ pub async fn submit(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let now = state.clock.now();
-    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let meta = origin_of(&req, &state.config.trusted_proxies);
     let page = |error: &str, status: StatusCode| {
         htmx::html_with_status(
             &crate::auth::views::LoginPage {
@@ -186,7 +171,6 @@ pub async fn submit(
         }
         SignIn::SecondStep { user_id, method } => {
             // The emailed code is on its way.
-            state.mail_wakeup.notify_one();
             // Only a marker until the second step: this session is not signed in.
             session.renew();
             let pending = PendingSecondStep {
@@ -205,10 +189,18 @@ pub async fn submit(
         }
         SignIn::Refused => {
             // A block may have queued its unblock email.
-            state.mail_wakeup.notify_one();
             page(GENERIC_FAILURE, StatusCode::UNPROCESSABLE_ENTITY)
         }
         // Said only after the right password: it tells nothing to someone guessing.
+        SignIn::BlockedForInactivity { days } => {
+            page(
+                &format!(
+                    "Your account is blocked because nobody signed in to it for {days} days. {}",
+                    crate::auth::inactivity::BLOCKED_WHAT_NEXT
+                ),
+                StatusCode::FORBIDDEN,
+            )
+        }
         SignIn::NotFromHere => page(
             &format!(
                 "Your account cannot sign in from this network ({ip}). Ask an administrator of your organization to add it to your login IP allowlist.",
@@ -250,7 +242,7 @@ pub async fn logout(
     session: Session,
 ) -> Result<HttpResponse, AppError> {
     if let Some(user_id) = session_user_id(&session) {
-        let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+        let meta = origin_of(&req, &state.config.trusted_proxies);
         let now = state.clock.now();
         state
             .db(move |conn| Ok(service::record_sign_out(conn, user_id, &meta, now)?))
@@ -259,9 +251,7 @@ pub async fn logout(
     session.purge();
     let location = "/login?signed_out=1";
     if htmx::is_htmx(&req) {
-        Ok(HttpResponse::Ok()
-            .insert_header(("HX-Redirect", location))
-            .finish())
+        htmx::Hx::new().redirect(location).empty()
     } else {
         Ok(HttpResponse::SeeOther()
             .insert_header(("Location", location))

@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use crate::users::normalize_email;
-use crate::web::request_meta::RequestMeta;
+use crate::web::request_meta::origin_of;
 use crate::web::{csrf, htmx, AppError, State};
 
 pub async fn forgot_form(req: HttpRequest) -> Result<HttpResponse, AppError> {
@@ -45,7 +45,7 @@ pub async fn forgot(
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let meta = origin_of(&req, &state.config.trusted_proxies);
     let now = state.clock.now();
     if !state.signup_ip_limiter.allow(&meta.ip, now)
         || !state
@@ -59,12 +59,10 @@ pub async fn forgot(
         );
     }
     let base_url = state.base_url.clone();
-    if state
+    // The same answer whether or not an email was sent.
+    state
         .db(move |conn| Ok(crate::auth::reset::request(conn, &email, &base_url, now)?))
-        .await?
-    {
-        state.mail_wakeup.notify_one();
-    }
+        .await?;
     page(true, None, StatusCode::OK)
 }
 
@@ -85,7 +83,7 @@ fn reset_page(
     req: &HttpRequest,
     token: String,
     found: Option<crate::auth::reset::ResetAccount>,
-    errors: crate::web::form_errors::FieldErrors,
+    errors: crate::validation::FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let valid = found.is_some();
     let account = found.unwrap_or_default();
@@ -128,7 +126,7 @@ pub async fn reset(
     let Some(account) = found.clone() else {
         return reset_page(&req, secret, None, Default::default());
     };
-    let mut errors = crate::web::form_errors::FieldErrors::default();
+    let mut errors = crate::validation::FieldErrors::default();
     crate::auth::password::check_new(
         &form.password,
         &form.password_confirm,
@@ -140,7 +138,7 @@ pub async fn reset(
         return reset_page(&req, secret, found, errors);
     }
     let hash = state.hasher.hash(form.password.clone()).await?;
-    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let meta = origin_of(&req, &state.config.trusted_proxies);
     let done = state
         .db(move |conn| {
             Ok(crate::auth::reset::complete(
@@ -151,7 +149,6 @@ pub async fn reset(
     if !done {
         return reset_page(&req, String::new(), None, Default::default());
     }
-    state.mail_wakeup.notify_one();
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", "/login?reset=1"))
         .finish())

@@ -8,11 +8,11 @@ use super::service::{self, BulkError, Selection};
 use super::views::{thousands, AllMatching, BulkConfirm, SelectionFields};
 use super::Action;
 use crate::auth::permissions::Permission;
-use crate::users::edit::service::last_seat_notice;
+use crate::licenses::last_seat_notice;
+use crate::users::actions::lifecycle::routes::{editor_of, refusal};
+use crate::users::actions::lifecycle::service::{reassign_target, LifecycleError, Reassign};
 use crate::users::forms::ListQuery;
-use crate::users::lifecycle::routes::{editor_of, refusal};
-use crate::users::lifecycle::service::{reassign_target, LifecycleError, Reassign};
-use crate::web::request_meta::RequestMeta;
+use crate::web::request_meta::origin_of;
 use crate::web::{htmx, AppError, CurrentUser, State};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -146,7 +146,7 @@ pub async fn apply(
     let leave = last(&pairs, "reassign") != "user";
     let email = last(&pairs, "reassign_email").to_owned();
     let editor = editor_of(&user);
-    let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+    let meta = origin_of(&req, &state.config.trusted_proxies);
     let now = state.clock.now();
     let find = selection.clone();
     let outcome = state
@@ -181,8 +181,7 @@ pub async fn apply(
             if let Some(notice) = applied.last_seat.and_then(|name| last_seat_notice(&[name])) {
                 message = format!("{message} {notice}");
             }
-            state.mail_wakeup.notify_one();
-            Ok(crate::invites::routes::changed(&req, &message))
+            Ok(htmx::changed(&req, &message))
         }
         Err(message) => {
             let mut view = dialog(&state, &user, action, selection, fields).await?;
@@ -201,11 +200,7 @@ pub async fn count(
     pairs: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::UsersManage)?;
-    if !htmx::is_htmx(&req) {
-        return Ok(HttpResponse::SeeOther()
-            .insert_header(("Location", "/users"))
-            .finish());
-    }
+    htmx::Fragment::of(&req)?;
     let mut query = ListQuery::from_pairs(&pairs);
     query.as_of = Some(state.clock.now());
     let org_id = user.org_id;

@@ -1,5 +1,6 @@
 //! `GET/POST /users/import`: the import page and its report.
 
+use crate::web::errors::triage;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -8,7 +9,7 @@ use serde::Deserialize;
 use super::service::{self, ImportError};
 use super::{parse, LineError, MAX_LINES};
 use crate::auth::permissions::Permission;
-use crate::web::request_meta::RequestMeta;
+use crate::web::request_meta::origin_of;
 use crate::web::shell::{Nav, Shell};
 use crate::web::{htmx, AppError, CurrentUser, State};
 
@@ -65,16 +66,15 @@ pub async fn import(
         });
     }
     let outcome = if errors.is_empty() {
-        let meta = RequestMeta::of(&req, &state.config.trusted_proxies);
+        let meta = origin_of(&req, &state.config.trusted_proxies);
         let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());
         state
-            .db(
-                move |conn| match service::import(conn, &actor, org_id, &lines, &meta, now) {
-                    Ok(done) => Ok(Ok(done)),
-                    Err(ImportError::Lines(problems)) => Ok(Err(problems)),
-                    Err(ImportError::Database(e)) => Err(e.into()),
-                },
-            )
+            .db(move |conn| {
+                Ok(
+                    triage(service::import(conn, &actor, org_id, &lines, &meta, now))?
+                        .map_err(ImportError::into_lines),
+                )
+            })
             .await?
     } else {
         // One report for every bad line: unknown owners of the lines that did parse too.

@@ -6,10 +6,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::{LineError, RecordLine};
+use crate::audit::Origin;
 use crate::audit::{self, action, Actor, Event};
 use crate::db::schema::{owned_records, users};
 use crate::db::{write_tx, DbConn};
-use crate::web::request_meta::RequestMeta;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Imported {
@@ -25,6 +25,17 @@ pub enum ImportError {
     Lines(Vec<LineError>),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
+}
+
+impl ImportError {
+    /// The lines to report (a database failure never reaches the form: handlers sort it out
+    /// first with `web::errors::triage`).
+    pub fn into_lines(self) -> Vec<LineError> {
+        match self {
+            ImportError::Lines(lines) => lines,
+            ImportError::Database(_) => Vec::new(),
+        }
+    }
 }
 
 /// Owner emails and the user each names (`None`: no such user in the organization).
@@ -71,7 +82,7 @@ pub fn import(
     actor: &Actor,
     org_id: i64,
     lines: &[RecordLine],
-    meta: &RequestMeta,
+    meta: &Origin,
     now: NaiveDateTime,
 ) -> Result<Imported, ImportError> {
     write_tx(conn, |conn| {

@@ -1,5 +1,6 @@
 //! Signing in as a person does, the second step (an emailed code) included when the app asks
-//! for it, and reading links and codes from the test SMTP server.
+//! for it, the emailed code of first-run setup, and reading links and codes from the test SMTP
+//! server.
 
 use std::time::{Duration, Instant};
 
@@ -9,6 +10,7 @@ use crate::helpers::TestApp;
 use crate::smtp::Received;
 
 pub const SIGN_IN_CODE_SUBJECT: &str = "Your Gatehouse sign-in code";
+pub const SETUP_CODE_SUBJECT: &str = "Your Gatehouse setup code";
 
 /// The only standalone 6-digit number in a message's text (its plain-text part when it has
 /// one), skipping headers, MIME boundaries and things like `#123456` colours.
@@ -103,6 +105,19 @@ impl Browser {
             (!self.path().await.starts_with("/login")).then_some(())
         })
         .await;
+    }
+
+    /// The second step of setup: on the code page, reads the code emailed to `email` (among
+    /// the messages after the first `seen`) from the test SMTP server and types it.
+    pub async fn confirm_setup_code(&self, app: &TestApp, email: &str, seen: usize) {
+        self.sees("Confirm your email").await;
+        self.sees(email).await;
+        self.axe("the setup code page").await;
+        let message = message_after(app, seen, email, SETUP_CODE_SUBJECT).await;
+        let code = six_digit_code(&message.raw)
+            .unwrap_or_else(|| panic!("no 6-digit code in the email:\n{}", message.raw));
+        self.fill(In::Page, "Code from the email", &code).await;
+        self.click(In::Page, "Confirm and create account").await;
     }
 
     /// Clicks Sign out in the top bar and waits for the sign-in page.

@@ -1,0 +1,101 @@
+//! Sending invitations (all rows or none), accepting them, resending and revoking them, and
+//! the auto-signup switch.
+
+mod accept;
+mod pending;
+mod send;
+
+pub use accept::*;
+pub use pending::*;
+pub use send::*;
+
+use chrono::NaiveDateTime;
+
+use super::forms::RowErrors;
+use crate::audit::Origin;
+use crate::audit::{self, action, Actor, Event};
+use crate::auth::{store as auth_store, tokens};
+use crate::db::{write_tx, DbConn};
+use crate::users::authority;
+
+pub use crate::mail::views::INVITE_MAIL;
+/// Who sends the invitations.
+pub struct Inviter {
+    pub id: i64,
+    pub org_id: i64,
+    pub email: String,
+    pub name: String,
+    pub permissions: crate::auth::permissions::Permissions,
+    pub owner: bool,
+}
+
+impl Inviter {
+    pub fn standing(&self) -> authority::Standing {
+        authority::Standing {
+            id: self.id,
+            permissions: self.permissions,
+            owner: self.owner,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// Messages per row (and per product for seats); nothing was written.
+    #[error("some rows need attention")]
+    Invalid(Vec<RowErrors>),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// A new single-use invite link for `user_id`; returns the full URL.
+pub(super) fn new_invite_link(
+    conn: &mut DbConn,
+    org_id: i64,
+    user_id: i64,
+    base_url: &str,
+    days: i32,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<String> {
+    let secret = tokens::random_token();
+    let expires = now + chrono::Duration::days(i64::from(days));
+    auth_store::insert_token(
+        conn,
+        tokens::kind::INVITE,
+        Some(org_id),
+        Some(user_id),
+        &tokens::hash_token(&secret),
+        expires,
+        now,
+    )?;
+    Ok(format!("{base_url}/invite/{secret}"))
+}
+
+/// Turns Allow users to signup automatically on or off, audited.
+pub fn set_auto_signup(
+    conn: &mut DbConn,
+    actor: &Actor,
+    org_id: i64,
+    allow: bool,
+    meta: &Origin,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    write_tx(conn, |conn| {
+        let before = crate::orgs::store::allow_auto_signup(conn, org_id)?;
+        crate::orgs::store::set_allow_auto_signup(conn, org_id, allow)?;
+        let details =
+            serde_json::json!({ "allow_auto_signup": { "before": before, "after": allow } });
+        audit::record(
+            conn,
+            Event {
+                org_id: Some(org_id),
+                actor,
+                action: action::AUTO_SIGNUP_CHANGED,
+                target: None,
+                details,
+                meta,
+            },
+            now,
+        )
+    })
+}

@@ -1,0 +1,115 @@
+//! Periodic jobs of each instance. Each is safe to run on several instances at once: they
+//! work through guarded updates in write transactions.
+
+pub mod mail;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::web::AppState;
+
+/// Once a minute: expired sessions are removed and expired invitations give their seats back;
+/// every tenth minute (and at start) inactive accounts are warned and blocked; every hour (and
+/// at start) audit events past their organization's retention are deleted.
+pub fn spawn(state: Arc<AppState>) {
+    actix_web::rt::spawn(async move {
+        let mut interval = actix_web::rt::time::interval(Duration::from_secs(60));
+        let mut minute: u64 = 0;
+        loop {
+            interval.tick().await;
+            run_once(&state).await;
+            if minute % 10 == 0 {
+                check_inactivity(&state).await;
+            }
+            if minute % 60 == 0 {
+                purge_audit(&state).await;
+            }
+            minute += 1;
+        }
+    });
+}
+
+/// Deletes audit events past each organization's retention (hourly, and at start).
+pub async fn purge_audit(state: &AppState) {
+    let now = state.clock.now();
+    match state
+        .db(move |conn| Ok(crate::audit::retention::purge(conn, now)?))
+        .await
+    {
+        Ok(0) => {}
+        Ok(deleted) => log::info!("retention: {deleted} old audit events deleted"),
+        Err(e) => log::warn!("audit retention failed: {e}"),
+    }
+}
+
+/// SQLite: the write-ahead log is checkpointed every second, off the writers' path (see
+/// `db::checkpoint`).
+pub fn spawn_checkpointer(state: Arc<AppState>) {
+    if state.config.database_url.backend != crate::db::Backend::Sqlite {
+        return;
+    }
+    actix_web::rt::spawn(async move {
+        let mut interval = actix_web::rt::time::interval(Duration::from_secs(1));
+        loop {
+            interval.tick().await;
+            let done = state
+                .db(|conn| {
+                    // Both hold writers back for a while: say so when it is long.
+                    let started = std::time::Instant::now();
+                    crate::db::merge_search_indexes(conn)?;
+                    let merged = started.elapsed();
+                    crate::db::checkpoint(conn)?;
+                    let total = started.elapsed();
+                    if total > Duration::from_millis(100) {
+                        log::info!(
+                            "slow upkeep: search index merge {} ms, checkpoint {} ms",
+                            merged.as_millis(),
+                            (total - merged).as_millis()
+                        );
+                    }
+                    Ok(())
+                })
+                .await;
+            if let Err(e) = done {
+                log::warn!("checkpoint failed: {e}");
+            }
+        }
+    });
+}
+
+/// Warns and blocks accounts nobody signed into for the organization's limit.
+pub async fn check_inactivity(state: &AppState) {
+    let (now, base_url) = (state.clock.now(), state.base_url.clone());
+    match state
+        .db(move |conn| Ok(crate::auth::inactivity::run(conn, &base_url, now)?))
+        .await
+    {
+        Ok(report) if report == Default::default() => {}
+        Ok(report) => {
+            log::info!(
+                "inactivity: {} accounts warned, {} blocked",
+                report.warned,
+                report.blocked
+            );
+        }
+        Err(e) => log::warn!("inactivity check failed: {e}"),
+    }
+}
+
+pub async fn run_once(state: &AppState) {
+    let now = state.clock.now();
+    let result = state
+        .db(move |conn| {
+            let sessions = crate::auth::store::purge_expired_sessions(conn, now)?;
+            let invitations = crate::invites::service::expire_invitations(conn, now)?;
+            Ok((sessions, invitations))
+        })
+        .await;
+    match result {
+        Ok((0, 0)) => {}
+        Ok((sessions, invitations)) => log::info!(
+            "housekeeping: {sessions} expired sessions, {invitations} expired invitations"
+        ),
+        Err(e) => log::warn!("housekeeping failed: {e}"),
+    }
+}

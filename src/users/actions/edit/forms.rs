@@ -1,0 +1,288 @@
+//! The Edit User form as posted, and its checks.
+
+use std::collections::BTreeSet;
+
+use crate::config::parse_cidrs;
+use crate::validation::{EmailAddress, FieldErrors, PersonName};
+
+/// Everything the dialog posts; multi-valued fields (`role`, `product`) collected.
+#[derive(Debug, Clone, Default)]
+pub struct EditForm {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub phone: String,
+    pub timezone: String,
+    pub language: String,
+    pub call_recording: bool,
+    pub division: String,
+    pub chat_scope: String,
+    pub ip_allowlist: String,
+    /// `None` when the form has no Active toggle (one's own account).
+    pub active: Option<bool>,
+    pub role_ids: Vec<i64>,
+    pub product_ids: Vec<i64>,
+    /// The groups ticked; `None` when the form had no group pickers (`groups` marker absent).
+    pub group_ids: Option<Vec<i64>>,
+    pub version: i32,
+    /// The person confirmed deactivating.
+    pub confirmed: bool,
+}
+
+impl EditForm {
+    pub fn from_pairs(pairs: &[(String, String)]) -> Self {
+        let last = |name: &str| {
+            pairs
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let all = |name: &str| {
+            pairs
+                .iter()
+                .filter(|(k, _)| k == name)
+                .filter_map(|(_, v)| v.parse().ok())
+                .collect()
+        };
+        Self {
+            first_name: last("first_name").unwrap_or_default(),
+            last_name: last("last_name").unwrap_or_default(),
+            email: last("email").unwrap_or_default(),
+            phone: last("phone").unwrap_or_default(),
+            timezone: last("timezone").unwrap_or_default(),
+            language: last("language").unwrap_or_default(),
+            call_recording: last("call_recording").as_deref() == Some("1"),
+            division: last("division").unwrap_or_default(),
+            chat_scope: last("chat_scope").unwrap_or_default(),
+            ip_allowlist: last("ip_allowlist").unwrap_or_default(),
+            active: last("active").map(|v| v == "1"),
+            role_ids: all("role"),
+            product_ids: all("product"),
+            group_ids: last("groups").map(|_| all("group")),
+            version: last("version").and_then(|v| v.parse().ok()).unwrap_or(0),
+            confirmed: last("confirmed").as_deref() == Some("1"),
+        }
+    }
+}
+
+/// The Edit User form once every field is checked and normalized: what the service saves.
+#[derive(Debug, Clone)]
+pub struct UserChange {
+    pub first_name: PersonName,
+    pub last_name: PersonName,
+    pub email: EmailAddress,
+    /// Trimmed; digits, spaces and `+-().` only.
+    pub phone: String,
+    pub timezone: String,
+    pub language: String,
+    pub call_recording: bool,
+    /// Whether it is the organization's is the save's to check.
+    pub division_id: Option<i64>,
+    pub chat_scope: String,
+    /// Normalized: "10.0.0.0/8, 192.168.1.7/32".
+    pub ip_allowlist: String,
+    /// `None` when the form had no Active toggle (one's own account).
+    pub active: Option<bool>,
+    pub role_ids: BTreeSet<i64>,
+    pub product_ids: BTreeSet<i64>,
+    /// `None`: the user's groups stay as they are.
+    pub group_ids: Option<BTreeSet<i64>>,
+    pub version: i32,
+    pub confirmed: bool,
+}
+
+impl TryFrom<&EditForm> for UserChange {
+    type Error = FieldErrors;
+
+    /// Every check that needs no database, each message beside its field.
+    fn try_from(form: &EditForm) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        fn field<T>(
+            errors: &mut FieldErrors,
+            name: &'static str,
+            checked: Result<T, String>,
+        ) -> Option<T> {
+            checked.map_err(|message| errors.add(name, message)).ok()
+        }
+        let first_name = field(
+            &mut errors,
+            "first_name",
+            PersonName::parse(&form.first_name, "a first name"),
+        );
+        let last_name = field(
+            &mut errors,
+            "last_name",
+            PersonName::parse(&form.last_name, "a last name"),
+        );
+        let email = field(
+            &mut errors,
+            "email",
+            EmailAddress::parse(&form.email).map_err(str::to_owned),
+        );
+        let phone = form.phone.trim();
+        let phone_ok = phone.len() <= 30
+            && phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        field(
+            &mut errors,
+            "phone",
+            phone_ok.then_some(()).ok_or_else(|| {
+                "Use digits, spaces and + - ( ) only, at most 30 characters.".to_owned()
+            }),
+        );
+        let timezone_ok = super::TIMEZONES.contains(&form.timezone.as_str())
+            || form.timezone.contains('/')
+            || form.timezone == "UTC";
+        field(
+            &mut errors,
+            "timezone",
+            timezone_ok
+                .then_some(())
+                .ok_or_else(|| "Choose a time zone from the list.".to_owned()),
+        );
+        let language_ok = super::LANGUAGES
+            .iter()
+            .any(|(code, _)| *code == form.language);
+        field(
+            &mut errors,
+            "language",
+            language_ok
+                .then_some(())
+                .ok_or_else(|| "Choose a language from the list.".to_owned()),
+        );
+        let scope_ok = [super::CHAT_ALL, super::CHAT_ASSIGNED].contains(&form.chat_scope.as_str());
+        field(
+            &mut errors,
+            "chat_scope",
+            scope_ok
+                .then_some(())
+                .ok_or_else(|| "Choose All divisions or Assigned divisions only.".to_owned()),
+        );
+        let division_id = match form.division.trim() {
+            "" => None,
+            text => field(
+                &mut errors,
+                "division",
+                text.parse::<i64>()
+                    .map_err(|_| "Choose a division from the list.".to_owned()),
+            ),
+        };
+        let ip_allowlist = field(
+            &mut errors,
+            "ip_allowlist",
+            parse_cidrs(&form.ip_allowlist.replace('\n', ","))
+                .map(|nets| {
+                    nets.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .map_err(|message| format!("{message}. Use addresses or CIDR blocks like 10.0.0.0/8, separated by commas.")),
+        );
+        match (first_name, last_name, email, ip_allowlist) {
+            (Some(first_name), Some(last_name), Some(email), Some(ip_allowlist))
+                if errors.is_empty() =>
+            {
+                Ok(UserChange {
+                    first_name,
+                    last_name,
+                    email,
+                    phone: phone.to_owned(),
+                    timezone: form.timezone.clone(),
+                    language: form.language.clone(),
+                    call_recording: form.call_recording,
+                    division_id,
+                    chat_scope: form.chat_scope.clone(),
+                    ip_allowlist,
+                    active: form.active,
+                    role_ids: form.role_ids.iter().copied().collect(),
+                    product_ids: form.product_ids.iter().copied().collect(),
+                    group_ids: form
+                        .group_ids
+                        .as_ref()
+                        .map(|ids| ids.iter().copied().collect()),
+                    version: form.version,
+                    confirmed: form.confirmed,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> EditForm {
+        EditForm::from_pairs(
+            &pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    #[test]
+    fn each_field_is_checked_and_the_allowlist_normalized() {
+        let ok = form(&[
+            ("first_name", "Ada"),
+            ("last_name", "Lovelace"),
+            ("email", "Ada@X.io"),
+            ("phone", "+44 (20) 7946-0000"),
+            ("timezone", "Europe/London"),
+            ("language", "en"),
+            ("chat_scope", "all"),
+            ("division", "3"),
+            ("ip_allowlist", "10.0.0.0/8\n192.168.1.7"),
+            ("active", "0"),
+            ("active", "1"),
+            ("role", "1"),
+            ("role", "2"),
+            ("groups", "1"),
+            ("group", "7"),
+        ]);
+        assert_eq!(ok.active, Some(true));
+        assert_eq!(ok.group_ids, Some(vec![7]));
+        assert_eq!(
+            form(&[("group", "7")]).group_ids,
+            None,
+            "no marker: left alone"
+        );
+        assert_eq!(ok.role_ids, vec![1, 2]);
+        let change = UserChange::try_from(&ok).unwrap();
+        assert_eq!(
+            (
+                change.email.as_str(),
+                change.ip_allowlist.as_str(),
+                change.division_id
+            ),
+            ("ada@x.io", "10.0.0.0/8, 192.168.1.7/32", Some(3))
+        );
+        let bad = form(&[
+            ("email", "nope"),
+            ("phone", "call me"),
+            ("timezone", "Mars"),
+            ("language", "xx"),
+            ("chat_scope", "?"),
+            ("division", "nine"),
+            ("ip_allowlist", "300.1.1.1"),
+        ]);
+        let errors = UserChange::try_from(&bad).unwrap_err();
+        for field in [
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "timezone",
+            "language",
+            "chat_scope",
+            "division",
+            "ip_allowlist",
+        ] {
+            assert!(errors.get(field).is_some(), "{field}");
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! Planning and applying a bulk action. The plan says, for every selected user, whether they
+//! change, are already as asked, or are left out (and why); applying re-plans inside the write
+//! transaction, so what changes is what the rules allow at that moment, all or nothing.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::Action;
+use crate::audit::Origin;
+use crate::audit::{self, action, Actor, Event};
+use crate::db::schema::{products, users};
+use crate::db::{write_tx, DbConn};
+use crate::licenses::store::{self as licenses, take_seats};
+use crate::orgs::catalog::grantable_roles;
+use crate::users::actions::edit;
+use crate::users::actions::lifecycle::service::{
+    delete_in, set_active_in, LifecycleError, Reassign,
+};
+use crate::users::authority::{self, Act, Editor, Refusal};
+use crate::users::{status, store as users_store};
+
+mod selection;
+
+use selection::{load_targets, BATCH};
+pub use selection::{resolve, Selection};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BulkError {
+    /// The action cannot be done as asked (seats, a role beyond one's access …): nothing changed.
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Lifecycle(#[from] LifecycleError),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// What the action would do.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// "Assign the role Supervisor", "Delete" …
+    pub label: String,
+    /// The users who change.
+    pub changing: Vec<i64>,
+    /// How many are already as asked.
+    pub unchanged: usize,
+    /// Users left out, with why ("Olive Owner: the Owner cannot be deactivated").
+    pub left_out: Vec<String>,
+    /// Why the action cannot be done at all (then nothing is offered).
+    pub refusal: Option<String>,
+    /// For Delete: what the users to delete own ("40 contacts, 3 leads").
+    pub owned: String,
+    /// For a license: the product's name and its seats left before the action.
+    pub seats: Option<(String, i32)>,
+}
+
+/// What an applied action did.
+#[derive(Debug)]
+pub struct Applied {
+    /// How many users changed.
+    pub changed: usize,
+    /// The product whose last seat the action took ("none remain" follows).
+    pub last_seat: Option<String>,
+}
+
+pub fn plan(
+    conn: &mut DbConn,
+    editor: &Editor,
+    action: Action,
+    ids: &[i64],
+) -> Result<Plan, BulkError> {
+    let grantable: BTreeMap<i64, String> =
+        grantable_roles(conn, editor.org_id, editor.permissions)?
+            .into_iter()
+            .collect();
+    let role_name = |id: i64| -> Result<String, BulkError> {
+        grantable.get(&id).cloned().ok_or_else(|| {
+            BulkError::Refused("You can only give or take roles within your own access.".into())
+        })
+    };
+    let product = |conn: &mut DbConn, id: i64| -> Result<(String, i32), BulkError> {
+        products::table
+            .find(id)
+            .filter(products::org_id.eq(editor.org_id))
+            .select((products::name, products::seats - products::seats_used))
+            .first::<(String, i32)>(conn)
+            .optional()?
+            .ok_or_else(|| BulkError::Refused("Choose a product from the list.".into()))
+    };
+    let mut plan = Plan::default();
+    plan.label = match action {
+        Action::AddRole(id) => format!("Assign the role {}", role_name(id)?),
+        Action::RemoveRole(id) => format!("Remove the role {}", role_name(id)?),
+        Action::AddLicense(id) | Action::RemoveLicense(id) => {
+            let (name, left) = product(conn, id)?;
+            let label = if matches!(action, Action::AddLicense(_)) {
+                format!("Assign a {name} license")
+            } else {
+                format!("Remove the {name} license")
+            };
+            plan.seats = Some((name, left));
+            label
+        }
+        Action::Activate => "Activate".into(),
+        Action::Deactivate => "Deactivate".into(),
+        Action::Delete => "Delete".into(),
+    };
+    let me = editor.standing();
+    let targets = load_targets(conn, editor.org_id, ids)?;
+    let target_ids: Vec<i64> = targets.iter().map(|t| t.id).collect();
+    let standings = authority::standings_of(conn, editor.org_id, &target_ids)?;
+    for target in targets {
+        let pending = target.status == status::INVITED;
+        let leave_out = |why: &str| Some(format!("{}: {why}", target.name));
+        let act = match action {
+            Action::AddRole(_) | Action::RemoveRole(_) => Act::Access,
+            Action::AddLicense(_) | Action::RemoveLicense(_) => Act::Profile,
+            Action::Activate | Action::Deactivate => Act::Status,
+            Action::Delete => Act::Delete,
+        };
+        let refused = standings
+            .get(&target.id)
+            .map(|standing| authority::check(&me, standing, act))
+            .and_then(Result::err);
+        let (change, out) = match action {
+            _ if refused.is_some() => (false, leave_out(&bulk_reason(refused, action))),
+            Action::AddRole(role) => (!target.roles.contains(&role), None),
+            Action::RemoveRole(role) if target.roles.contains(&role) && target.roles.len() == 1 => {
+                (false, leave_out("it is their only role"))
+            }
+            Action::RemoveRole(role) => (target.roles.contains(&role), None),
+            Action::AddLicense(_) if target.status == status::INACTIVE => {
+                (false, leave_out("inactive users hold no licenses"))
+            }
+            Action::AddLicense(p) => (!target.products.contains(&p), None),
+            Action::RemoveLicense(p) => (target.products.contains(&p), None),
+            Action::Activate | Action::Deactivate if pending => {
+                (false, leave_out("the invitation is not accepted yet"))
+            }
+            Action::Activate => (target.status == status::INACTIVE, None),
+            Action::Deactivate => (target.status == status::ACTIVE, None),
+            Action::Delete => (true, None),
+        };
+        match (change, out) {
+            (_, Some(reason)) => plan.left_out.push(reason),
+            (true, None) => plan.changing.push(target.id),
+            (false, None) => plan.unchanged += 1,
+        }
+    }
+    if let (Action::AddLicense(_), Some((product_name, seats_left))) = (action, &plan.seats) {
+        let (needed, seats_left) = (plan.changing.len() as i32, *seats_left);
+        if needed > seats_left {
+            plan.refusal = Some(format!(
+                "Assigning {product_name} to {needed} users needs {needed} seats, and {} left. Nothing was assigned: choose fewer users, free {product_name} seats from others, or add seats in Settings.",
+                match seats_left.max(0) {
+                    0 => "no seats are".to_owned(),
+                    1 => "only 1 seat is".to_owned(),
+                    n => format!("only {n} seats are"),
+                }
+            ));
+        }
+    }
+    if action == Action::Delete {
+        let mut totals: Vec<(String, i64)> = Vec::new();
+        for chunk in plan.changing.chunks(BATCH) {
+            use crate::db::schema::owned_records;
+            let counts: Vec<(String, i64)> = owned_records::table
+                .filter(owned_records::owner_id.eq_any(chunk))
+                .group_by(owned_records::kind)
+                .select((owned_records::kind, diesel::dsl::count_star()))
+                .load(conn)?;
+            for (kind, n) in counts {
+                match totals.iter_mut().find(|(k, _)| *k == kind) {
+                    Some(total) => total.1 += n,
+                    None => totals.push((kind, n)),
+                }
+            }
+        }
+        plan.owned = crate::users::actions::lifecycle::describe_owned(&totals);
+    }
+    Ok(plan)
+}
+
+/// Why a user is left out of a bulk action, as the confirmation lists it.
+fn bulk_reason(refusal: Option<Refusal>, action: Action) -> String {
+    match refusal {
+        Some(Refusal::Yourself(_))
+            if matches!(action, Action::AddRole(_) | Action::RemoveRole(_)) =>
+        {
+            "nobody changes their own roles".into()
+        }
+        Some(Refusal::Yourself(_)) => "that is your own account".into(),
+        Some(Refusal::Outranked) => "they hold permissions you do not have".into(),
+        Some(Refusal::OwnerOnly) => "only the Owner changes the Owner's roles".into(),
+        Some(Refusal::Owner(_)) => "the Owner cannot be deactivated or deleted".into(),
+        None => String::new(),
+    }
+}
+
+/// Applies the action to the selection in one transaction: every change or none.
+pub fn apply(
+    conn: &mut DbConn,
+    editor: &Editor,
+    action: Action,
+    ids: &[i64],
+    reassign: Reassign,
+    meta: &Origin,
+    now: NaiveDateTime,
+) -> Result<Applied, BulkError> {
+    write_tx(conn, |conn| {
+        let plan = plan(conn, editor, action, ids)?;
+        if let Some(refusal) = plan.refusal {
+            return Err(BulkError::Refused(refusal));
+        }
+        if let Reassign::To(new_owner) = reassign {
+            if plan.changing.contains(&new_owner) {
+                return Err(BulkError::Refused(
+                    "Choose someone who is not being deleted to receive the records.".into(),
+                ));
+            }
+        }
+        if let Action::AddLicense(product_id) = action {
+            if !take_seats(conn, product_id, plan.changing.len() as i32)? {
+                return Err(BulkError::Refused(
+                    "The seats were taken meanwhile. Nothing was assigned: look at the seats left and try again.".into(),
+                ));
+            }
+        }
+        for &user_id in &plan.changing {
+            match action {
+                Action::Activate | Action::Deactivate => {
+                    set_active_in(conn, editor, user_id, action == Action::Activate, meta, now)?;
+                }
+                Action::Delete => {
+                    delete_in(conn, editor, user_id, reassign, meta, now)?;
+                }
+                Action::AddRole(role) | Action::RemoveRole(role) => {
+                    let before = edit::store::role_ids(conn, user_id)?;
+                    if action == Action::AddRole(role) {
+                        users_store::add_role(conn, user_id, role)?;
+                    } else {
+                        edit::store::remove_role(conn, user_id, role)?;
+                    }
+                    let after = edit::store::role_ids(conn, user_id)?;
+                    record(
+                        conn,
+                        editor,
+                        user_id,
+                        ("role_ids", before, after),
+                        meta,
+                        now,
+                    )?;
+                }
+                Action::AddLicense(product) | Action::RemoveLicense(product) => {
+                    let before = licenses::product_ids_of(conn, user_id)?;
+                    if action == Action::AddLicense(product) {
+                        licenses::assign(conn, user_id, product, now)?;
+                    } else {
+                        licenses::release(conn, user_id, product)?;
+                    }
+                    let after = licenses::product_ids_of(conn, user_id)?;
+                    record(
+                        conn,
+                        editor,
+                        user_id,
+                        ("product_ids", before, after),
+                        meta,
+                        now,
+                    )?;
+                }
+            }
+        }
+        let last_seat = match (action, plan.seats) {
+            (Action::AddLicense(_), Some((name, left)))
+                if !plan.changing.is_empty() && left == plan.changing.len() as i32 =>
+            {
+                Some(name)
+            }
+            _ => None,
+        };
+        Ok(Applied {
+            changed: plan.changing.len(),
+            last_seat,
+        })
+    })
+}
+
+/// The user's audit event for a bulk role or license change; the version moves on, so an
+/// Edit dialog opened before sees that someone changed the user.
+fn record(
+    conn: &mut DbConn,
+    editor: &Editor,
+    user_id: i64,
+    (field, before, after): (&str, Vec<i64>, Vec<i64>),
+    meta: &Origin,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set((
+            users::version.eq(users::version + 1),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    let email: String = users::table
+        .find(user_id)
+        .select(users::email)
+        .first(conn)?;
+    audit::record(
+        conn,
+        Event {
+            org_id: Some(editor.org_id),
+            actor: &Actor::user(editor.id, &editor.email),
+            action: action::USER_UPDATED,
+            target: Some((user_id, &email)),
+            details: json!({ "before": { field: before }, "after": { field: after }, "bulk": true }),
+            meta,
+        },
+        now,
+    )
+}

@@ -1,0 +1,292 @@
+//! Authorization over the whole route table, driven from one list: every route the source
+//! registers must be in `ROUTES` with who may use it, so a new route without a decision fails
+//! here. Then, on every route: anonymous visitors are sent to sign in, an Agent (no console
+//! permission) is refused every admin route, and an Admin of another organization gets 404
+//! for this organization's ids.
+
+use std::collections::BTreeSet;
+
+use reqwest::StatusCode;
+
+use crate::both;
+use crate::helpers::{location_of, someone, TestApp, PASSWORD};
+
+both!(
+    anonymous_visitors_are_sent_to_sign_in_on_every_console_route,
+    an_agent_is_refused_every_admin_route,
+    another_organizations_admin_gets_404_for_this_organizations_ids,
+);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// No sign-in needed (sign-in itself, emailed links, health, static files).
+    Public,
+    /// Any signed-in person (their own account, the live connection).
+    SignedIn,
+    /// A console permission.
+    Needs(&'static str),
+}
+
+use Access::*;
+
+/// Every route of the console: method, path pattern, who may use it.
+const ROUTES: &[(&str, &str, Access)] = &[
+    ("GET", "/", SignedIn),
+    ("GET", "/healthz", Public),
+    ("GET", "/readyz", Public),
+    ("GET", "/favicon.ico", Public),
+    ("GET", "/static/{file}", Public),
+    ("GET", "/login", Public),
+    ("POST", "/login", Public),
+    ("GET", "/login/mfa", Public),
+    ("POST", "/login/mfa", Public),
+    ("POST", "/login/mfa/resend", Public),
+    ("POST", "/logout", SignedIn),
+    ("GET", "/password/forgot", Public),
+    ("POST", "/password/forgot", Public),
+    ("GET", "/password/reset/{token}", Public),
+    ("POST", "/password/reset/{token}", Public),
+    ("GET", "/unblock/{token}", Public),
+    ("POST", "/unblock/{token}", Public),
+    ("GET", "/email/confirm/{token}", Public),
+    ("POST", "/email/confirm/{token}", Public),
+    ("GET", "/invite/{token}", Public),
+    ("POST", "/invite/{token}", Public),
+    ("GET", "/setup", Public),
+    ("POST", "/setup", Public),
+    ("POST", "/setup/change", Public),
+    ("POST", "/setup/code", Public),
+    ("POST", "/setup/resend", Public),
+    ("GET", "/signup", Public),
+    ("POST", "/signup", Public),
+    ("GET", "/signup/verify/{token}", Public),
+    ("POST", "/signup/verify/{token}", Public),
+    ("GET", "/account", SignedIn),
+    ("POST", "/account/email", SignedIn),
+    ("POST", "/account/email/cancel", SignedIn),
+    ("POST", "/account/password", SignedIn),
+    ("GET", "/account/password/expired", SignedIn),
+    ("POST", "/account/password/expired", SignedIn),
+    ("POST", "/account/sign-out-everywhere", SignedIn),
+    ("GET", "/account/mfa/totp", SignedIn),
+    ("POST", "/account/mfa/totp", SignedIn),
+    ("POST", "/account/mfa/totp/confirm", SignedIn),
+    ("POST", "/account/mfa/totp/disable", SignedIn),
+    ("POST", "/account/mfa/recovery-codes", SignedIn),
+    ("GET", "/presence/stream", SignedIn),
+    ("GET", "/activity", Needs("audit.view")),
+    ("GET", "/activity/export.csv", Needs("audit.view")),
+    ("GET", "/activity/stream", Needs("audit.view")),
+    ("GET", "/settings", Needs("settings.manage")),
+    ("POST", "/settings", Needs("settings.manage")),
+    (
+        "GET",
+        "/settings/inactivity-preview",
+        Needs("settings.manage"),
+    ),
+    ("POST", "/settings/seats", Needs("settings.manage")),
+    ("POST", "/settings/security", Needs("settings.manage")),
+    ("GET", "/users", Needs("users.view")),
+    ("GET", "/users/export.csv", Needs("users.view")),
+    ("GET", "/users/auto-signup", Needs("settings.manage")),
+    ("POST", "/users/auto-signup", Needs("settings.manage")),
+    ("GET", "/users/invite", Needs("users.invite")),
+    ("POST", "/users/invite", Needs("users.invite")),
+    ("GET", "/users/invite/copy", Needs("users.invite")),
+    ("GET", "/users/invite/row", Needs("users.invite")),
+    ("GET", "/users/import", Needs("users.manage")),
+    ("POST", "/users/import", Needs("users.manage")),
+    ("GET", "/users/lookup", Needs("users.manage")),
+    ("POST", "/users/bulk", Needs("users.manage")),
+    ("POST", "/users/bulk/confirm", Needs("users.manage")),
+    ("GET", "/users/bulk/count", Needs("users.manage")),
+    ("GET", "/users/{id}/edit", Needs("users.manage")),
+    ("POST", "/users/{id}/edit", Needs("users.manage")),
+    ("GET", "/users/{id}/permissions", Needs("users.manage")),
+    ("POST", "/users/{id}/permissions", Needs("users.manage")),
+    ("GET", "/users/{id}/delete", Needs("users.manage")),
+    ("POST", "/users/{id}/delete", Needs("users.manage")),
+    ("POST", "/users/{id}/activate", Needs("users.manage")),
+    ("POST", "/users/{id}/deactivate", Needs("users.manage")),
+    ("GET", "/users/{id}/unblock", Needs("users.manage")),
+    ("POST", "/users/{id}/unblock", Needs("users.manage")),
+    ("GET", "/users/{id}/reset-password", Needs("users.manage")),
+    ("POST", "/users/{id}/reset-password", Needs("users.manage")),
+    ("GET", "/users/{id}/reset-mfa", Needs("users.manage")),
+    ("POST", "/users/{id}/reset-mfa", Needs("users.manage")),
+    ("GET", "/users/{id}/resend", Needs("users.invite")),
+    ("POST", "/users/{id}/resend", Needs("users.invite")),
+    ("GET", "/users/{id}/revoke", Needs("users.invite")),
+    ("POST", "/users/{id}/revoke", Needs("users.invite")),
+];
+
+/// (method, path) of every `.route("…", web::get()…)` in the source.
+fn registered_routes() -> BTreeSet<(String, String)> {
+    fn walk(dir: &std::path::Path, found: &mut BTreeSet<(String, String)>) {
+        for entry in std::fs::read_dir(dir).expect("src") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(&path, found);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("read");
+            let compact: String = text.split_whitespace().collect();
+            for piece in compact.split(".route(\"").skip(1) {
+                let Some((route, rest)) = piece.split_once('"') else {
+                    continue;
+                };
+                let method = ["get", "post", "put", "patch", "delete"]
+                    .into_iter()
+                    .find(|m| rest.starts_with(&format!(",web::{m}()")));
+                if let Some(method) = method {
+                    found.insert((method.to_uppercase(), route.to_owned()));
+                }
+            }
+        }
+    }
+    let mut found = BTreeSet::new();
+    walk(std::path::Path::new("src"), &mut found);
+    found
+}
+
+#[test]
+fn every_route_the_source_registers_is_in_the_table_with_who_may_use_it() {
+    let listed: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p, _)| (m.to_string(), p.to_string()))
+        .collect();
+    let registered = registered_routes();
+    assert!(registered.len() > 50, "the scan found the routes");
+    let missing: Vec<_> = registered.difference(&listed).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without an access decision in tests/api/routes.rs: {missing:?}"
+    );
+    let stale: Vec<_> = listed.difference(&registered).collect();
+    assert!(
+        stale.is_empty(),
+        "listed but no longer registered: {stale:?}"
+    );
+}
+
+fn concrete(path: &str, user_id: i64) -> String {
+    path.replace("{id}", &user_id.to_string())
+        .replace("{token}", "not-a-real-token")
+        .replace("{file}", "app.css")
+}
+
+/// A request as the console sends it: htmx for GETs of fragments, the CSRF token on POSTs.
+async fn call(app: &TestApp, method: &str, path: &str) -> reqwest::Response {
+    if method == "GET" {
+        app.hx_get(path).await
+    } else {
+        app.hx_post(path, &[]).await
+    }
+}
+
+async fn anonymous_visitors_are_sent_to_sign_in_on_every_console_route(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let ada = app
+        .add_people(org_id, vec![someone("Ada", "ada@acme.io", "Agent")])
+        .await[0];
+    app.logout().await;
+    app.get_html("/login").await;
+    for (method, pattern, access) in ROUTES {
+        if *access == Public {
+            continue;
+        }
+        let path = concrete(pattern, ada);
+        // A live stream answers 204: the browser's EventSource stops reconnecting.
+        if pattern.ends_with("/stream") {
+            let response = app.get(&path).await;
+            assert_eq!(response.status(), StatusCode::NO_CONTENT, "GET {path}");
+            continue;
+        }
+        // A page: the sign-in page, coming back here afterwards.
+        if *method == "GET" {
+            let response = app.get(&path).await;
+            assert_eq!(response.status(), StatusCode::SEE_OTHER, "GET {path}");
+            assert!(
+                location_of(&response).is_some_and(|l| l.starts_with("/login")),
+                "GET {path} → {:?}",
+                location_of(&response)
+            );
+        }
+        // A fragment or an action: the sign-in page too, through htmx, and nothing done.
+        let response = call(&app, method, &path).await;
+        let to_sign_in = response
+            .headers()
+            .get("HX-Redirect")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|l| l.starts_with("/login"))
+            || location_of(&response).is_some_and(|l| l.starts_with("/login"))
+            || response.status() == StatusCode::UNAUTHORIZED;
+        assert!(to_sign_in, "{method} {path} answered {}", response.status());
+    }
+}
+
+async fn an_agent_is_refused_every_admin_route(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let ids = app
+        .add_people(
+            org_id,
+            vec![
+                someone("Ada", "ada@acme.io", "Agent"),
+                someone("Bob", "bob@acme.io", "Agent"),
+            ],
+        )
+        .await;
+    app.logout().await;
+    app.login_as("ada@acme.io", PASSWORD).await;
+    let mut wrong = Vec::new();
+    for (method, pattern, access) in ROUTES {
+        // Only what cannot end her own session (sign-out, a new password …).
+        let harmless = matches!(access, Needs(_)) || *method == "GET";
+        if !harmless || *access == Public {
+            continue;
+        }
+        let path = concrete(pattern, ids[1]);
+        let response = call(&app, method, &path).await;
+        match access {
+            Needs(permission) if response.status() != StatusCode::FORBIDDEN => {
+                wrong.push(format!(
+                    "{method} {path} needs {permission}, answered {}",
+                    response.status()
+                ));
+            }
+            SignedIn if *method == "GET" && !pattern.contains("stream") => assert!(
+                response.status().is_success() || response.status().is_redirection(),
+                "{method} {path} is open to any signed-in person: {}",
+                response.status()
+            ),
+            _ => {}
+        }
+    }
+    assert!(wrong.is_empty(), "not refused:\n{}", wrong.join("\n"));
+    assert_eq!(app.status_of(ids[1]).await.as_deref(), Some("active"));
+}
+
+async fn another_organizations_admin_gets_404_for_this_organizations_ids(app: TestApp) {
+    let acme = app.setup_first_org("Acme", "olive@acme.io").await;
+    let ada = app
+        .add_people(acme, vec![someone("Ada", "ada@acme.io", "Agent")])
+        .await[0];
+    app.logout().await;
+    let globex = app
+        .db(|c| {
+            gatehouse::orgs::store::create(c, "Globex", 3, chrono::Utc::now().naive_utc()).unwrap()
+        })
+        .await;
+    app.add_people(globex, vec![someone("Gus", "gus@globex.io", "Admin")])
+        .await;
+    app.login_as("gus@globex.io", PASSWORD).await;
+    for (method, pattern, _) in ROUTES.iter().filter(|(_, p, _)| p.contains("{id}")) {
+        let path = concrete(pattern, ada);
+        let response = call(&app, method, &path).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{method} {path}");
+    }
+    assert_eq!(app.status_of(ada).await.as_deref(), Some("active"));
+}
