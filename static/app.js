@@ -426,4 +426,44 @@
     reader.onload = function () { if (target) target.value = String(reader.result); };
     reader.readAsText(input.files[0]);
   });
+
+  // Group pickers (Edit User): ticking a group moves it to Selected, unticking back to
+  // Available, in name order and keeping focus on the box; the search box narrows Available.
+  function pickerSorted(list, item) {
+    var name = item.textContent.trim().toLowerCase();
+    var before = Array.prototype.find.call(list.children, function (other) {
+      return other.textContent.trim().toLowerCase() > name;
+    });
+    list.insertBefore(item, before || null);
+  }
+  function pickerFilter(picker) {
+    var search = picker.querySelector("[data-picker-search]");
+    var wanted = search ? search.value.trim().toLowerCase() : "";
+    picker.querySelectorAll("[data-picker-available] li").forEach(function (item) {
+      item.hidden = wanted !== "" && item.textContent.toLowerCase().indexOf(wanted) < 0;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    var picker = box.closest && box.closest("[data-picker]");
+    if (!picker || box.type !== "checkbox") return;
+    var to = picker.querySelector(box.checked ? "[data-picker-selected]" : "[data-picker-available]");
+    var item = box.closest("li");
+    if (!to || !item) return;
+    pickerSorted(to, item);
+    box.focus();
+    var none = picker.querySelector("[data-picker-none]");
+    if (none) none.hidden = picker.querySelector("[data-picker-selected] li") !== null;
+    pickerFilter(picker);
+  });
+  document.addEventListener("input", function (event) {
+    var search = event.target;
+    if (!search.matches || !search.matches("[data-picker-search]")) return;
+    var picker = search.closest("[data-picker]");
+    if (picker) pickerFilter(picker);
+  });
+  // Enter in a picker's search box narrows the list; it does not save the dialog.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.matches && event.target.matches("[data-picker-search]")) event.preventDefault();
+  });
 })();

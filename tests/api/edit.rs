@@ -48,7 +48,7 @@ async fn ids(app: &TestApp, org_id: i64) -> (String, String, String) {
 }
 
 /// The dialog's current fields as a form, with changes applied.
-fn fields_of(dialog: &str, changes: &[(&str, &str)]) -> Vec<(String, String)> {
+pub fn fields_of(dialog: &str, changes: &[(&str, &str)]) -> Vec<(String, String)> {
     let doc = scraper::Html::parse_fragment(dialog);
     let mut fields = Vec::new();
     let inputs = scraper::Selector::parse("input, select, textarea").unwrap();
@@ -83,7 +83,7 @@ fn fields_of(dialog: &str, changes: &[(&str, &str)]) -> Vec<(String, String)> {
     fields
 }
 
-async fn post(app: &TestApp, id: i64, fields: &[(String, String)]) -> reqwest::Response {
+pub async fn post(app: &TestApp, id: i64, fields: &[(String, String)]) -> reqwest::Response {
     let borrowed: Vec<(&str, &str)> = fields
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -91,7 +91,7 @@ async fn post(app: &TestApp, id: i64, fields: &[(String, String)]) -> reqwest::R
     app.hx_post(&format!("/users/{id}/edit"), &borrowed).await
 }
 
-async fn dialog(app: &TestApp, id: i64) -> String {
+pub async fn dialog(app: &TestApp, id: i64) -> String {
     let response = app.hx_get(&format!("/users/{id}/edit")).await;
     assert_eq!(response.status(), StatusCode::OK);
     response.text().await.unwrap()

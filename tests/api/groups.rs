@@ -11,6 +11,7 @@ both!(
     groups_are_created_renamed_and_deleted_with_their_counts,
     a_group_name_is_unique_per_kind_and_bad_names_change_nothing,
     groups_are_settings_and_another_organizations_answer_404,
+    edit_user_assigns_groups_audits_them_and_refuses_anothers,
 );
 
 const OWNER: &str = "olive@acme.io";
@@ -252,4 +253,71 @@ async fn groups_are_settings_and_another_organizations_answer_404(app: TestApp) 
         })
         .await;
     assert_eq!(left, (1, 1));
+}
+
+async fn edit_user_assigns_groups_audits_them_and_refuses_anothers(app: TestApp) {
+    use crate::edit::{dialog, fields_of, post};
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    create_group(&app, "tag", "VIP").await;
+    create_group(&app, "skill", "Spanish").await;
+    create_group(&app, "team", "North").await;
+    let (vip, spanish, north) = (
+        group_named(&app, org_id, "VIP").await,
+        group_named(&app, org_id, "Spanish").await,
+        group_named(&app, org_id, "North").await,
+    );
+    let ann = app
+        .add_people(org_id, vec![someone("Ann", "ann@acme.io", "Agent")])
+        .await[0];
+    app.db(move |c| store::add_member(c, ann, north).unwrap())
+        .await;
+
+    // The dialog shows each kind as Selected and Available.
+    let page = dialog(&app, ann).await;
+    assert!(page.contains("<legend>User Tags</legend>"), "{page}");
+    assert!(page.contains("<legend>Skill Groups</legend>"));
+    assert!(page.contains(&format!("value=\"{north}\" checked")));
+    assert!(page.contains(&format!("value=\"{vip}\">")));
+
+    // VIP and Spanish in, North out.
+    let (vip_s, spanish_s) = (vip.to_string(), spanish.to_string());
+    let mut fields = fields_of(&page, &[("group", &vip_s)]);
+    fields.push(("group".into(), spanish_s.clone()));
+    let response = post(&app, ann, &fields).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let held = app.db(move |c| store::of_user(c, ann).unwrap()).await;
+    assert_eq!(held, [vip, spanish].into_iter().collect());
+    let edits = app.audit_details(org_id, "user.updated").await;
+    assert_eq!(
+        edits[0]["before"]["groups"],
+        serde_json::json!(["Team: North"])
+    );
+    assert_eq!(
+        edits[0]["after"]["groups"],
+        serde_json::json!(["Skill group: Spanish", "Tag: VIP"])
+    );
+
+    // Another organization's group is refused beside the pickers, and nothing changes.
+    let now = app.state.clock.now();
+    let (other_org, _) = app
+        .db(move |c| gatehouse::orgs::service::create_org(c, "Bravo", now).unwrap())
+        .await;
+    let theirs = app
+        .db(move |c| store::insert(c, other_org, Kind::Tag, "Theirs", now).unwrap())
+        .await
+        .to_string();
+    let page = dialog(&app, ann).await;
+    let fields = fields_of(&page, &[("group", &theirs), ("first_name", "Annie")]);
+    let response = post(&app, ann, &fields).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Choose groups from the lists."));
+    let held = app.db(move |c| store::of_user(c, ann).unwrap()).await;
+    assert_eq!(held, [vip, spanish].into_iter().collect());
+    assert_eq!(app.audit_details(org_id, "user.updated").await.len(), 1);
+    let (_, list) = app.get_html("/users").await;
+    assert!(!list.contains("Annie"));
 }

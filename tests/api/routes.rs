@@ -86,6 +86,28 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ),
     ("POST", "/settings/seats", Needs("settings.manage")),
     ("POST", "/settings/security", Needs("settings.manage")),
+    ("GET", "/settings/groups", Needs("settings.manage")),
+    ("POST", "/settings/groups", Needs("settings.manage")),
+    (
+        "GET",
+        "/settings/groups/{id}/rename",
+        Needs("settings.manage"),
+    ),
+    (
+        "POST",
+        "/settings/groups/{id}/rename",
+        Needs("settings.manage"),
+    ),
+    (
+        "GET",
+        "/settings/groups/{id}/delete",
+        Needs("settings.manage"),
+    ),
+    (
+        "POST",
+        "/settings/groups/{id}/delete",
+        Needs("settings.manage"),
+    ),
     ("GET", "/users", Needs("users.view")),
     ("GET", "/users/export.csv", Needs("users.view")),
     ("GET", "/users/auto-signup", Needs("settings.manage")),
