@@ -1,0 +1,119 @@
+//! User queries: the list (`list`), and the few reads and writes every part of users needs.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{roles, user_roles, users};
+use crate::db::DbConn;
+
+mod list;
+
+pub use list::*;
+
+/// The organization's roles, for the All roles filter.
+pub fn org_roles(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<(i64, String)>> {
+    roles::table
+        .filter(roles::org_id.eq(org_id))
+        .order(roles::id)
+        .select((roles::id, roles::name))
+        .load(conn)
+}
+
+pub fn role_id_by_name(conn: &mut DbConn, org_id: i64, name: &str) -> QueryResult<i64> {
+    roles::table
+        .filter(roles::org_id.eq(org_id))
+        .filter(roles::name.eq(name))
+        .select(roles::id)
+        .load(conn)
+        .map(crate::db::unique)?
+        .ok_or(diesel::result::Error::NotFound)
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub org_id: i64,
+    pub email: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub name_key: String,
+    pub search_text: String,
+    pub status: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub password_changed_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl<'a> NewUser<'a> {
+    pub fn new(
+        org_id: i64,
+        email: &'a str,
+        first_name: &'a str,
+        last_name: &'a str,
+        status: &'a str,
+        now: NaiveDateTime,
+    ) -> Self {
+        Self {
+            org_id,
+            email,
+            first_name,
+            last_name,
+            name_key: super::name_key(first_name, last_name),
+            search_text: super::search_text(first_name, last_name, email),
+            status,
+            password_hash: None,
+            password_changed_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// Inserts a user and returns its id (emails are unique install-wide).
+pub fn insert_user(conn: &mut DbConn, user: &NewUser<'_>) -> QueryResult<i64> {
+    diesel::insert_into(users::table)
+        .values(user)
+        .execute(conn)?;
+    users::table
+        .filter(users::email.eq(user.email))
+        .select(users::id)
+        .first(conn)
+}
+
+/// A user's email address, if the user exists.
+pub fn email_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<String>> {
+    users::table
+        .find(user_id)
+        .select(users::email)
+        .load(conn)
+        .map(crate::db::unique)
+}
+
+pub fn email_taken(conn: &mut DbConn, email: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        users::table.filter(users::email.eq(email)),
+    ))
+    .get_result(conn)
+}
+
+pub fn add_role(conn: &mut DbConn, user_id: i64, role_id: i64) -> QueryResult<()> {
+    diesel::insert_into(user_roles::table)
+        .values((
+            user_roles::user_id.eq(user_id),
+            user_roles::role_id.eq(role_id),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Whether the user belongs to the organization (every per-user URL checks this; another
+/// organization's ids answer 404).
+pub fn exists_in_org(conn: &mut DbConn, org_id: i64, user_id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        users::table
+            .filter(users::id.eq(user_id))
+            .filter(users::org_id.eq(org_id)),
+    ))
+    .get_result(conn)
+}
