@@ -68,6 +68,24 @@ pub fn check_name(name: &str) -> Result<String, String> {
     Ok(name.to_owned())
 }
 
+/// The separator of a user's groups in the list's one-column aggregate (`kind:name` each; the
+/// unit separator cannot be in a name, which refuses control characters).
+pub const LIST_SEPARATOR: char = '\u{1f}';
+
+/// A user's groups from the list's aggregate, by kind then name.
+pub fn parse_aggregate(text: Option<&str>) -> Vec<(Kind, String)> {
+    let mut groups: Vec<(Kind, String)> = text
+        .unwrap_or("")
+        .split(LIST_SEPARATOR)
+        .filter_map(|item| {
+            let (kind, name) = item.split_once(':')?;
+            Some((Kind::parse(kind)?, name.to_owned()))
+        })
+        .collect();
+    groups.sort_by_cached_key(|(kind, name)| (*kind, name_key(name)));
+    groups
+}
+
 /// The case-insensitive key a name is unique by within its kind.
 pub fn name_key(name: &str) -> String {
     name.to_lowercase()
@@ -88,5 +106,16 @@ mod tests {
         assert!(check_name(&"x".repeat(61)).is_err());
         assert!(check_name("a\u{7}b").is_err());
         assert_eq!(name_key("Spanish"), "spanish");
+        assert_eq!(
+            parse_aggregate(Some(
+                "team:North\u{1f}tag:vip: gold\u{1f}tag:Alpha\u{1f}bogus"
+            )),
+            vec![
+                (Kind::Tag, "Alpha".to_owned()),
+                (Kind::Tag, "vip: gold".to_owned()),
+                (Kind::Team, "North".to_owned())
+            ]
+        );
+        assert!(parse_aggregate(None).is_empty());
     }
 }

@@ -7,6 +7,7 @@ use tokio::sync::mpsc;
 use super::forms::{ListQuery, Page};
 use super::store::{self, UserListRow};
 use crate::auth::permissions::Permission;
+use crate::groups::Kind;
 use crate::web::{AppError, CurrentUser, State};
 
 /// Rows fetched per query while exporting.
@@ -16,8 +17,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/users/export.csv", web::get().to(export));
 }
 
-const HEADER: &str =
-    "Name,Email,Roles,Licenses,Status,Lock state,Last login,Last active,Created\r\n";
+const HEADER: &str = "Name,Email,Roles,Licenses,User Tags,Skill Groups,Teams,Status,Lock state,\
+     Last login,Last active,Created\r\n";
 
 /// One CSV field: quoted when needed; a leading = + - @ is defused so spreadsheets do not run
 /// it as a formula (CSV injection).
@@ -67,11 +68,23 @@ fn line(row: &UserListRow) -> String {
         Some("inactivity") => "Blocked (inactivity)",
         _ => "",
     };
+    let groups = crate::groups::parse_aggregate(row.group_labels.as_deref());
+    let of_kind = |kind: Kind| {
+        let names: Vec<&str> = groups
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, name)| name.as_str())
+            .collect();
+        field(&names.join("; "))
+    };
     let cells = [
         field(&format!("{} {}", row.first_name, row.last_name)),
         field(&row.email),
         field(&roles.join("; ")),
         field(&licenses.join("; ")),
+        of_kind(Kind::Tag),
+        of_kind(Kind::Skill),
+        of_kind(Kind::Team),
         status.to_owned(),
         lock.to_owned(),
         time(row.last_login_at),

@@ -127,6 +127,8 @@ pub struct ListQuery {
     /// Search User, trimmed and case-folded; empty means no search.
     pub search: String,
     pub role_id: Option<i64>,
+    /// Holds this group (a tag, skill group or team).
+    pub group_id: Option<i64>,
     /// Show Only Active Users: hides inactive users (pending and blocked stay visible).
     pub active_only: bool,
     pub sort: Sort,
@@ -160,6 +162,7 @@ impl ListQuery {
             .take(MAX_SEARCH)
             .collect();
         let role_id = get("role").and_then(|v| v.parse().ok());
+        let group_id = get("group").and_then(|v| v.parse().ok());
         let active_only = get("active") != Some("0");
         let sort = get("sort").map(Sort::parse).unwrap_or(Sort::DEFAULT);
         let cursor_for = |name: &str| {
@@ -175,6 +178,7 @@ impl ListQuery {
         ListQuery {
             search,
             role_id,
+            group_id,
             active_only,
             sort,
             page,
@@ -193,6 +197,9 @@ impl ListQuery {
         }
         if let Some(role) = self.role_id {
             pairs.push(("role", role.to_string()));
+        }
+        if let Some(group) = self.group_id {
+            pairs.push(("group", group.to_string()));
         }
         if !self.active_only {
             pairs.push(("active", "0".into()));

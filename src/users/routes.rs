@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::forms::ListQuery;
 use super::store;
-use super::views::{BulkBar, Filters, RowActions, UsersPage, UsersTable};
+use super::views::{BulkBar, Filters, GroupOptions, RowActions, UsersPage, UsersTable};
 use crate::auth::permissions::Permission;
 use crate::invites::views::SignupControls;
 use crate::web::shell::{Nav, Shell};
@@ -31,23 +31,25 @@ pub async fn list(
     let actions = RowActions::of(&user);
     let bulk_for = (full_page && actions.can_manage).then_some(user.permissions);
     let app = state.get_ref().clone();
-    let (rows, more, catalog, roles, allow_auto_signup, bulk) = state
+    let (rows, more, catalog, roles, groups, allow_auto_signup, bulk) = state
         .db(move |conn| {
             let (rows, more) = store::list_page(conn, org_id, &lookup)?;
             // Roles and products come from memory; what each role gives decides which
             // actions each row offers.
             let catalog = app.catalog.of(conn, org_id)?;
             if !full_page {
-                return Ok((rows, more, catalog, Vec::new(), false, None));
+                return Ok((rows, more, catalog, Vec::new(), Vec::new(), false, None));
             }
             // The sign-up switch (which changes) comes from the database.
             let allow = crate::orgs::store::allow_auto_signup(conn, org_id)?;
+            let groups = crate::groups::store::all(conn, org_id)?;
             let bulk = bulk_for.map(|permissions| BulkBar {
                 roles: catalog.grantable(permissions),
                 products: catalog.products.clone(),
+                groups: GroupOptions::of(&groups),
             });
             let names = catalog.role_names();
-            Ok((rows, more, catalog, names, allow, bulk))
+            Ok((rows, more, catalog, names, groups, allow, bulk))
         })
         .await?;
     let table = UsersTable::new(&query, rows, more, now, actions, &catalog);
@@ -65,6 +67,8 @@ pub async fn list(
             last_active: query.last_active,
             sort: query.sort.as_param(),
             roles,
+            group_id: query.group_id,
+            groups: GroupOptions::of(&groups),
         },
         table,
         bulk,

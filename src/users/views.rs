@@ -24,6 +24,7 @@ pub struct UsersPage {
 pub struct BulkBar {
     pub roles: Vec<(i64, String)>,
     pub products: Vec<(i64, String)>,
+    pub groups: Vec<GroupOptions>,
 }
 
 /// The filter bar: what is set now and the roles to choose from.
@@ -34,6 +35,32 @@ pub struct Filters {
     pub last_active: super::forms::LastActive,
     pub sort: String,
     pub roles: Vec<(i64, String)>,
+    pub group_id: Option<i64>,
+    /// The organization's groups by kind (kinds without any are left out).
+    pub groups: Vec<GroupOptions>,
+}
+
+/// One kind's groups in the filter's menu.
+pub struct GroupOptions {
+    pub heading: &'static str,
+    pub options: Vec<(i64, String)>,
+}
+
+impl GroupOptions {
+    pub fn of(groups: &[crate::groups::store::Group]) -> Vec<GroupOptions> {
+        crate::groups::Kind::ALL
+            .into_iter()
+            .map(|kind| GroupOptions {
+                heading: kind.heading(),
+                options: groups
+                    .iter()
+                    .filter(|g| g.kind() == kind)
+                    .map(|g| (g.id, g.name.clone()))
+                    .collect(),
+            })
+            .filter(|kind| !kind.options.is_empty())
+            .collect()
+    }
 }
 
 impl Filters {
@@ -47,6 +74,10 @@ impl Filters {
 
     pub fn role_selected(&self, id: &i64) -> bool {
         self.role_id == Some(*id)
+    }
+
+    pub fn group_selected(&self, id: &i64) -> bool {
+        self.group_id == Some(*id)
     }
 }
 
@@ -89,6 +120,8 @@ pub struct UserRow {
     pub email: String,
     pub roles: Vec<String>,
     pub licenses: Vec<String>,
+    /// Tags, skill groups and teams, as chips: (kind's label, name).
+    pub groups: Vec<(&'static str, String)>,
     pub status_label: String,
     pub status_class: &'static str,
     pub status_detail: String,
@@ -207,6 +240,10 @@ impl UserRow {
             email: row.email,
             roles: split_sorted(row.role_names.as_deref()),
             licenses: split_sorted(row.license_names.as_deref()),
+            groups: crate::groups::parse_aggregate(row.group_labels.as_deref())
+                .into_iter()
+                .map(|(kind, name)| (kind.label(), name))
+                .collect(),
             status_label,
             status_class,
             status_detail,
@@ -337,6 +374,7 @@ impl UsersTable {
         .collect();
         let filtered = !query.search.is_empty()
             || query.role_id.is_some()
+            || query.group_id.is_some()
             || query.last_active != super::forms::LastActive::Any;
         Self {
             rows: rows

@@ -12,6 +12,7 @@ both!(
     a_group_name_is_unique_per_kind_and_bad_names_change_nothing,
     groups_are_settings_and_another_organizations_answer_404,
     edit_user_assigns_groups_audits_them_and_refuses_anothers,
+    the_list_shows_chips_filters_by_group_bulk_tags_a_filter_and_exports,
 );
 
 const OWNER: &str = "olive@acme.io";
@@ -320,4 +321,166 @@ async fn edit_user_assigns_groups_audits_them_and_refuses_anothers(app: TestApp)
     assert_eq!(app.audit_details(org_id, "user.updated").await.len(), 1);
     let (_, list) = app.get_html("/users").await;
     assert!(!list.contains("Annie"));
+}
+
+async fn the_list_shows_chips_filters_by_group_bulk_tags_a_filter_and_exports(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    for (kind, name) in [("tag", "VIP"), ("skill", "Spanish"), ("team", "North")] {
+        create_group(&app, kind, name).await;
+    }
+    let (vip, spanish, north) = (
+        group_named(&app, org_id, "VIP").await,
+        group_named(&app, org_id, "Spanish").await,
+        group_named(&app, org_id, "North").await,
+    );
+    let ids = app
+        .add_people(
+            org_id,
+            vec![
+                someone("Ann", "ann@acme.io", "Agent"),
+                someone("Bob", "bob@acme.io", "Agent"),
+                someone("Cid", "cid@acme.io", "Agent"),
+                someone("Sue", "sue@acme.io", "Supervisor"),
+            ],
+        )
+        .await;
+    let (ann, bob, sue) = (ids[0], ids[1], ids[3]);
+    app.db(move |c| {
+        store::add_member(c, ann, spanish).unwrap();
+        store::add_member(c, ann, north).unwrap();
+        store::add_member(c, sue, spanish).unwrap();
+    })
+    .await;
+
+    // Chips on the row; the filter offers each kind's groups.
+    let (_, page) = app.get_html("/users").await;
+    let ann_row = row_of(&page, ann);
+    assert!(ann_row.contains("<span class=\"visually-hidden\">Skill group: </span>Spanish"));
+    assert!(ann_row.contains("<span class=\"visually-hidden\">Team: </span>North"));
+    assert!(!row_of(&page, bob).contains("chip group"));
+    assert!(page.contains("<option value=\"\">All groups</option>"));
+    assert!(page.contains("<optgroup label=\"Skill Groups\">"));
+    assert!(page.contains(&format!(
+        "<option value=\"group_add:{vip}\">Add VIP</option>"
+    )));
+    let (_, filtered) = app.get_html(&format!("/users?group={spanish}")).await;
+    let mut emails = crate::helpers::emails_in(&filtered);
+    emails.sort();
+    assert_eq!(emails, ["ann@acme.io", "sue@acme.io"]);
+    assert!(filtered.contains(&format!(
+        "<option value=\"{spanish}\" selected>Spanish</option>"
+    )));
+
+    // Bulk: tag every Agent (the filter, not ticked rows).
+    let agent = app.role_id(org_id, "Agent").await.to_string();
+    let action = format!("group_add:{vip}");
+    let fields = [
+        ("action", action.as_str()),
+        ("all_matching", "1"),
+        ("q", ""),
+        ("role", agent.as_str()),
+        ("group", ""),
+        ("active", "1"),
+    ];
+    let dialog = app
+        .hx_post("/users/bulk/confirm", &fields)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(dialog.contains("Add the Tag “VIP”?"), "{dialog}");
+    assert!(dialog.contains("3 users will change."), "{dialog}");
+    let mut confirmed = fields.to_vec();
+    confirmed.push(("confirmed", "1"));
+    let response = app.hx_post("/users/bulk", &confirmed).await;
+    assert_eq!(
+        toast_of(response.headers()).as_deref(),
+        Some("3 users changed.")
+    );
+    let (_, tagged) = app.get_html(&format!("/users?group={vip}")).await;
+    let mut emails = crate::helpers::emails_in(&tagged);
+    emails.sort();
+    assert_eq!(emails, ["ann@acme.io", "bob@acme.io", "cid@acme.io"]);
+    let events = app.audit_details(org_id, "user.updated").await;
+    assert_eq!(events.len(), 3);
+    assert!(events.iter().all(|e| e["bulk"] == true));
+    assert!(events.iter().any(|e| e["before"]["groups"]
+        == serde_json::json!(["Skill group: Spanish", "Team: North"])
+        && e["after"]["groups"]
+            == serde_json::json!(["Skill group: Spanish", "Tag: VIP", "Team: North"])));
+
+    // Bulk remove on the group filter itself, the ticked way: Bob only.
+    let action = format!("group_remove:{vip}");
+    let bob_id = bob.to_string();
+    let fields = [
+        ("action", action.as_str()),
+        ("ids", bob_id.as_str()),
+        ("confirmed", "1"),
+    ];
+    let response = app.hx_post("/users/bulk", &fields).await;
+    assert_eq!(
+        toast_of(response.headers()).as_deref(),
+        Some("1 user changed.")
+    );
+    let held = app.db(move |c| store::of_user(c, bob).unwrap()).await;
+    assert!(held.is_empty());
+
+    // Another organization's group: refused, nothing changes.
+    let now = app.state.clock.now();
+    let (other_org, _) = app
+        .db(move |c| gatehouse::orgs::service::create_org(c, "Bravo", now).unwrap())
+        .await;
+    let theirs = app
+        .db(move |c| store::insert(c, other_org, Kind::Tag, "Theirs", now).unwrap())
+        .await;
+    let action = format!("group_add:{theirs}");
+    let response = app
+        .hx_post(
+            "/users/bulk/confirm",
+            &[("action", &action), ("ids", &bob_id)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let said = toast_of(response.headers()).unwrap_or_default() + &response.text().await.unwrap();
+    assert!(said.contains("Choose a group from the list."), "{said}");
+    let response = app
+        .hx_post(
+            "/users/bulk",
+            &[("action", &action), ("ids", &bob_id), ("confirmed", "1")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let members = app
+        .db(move |c| store::member_count(c, theirs).unwrap())
+        .await;
+    assert_eq!(members, 0);
+
+    // The export: a column per kind, for the filter.
+    let csv = app
+        .get(&format!("/users/export.csv?group={spanish}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "Name,Email,Roles,Licenses,User Tags,Skill Groups,Teams,Status,Lock state,Last login,Last active,Created"
+    );
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("Ann Test,ann@acme.io,Agent,,VIP,Spanish,North,Active,")),
+        "{csv}"
+    );
+}
+
+/// The `<tr>` of one user in a list page.
+fn row_of(page: &str, user_id: i64) -> String {
+    let start = page
+        .find(&format!("<tr id=\"user-{user_id}\">"))
+        .expect("the user's row");
+    let end = page[start..].find("</tr>").expect("end of row") + start;
+    page[start..end].to_owned()
 }

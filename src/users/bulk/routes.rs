@@ -34,7 +34,7 @@ fn last<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
         .map_or("", |(_, v)| v.as_str())
 }
 
-/// The ticked rows, or every user matching the list's filter (all of it: search, role,
+/// The ticked rows, or every user matching the list's filter (all of it: search, role, group,
 /// Show Only Active Users and Last active, measured at `now`).
 fn selection_of(
     pairs: &[(String, String)],
@@ -49,6 +49,7 @@ fn selection_of(
         all_matching: last(pairs, "all_matching") == "1",
         q: last(pairs, "q").to_owned(),
         role: last(pairs, "role").to_owned(),
+        group: last(pairs, "group").to_owned(),
         active: last(pairs, "active").to_owned(),
         last_active: last(pairs, "last_active").to_owned(),
     };
@@ -56,6 +57,7 @@ fn selection_of(
         let filter: Vec<(String, String)> = [
             ("q", &fields.q),
             ("role", &fields.role),
+            ("group", &fields.group),
             ("active", &fields.active),
             ("last_active", &fields.last_active),
         ]

@@ -9,6 +9,7 @@ pub struct SelectionFields {
     pub all_matching: bool,
     pub q: String,
     pub role: String,
+    pub group: String,
     pub active: String,
     pub last_active: String,
 }

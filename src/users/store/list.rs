@@ -51,6 +51,9 @@ pub struct UserListRow {
     /// Product names of the user's licenses, comma-separated.
     #[diesel(sql_type = Nullable<Text>)]
     pub license_names: Option<String>,
+    /// The user's groups, `kind:name` joined by `groups::LIST_SEPARATOR`.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub group_labels: Option<String>,
     /// An email to this user failed and is waiting for its retry.
     #[diesel(sql_type = diesel::sql_types::Bool)]
     pub mail_retrying: bool,
@@ -100,16 +103,18 @@ impl UserListRow {
 /// The columns of a list row, up to (not including) `FROM`: the user's own, then their
 /// roles, licenses, mail and presence state, each a correlated subquery on one user's rows.
 fn row_columns(backend: Backend, columns: Columns) -> String {
-    let (roles_agg, licenses_agg, overrides_agg) = match backend {
+    let (roles_agg, licenses_agg, overrides_agg, groups_agg) = match backend {
         Backend::Sqlite => (
             "group_concat(r.name, ',')",
             "group_concat(p.name, ',')",
             "group_concat(CASE WHEN o.granted THEN '+' ELSE '-' END || o.permission, ',')",
+            "group_concat(g.kind || ':' || g.name, char(31))",
         ),
         Backend::Postgres => (
             "string_agg(r.name, ',' ORDER BY r.name)",
             "string_agg(p.name, ',' ORDER BY p.name)",
             "string_agg(CASE WHEN o.granted THEN '+' ELSE '-' END || o.permission, ',')",
+            "string_agg(g.kind || ':' || g.name, chr(31))",
         ),
     };
     let export_only = match columns {
@@ -123,6 +128,7 @@ fn row_columns(backend: Backend, columns: Columns) -> String {
          (SELECT {roles_agg} FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id) AS role_names, \
          (SELECT {overrides_agg} FROM user_permission_overrides o WHERE o.user_id = u.id) AS overrides, \
          (SELECT {licenses_agg} FROM license_assignments la JOIN products p ON p.id = la.product_id WHERE la.user_id = u.id) AS license_names, \
+         (SELECT {groups_agg} FROM group_members gm JOIN org_groups g ON g.id = gm.group_id WHERE gm.user_id = u.id) AS group_labels, \
          EXISTS (SELECT 1 FROM email_outbox eo WHERE eo.user_id = u.id AND eo.status = 'pending' AND eo.attempts > 0) AS mail_retrying, \
          EXISTS (SELECT 1 FROM presence pr WHERE pr.user_id = u.id) AS live "
     )
@@ -150,6 +156,12 @@ fn list_sql(
             " AND EXISTS (SELECT 1 FROM user_roles fr WHERE fr.user_id = u.id AND fr.role_id = ",
         );
         sql.bind(Bind::Int(role_id)).push(")");
+    }
+    if let Some(group_id) = query.group_id {
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM group_members fg WHERE fg.user_id = u.id AND fg.group_id = ",
+        );
+        sql.bind(Bind::Int(group_id)).push(")");
     }
     // Last active: a range of active_sort, which (org_id, active_sort, id) serves directly
     // when the list is sorted by Last active and as a filter beside the other sort indexes.

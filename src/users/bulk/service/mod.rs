@@ -90,6 +90,11 @@ pub fn plan(
             .optional()?
             .ok_or_else(|| BulkError::Refused("Choose a product from the list.".into()))
     };
+    let group = |conn: &mut DbConn, id: i64| -> Result<String, BulkError> {
+        let group = crate::groups::store::find(conn, editor.org_id, id)?
+            .ok_or_else(|| BulkError::Refused("Choose a group from the list.".into()))?;
+        Ok(format!("{} “{}”", group.kind().label(), group.name))
+    };
     let mut plan = Plan::default();
     plan.label = match action {
         Action::AddRole(id) => format!("Assign the role {}", role_name(id)?),
@@ -104,6 +109,8 @@ pub fn plan(
             plan.seats = Some((name, left));
             label
         }
+        Action::AddGroup(id) => format!("Add the {}", group(conn, id)?),
+        Action::RemoveGroup(id) => format!("Remove the {}", group(conn, id)?),
         Action::Activate => "Activate".into(),
         Action::Deactivate => "Deactivate".into(),
         Action::Delete => "Delete".into(),
@@ -118,6 +125,7 @@ pub fn plan(
         let act = match action {
             Action::AddRole(_) | Action::RemoveRole(_) => Act::Access,
             Action::AddLicense(_) | Action::RemoveLicense(_) => Act::Profile,
+            Action::AddGroup(_) | Action::RemoveGroup(_) => Act::Profile,
             Action::Activate | Action::Deactivate => Act::Status,
             Action::Delete => Act::Delete,
         };
@@ -137,6 +145,8 @@ pub fn plan(
             }
             Action::AddLicense(p) => (!target.products.contains(&p), None),
             Action::RemoveLicense(p) => (target.products.contains(&p), None),
+            Action::AddGroup(g) => (!target.groups.contains(&g), None),
+            Action::RemoveGroup(g) => (target.groups.contains(&g), None),
             Action::Activate | Action::Deactivate if pending => {
                 (false, leave_out("the invitation is not accepted yet"))
             }
@@ -229,6 +239,12 @@ pub fn apply(
                 ));
             }
         }
+        let org_groups = match action {
+            Action::AddGroup(_) | Action::RemoveGroup(_) => {
+                crate::groups::store::all(conn, editor.org_id)?
+            }
+            _ => Vec::new(),
+        };
         for &user_id in &plan.changing {
             match action {
                 Action::Activate | Action::Deactivate => {
@@ -249,7 +265,7 @@ pub fn apply(
                         conn,
                         editor,
                         user_id,
-                        ("role_ids", before, after),
+                        ("role_ids", json!(before), json!(after)),
                         meta,
                         now,
                     )?;
@@ -266,10 +282,26 @@ pub fn apply(
                         conn,
                         editor,
                         user_id,
-                        ("product_ids", before, after),
+                        ("product_ids", json!(before), json!(after)),
                         meta,
                         now,
                     )?;
+                }
+                Action::AddGroup(group) | Action::RemoveGroup(group) => {
+                    use crate::groups::store::{self as groups, labels};
+                    let before = groups::of_user(conn, user_id)?;
+                    if action == Action::AddGroup(group) {
+                        groups::add_member(conn, user_id, group)?;
+                    } else {
+                        groups::remove_member(conn, user_id, group)?;
+                    }
+                    let after = groups::of_user(conn, user_id)?;
+                    let change = (
+                        "groups",
+                        json!(labels(&org_groups, &before)),
+                        json!(labels(&org_groups, &after)),
+                    );
+                    record(conn, editor, user_id, change, meta, now)?;
                 }
             }
         }
@@ -288,13 +320,13 @@ pub fn apply(
     })
 }
 
-/// The user's audit event for a bulk role or license change; the version moves on, so an
+/// The user's audit event for a bulk role, license or group change; the version moves on, so an
 /// Edit dialog opened before sees that someone changed the user.
 fn record(
     conn: &mut DbConn,
     editor: &Editor,
     user_id: i64,
-    (field, before, after): (&str, Vec<i64>, Vec<i64>),
+    (field, before, after): (&str, serde_json::Value, serde_json::Value),
     meta: &Origin,
     now: NaiveDateTime,
 ) -> QueryResult<()> {

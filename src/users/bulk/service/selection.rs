@@ -70,6 +70,7 @@ pub(super) struct Target {
     pub(super) status: String,
     pub(super) roles: BTreeSet<i64>,
     pub(super) products: BTreeSet<i64>,
+    pub(super) groups: BTreeSet<i64>,
 }
 
 pub(super) fn load_targets(
@@ -109,7 +110,9 @@ pub(super) fn load_targets(
         {
             held_products.entry(user_id).or_default().insert(product_id);
         }
+        let mut held_groups = crate::groups::store::of_users(conn, chunk)?;
         targets.extend(rows.into_iter().map(|(id, first, last, status)| Target {
+            groups: held_groups.remove(&id).unwrap_or_default(),
             roles: held_roles.remove(&id).unwrap_or_default(),
             products: held_products.remove(&id).unwrap_or_default(),
             id,
