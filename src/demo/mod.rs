@@ -8,9 +8,10 @@ use diesel::prelude::*;
 
 use crate::auth::permissions::{ADMIN, AGENT, MANAGER, OWNER, SUPERVISOR};
 use crate::db::schema::{
-    divisions, license_assignments, organizations, products, user_roles, users,
+    divisions, group_members, license_assignments, organizations, products, user_roles, users,
 };
 use crate::db::{write_tx, DbConn};
+use crate::groups::Kind;
 use crate::users::{name_key, search_text, status};
 use crate::{insert_batch, orgs};
 
@@ -35,6 +36,19 @@ pub fn reference_date() -> NaiveDateTime {
 const INACTIVE_DAYS: i64 = 90;
 
 /// Given and family names, one per line (data, kept out of the code).
+/// The demo's groups and the share of users (per cent) holding each; every user is on one
+/// of the four teams.
+const GROUPS: &[(Kind, &str, u64)] = &[
+    (Kind::Tag, "VIP", 2),
+    (Kind::Tag, "Key account", 5),
+    (Kind::Skill, "Spanish", 20),
+    (Kind::Skill, "French", 10),
+    (Kind::Team, "North", 25),
+    (Kind::Team, "South", 25),
+    (Kind::Team, "East", 25),
+    (Kind::Team, "West", 25),
+];
+
 const FIRST_NAMES: &str = include_str!("first_names.txt");
 const LAST_NAMES: &str = include_str!("last_names.txt");
 
@@ -143,8 +157,18 @@ pub fn seed(conn: &mut DbConn, count: u64, password_hash: &str) -> anyhow::Resul
             .map(|d| (divisions::org_id.eq(org_id), divisions::name.eq(*d)))
             .collect();
         insert_batch!(conn, divisions::table, &rows)?;
+        for (kind, name, _) in GROUPS {
+            crate::groups::store::insert(conn, org_id, *kind, name, created)?;
+        }
         Ok(org_id)
     })?;
+    // Group ids in GROUPS' order; their own random sequence leaves the users as they were.
+    let made = crate::groups::store::all(conn, org_id)?;
+    let group_ids: Vec<i64> = GROUPS
+        .iter()
+        .map(|(_, name, _)| made.iter().find(|g| g.name == *name).map_or(0, |g| g.id))
+        .collect();
+    let mut group_rng = Rng(0x0060_0F5E_ED00_0000 ^ count);
     let division_ids: Vec<i64> = divisions::table
         .filter(divisions::org_id.eq(org_id))
         .order(divisions::id)
@@ -286,7 +310,21 @@ pub fn seed(conn: &mut DbConn, count: u64, password_hash: &str) -> anyhow::Resul
                 .load(conn)?;
             let mut role_rows = Vec::with_capacity(ids.len());
             let mut license_rows = Vec::new();
+            let mut member_rows = Vec::new();
             for (id, (role, licensed)) in ids.into_iter().rev().zip(plans) {
+                let team = 4 + group_rng.below(4) as usize;
+                for (index, (kind, _, share)) in GROUPS.iter().enumerate() {
+                    let holds = match kind {
+                        Kind::Team => index == team,
+                        _ => group_rng.below(100) < *share,
+                    };
+                    if holds {
+                        member_rows.push((
+                            group_members::user_id.eq(id),
+                            group_members::group_id.eq(group_ids[index]),
+                        ));
+                    }
+                }
                 role_rows.push((
                     user_roles::user_id.eq(id),
                     user_roles::role_id.eq(role_ids[role]),
@@ -307,6 +345,9 @@ pub fn seed(conn: &mut DbConn, count: u64, password_hash: &str) -> anyhow::Resul
             }
             for chunk in license_rows.chunks(5_000) {
                 insert_batch!(conn, license_assignments::table, chunk)?;
+            }
+            for chunk in member_rows.chunks(5_000) {
+                insert_batch!(conn, group_members::table, chunk)?;
             }
             start = end;
         }

@@ -134,6 +134,42 @@ fn row_columns(backend: Backend, columns: Columns) -> String {
     )
 }
 
+/// How a group filter finds its users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GroupWalk {
+    /// Walk the sort index and keep each user in the group: a page of a big group is found
+    /// after a short walk.
+    SortIndex,
+    /// Start from the group's members and sort them: a small group would leave the walk
+    /// above going through the whole organization for a page it never fills.
+    Members,
+}
+
+/// Below this many members a group filter starts from the members (SQLite, whose planner
+/// cannot tell a group of 5 from one of 25,000; PostgreSQL's statistics can). At 100,000
+/// users: 5 members took 266 ms walking the index and 3 ms from the members; 25,000 took
+/// 6 ms walking and 32 ms from the members.
+const SMALL_GROUP: i64 = 4_000;
+
+/// How the filter's group is best found on this connection.
+fn group_walk(conn: &mut DbConn, query: &ListQuery) -> QueryResult<GroupWalk> {
+    use crate::db::schema::group_members;
+    let (Some(group_id), Backend::Sqlite) = (query.group_id, crate::db::backend_of(conn)) else {
+        return Ok(GroupWalk::SortIndex);
+    };
+    // Counts at most SMALL_GROUP index entries: never a scan of a big group.
+    let members: Vec<i64> = group_members::table
+        .filter(group_members::group_id.eq(group_id))
+        .select(group_members::user_id)
+        .limit(SMALL_GROUP)
+        .load(conn)?;
+    Ok(if (members.len() as i64) < SMALL_GROUP {
+        GroupWalk::Members
+    } else {
+        GroupWalk::SortIndex
+    })
+}
+
 /// The SQL of one list page.
 fn list_sql(
     backend: Backend,
@@ -141,6 +177,7 @@ fn list_sql(
     query: &ListQuery,
     limit: usize,
     columns: Columns,
+    walk: GroupWalk,
 ) -> Sql {
     let mut sql = Sql::new();
     // The inner query finds the page's ids through the indexes; only those rows then get their
@@ -158,9 +195,10 @@ fn list_sql(
         sql.bind(Bind::Int(role_id)).push(")");
     }
     if let Some(group_id) = query.group_id {
-        sql.push(
-            " AND EXISTS (SELECT 1 FROM group_members fg WHERE fg.user_id = u.id AND fg.group_id = ",
-        );
+        sql.push(match walk {
+            GroupWalk::SortIndex => " AND EXISTS (SELECT 1 FROM group_members fg WHERE fg.user_id = u.id AND fg.group_id = ",
+            GroupWalk::Members => " AND u.id IN (SELECT fg.user_id FROM group_members fg WHERE fg.group_id = ",
+        });
         sql.bind(Bind::Int(group_id)).push(")");
     }
     // Last active: a range of active_sort, which (org_id, active_sort, id) serves directly
@@ -272,12 +310,14 @@ pub fn list_chunk(
     size: usize,
     columns: Columns,
 ) -> QueryResult<(Vec<UserListRow>, bool)> {
+    let walk = group_walk(conn, query)?;
     let sql = list_sql(
         crate::db::backend_of(conn),
         org_id,
         query,
         size + 1,
         columns,
+        walk,
     );
     let mut rows = load::<UserListRow>(conn, sql)?;
     let more = rows.len() > size;
@@ -291,12 +331,14 @@ pub fn list_chunk(
 /// The database's plan for a list page, one line per step (for the query-plan tests and for
 /// anyone checking an index is used).
 pub fn explain_list(conn: &mut DbConn, org_id: i64, query: &ListQuery) -> QueryResult<Vec<String>> {
+    let walk = group_walk(conn, query)?;
     let sql = list_sql(
         crate::db::backend_of(conn),
         org_id,
         query,
         PAGE_SIZE + 1,
         Columns::Page,
+        walk,
     );
     crate::db::sql::explain(conn, sql)
 }
