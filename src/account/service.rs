@@ -73,6 +73,7 @@ pub fn change_password(
                 users::updated_at.eq(now),
             ))
             .execute(conn)?;
+        crate::auth::temporary::end(conn, user_id)?;
         let ended = store::delete_user_sessions(conn, user_id)?;
         let details = serde_json::json!({ "sessions_ended": ended });
         me.record(conn, action::PASSWORD_CHANGED, details, meta, now)?;

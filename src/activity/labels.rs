@@ -15,6 +15,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("auth.password_changed", "Password changed"),
     ("auth.password_reset", "Password reset"),
     ("user.password_reset_sent", "Password reset link sent"),
+    ("user.temporary_password_set", "Temporary password set"),
     ("auth.email_changed", "Email changed"),
     ("auth.email_change_requested", "Email change requested"),
     ("auth.email_change_cancelled", "Email change cancelled"),

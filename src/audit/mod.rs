@@ -99,6 +99,7 @@ pub mod action {
     pub const PASSWORD_RESET: &str = "auth.password_reset";
     pub const PASSWORD_CHANGED: &str = "auth.password_changed";
     pub const PASSWORD_RESET_SENT: &str = "user.password_reset_sent";
+    pub const TEMPORARY_PASSWORD_SET: &str = "user.temporary_password_set";
     pub const SIGNED_OUT_EVERYWHERE: &str = "auth.signed_out_everywhere";
     pub const USER_INVITED: &str = "user.invited";
     pub const INVITE_ACCEPTED: &str = "user.invite_accepted";

@@ -10,5 +10,6 @@ pub mod routes;
 pub mod service;
 pub mod session_store;
 pub mod store;
+pub mod temporary;
 pub mod tokens;
 pub mod views;

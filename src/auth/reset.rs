@@ -197,6 +197,7 @@ pub fn complete(
                 users::updated_at.eq(now),
             ))
             .execute(conn)?;
+        super::temporary::end(conn, user_id)?;
         let unblocked = diesel::update(
             users::table
                 .find(user_id)

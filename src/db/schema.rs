@@ -194,6 +194,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    temporary_passwords (user_id) {
+        user_id -> BigInt,
+        set_by -> Nullable<BigInt>,
+        set_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(divisions -> organizations (org_id));
 diesel::joinable!(signup_domains -> organizations (org_id));
 diesel::joinable!(owned_records -> users (owner_id));

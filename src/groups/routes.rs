@@ -257,6 +257,7 @@ pub async fn confirm_delete(
         message: format!("{holders} This cannot be undone."),
         button: "Delete",
         danger: true,
+        alternative: None,
     })
 }
 

@@ -12,4 +12,14 @@ pub struct ConfirmDialog {
     pub message: String,
     pub button: &'static str,
     pub danger: bool,
+    /// Another way to do it, offered beside (Reset Password: a temporary password instead of
+    /// the emailed link); its answer replaces the dialog.
+    pub alternative: Option<Alternative>,
+}
+
+pub struct Alternative {
+    pub action_url: String,
+    pub heading: &'static str,
+    pub message: String,
+    pub button: &'static str,
 }

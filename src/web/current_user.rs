@@ -29,6 +29,8 @@ pub struct CurrentUser {
     /// The organization requires a second factor of one of the user's roles.
     pub mfa_required: bool,
     pub password_expired: bool,
+    /// The password is a temporary one an administrator set (then `password_expired` too).
+    pub temporary_password: bool,
 }
 
 impl CurrentUser {
@@ -156,10 +158,11 @@ fn load(
             .split(',')
             .any(|r| r.trim().eq_ignore_ascii_case(role))
     });
-    let password_expired = row.password_max_age_days > 0
-        && row.password_changed_at.is_some_and(|changed| {
-            changed + chrono::Duration::days(row.password_max_age_days.into()) <= now
-        });
+    let password_expired = row.password_must_change
+        || row.password_max_age_days > 0
+            && row.password_changed_at.is_some_and(|changed| {
+                changed + chrono::Duration::days(row.password_max_age_days.into()) <= now
+            });
     Ok(Some(CurrentUser {
         id: row.id,
         org_id: row.org_id,
@@ -171,6 +174,7 @@ fn load(
         has_totp: row.has_totp,
         mfa_required,
         password_expired,
+        temporary_password: row.password_must_change,
     }))
 }
 

@@ -9,6 +9,8 @@ both!(
     an_administrator_sends_a_reset_link_with_reset_password,
     a_reset_lifts_a_block_from_failed_sign_ins_and_records_it,
     the_reset_link_never_comes_from_the_host_header,
+    a_temporary_password_is_shown_once_and_must_be_changed_at_sign_in,
+    only_those_who_may_reset_credentials_set_a_temporary_password,
 );
 
 async fn an_administrator_sends_a_reset_link_with_reset_password(app: TestApp) {
@@ -266,4 +268,141 @@ async fn the_reset_link_never_comes_from_the_host_header(app: TestApp) {
     let link = message.link("/password/reset/").unwrap();
     assert!(link.starts_with(&app.address), "{link}");
     assert!(!message.raw.contains("evil.example"));
+}
+
+/// The password shown in the temporary-password dialog.
+fn shown_password(dialog: &str) -> String {
+    let start = dialog
+        .find("id=\"temporary-password\"")
+        .expect("the password field");
+    let value = dialog[start..].find("value=\"").unwrap() + start + 7;
+    let end = dialog[value..].find('"').unwrap() + value;
+    dialog[value..end].to_owned()
+}
+
+async fn a_temporary_password_is_shown_once_and_must_be_changed_at_sign_in(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let ada = app
+        .add_people(
+            org_id,
+            vec![crate::helpers::someone("Ada", "ada@acme.io", "Agent")],
+        )
+        .await[0];
+    // Ada is signed in somewhere; the temporary password ends that session.
+    let (ada_browser, _) = app.browser_login("ada@acme.io", PASSWORD).await;
+    let confirm = app
+        .hx_get(&format!("/users/{ada}/reset-password"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(confirm.contains("Email a reset link") && confirm.contains("Set a temporary password"));
+    let response = app
+        .hx_post(&format!("/users/{ada}/temporary-password"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers().get("cache-control").unwrap(), "no-store");
+    let dialog = response.text().await.unwrap();
+    assert!(
+        dialog.contains("Temporary password for Ada Test"),
+        "{dialog}"
+    );
+    let temporary = shown_password(&dialog);
+    assert_eq!(temporary.len(), 19, "{temporary}");
+    // Never emailed, never in the audit log; the old password and session are over.
+    assert_eq!(app.mail().count_to("ada@acme.io"), 0);
+    let set = app
+        .audit_details(org_id, "user.temporary_password_set")
+        .await;
+    assert_eq!(set.len(), 1);
+    assert!(!set[0].to_string().contains(&temporary));
+    assert_eq!(set[0]["sessions_ended"], 1);
+    let old_session = ada_browser.get(app.url("/account")).send().await.unwrap();
+    assert_redirect_to(&old_session, "/login?next=%2Faccount");
+    let (_, refused) = app.browser_login("ada@acme.io", PASSWORD).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Signing in with it leads to choosing her own, before anything else.
+    let (browser, response) = app.browser_login("ada@acme.io", &temporary).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let account = browser.get(app.url("/account")).send().await.unwrap();
+    assert_redirect_to(&account, "/account/password/expired?next=%2Faccount");
+    let page = page_of(&browser, &app.url("/account/password/expired")).await;
+    assert!(
+        page.contains("temporary password an administrator gave you"),
+        "{page}"
+    );
+    let done = app
+        .submit_page_form(
+            &browser,
+            "/account/password/expired",
+            &[
+                ("current_password", temporary.as_str()),
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let account = browser.get(app.url("/account")).send().await.unwrap();
+    assert_eq!(account.status(), StatusCode::OK);
+    // The temporary password no longer signs in; her own does.
+    let (_, refused) = app.browser_login("ada@acme.io", &temporary).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, response) = app.browser_login("ada@acme.io", NEW_PASSWORD).await;
+    assert_redirect_to(&response, "/account");
+}
+
+async fn only_those_who_may_reset_credentials_set_a_temporary_password(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let owner = app.org_owner(org_id).await;
+    let ids = app
+        .add_people(
+            org_id,
+            vec![
+                crate::helpers::someone("Max", "max@acme.io", "Manager"),
+                crate::helpers::someone("Ann", "ann@acme.io", "Admin"),
+            ],
+        )
+        .await;
+    let (max, ann) = (ids[0], ids[1]);
+    // The Owner's credentials are the Owner's; nobody sets their own this way either.
+    app.logout().await;
+    app.login_as("ann@acme.io", PASSWORD).await;
+    for target in [owner, ann] {
+        let response = app
+            .hx_post(&format!("/users/{target}/temporary-password"), &[])
+            .await;
+        assert!(
+            response.status() == StatusCode::FORBIDDEN || response.status() == StatusCode::CONFLICT,
+            "{target}: {}",
+            response.status()
+        );
+    }
+    // Another organization's user answers 404.
+    let now = app.state.clock.now();
+    let (other_org, _) = app
+        .db(move |c| gatehouse::orgs::service::create_org(c, "Bravo", now).unwrap())
+        .await;
+    let theirs = app
+        .add_people(
+            other_org,
+            vec![crate::helpers::someone("Tia", "tia@bravo.io", "Agent")],
+        )
+        .await[0];
+    let response = app
+        .hx_post(&format!("/users/{theirs}/temporary-password"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(app
+        .audit_details(org_id, "user.temporary_password_set")
+        .await
+        .is_empty());
+    // An Admin may give a Manager one; the Owner's password still works.
+    let response = app
+        .hx_post(&format!("/users/{max}/temporary-password"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let (_, response) = app.browser_login("olive@acme.io", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }

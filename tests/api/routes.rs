@@ -134,6 +134,11 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/users/{id}/unblock", Needs("users.manage")),
     ("GET", "/users/{id}/reset-password", Needs("users.manage")),
     ("POST", "/users/{id}/reset-password", Needs("users.manage")),
+    (
+        "POST",
+        "/users/{id}/temporary-password",
+        Needs("users.manage"),
+    ),
     ("GET", "/users/{id}/reset-mfa", Needs("users.manage")),
     ("POST", "/users/{id}/reset-mfa", Needs("users.manage")),
     ("GET", "/users/{id}/resend", Needs("users.invite")),

@@ -108,6 +108,8 @@ pub async fn change_password(
 #[template(path = "account/expired.html")]
 struct ExpiredPasswordPage {
     csrf: String,
+    /// An administrator set a temporary password (rather than the password growing old).
+    temporary: bool,
     next: String,
     min_length: usize,
     errors: FieldErrors,
@@ -121,6 +123,7 @@ pub struct NextQuery {
 
 fn expired_page(
     req: &HttpRequest,
+    temporary: bool,
     next: &str,
     min_length: usize,
     errors: FieldErrors,
@@ -132,6 +135,7 @@ fn expired_page(
     };
     let view = ExpiredPasswordPage {
         csrf: csrf::token(req),
+        temporary,
         next: crate::auth::forms::safe_next(next)
             .unwrap_or("/")
             .to_owned(),
@@ -157,7 +161,13 @@ pub async fn expired_password_form(
     let min_length = state
         .db(move |conn| Ok(crate::settings::store::policy(conn, org_id)?.min_length()))
         .await?;
-    expired_page(&req, &query.next, min_length, FieldErrors::default())
+    expired_page(
+        &req,
+        user.temporary_password,
+        &query.next,
+        min_length,
+        FieldErrors::default(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -195,7 +205,7 @@ pub async fn change_expired_password(
             let min_length = state
                 .db(move |conn| Ok(crate::settings::store::policy(conn, org_id)?.min_length()))
                 .await?;
-            expired_page(&req, &next, min_length, errors)
+            expired_page(&req, user.temporary_password, &next, min_length, errors)
         }
         Ok(hash) => {
             save_password(&req, &state, &session, &user, hash).await?;

@@ -156,6 +156,9 @@ pub struct SignedInRow {
     pub last_active_at: Option<NaiveDateTime>,
     #[diesel(sql_type = Nullable<Timestamp>)]
     pub password_changed_at: Option<NaiveDateTime>,
+    /// A temporary password an administrator set: to be replaced at once.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub password_must_change: bool,
     /// An authenticator app is set up.
     #[diesel(sql_type = Bool)]
     pub has_totp: bool,
@@ -197,7 +200,9 @@ pub fn signed_in_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<Sig
     let mut sql = Sql::new();
     sql.push(&format!(
         "SELECT u.id, u.org_id, u.email, u.first_name, u.last_name, u.status, u.locked_at, \
-         u.last_active_at, u.password_changed_at, u.totp_secret IS NOT NULL AS has_totp, \
+         u.last_active_at, u.password_changed_at, \
+         EXISTS (SELECT 1 FROM temporary_passwords tp WHERE tp.user_id = u.id) AS password_must_change, \
+         u.totp_secret IS NOT NULL AS has_totp, \
          o.password_max_age_days, o.mfa_required_roles, \
          (SELECT {role_ids} FROM user_roles ur WHERE ur.user_id = u.id) AS role_ids, \
          (SELECT {overrides} FROM user_permission_overrides po WHERE po.user_id = u.id) AS overrides \

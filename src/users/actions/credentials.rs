@@ -9,7 +9,7 @@ use crate::auth::permissions::Permission;
 use crate::auth::service;
 use crate::users::actions::lifecycle::routes::editor_of;
 use crate::users::authority::Act;
-use crate::web::confirm::ConfirmDialog;
+use crate::web::confirm::{Alternative, ConfirmDialog};
 use crate::web::request_meta::origin_of;
 use crate::web::{htmx, AppError, CurrentUser, State};
 
@@ -30,6 +30,7 @@ pub async fn confirm_unblock_user(
             ),
             button: "Unblock user",
             danger: false,
+            alternative: None,
         }
     })
     .await
@@ -80,8 +81,17 @@ pub async fn confirm_reset_password(
             "{} {} gets an email at {} with a link to choose a new password (valid for one hour). Their current password keeps working until they use it.",
             target.first_name, target.last_name, target.email
         ),
-        button: "Reset Password",
+        button: "Email a reset link",
         danger: false,
+        alternative: Some(Alternative {
+            action_url: format!("/users/{user_id}/temporary-password"),
+            heading: "Or set a temporary password",
+            message: format!(
+                "You see it once and give it to {} yourself. Their current password stops working and they are signed out everywhere; at their next sign-in they must choose their own.",
+                target.first_name
+            ),
+            button: "Set a temporary password",
+        }),
     })
     .await
 }
@@ -112,6 +122,62 @@ pub async fn reset_password(
     ))
 }
 
+/// The temporary password, shown once in place of the Reset Password dialog.
+#[derive(askama::Template)]
+#[template(path = "users/_temporary_password.html")]
+struct TemporaryPasswordShown {
+    name: String,
+    password: String,
+}
+
+pub async fn set_temporary_password(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Permission::UsersManage)?;
+    htmx::Fragment::of(&req)?;
+    let user_id = id.into_inner();
+    let (editor, now) = (editor_of(&user), state.clock.now());
+    let meta = origin_of(&req, &state.config.trusted_proxies);
+    let org_id = user.org_id;
+    // Refused before anything is hashed, and checked again in the write.
+    let check = editor.clone();
+    let (target, min_length) = state
+        .db(move |conn| {
+            crate::users::authority::ensure(conn, &check, user_id, Act::ResetCredentials)?;
+            let target = crate::auth::store::session_user(conn, user_id)?
+                .filter(|u| u.org_id == org_id && u.status == crate::users::status::ACTIVE);
+            let min_length = crate::settings::store::policy(conn, org_id)?.min_length();
+            Ok((target, min_length))
+        })
+        .await?;
+    let target = target.ok_or(AppError::NotFound)?;
+    let password = crate::auth::temporary::generate(min_length);
+    let hash = state.hasher.hash(password.clone()).await?;
+    let set = state
+        .db(move |conn| {
+            Ok(crate::auth::temporary::set(
+                conn, &editor, user_id, &hash, &meta, now,
+            )?)
+        })
+        .await?;
+    if !set {
+        return Err(AppError::NotFound);
+    }
+    let shown = TemporaryPasswordShown {
+        name: format!("{} {}", target.first_name, target.last_name),
+        password,
+    };
+    let mut response = htmx::html(&shown)?;
+    response.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
 pub async fn confirm_reset_mfa(
     req: HttpRequest,
     state: State,
@@ -128,6 +194,7 @@ pub async fn confirm_reset_mfa(
         ),
         button: "Reset MFA",
         danger: true,
+        alternative: None,
     })
     .await
 }

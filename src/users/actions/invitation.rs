@@ -39,6 +39,7 @@ async fn confirm_pending(
             message: format!("{name} ({email}) gets a new invitation email. The link in the earlier email stops working."),
             button: "Resend invite",
             danger: false,
+            alternative: None,
         }
     } else {
         ConfirmDialog {
@@ -47,6 +48,7 @@ async fn confirm_pending(
             message: format!("{name} ({email}) will no longer be able to join with their link, and the licenses reserved for them are freed. You can invite them again later."),
             button: "Revoke invite",
             danger: true,
+            alternative: None,
         }
     };
     htmx::html(&dialog)

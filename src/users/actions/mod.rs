@@ -39,6 +39,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(credentials::reset_password),
         )
         .route(
+            "/users/{id}/temporary-password",
+            web::post().to(credentials::set_temporary_password),
+        )
+        .route(
             "/users/{id}/reset-mfa",
             web::get().to(credentials::confirm_reset_mfa),
         )
