@@ -99,6 +99,16 @@ async fn pages_and_dialogs_no_other_flow_opens_pass_axe() {
         owner.click(In::Dialog, "Cancel").await;
         owner.no_dialog().await;
     }
+    // Reset Password's other way: the temporary password, shown once in the dialog.
+    owner.click(In::Page, "More actions for Bea Baker").await;
+    owner.click(In::Page, "Reset password of Bea Baker").await;
+    owner.dialog("Reset password?").await;
+    owner.click(In::Dialog, "Set a temporary password").await;
+    owner.dialog("Temporary password for Bea Baker").await;
+    owner.axe("the temporary password").await;
+    owner.screenshot("temporary-password").await;
+    owner.click(In::Dialog, "Done").await;
+    owner.no_dialog().await;
     owner.close().await;
 
     let visitor = suite.browser().await;
