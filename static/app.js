@@ -462,6 +462,13 @@
     var picker = search.closest("[data-picker]");
     if (picker) pickerFilter(picker);
   });
+  // Edit User: Supervisor chat access shows while the Supervisor role is ticked.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("input[data-supervisor]") || !box.form) return;
+    box.form.querySelectorAll("[data-supervisor-only]").forEach(function (el) { el.hidden = !box.checked; });
+  });
+
   // Enter in a picker's search box narrows the list; it does not save the dialog.
   document.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && event.target.matches && event.target.matches("[data-picker-search]")) event.preventDefault();

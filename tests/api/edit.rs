@@ -12,6 +12,7 @@ both!(
     nobody_deactivates_themselves_or_the_owner_or_changes_their_own_roles,
     a_stale_edit_is_refused_naming_who_changed_the_user,
     seats_run_out_with_a_message_naming_the_product,
+    chat_access_is_offered_and_kept_only_for_supervisors,
 );
 
 async fn org_with_ada(app: &TestApp) -> (i64, i64) {
@@ -472,4 +473,32 @@ async fn seats_run_out_with_a_message_naming_the_product(app: TestApp) {
         trigger.contains("That was the last Dialer seat: none remain."),
         "{trigger}"
     );
+}
+
+async fn chat_access_is_offered_and_kept_only_for_supervisors(app: TestApp) {
+    let (org_id, ada) = org_with_ada(&app).await;
+    let (supervisor, _, _) = ids(&app, org_id).await;
+    let scope = || {
+        app.db(move |c| {
+            users::table
+                .find(ada)
+                .select(users::chat_scope)
+                .first::<String>(c)
+                .unwrap()
+        })
+    };
+    // An Agent: the choice is hidden, and a posted one changes nothing.
+    let form = dialog(&app, ada).await;
+    assert!(form.contains("<fieldset class=\"checks stacked\" data-supervisor-only hidden>"));
+    let fields = fields_of(&form, &[("chat_scope", "assigned")]);
+    assert_eq!(post(&app, ada, &fields).await.status(), StatusCode::OK);
+    assert_eq!(scope().await, "all");
+    // Made a Supervisor, the choice shows and counts.
+    let form = dialog(&app, ada).await;
+    let mut fields = fields_of(&form, &[("chat_scope", "assigned")]);
+    fields.push(("role".into(), supervisor));
+    assert_eq!(post(&app, ada, &fields).await.status(), StatusCode::OK);
+    assert_eq!(scope().await, "assigned");
+    let form = dialog(&app, ada).await;
+    assert!(form.contains("<fieldset class=\"checks stacked\" data-supervisor-only>"));
 }

@@ -116,6 +116,19 @@ pub fn save(
                 errors.add("roles", "Choose at least one role.");
             }
         }
+        // Chat access is a Supervisor's: for anyone else what was there stays (the dialog
+        // hides the choice, which a browser still posts).
+        let supervisor = crate::users::store::role_id_by_name(
+            conn,
+            editor.org_id,
+            crate::auth::permissions::SUPERVISOR,
+        )
+        .ok();
+        let chat_scope = if supervisor.is_some_and(|role| desired.contains(&role)) {
+            form.chat_scope.as_str()
+        } else {
+            current.chat_scope.as_str()
+        };
         if deactivating && errors.is_empty() && !form.confirmed {
             return Err(EditError::NeedsConfirmation);
         }
@@ -207,7 +220,7 @@ pub fn save(
             language: &form.language,
             call_recording: form.call_recording,
             division_id: form.division_id,
-            chat_scope: &form.chat_scope,
+            chat_scope,
             ip_allowlist: &form.ip_allowlist,
             status: new_status,
         };

@@ -87,6 +87,13 @@ pub struct EditDialog {
 }
 
 impl EditDialog {
+    /// Supervisor chat access shows while the Supervisor role is ticked.
+    pub fn supervisor_checked(&self) -> bool {
+        self.roles
+            .iter()
+            .any(|r| r.checked && r.name == crate::auth::permissions::SUPERVISOR)
+    }
+
     pub fn division_selected(&self, id: &i64) -> bool {
         self.form.division == id.to_string()
     }
