@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod divisions;
 pub mod groups;
 pub mod invites;
 pub mod jobs;
@@ -156,6 +157,7 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(signup::routes::configure)
             .configure(settings::routes::configure)
             .configure(groups::routes::configure)
+            .configure(divisions::routes::configure)
             .configure(activity::routes::configure)
             .configure(presence::routes::configure)
             .configure(account::routes::configure)

@@ -41,6 +41,7 @@ diesel::table! {
         id -> BigInt,
         org_id -> BigInt,
         name -> Text,
+        name_key -> Text,
     }
 }
 

@@ -154,7 +154,13 @@ pub fn seed(conn: &mut DbConn, count: u64, password_hash: &str) -> anyhow::Resul
         orgs::domains::claim(conn, org_id, "demo.test", created)?;
         let rows: Vec<_> = DIVISIONS
             .iter()
-            .map(|d| (divisions::org_id.eq(org_id), divisions::name.eq(*d)))
+            .map(|d| {
+                (
+                    divisions::org_id.eq(org_id),
+                    divisions::name.eq(*d),
+                    divisions::name_key.eq(crate::groups::name_key(d)),
+                )
+            })
             .collect();
         insert_batch!(conn, divisions::table, &rows)?;
         for (kind, name, _) in GROUPS {

@@ -5,11 +5,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::service::{self, GroupError, NewGroup};
-use super::views::{GroupLists, GroupsPage, KindList, RenameDialog};
+use super::views::{GroupLists, GroupsPage, KindList};
 use super::{store, Kind};
 use crate::auth::permissions::Permission;
 use crate::validation::FieldErrors;
-use crate::web::confirm::ConfirmDialog;
+use crate::web::confirm::{ConfirmDialog, RenameDialog};
 use crate::web::errors::{triage, ServiceError};
 use crate::web::request_meta::origin_of;
 use crate::web::shell::{Nav, Shell};
@@ -143,13 +143,20 @@ pub async fn rename_dialog(
     user.require(Permission::SettingsManage)?;
     htmx::Fragment::of(&req)?;
     let group = find(&state, user.org_id, path.into_inner()).await?;
-    htmx::html(&RenameDialog {
-        id: group.id,
-        kind: group.kind(),
-        current: group.name.clone(),
-        name: group.name,
-        errors: FieldErrors::default(),
-    })
+    htmx::html(&rename_view(
+        &group,
+        group.name.clone(),
+        FieldErrors::default(),
+    ))
+}
+
+fn rename_view(group: &store::Group, name: String, errors: FieldErrors) -> RenameDialog {
+    RenameDialog {
+        action_url: format!("/settings/groups/{}/rename", group.id),
+        title: format!("Rename {} “{}”", group.kind().label(), group.name),
+        name,
+        errors,
+    }
 }
 
 #[derive(Deserialize)]
@@ -201,13 +208,7 @@ pub async fn rename(
             lists_changed(&state, org_id, &message).await
         }
         Err(error) => htmx::html_with_status(
-            &RenameDialog {
-                id: group.id,
-                kind: group.kind(),
-                current: group.name,
-                name: form.name.clone(),
-                errors: shown(error),
-            },
+            &rename_view(&group, form.name.clone(), shown(error)),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
     }

@@ -60,13 +60,3 @@ impl GroupsPage {
         self.kind == kind.code()
     }
 }
-
-#[derive(Template)]
-#[template(path = "groups/_rename.html")]
-pub struct RenameDialog {
-    pub id: i64,
-    pub kind: Kind,
-    pub current: String,
-    pub name: String,
-    pub errors: FieldErrors,
-}

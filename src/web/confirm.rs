@@ -1,5 +1,5 @@
 //! The one confirmation dialog of the console: a question, what will happen, and the button
-//! that posts the action (the POST checks everything again).
+//! that posts the action (the POST checks everything again); and the one rename dialog.
 
 use askama::Template;
 
@@ -22,4 +22,16 @@ pub struct Alternative {
     pub heading: &'static str,
     pub message: String,
     pub button: &'static str,
+}
+
+/// Renaming something that has a name (a group, a division): one field, its error beside it.
+#[derive(Template)]
+#[template(path = "_rename.html")]
+pub struct RenameDialog {
+    pub action_url: String,
+    /// "Rename Tag “VIP”".
+    pub title: String,
+    /// As typed.
+    pub name: String,
+    pub errors: crate::validation::FieldErrors,
 }

@@ -12,6 +12,7 @@ mod auth;
 mod authority;
 mod bulk;
 mod cli;
+mod divisions;
 mod domains;
 mod edit;
 mod exit;

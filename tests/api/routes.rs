@@ -86,6 +86,28 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ),
     ("POST", "/settings/seats", Needs("settings.manage")),
     ("POST", "/settings/security", Needs("settings.manage")),
+    ("GET", "/settings/divisions", Needs("settings.manage")),
+    ("POST", "/settings/divisions", Needs("settings.manage")),
+    (
+        "GET",
+        "/settings/divisions/{id}/rename",
+        Needs("settings.manage"),
+    ),
+    (
+        "POST",
+        "/settings/divisions/{id}/rename",
+        Needs("settings.manage"),
+    ),
+    (
+        "GET",
+        "/settings/divisions/{id}/delete",
+        Needs("settings.manage"),
+    ),
+    (
+        "POST",
+        "/settings/divisions/{id}/delete",
+        Needs("settings.manage"),
+    ),
     ("GET", "/settings/groups", Needs("settings.manage")),
     ("POST", "/settings/groups", Needs("settings.manage")),
     (

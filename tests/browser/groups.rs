@@ -1,5 +1,6 @@
 //! Groups: Settings → Groups creates them; Edit User picks them with an Available/Selected
-//! pair that works by keyboard and narrows by search; the row shows them as chips.
+//! pair that works by keyboard and narrows by search; the row shows them as chips. Settings →
+//! Divisions beside it.
 
 use fantoccini::key::Key;
 
@@ -81,5 +82,18 @@ async fn groups_are_made_in_settings_and_picked_by_keyboard_in_edit_user() {
             row.contains("VIP").then_some(())
         })
         .await;
+
+    // Settings → Divisions, beside Groups.
+    browser.goto("/settings/divisions").await;
+    browser.fill(In::Page, "Name", "North").await;
+    browser.click(In::Page, "Create division").await;
+    browser.sees("Division “North” created.").await;
+    browser.click(In::Page, "Delete North").await;
+    browser.dialog("Delete division “North”?").await;
+    browser.axe("the delete division dialog").await;
+    browser.click(In::Dialog, "Cancel").await;
+    browser.no_dialog().await;
+    browser.axe("Settings → Divisions").await;
+    browser.screenshot("settings-divisions").await;
     browser.close().await;
 }

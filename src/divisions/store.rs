@@ -1,0 +1,105 @@
+//! Division queries.
+
+use diesel::prelude::*;
+
+use crate::db::schema::{divisions, users};
+use crate::db::DbConn;
+use crate::groups::name_key;
+
+#[derive(Debug, Clone, Queryable)]
+pub struct Division {
+    pub id: i64,
+    pub name: String,
+}
+
+/// The organization's divisions by name, each with how many users are in it (one query).
+pub fn all_with_counts(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<(Division, i64)>> {
+    let rows: Vec<(i64, String, Option<i64>)> = divisions::table
+        .left_join(users::table.on(users::division_id.eq(divisions::id.nullable())))
+        .filter(divisions::org_id.eq(org_id))
+        .group_by((divisions::id, divisions::name, divisions::name_key))
+        .order(divisions::name_key)
+        .select((
+            divisions::id,
+            divisions::name,
+            diesel::dsl::count(users::id.nullable()).nullable(),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, count)| (Division { id, name }, count.unwrap_or(0)))
+        .collect())
+}
+
+pub fn find(conn: &mut DbConn, org_id: i64, id: i64) -> QueryResult<Option<Division>> {
+    divisions::table
+        .filter(divisions::org_id.eq(org_id))
+        .filter(divisions::id.eq(id))
+        .select((divisions::id, divisions::name))
+        .first(conn)
+        .optional()
+}
+
+/// Whether another division of the organization has this name (any case).
+pub fn name_taken(
+    conn: &mut DbConn,
+    org_id: i64,
+    name: &str,
+    except: Option<i64>,
+) -> QueryResult<bool> {
+    let found: Option<i64> = divisions::table
+        .filter(divisions::org_id.eq(org_id))
+        .filter(divisions::name_key.eq(name_key(name)))
+        .select(divisions::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some_and(|id| Some(id) != except))
+}
+
+pub fn insert(conn: &mut DbConn, org_id: i64, name: &str) -> QueryResult<i64> {
+    diesel::insert_into(divisions::table)
+        .values((
+            divisions::org_id.eq(org_id),
+            divisions::name.eq(name),
+            divisions::name_key.eq(name_key(name)),
+        ))
+        .execute(conn)?;
+    divisions::table
+        .filter(divisions::org_id.eq(org_id))
+        .filter(divisions::name_key.eq(name_key(name)))
+        .select(divisions::id)
+        .first(conn)
+}
+
+pub fn rename(conn: &mut DbConn, id: i64, name: &str) -> QueryResult<()> {
+    diesel::update(divisions::table.find(id))
+        .set((
+            divisions::name.eq(name),
+            divisions::name_key.eq(name_key(name)),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Moves everyone in division `from` to `to` (or to no division); their versions move on, so
+/// an Edit User dialog opened before sees the change. Answers how many moved.
+pub fn move_users(
+    conn: &mut DbConn,
+    from: i64,
+    to: Option<i64>,
+    now: chrono::NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(users::table.filter(users::division_id.eq(from)))
+        .set((
+            users::division_id.eq(to),
+            users::version.eq(users::version + 1),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    diesel::delete(divisions::table.find(id))
+        .execute(conn)
+        .map(drop)
+}
