@@ -196,6 +196,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    supervisor_divisions (user_id, division_id) {
+        user_id -> BigInt,
+        division_id -> BigInt,
+    }
+}
+
+diesel::joinable!(supervisor_divisions -> divisions (division_id));
+diesel::allow_tables_to_appear_in_same_query!(supervisor_divisions, divisions);
+diesel::allow_tables_to_appear_in_same_query!(supervisor_divisions, users);
+
+diesel::table! {
     temporary_passwords (user_id) {
         user_id -> BigInt,
         set_by -> Nullable<BigInt>,

@@ -2,7 +2,9 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{divisions, users};
+use std::collections::BTreeSet;
+
+use crate::db::schema::{divisions, supervisor_divisions, users};
 use crate::db::DbConn;
 use crate::groups::name_key;
 
@@ -102,4 +104,43 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
     diesel::delete(divisions::table.find(id))
         .execute(conn)
         .map(drop)
+}
+
+/// The divisions a Supervisor with Assigned divisions only may chat with.
+pub fn assigned(conn: &mut DbConn, user_id: i64) -> QueryResult<BTreeSet<i64>> {
+    let ids: Vec<i64> = supervisor_divisions::table
+        .filter(supervisor_divisions::user_id.eq(user_id))
+        .select(supervisor_divisions::division_id)
+        .load(conn)?;
+    Ok(ids.into_iter().collect())
+}
+
+/// Replaces the divisions assigned to a Supervisor.
+pub fn assign(conn: &mut DbConn, user_id: i64, division_ids: &BTreeSet<i64>) -> QueryResult<()> {
+    diesel::delete(supervisor_divisions::table.filter(supervisor_divisions::user_id.eq(user_id)))
+        .execute(conn)?;
+    let rows: Vec<_> = division_ids
+        .iter()
+        .map(|id| {
+            (
+                supervisor_divisions::user_id.eq(user_id),
+                supervisor_divisions::division_id.eq(*id),
+            )
+        })
+        .collect();
+    if !rows.is_empty() {
+        crate::insert_batch!(conn, supervisor_divisions::table, &rows)?;
+    }
+    Ok(())
+}
+
+/// Names of the given divisions, by name, for audit and display.
+pub fn names(all: &[(i64, String)], ids: &BTreeSet<i64>) -> Vec<String> {
+    let mut names: Vec<String> = all
+        .iter()
+        .filter(|(id, _)| ids.contains(id))
+        .map(|(_, name)| name.clone())
+        .collect();
+    names.sort();
+    names
 }

@@ -12,7 +12,7 @@ both!(
     nobody_deactivates_themselves_or_the_owner_or_changes_their_own_roles,
     a_stale_edit_is_refused_naming_who_changed_the_user,
     seats_run_out_with_a_message_naming_the_product,
-    chat_access_is_offered_and_kept_only_for_supervisors,
+    chat_access_is_offered_and_kept_only_for_supervisors_with_their_divisions,
 );
 
 async fn org_with_ada(app: &TestApp) -> (i64, i64) {
@@ -119,6 +119,10 @@ async fn edit_user_saves_and_swaps_the_row(app: TestApp) {
     );
     fields.push(("role".into(), supervisor.clone()));
     fields.push(("product".into(), dialer.clone()));
+    let north = app
+        .db(move |c| gatehouse::divisions::store::insert(c, org_id, "North").unwrap())
+        .await;
+    fields.push(("chat_division".into(), north.to_string()));
     let response = post(&app, ada, &fields).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
@@ -475,7 +479,7 @@ async fn seats_run_out_with_a_message_naming_the_product(app: TestApp) {
     );
 }
 
-async fn chat_access_is_offered_and_kept_only_for_supervisors(app: TestApp) {
+async fn chat_access_is_offered_and_kept_only_for_supervisors_with_their_divisions(app: TestApp) {
     let (org_id, ada) = org_with_ada(&app).await;
     let (supervisor, _, _) = ids(&app, org_id).await;
     let scope = || {
@@ -493,12 +497,80 @@ async fn chat_access_is_offered_and_kept_only_for_supervisors(app: TestApp) {
     let fields = fields_of(&form, &[("chat_scope", "assigned")]);
     assert_eq!(post(&app, ada, &fields).await.status(), StatusCode::OK);
     assert_eq!(scope().await, "all");
-    // Made a Supervisor, the choice shows and counts.
+    // Made a Supervisor, the choice shows and counts: Assigned divisions only needs one.
+    let (north, south) = app
+        .db(move |c| {
+            (
+                gatehouse::divisions::store::insert(c, org_id, "North").unwrap(),
+                gatehouse::divisions::store::insert(c, org_id, "South").unwrap(),
+            )
+        })
+        .await;
     let form = dialog(&app, ada).await;
     let mut fields = fields_of(&form, &[("chat_scope", "assigned")]);
-    fields.push(("role".into(), supervisor));
+    fields.push(("role".into(), supervisor.clone()));
+    let response = post(&app, ada, &fields).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Choose at least one division for Assigned divisions only."));
+    assert_eq!(scope().await, "all");
+    // Another organization's division is refused too.
+    let now = app.state.clock.now();
+    let theirs = app
+        .db(move |c| {
+            let (other, _) = gatehouse::orgs::service::create_org(c, "Bravo", now).unwrap();
+            gatehouse::divisions::store::insert(c, other, "Theirs").unwrap()
+        })
+        .await;
+    let mut refused = fields.clone();
+    refused.push(("chat_division".into(), theirs.to_string()));
+    let response = post(&app, ada, &refused).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Choose divisions from the list."));
+    let mut fields = fields;
+    fields.push(("chat_division".into(), north.to_string()));
+    fields.push(("chat_division".into(), south.to_string()));
     assert_eq!(post(&app, ada, &fields).await.status(), StatusCode::OK);
     assert_eq!(scope().await, "assigned");
     let form = dialog(&app, ada).await;
     assert!(form.contains("<fieldset class=\"checks stacked\" data-supervisor-only>"));
+    assert!(form.contains(&format!("value=\"{north}\" checked> North")));
+    let updated = app.audit_details(org_id, "user.updated").await;
+    assert_eq!(
+        updated[0]["after"]["chat_divisions"],
+        serde_json::json!(["North", "South"])
+    );
+    // Edit permissions shows the effective access.
+    let permissions = app
+        .hx_get(&format!("/users/{ada}/permissions"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        permissions.contains("Assigned divisions only: North, South."),
+        "{permissions}"
+    );
+    // All divisions clears the assignment.
+    let form = dialog(&app, ada).await;
+    let fields = fields_of(&form, &[("chat_scope", "all")]);
+    assert_eq!(post(&app, ada, &fields).await.status(), StatusCode::OK);
+    let assigned = app
+        .db(move |c| gatehouse::divisions::store::assigned(c, ada).unwrap())
+        .await;
+    assert!(assigned.is_empty());
+    let permissions = app
+        .hx_get(&format!("/users/{ada}/permissions"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(permissions.contains("<strong>Supervisor chat access:</strong> All divisions."));
 }

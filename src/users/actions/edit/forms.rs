@@ -17,6 +17,9 @@ pub struct EditForm {
     pub call_recording: bool,
     pub division: String,
     pub chat_scope: String,
+    /// The divisions ticked for Assigned divisions only; `None` when the form had none
+    /// (`chat_divisions` marker absent).
+    pub chat_division_ids: Option<Vec<i64>>,
     pub ip_allowlist: String,
     /// `None` when the form has no Active toggle (one's own account).
     pub active: Option<bool>,
@@ -55,6 +58,7 @@ impl EditForm {
             call_recording: last("call_recording").as_deref() == Some("1"),
             division: last("division").unwrap_or_default(),
             chat_scope: last("chat_scope").unwrap_or_default(),
+            chat_division_ids: last("chat_divisions").map(|_| all("chat_division")),
             ip_allowlist: last("ip_allowlist").unwrap_or_default(),
             active: last("active").map(|v| v == "1"),
             role_ids: all("role"),
@@ -80,6 +84,8 @@ pub struct UserChange {
     /// Whether it is the organization's is the save's to check.
     pub division_id: Option<i64>,
     pub chat_scope: String,
+    /// `None`: the assigned divisions stay as they are.
+    pub chat_division_ids: Option<BTreeSet<i64>>,
     /// Normalized: "10.0.0.0/8, 192.168.1.7/32".
     pub ip_allowlist: String,
     /// `None` when the form had no Active toggle (one's own account).
@@ -195,6 +201,10 @@ impl TryFrom<&EditForm> for UserChange {
                     call_recording: form.call_recording,
                     division_id,
                     chat_scope: form.chat_scope.clone(),
+                    chat_division_ids: form
+                        .chat_division_ids
+                        .as_ref()
+                        .map(|ids| ids.iter().copied().collect()),
                     ip_allowlist,
                     active: form.active,
                     role_ids: form.role_ids.iter().copied().collect(),

@@ -54,6 +54,7 @@ async fn dialog(
             let divisions = store::divisions(conn, org_id)?;
             let org_groups = crate::groups::store::all(conn, org_id)?;
             let in_groups = crate::groups::store::of_user(conn, user_id)?;
+            let assigned = crate::divisions::store::assigned(conn, user_id)?;
             let form = form.unwrap_or_else(|| EditForm {
                 first_name: current.first_name.clone(),
                 last_name: current.last_name.clone(),
@@ -67,6 +68,7 @@ async fn dialog(
                     .map(|d| d.to_string())
                     .unwrap_or_default(),
                 chat_scope: current.chat_scope.clone(),
+                chat_division_ids: Some(assigned.into_iter().collect()),
                 ip_allowlist: current.ip_allowlist.clone(),
                 active: Some(current.status != crate::users::status::INACTIVE),
                 role_ids: held.clone(),

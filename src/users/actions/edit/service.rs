@@ -11,6 +11,7 @@ use crate::account::email::{queue_email_change, EmailChange};
 use crate::audit::Origin;
 use crate::audit::{self, action, Actor, Event};
 use crate::db::{write_tx, DbConn};
+use crate::divisions::store as divisions;
 use crate::groups;
 use crate::licenses::store::{self as licenses, products, take_seat};
 use crate::orgs::catalog::grantable_roles;
@@ -129,14 +130,38 @@ pub fn save(
         } else {
             current.chat_scope.as_str()
         };
+        // A Supervisor's Assigned divisions only needs at least one of the organization's
+        // divisions; All divisions clears them; anyone else's stay as they are.
+        let is_supervisor = supervisor.is_some_and(|role| desired.contains(&role));
+        let org_divisions = store::divisions(conn, editor.org_id)?;
+        let held_chat = divisions::assigned(conn, user_id)?;
+        let assigned_only = chat_scope == super::CHAT_ASSIGNED;
+        let want_chat = match (is_supervisor, assigned_only) {
+            (false, _) => held_chat.clone(),
+            (true, false) => BTreeSet::new(),
+            (true, true) => form
+                .chat_division_ids
+                .clone()
+                .unwrap_or_else(|| held_chat.clone()),
+        };
+        if is_supervisor && assigned_only {
+            if want_chat
+                .iter()
+                .any(|id| !org_divisions.iter().any(|(d, _)| d == id))
+            {
+                errors.add("chat_divisions", "Choose divisions from the list.");
+            } else if want_chat.is_empty() {
+                errors.add(
+                    "chat_divisions",
+                    "Choose at least one division for Assigned divisions only.",
+                );
+            }
+        }
         if deactivating && errors.is_empty() && !form.confirmed {
             return Err(EditError::NeedsConfirmation);
         }
         if let Some(division) = form.division_id {
-            if !store::divisions(conn, editor.org_id)?
-                .iter()
-                .any(|(id, _)| *id == division)
-            {
+            if !org_divisions.iter().any(|(id, _)| *id == division) {
                 errors.add("division", "Choose a division from the list.");
             }
         }
@@ -187,6 +212,9 @@ pub fn save(
         }
         if !errors.is_empty() {
             return Err(EditError::Invalid(errors));
+        }
+        if want_chat != held_chat {
+            divisions::assign(conn, user_id, &want_chat)?;
         }
         for group in in_groups.difference(&want_groups) {
             groups::store::remove_member(conn, user_id, *group)?;
@@ -246,6 +274,11 @@ pub fn save(
         );
         changes.field("division_id", current.division_id, details.division_id);
         changes.field("chat_scope", &current.chat_scope, details.chat_scope);
+        changes.field(
+            "chat_divisions",
+            divisions::names(&org_divisions, &held_chat),
+            divisions::names(&org_divisions, &want_chat),
+        );
         changes.field("ip_allowlist", &current.ip_allowlist, details.ip_allowlist);
         changes.field("status", &current.status, details.status);
         changes.field("role_ids", &held, &desired);

@@ -94,6 +94,15 @@ impl EditDialog {
             .any(|r| r.checked && r.name == crate::auth::permissions::SUPERVISOR)
     }
 
+    /// The divisions to tick for Assigned divisions only: (id, name, ticked).
+    pub fn chat_divisions(&self) -> Vec<(i64, &str, bool)> {
+        let ticked = self.form.chat_division_ids.as_deref().unwrap_or(&[]);
+        self.divisions
+            .iter()
+            .map(|(id, name)| (*id, name.as_str(), ticked.contains(id)))
+            .collect()
+    }
+
     pub fn division_selected(&self, id: &i64) -> bool {
         self.form.division == id.to_string()
     }

@@ -76,7 +76,25 @@ async fn dialog(
                     locked: !allowed.roles.contains(id),
                 })
                 .collect();
+            let supervisor = all_roles.iter().any(|(id, name, _)| {
+                shown.role_ids.contains(id) && name == crate::auth::permissions::SUPERVISOR
+            });
+            let chat_access = match (supervisor, target.chat_scope.as_str()) {
+                (false, _) => "applies to Supervisors only.".to_owned(),
+                (true, crate::users::actions::edit::CHAT_ASSIGNED) => {
+                    let divisions = crate::users::actions::edit::store::divisions(conn, editor.org_id)?;
+                    let assigned = crate::divisions::store::assigned(conn, user_id)?;
+                    match crate::divisions::store::names(&divisions, &assigned) {
+                        names if names.is_empty() => {
+                            "Assigned divisions only, and none is assigned: no chats until Edit User assigns one.".to_owned()
+                        }
+                        names => format!("Assigned divisions only: {}.", names.join(", ")),
+                    }
+                }
+                (true, _) => "All divisions.".to_owned(),
+            };
             Ok(PermissionsDialog {
+                chat_access,
                 user_id,
                 name: format!("{} {}", target.first_name, target.last_name),
                 version: target.version,

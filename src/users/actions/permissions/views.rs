@@ -36,4 +36,6 @@ pub struct PermissionsDialog {
     pub error: Option<String>,
     /// One's own access cannot be changed: the dialog only shows it.
     pub read_only: bool,
+    /// The user's effective Supervisor chat access, in words.
+    pub chat_access: String,
 }
