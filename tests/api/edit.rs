@@ -508,7 +508,7 @@ async fn chat_access_is_offered_and_kept_only_for_supervisors_with_their_divisio
         .await;
     let form = dialog(&app, ada).await;
     let mut fields = fields_of(&form, &[("chat_scope", "assigned")]);
-    fields.push(("role".into(), supervisor.clone()));
+    fields.push(("role".into(), supervisor));
     let response = post(&app, ada, &fields).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(response
@@ -534,7 +534,6 @@ async fn chat_access_is_offered_and_kept_only_for_supervisors_with_their_divisio
         .await
         .unwrap()
         .contains("Choose divisions from the list."));
-    let mut fields = fields;
     fields.push(("chat_division".into(), north.to_string()));
     fields.push(("chat_division".into(), south.to_string()));
     assert_eq!(post(&app, ada, &fields).await.status(), StatusCode::OK);
