@@ -74,6 +74,8 @@ COOKIE=$(awk '!/^#/ && NF >= 7 { printf "%s=%s; ", $6, $7 }' "$JAR"; awk '/^#Htt
 curl -fs -H "Cookie: $COOKIE" "$BASE/users" > "$WORK/page1.html" || { echo "sign-in failed" >&2; tail "$WORK/server.log"; exit 1; }
 
 AGENT=$(grep -o '<option value="[0-9]*">Agent</option>' "$WORK/page1.html" | grep -o '[0-9]*' | head -n1)
+# The demo's tags: VIP (2% of users) and Key account (5%).
+VIP=$(grep -o '<option value="[0-9]*">VIP</option>' "$WORK/page1.html" | grep -o '[0-9]*' | head -n1)
 # Page 1,000 by following the cursor.
 DEEP="/users"
 for _ in $(seq 1 999); do
@@ -102,6 +104,7 @@ for conns in 32 1; do
   run_wrk "W1-deep page 1,000" "$conns" "$DEEP"
   run_wrk "W2 search \"northwind\"" "$conns" "/users?q=northwind"
   run_wrk "W3 Agent + active" "$conns" "/users?role=$AGENT&active=1"
+  if [ -n "$VIP" ]; then run_wrk "W3-tag VIP + active" "$conns" "/users?group=$VIP&active=1"; fi
 done
 
 # W4: Save of the Edit User dialog, each request a different user (each save bumps the
