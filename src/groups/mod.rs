@@ -68,22 +68,31 @@ pub fn check_name(name: &str) -> Result<String, String> {
     Ok(name.to_owned())
 }
 
-/// The separator of a user's groups in the list's one-column aggregate (`kind:name` each; the
-/// unit separator cannot be in a name, which refuses control characters).
-pub const LIST_SEPARATOR: char = '\u{1f}';
+/// The organization's groups by id, to name the ids the list's query aggregates per user.
+#[derive(Debug, Default)]
+pub struct GroupNames(std::collections::HashMap<i64, (Kind, String)>);
 
-/// A user's groups from the list's aggregate, by kind then name.
-pub fn parse_aggregate(text: Option<&str>) -> Vec<(Kind, String)> {
-    let mut groups: Vec<(Kind, String)> = text
-        .unwrap_or("")
-        .split(LIST_SEPARATOR)
-        .filter_map(|item| {
-            let (kind, name) = item.split_once(':')?;
-            Some((Kind::parse(kind)?, name.to_owned()))
-        })
-        .collect();
-    groups.sort_by_cached_key(|(kind, name)| (*kind, name_key(name)));
-    groups
+impl GroupNames {
+    pub fn of(groups: &[store::Group]) -> GroupNames {
+        GroupNames(
+            groups
+                .iter()
+                .map(|g| (g.id, (g.kind(), g.name.clone())))
+                .collect(),
+        )
+    }
+
+    /// A user's groups from the list's comma-separated ids, by kind then name (ids of groups
+    /// deleted meanwhile are left out).
+    pub fn of_ids(&self, ids: Option<&str>) -> Vec<(Kind, String)> {
+        let mut groups: Vec<(Kind, String)> = ids
+            .unwrap_or("")
+            .split(',')
+            .filter_map(|id| self.0.get(&id.parse::<i64>().ok()?).cloned())
+            .collect();
+        groups.sort_by_cached_key(|(kind, name)| (*kind, name_key(name)));
+        groups
+    }
 }
 
 /// The case-insensitive key a name is unique by within its kind.
@@ -106,16 +115,31 @@ mod tests {
         assert!(check_name(&"x".repeat(61)).is_err());
         assert!(check_name("a\u{7}b").is_err());
         assert_eq!(name_key("Spanish"), "spanish");
+        let names = GroupNames::of(&[
+            store::Group {
+                id: 1,
+                kind: "team".into(),
+                name: "North".into(),
+            },
+            store::Group {
+                id: 2,
+                kind: "tag".into(),
+                name: "vip".into(),
+            },
+            store::Group {
+                id: 3,
+                kind: "tag".into(),
+                name: "Alpha".into(),
+            },
+        ]);
         assert_eq!(
-            parse_aggregate(Some(
-                "team:North\u{1f}tag:vip: gold\u{1f}tag:Alpha\u{1f}bogus"
-            )),
+            names.of_ids(Some("1,2,3,99")),
             vec![
                 (Kind::Tag, "Alpha".to_owned()),
-                (Kind::Tag, "vip: gold".to_owned()),
+                (Kind::Tag, "vip".to_owned()),
                 (Kind::Team, "North".to_owned())
             ]
         );
-        assert!(parse_aggregate(None).is_empty());
+        assert!(names.of_ids(None).is_empty());
     }
 }

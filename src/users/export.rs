@@ -41,7 +41,7 @@ fn time(value: Option<chrono::NaiveDateTime>) -> String {
         .unwrap_or_default()
 }
 
-fn line(row: &UserListRow) -> String {
+fn line(row: &UserListRow, names: &crate::groups::GroupNames) -> String {
     let mut roles: Vec<&str> = row
         .role_names
         .as_deref()
@@ -68,7 +68,7 @@ fn line(row: &UserListRow) -> String {
         Some("inactivity") => "Blocked (inactivity)",
         _ => "",
     };
-    let groups = crate::groups::parse_aggregate(row.group_labels.as_deref());
+    let groups = names.of_ids(row.group_ids.as_deref());
     let of_kind = |kind: Kind| {
         let names: Vec<&str> = groups
             .iter()
@@ -109,6 +109,14 @@ pub async fn export(
     let pool = state.pool.clone();
     actix_web::rt::task::spawn_blocking(move || {
         let Ok(mut conn) = pool.get() else { return };
+        let names = match crate::groups::store::all(&mut conn, org_id) {
+            Ok(groups) => crate::groups::GroupNames::of(&groups),
+            Err(e) => {
+                log::error!("export failed: {e}");
+                let _ = sender.blocking_send(Err(std::io::Error::other("export failed")));
+                return;
+            }
+        };
         if sender
             .blocking_send(Ok(web::Bytes::from_static(HEADER.as_bytes())))
             .is_err()
@@ -127,7 +135,7 @@ pub async fn export(
                 };
             let mut text = String::with_capacity(rows.len() * 120);
             for row in &rows {
-                text.push_str(&line(row));
+                text.push_str(&line(row, &names));
             }
             if sender.blocking_send(Ok(web::Bytes::from(text))).is_err() {
                 return; // the client went away

@@ -37,12 +37,12 @@ pub async fn list(
             // Roles and products come from memory; what each role gives decides which
             // actions each row offers.
             let catalog = app.catalog.of(conn, org_id)?;
+            let groups = crate::groups::store::all(conn, org_id)?;
             if !full_page {
-                return Ok((rows, more, catalog, Vec::new(), Vec::new(), false, None));
+                return Ok((rows, more, catalog, Vec::new(), groups, false, None));
             }
             // The sign-up switch (which changes) comes from the database.
             let allow = crate::orgs::store::allow_auto_signup(conn, org_id)?;
-            let groups = crate::groups::store::all(conn, org_id)?;
             let bulk = bulk_for.map(|permissions| BulkBar {
                 roles: catalog.grantable(permissions),
                 products: catalog.products.clone(),
@@ -52,7 +52,8 @@ pub async fn list(
             Ok((rows, more, catalog, names, groups, allow, bulk))
         })
         .await?;
-    let table = UsersTable::new(&query, rows, more, now, actions, &catalog);
+    let names = crate::groups::GroupNames::of(&groups);
+    let table = UsersTable::new(&query, rows, more, now, actions, (&catalog, &names));
     htmx::page_or_fragment(&req, table, |table| UsersPage {
         shell: Shell::new(&req, &user, Nav::Users),
         controls: SignupControls {

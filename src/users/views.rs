@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 
 use super::forms::{ListQuery, Page, Sort, SortKey};
 use super::store::UserListRow;
+use crate::groups::GroupNames;
 use crate::orgs::catalog::OrgCatalog;
 use crate::users::authority::{self, Offers, Standing};
 use crate::web::shell::{initials, Nav, Shell};
@@ -187,7 +188,7 @@ impl UserRow {
         row: UserListRow,
         now: NaiveDateTime,
         viewer: &Standing,
-        catalog: &OrgCatalog,
+        (catalog, groups): (&OrgCatalog, &GroupNames),
     ) -> Self {
         let standing = authority::standing_from(
             catalog,
@@ -240,7 +241,8 @@ impl UserRow {
             email: row.email,
             roles: split_sorted(row.role_names.as_deref()),
             licenses: split_sorted(row.license_names.as_deref()),
-            groups: crate::groups::parse_aggregate(row.group_labels.as_deref())
+            groups: groups
+                .of_ids(row.group_ids.as_deref())
                 .into_iter()
                 .map(|(kind, name)| (kind.label(), name))
                 .collect(),
@@ -297,7 +299,7 @@ impl UsersTable {
         more: bool,
         now: NaiveDateTime,
         actions: RowActions,
-        catalog: &OrgCatalog,
+        catalog: (&OrgCatalog, &GroupNames),
     ) -> Self {
         let first_cursor = rows.first().map(|r| r.cursor(query.sort));
         let last_cursor = rows.last().map(|r| r.cursor(query.sort));

@@ -178,7 +178,10 @@ pub async fn update(
                 match triage(service::save(conn, &editor, user_id, &change, &meta, now))? {
                     Ok(saved) => Ok((
                         crate::users::store::list_row(conn, editor.org_id, user_id)?,
-                        app.catalog.of(conn, editor.org_id)?,
+                        (
+                            app.catalog.of(conn, editor.org_id)?,
+                            crate::groups::store::all(conn, editor.org_id)?,
+                        ),
                         saved,
                     )),
                     Err(shown) => Err(shown),
@@ -187,11 +190,16 @@ pub async fn update(
         })
         .await?;
     match outcome {
-        Ok((row, catalog, saved)) => {
+        Ok((row, (catalog, groups), saved)) => {
             let row = row.ok_or(AppError::NotFound)?;
             let viewer = editor_of(&user).standing();
             let fragment = RowFragment {
-                row: UserRow::from_row(row, now, &viewer, &catalog),
+                row: UserRow::from_row(
+                    row,
+                    now,
+                    &viewer,
+                    (&catalog, &crate::groups::GroupNames::of(&groups)),
+                ),
                 can_invite: user.can(Permission::UsersInvite),
                 can_manage: true,
                 can_view_audit: user.can(Permission::AuditView),
