@@ -1,0 +1,183 @@
+//! Saving the Edit User dialog: the rules, seats, sessions and the audit event, in one
+//! transaction.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDateTime;
+
+use super::forms::UserChange;
+use super::store::{self, Details};
+use crate::audit::Origin;
+use crate::db::{write_tx, DbConn};
+use crate::divisions::store as divisions;
+use crate::users::authority::{self, Act, Editor, Refusal};
+use crate::users::{status, store as users_store};
+use crate::validation::FieldErrors;
+
+mod checks;
+mod record;
+
+use checks::{chat_of, check_credentials, groups_of, licenses_of, roles_of, status_of};
+use record::{details_changes, record};
+
+/// What a save changes (the checked form) and where a confirmation link points.
+pub struct Change<'a> {
+    pub user: &'a UserChange,
+    /// Where the link that confirms a new email address points.
+    pub base_url: &'a str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("That user does not exist, or belongs to another organization.")]
+    NotFound,
+    /// The editor may not act on this user at all (they hold more).
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("some fields need attention")]
+    Invalid(FieldErrors),
+    /// Someone saved after the dialog opened.
+    #[error("{by} changed this user after you opened the dialog.")]
+    Stale { by: String },
+    /// Turning Active off asks to Confirm first: nothing was saved yet.
+    #[error("Deactivating needs a confirmation.")]
+    NeedsConfirmation,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+pub fn save(
+    conn: &mut DbConn,
+    editor: &Editor,
+    user_id: i64,
+    change: &Change<'_>,
+    meta: &Origin,
+    now: NaiveDateTime,
+) -> Result<Saved, EditError> {
+    write_tx(conn, |conn| {
+        let form = change.user;
+        let current = store::edit_row(conn, editor.org_id, user_id)?.ok_or(EditError::NotFound)?;
+        let target =
+            authority::standing_of(conn, editor.org_id, user_id)?.ok_or(EditError::NotFound)?;
+        let me = editor.standing();
+        authority::check(&me, &target, Act::Profile)?;
+        if current.version != form.version {
+            let by = store::last_editor(conn, user_id)?.unwrap_or_else(|| "Someone".into());
+            return Err(EditError::Stale { by });
+        }
+        let mut errors = FieldErrors::default();
+        let parties = (&me, &target);
+        let new_status = status_of(&current, form);
+        check_credentials(parties, &current, form, new_status, &mut errors);
+        let held: BTreeSet<i64> = store::role_ids(conn, user_id)?.into_iter().collect();
+        let desired = roles_of(conn, editor, parties, &held, &form.role_ids, &mut errors)?;
+        let org_divisions = store::divisions(conn, editor.org_id)?;
+        let chat = chat_of(
+            conn,
+            (user_id, &current),
+            form,
+            &desired,
+            &org_divisions,
+            &mut errors,
+        )?;
+        let deactivating = new_status == status::INACTIVE && current.status != status::INACTIVE;
+        if deactivating && errors.is_empty() && !form.confirmed {
+            return Err(EditError::NeedsConfirmation);
+        }
+        if let Some(division) = form.division_id {
+            if !org_divisions.iter().any(|(id, _)| *id == division) {
+                errors.add("division", "Choose a division from the list.");
+            }
+        }
+        let email_changes = form.email.as_str() != current.email;
+        if email_changes && users_store::email_taken(conn, form.email.as_str())? {
+            errors.add("email", "Another account already uses this email address.");
+        }
+        let seats = licenses_of(
+            conn,
+            (editor.org_id, user_id),
+            form,
+            new_status,
+            now,
+            &mut errors,
+        )?;
+        let groups = groups_of(conn, (editor.org_id, user_id), form, &mut errors)?;
+        if !errors.is_empty() {
+            return Err(EditError::Invalid(errors));
+        }
+        if chat.want != chat.held {
+            divisions::assign(conn, user_id, &chat.want)?;
+        }
+        groups.apply(conn, user_id)?;
+        for role in held.difference(&desired) {
+            store::remove_role(conn, user_id, *role)?;
+        }
+        for role in desired.difference(&held) {
+            users_store::add_role(conn, user_id, *role)?;
+        }
+        // A new address of an invitee (who has no sign-in yet) is theirs at once: the next
+        // invitation goes there. Anyone else's waits for the new address to confirm it, and
+        // the old address is told: an administrator cannot move someone's sign-in to an
+        // address they do not control.
+        let email_waits = email_changes && current.status != status::INVITED;
+        let details = Details {
+            email: if email_waits {
+                current.email.as_str()
+            } else {
+                form.email.as_str()
+            },
+            first_name: form.first_name.as_str(),
+            last_name: form.last_name.as_str(),
+            phone: &form.phone,
+            timezone: &form.timezone,
+            language: &form.language,
+            call_recording: form.call_recording,
+            division_id: form.division_id,
+            chat_scope: &chat.scope,
+            ip_allowlist: &form.ip_allowlist,
+            status: new_status,
+        };
+        if !store::save_details(conn, user_id, form.version, &details, now)? {
+            let by = store::last_editor(conn, user_id)?.unwrap_or_else(|| "Someone".into());
+            return Err(EditError::Stale { by });
+        }
+        if deactivating {
+            crate::auth::store::delete_user_sessions(conn, user_id)?;
+        }
+        let mut changes = details_changes(&current, &details);
+        changes.field(
+            "chat_divisions",
+            divisions::names(&org_divisions, &chat.held),
+            divisions::names(&org_divisions, &chat.want),
+        );
+        changes.field("role_ids", &held, &desired);
+        changes.field("product_ids", &seats.had, &seats.want);
+        groups.audit(&mut changes);
+        let saved = Saved {
+            last_seats: seats.last_seats,
+            deactivated: deactivating,
+            email_waiting: email_waits.then(|| form.email.to_string()),
+        };
+        let saved_now = (&current, &details, &saved);
+        record(
+            conn,
+            (editor, user_id),
+            saved_now,
+            changes,
+            change.base_url,
+            (meta, now),
+        )?;
+        Ok(saved)
+    })
+}
+
+/// What a save did beyond the fields.
+#[derive(Debug, Default)]
+pub struct Saved {
+    /// Products whose last seat this save took.
+    pub last_seats: Vec<String>,
+    /// The user was deactivated (their row leaves a list of active users).
+    pub deactivated: bool,
+    /// A new email address that counts once it confirms (a link was sent to it).
+    pub email_waiting: Option<String>,
+}
