@@ -73,6 +73,8 @@ struct DivisionsPage {
 struct DeleteDialog {
     division: Division,
     users: i64,
+    /// Supervisors for whom it is the only assigned division.
+    stranded: usize,
     /// Where its users may go: the other divisions.
     others: Vec<Division>,
     move_to: String,
@@ -220,8 +222,9 @@ async fn delete_view(
     move_to: String,
     errors: FieldErrors,
 ) -> Result<DeleteDialog, AppError> {
-    let (division, users, others) = state
+    let (division, users, others, stranded) = state
         .db(move |conn| {
+            let stranded = store::only_assignment_of(conn, id)?;
             let all = store::all_with_counts(conn, org_id)?;
             let (division, users) = all
                 .iter()
@@ -233,12 +236,13 @@ async fn delete_view(
                 .map(|(d, _)| d)
                 .filter(|d| d.id != id)
                 .collect();
-            Ok((division, users, others))
+            Ok((division, users, others, stranded))
         })
         .await?;
     Ok(DeleteDialog {
         division,
         users,
+        stranded,
         others,
         move_to,
         errors,

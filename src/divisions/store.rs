@@ -144,3 +144,23 @@ pub fn names(all: &[(i64, String)], ids: &BTreeSet<i64>) -> Vec<String> {
     names.sort();
     names
 }
+
+/// How many Supervisors have this division as their only assigned one (after its deletion
+/// they chat with no division until Edit User assigns another).
+pub fn only_assignment_of(conn: &mut DbConn, division_id: i64) -> QueryResult<usize> {
+    let assigned: Vec<i64> = supervisor_divisions::table
+        .filter(supervisor_divisions::division_id.eq(division_id))
+        .select(supervisor_divisions::user_id)
+        .load(conn)?;
+    let mut with_others: BTreeSet<i64> = BTreeSet::new();
+    for chunk in assigned.chunks(500) {
+        with_others.extend(
+            supervisor_divisions::table
+                .filter(supervisor_divisions::user_id.eq_any(chunk))
+                .filter(supervisor_divisions::division_id.ne(division_id))
+                .select(supervisor_divisions::user_id)
+                .load::<i64>(conn)?,
+        );
+    }
+    Ok(assigned.len() - with_others.len())
+}

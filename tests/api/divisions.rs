@@ -135,6 +135,24 @@ async fn divisions_are_created_renamed_and_deleted_moving_their_users(app: TestA
         .contains("Division “North East” deleted; its 2 users moved."));
     assert_eq!(division_of(&app, ids[0]).await, Some(south));
     assert_eq!(division_of(&app, ids[1]).await, Some(south));
+    // A Supervisor whose only assigned division goes is named in the question.
+    let sue = app
+        .add_people(org_id, vec![someone("Sue", "sue@acme.io", "Supervisor")])
+        .await[0];
+    app.db(move |c| {
+        gatehouse::divisions::store::assign(c, sue, &[south].into_iter().collect()).unwrap()
+    })
+    .await;
+    let dialog = app
+        .hx_get(&format!("/settings/divisions/{south}/delete"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        dialog.contains("1 Supervisor chats with this division only"),
+        "{dialog}"
+    );
     // And to no division.
     let response = app
         .hx_post(
