@@ -5,6 +5,13 @@
 pub struct FieldErrors(Vec<(&'static str, String)>);
 
 impl FieldErrors {
+    /// One message for one field.
+    pub fn one(field: &'static str, message: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::default();
+        errors.add(field, message);
+        errors
+    }
+
     pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
         if self.get(field).is_none() {
             self.0.push((field, message.into()));

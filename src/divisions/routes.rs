@@ -44,11 +44,7 @@ impl ServiceError for DivisionError {
 fn shown(error: DivisionError) -> FieldErrors {
     match error {
         DivisionError::Invalid(errors) => errors,
-        other => {
-            let mut errors = FieldErrors::default();
-            errors.add("name", other.to_string());
-            errors
-        }
+        other => FieldErrors::one("name", other.to_string()),
     }
 }
 
@@ -180,12 +176,7 @@ pub async fn rename_dialog(
 
 /// After a change: the list again in place, a toast, the dialog closed.
 async fn list_changed(state: &State, org_id: i64, message: &str) -> Result<HttpResponse, AppError> {
-    htmx::Hx::new()
-        .toast(htmx::ToastKind::Success, message)
-        .close_dialog()
-        .retarget("#division-list")
-        .reswap("outerHTML")
-        .on(htmx::html(&list(state, org_id).await?)?)
+    htmx::replaced("#division-list", &list(state, org_id).await?, message)
 }
 
 pub async fn rename(
@@ -301,11 +292,10 @@ pub async fn delete(
                 })
                 .await?
         }
-        Err(_) => {
-            let mut errors = FieldErrors::default();
-            errors.add("move_to", "Choose a division from the list.");
-            Err(DivisionError::Invalid(errors))
-        }
+        Err(_) => Err(DivisionError::Invalid(FieldErrors::one(
+            "move_to",
+            "Choose a division from the list.",
+        ))),
     };
     match outcome {
         Ok(moved) => {

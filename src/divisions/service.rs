@@ -21,9 +21,7 @@ pub enum DivisionError {
 }
 
 fn invalid(field: &'static str, message: &str) -> DivisionError {
-    let mut errors = FieldErrors::default();
-    errors.add(field, message);
-    DivisionError::Invalid(errors)
+    DivisionError::Invalid(FieldErrors::one(field, message))
 }
 
 const TAKEN: &str = "There is already a division with this name.";

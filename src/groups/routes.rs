@@ -41,11 +41,7 @@ impl ServiceError for GroupError {
 fn shown(error: GroupError) -> FieldErrors {
     match error {
         GroupError::Invalid(errors) => errors,
-        other => {
-            let mut errors = FieldErrors::default();
-            errors.add("name", other.to_string());
-            errors
-        }
+        other => FieldErrors::one("name", other.to_string()),
     }
 }
 
@@ -171,12 +167,7 @@ async fn lists_changed(
     org_id: i64,
     message: &str,
 ) -> Result<HttpResponse, AppError> {
-    htmx::Hx::new()
-        .toast(htmx::ToastKind::Success, message)
-        .close_dialog()
-        .retarget("#group-lists")
-        .reswap("outerHTML")
-        .on(htmx::html(&lists(state, org_id).await?)?)
+    htmx::replaced("#group-lists", &lists(state, org_id).await?, message)
 }
 
 pub async fn rename(

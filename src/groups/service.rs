@@ -20,9 +20,7 @@ pub enum GroupError {
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> GroupError {
-    let mut errors = FieldErrors::default();
-    errors.add(field, message);
-    GroupError::Invalid(errors)
+    GroupError::Invalid(FieldErrors::one(field, message))
 }
 
 /// A name another group of the kind holds, whether seen before the write or raced to it.

@@ -22,6 +22,21 @@ pub fn html<T: Template>(template: &T) -> Result<HttpResponse, AppError> {
     html_with_status(template, actix_web::http::StatusCode::OK)
 }
 
+/// A dialog's change is saved: a toast, the dialog closed, and `view` in place of `selector`
+/// (the list the change belongs to).
+pub fn replaced<T: Template>(
+    selector: &str,
+    view: &T,
+    message: &str,
+) -> Result<HttpResponse, AppError> {
+    Hx::new()
+        .toast(ToastKind::Success, message)
+        .close_dialog()
+        .retarget(selector)
+        .reswap("outerHTML")
+        .on(html(view)?)
+}
+
 pub fn html_with_status<T: Template>(
     template: &T,
     status: actix_web::http::StatusCode,
