@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod divisions;
+pub mod fields;
 pub mod groups;
 pub mod invites;
 pub mod jobs;
@@ -157,6 +158,7 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(signup::routes::configure)
             .configure(settings::routes::configure)
             .configure(groups::routes::configure)
+            .configure(fields::routes::configure)
             .configure(divisions::routes::configure)
             .configure(activity::routes::configure)
             .configure(presence::routes::configure)

@@ -2,7 +2,7 @@
 //! the API will return as problem details), with no web types in it.
 
 #[derive(Debug, Default, Clone)]
-pub struct FieldErrors(Vec<(&'static str, String)>);
+pub struct FieldErrors(Vec<(std::borrow::Cow<'static, str>, String)>);
 
 impl FieldErrors {
     /// One message for one field.
@@ -14,14 +14,21 @@ impl FieldErrors {
 
     pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
         if self.get(field).is_none() {
-            self.0.push((field, message.into()));
+            self.0.push((field.into(), message.into()));
+        }
+    }
+
+    /// A message for a field whose name is made at run time (an organization's user field).
+    pub fn add_named(&mut self, field: String, message: impl Into<String>) {
+        if self.get(&field).is_none() {
+            self.0.push((field.into(), message.into()));
         }
     }
 
     pub fn get(&self, field: &str) -> Option<&str> {
         self.0
             .iter()
-            .find(|(name, _)| *name == field)
+            .find(|(name, _)| name == field)
             .map(|(_, message)| message.as_str())
     }
 

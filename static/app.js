@@ -473,4 +473,57 @@
   document.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && event.target.matches && event.target.matches("[data-picker-search]")) event.preventDefault();
   });
+
+  // User fields with a show-when rule appear while the field they name holds the value (the
+  // server ignores a hidden field's input, so without script every field shows).
+  function fieldHolds(form, name, wanted) {
+    var box = form.querySelector('[data-field="' + name + '"]');
+    if (!box || box.hidden) return false;
+    var want = (wanted || "").toLowerCase();
+    if (box.getAttribute("data-kind") === "checkbox") {
+      var tick = box.querySelector('input[type="checkbox"]');
+      return (tick && tick.checked ? "yes" : "no") === want;
+    }
+    var held = [];
+    box.querySelectorAll("input, select").forEach(function (input) {
+      if (input.type === "hidden") return;
+      if ((input.type === "checkbox" || input.type === "radio") && !input.checked) return;
+      held.push((input.value || "").toLowerCase());
+    });
+    return held.indexOf(want) !== -1;
+  }
+  function applyShowWhen(form) {
+    var boxes = form.querySelectorAll("[data-show-when]");
+    // A chain (A shows B shows C) settles in as many passes as it is long.
+    for (var pass = 0; pass <= boxes.length; pass++) {
+      var moved = false;
+      boxes.forEach(function (box) {
+        var shown = fieldHolds(form, box.getAttribute("data-show-when"), box.getAttribute("data-show-value"));
+        if (box.hidden === shown) { box.hidden = !shown; moved = true; }
+      });
+      if (!moved) break;
+    }
+  }
+  // Settings → User fields: inputs that apply to some types only (options for a choice…).
+  function applyKinds(form) {
+    var select = form.querySelector("[data-field-kind]");
+    if (!select) return;
+    form.querySelectorAll("[data-kinds]").forEach(function (el) {
+      el.hidden = el.getAttribute("data-kinds").split(" ").indexOf(select.value) === -1;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (!form) return;
+    if (event.target.name && event.target.name.indexOf("field.") === 0) applyShowWhen(form);
+    if (event.target.matches && event.target.matches("[data-field-kind]")) applyKinds(form);
+  });
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail.elt;
+    if (!root.querySelectorAll) return;
+    root.querySelectorAll("form").forEach(function (form) {
+      if (form.querySelector("[data-show-when]")) applyShowWhen(form);
+      applyKinds(form);
+    });
+  });
 })();

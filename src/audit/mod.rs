@@ -122,6 +122,9 @@ pub mod action {
     pub const GROUP_CREATED: &str = "group.created";
     pub const GROUP_RENAMED: &str = "group.renamed";
     pub const GROUP_DELETED: &str = "group.deleted";
+    pub const FIELD_CREATED: &str = "field.created";
+    pub const FIELD_CHANGED: &str = "field.changed";
+    pub const FIELD_DELETED: &str = "field.deleted";
     pub const DIVISION_CREATED: &str = "division.created";
     pub const DIVISION_RENAMED: &str = "division.renamed";
     pub const DIVISION_DELETED: &str = "division.deleted";

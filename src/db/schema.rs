@@ -303,3 +303,45 @@ diesel::table! {
 diesel::joinable!(group_members -> org_groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(org_groups, group_members, users);
+
+diesel::table! {
+    /// Fields an organization defines on its users' profiles.
+    user_fields (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        field_key -> Text,
+        label -> Text,
+        kind -> Text,
+        section -> Text,
+        position -> Integer,
+        help -> Text,
+        required -> Text,
+        required_roles -> Text,
+        is_unique -> Bool,
+        min_length -> Nullable<Integer>,
+        max_length -> Nullable<Integer>,
+        pattern -> Text,
+        pattern_message -> Text,
+        options -> Text,
+        show_when_key -> Text,
+        show_when_value -> Text,
+        access -> Text,
+        searchable -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// The values users hold in those fields, one row per value.
+    user_field_values (user_id, field_id, value_key) {
+        user_id -> BigInt,
+        field_id -> BigInt,
+        value -> Text,
+        value_key -> Text,
+        unique_key -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(user_field_values -> user_fields (field_id));
+diesel::joinable!(user_field_values -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(user_fields, user_field_values, users);

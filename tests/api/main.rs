@@ -17,6 +17,7 @@ mod domains;
 mod edit;
 mod exit;
 mod export;
+mod fields;
 mod groups;
 mod import;
 mod input;

@@ -108,6 +108,34 @@ const ROUTES: &[(&str, &str, Access)] = &[
         "/settings/divisions/{id}/delete",
         Needs("settings.manage"),
     ),
+    ("GET", "/settings/fields", Needs("settings.manage")),
+    ("POST", "/settings/fields", Needs("settings.manage")),
+    ("GET", "/settings/fields/new", Needs("settings.manage")),
+    (
+        "GET",
+        "/settings/fields/{id}/edit",
+        Needs("settings.manage"),
+    ),
+    (
+        "POST",
+        "/settings/fields/{id}/edit",
+        Needs("settings.manage"),
+    ),
+    (
+        "GET",
+        "/settings/fields/{id}/delete",
+        Needs("settings.manage"),
+    ),
+    (
+        "POST",
+        "/settings/fields/{id}/delete",
+        Needs("settings.manage"),
+    ),
+    (
+        "POST",
+        "/settings/fields/presets/{code}",
+        Needs("settings.manage"),
+    ),
     ("GET", "/settings/groups", Needs("settings.manage")),
     ("POST", "/settings/groups", Needs("settings.manage")),
     (

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use crate::config::parse_cidrs;
+use crate::fields::profile::Posted;
 use crate::validation::{EmailAddress, FieldErrors, PersonName};
 
 /// Everything the dialog posts; multi-valued fields (`role`, `product`) collected.
@@ -27,6 +28,9 @@ pub struct EditForm {
     pub product_ids: Vec<i64>,
     /// The groups ticked; `None` when the form had no group pickers (`groups` marker absent).
     pub group_ids: Option<Vec<i64>>,
+    /// The organization's fields as posted; `None` when the form had none (`fields` marker
+    /// absent).
+    pub fields: Option<Posted>,
     pub version: i32,
     /// The person confirmed deactivating.
     pub confirmed: bool,
@@ -64,6 +68,7 @@ impl EditForm {
             role_ids: all("role"),
             product_ids: all("product"),
             group_ids: last("groups").map(|_| all("group")),
+            fields: last("fields").map(|_| Posted::from_pairs(pairs)),
             version: last("version").and_then(|v| v.parse().ok()).unwrap_or(0),
             confirmed: last("confirmed").as_deref() == Some("1"),
         }
@@ -94,6 +99,8 @@ pub struct UserChange {
     pub product_ids: BTreeSet<i64>,
     /// `None`: the user's groups stay as they are.
     pub group_ids: Option<BTreeSet<i64>>,
+    /// `None`: the user's field values stay as they are.
+    pub fields: Option<Posted>,
     pub version: i32,
     pub confirmed: bool,
 }
@@ -213,6 +220,7 @@ impl TryFrom<&EditForm> for UserChange {
                         .group_ids
                         .as_ref()
                         .map(|ids| ids.iter().copied().collect()),
+                    fields: form.fields.clone(),
                     version: form.version,
                     confirmed: form.confirmed,
                 })

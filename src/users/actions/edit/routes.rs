@@ -9,6 +9,7 @@ use super::service::{self, Change, EditError};
 use super::store;
 use super::views::{EditDialog, GroupPicker, LicenseChoice, RoleChoice, RowFragment};
 use crate::auth::permissions::{Permission, OWNER};
+use crate::fields::views as fields_views;
 use crate::licenses::store::{product_ids_of, products};
 use crate::orgs::catalog::grantable_roles;
 use crate::users::actions::lifecycle::routes::editor_of;
@@ -55,6 +56,8 @@ async fn dialog(
             let org_groups = crate::groups::store::all(conn, org_id)?;
             let in_groups = crate::groups::store::of_user(conn, user_id)?;
             let assigned = crate::divisions::store::assigned(conn, user_id)?;
+            let org_fields = crate::fields::store::all(conn, org_id)?;
+            let values = crate::fields::store::values_of(conn, user_id)?;
             let form = form.unwrap_or_else(|| EditForm {
                 first_name: current.first_name.clone(),
                 last_name: current.last_name.clone(),
@@ -74,6 +77,7 @@ async fn dialog(
                 role_ids: held.clone(),
                 product_ids: had.clone(),
                 group_ids: Some(in_groups.into_iter().collect()),
+                fields: None,
                 version: current.version,
                 confirmed: false,
             });
@@ -103,9 +107,21 @@ async fn dialog(
                 timezones.insert(0, form.timezone.clone());
             }
             let group_pickers = GroupPicker::all(org_groups, form.group_ids.as_deref());
+            let values = match &form.fields {
+                Some(posted) => posted.as_shown(&org_fields, &values),
+                None => values,
+            };
+            let role_set = form.role_ids.iter().copied().collect();
+            let shown = fields_views::Shown {
+                fields: &org_fields,
+                values: &values,
+                roles: &role_set,
+            };
+            let field_sections = fields_views::sections(&shown, |_| true);
             Ok(EditDialog {
                 user_id,
                 group_pickers,
+                field_sections,
                 show_active: may(Act::Status) && current.status != crate::users::status::INVITED,
                 credentials_locked: !may(Act::Credentials),
                 pending_email,

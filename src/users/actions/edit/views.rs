@@ -65,6 +65,8 @@ impl GroupPicker {
 pub struct EditDialog {
     pub user_id: i64,
     pub group_pickers: Vec<GroupPicker>,
+    /// The organization's fields, one section each.
+    pub field_sections: Vec<crate::fields::views::FieldSection>,
     pub form: EditForm,
     pub roles: Vec<RoleChoice>,
     pub licenses: Vec<LicenseChoice>,

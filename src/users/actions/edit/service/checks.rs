@@ -11,6 +11,7 @@ use super::super::store;
 use crate::audit;
 use crate::db::DbConn;
 use crate::divisions::store as divisions;
+use crate::fields;
 use crate::groups;
 use crate::licenses::store::{self as licenses, products, take_seat};
 use crate::orgs::catalog::grantable_roles;
@@ -254,4 +255,24 @@ pub(super) fn groups_of(
         errors.add("groups", "Choose groups from the lists.");
     }
     Ok(GroupChange { org, held, want })
+}
+
+/// The user's field values: checked against the organization's fields when the form had them
+/// (required for the roles they will hold, show-when, unique).
+pub(super) fn profile_of(
+    conn: &mut DbConn,
+    (org_id, user_id): (i64, i64),
+    form: &UserChange,
+    roles: &BTreeSet<i64>,
+    errors: &mut FieldErrors,
+) -> QueryResult<fields::profile::ProfileChange> {
+    let Some(posted) = &form.fields else {
+        return Ok(fields::profile::ProfileChange::default());
+    };
+    let org_fields = fields::store::all(conn, org_id)?;
+    let held = fields::store::values_of(conn, user_id)?;
+    let editor = (fields::profile::Editor::Admin, roles);
+    let change = fields::profile::check(&org_fields, &held, posted, editor, errors);
+    change.check_unique(conn, user_id, errors)?;
+    Ok(change)
 }

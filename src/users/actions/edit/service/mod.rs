@@ -17,7 +17,7 @@ use crate::validation::FieldErrors;
 mod checks;
 mod record;
 
-use checks::{chat_of, check_credentials, groups_of, licenses_of, roles_of, status_of};
+use checks::{chat_of, check_credentials, groups_of, licenses_of, profile_of, roles_of, status_of};
 use record::{details_changes, record};
 
 /// What a save changes (the checked form) and where a confirmation link points.
@@ -47,6 +47,25 @@ pub enum EditError {
 }
 
 pub fn save(
+    conn: &mut DbConn,
+    editor: &Editor,
+    user_id: i64,
+    change: &Change<'_>,
+    meta: &Origin,
+    now: NaiveDateTime,
+) -> Result<Saved, EditError> {
+    use diesel::result::{DatabaseErrorKind::UniqueViolation, Error::DatabaseError};
+    match save_once(conn, editor, user_id, change, meta, now) {
+        // Another save took a unique value (an email address, a unique field) between this
+        // one's check and its write: once more, the check now names the field.
+        Err(EditError::Database(DatabaseError(UniqueViolation, _))) => {
+            save_once(conn, editor, user_id, change, meta, now)
+        }
+        other => other,
+    }
+}
+
+fn save_once(
     conn: &mut DbConn,
     editor: &Editor,
     user_id: i64,
@@ -102,6 +121,7 @@ pub fn save(
             &mut errors,
         )?;
         let groups = groups_of(conn, (editor.org_id, user_id), form, &mut errors)?;
+        let profile = profile_of(conn, (editor.org_id, user_id), form, &desired, &mut errors)?;
         if !errors.is_empty() {
             return Err(EditError::Invalid(errors));
         }
@@ -109,6 +129,7 @@ pub fn save(
             divisions::assign(conn, user_id, &chat.want)?;
         }
         groups.apply(conn, user_id)?;
+        profile.apply(conn, user_id)?;
         for role in held.difference(&desired) {
             store::remove_role(conn, user_id, *role)?;
         }
@@ -153,6 +174,7 @@ pub fn save(
         changes.field("role_ids", &held, &desired);
         changes.field("product_ids", &seats.had, &seats.want);
         groups.audit(&mut changes);
+        profile.audit(&mut changes);
         let saved = Saved {
             last_seats: seats.last_seats,
             deactivated: deactivating,

@@ -1,0 +1,2 @@
+DROP TABLE user_field_values;
+DROP TABLE user_fields;

@@ -1,0 +1,701 @@
+//! User fields: Settings → User fields (define, change, delete, presets) and the values people
+//! hold, saved through Edit User with every rule checked on the server.
+
+use reqwest::StatusCode;
+
+use crate::both;
+use crate::edit::{dialog, fields_of, post};
+use crate::helpers::{someone, toast_of, TestApp};
+use gatehouse::fields::store;
+
+both!(
+    fields_are_defined_and_a_bad_definition_changes_nothing,
+    fields_are_settings_and_another_organizations_answer_404,
+    the_dialer_preset_creates_its_fields_once,
+    edit_user_saves_fields_by_section_with_show_when_and_required,
+    a_secret_is_never_in_a_page_or_the_audit,
+    a_unique_value_is_held_once_even_by_two_parallel_saves,
+    a_field_required_for_a_role_binds_only_those_holding_it,
+    changing_a_type_asks_to_confirm_and_removes_what_no_longer_fits,
+);
+
+const OWNER: &str = "olive@acme.io";
+
+pub async fn field_id(app: &TestApp, org_id: i64, key: &'static str) -> i64 {
+    app.db(move |c| {
+        store::all(c, org_id)
+            .unwrap()
+            .into_iter()
+            .find(|f| f.key == key)
+            .map(|f| f.id)
+            .expect("field")
+    })
+    .await
+}
+
+pub async fn create_field(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
+    let mut form: Vec<(&str, &str)> = vec![("required", "never"), ("access", "admins")];
+    form.extend_from_slice(fields);
+    app.hx_post("/settings/fields", &form).await
+}
+
+pub async fn apply_dialer(app: &TestApp) -> reqwest::Response {
+    app.get_html("/settings/fields").await;
+    app.hx_post("/settings/fields/presets/dialer", &[]).await
+}
+
+async fn values(app: &TestApp, user_id: i64) -> std::collections::BTreeMap<i64, Vec<String>> {
+    app.db(move |c| store::values_of(c, user_id).unwrap()).await
+}
+
+async fn fields_are_defined_and_a_bad_definition_changes_nothing(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    let (status, page) = app.get_html("/settings/fields").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("No user fields yet."), "{page}");
+    assert!(page.contains("Apply Dialer profile") && page.contains("Apply CRM profile"));
+
+    let dialog = app
+        .hx_get("/settings/fields/new")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        dialog.contains("New field")
+            && dialog.contains("Single choice")
+            && dialog.contains(">Secret</option>")
+    );
+
+    let response = create_field(
+        &app,
+        &[
+            ("label", "Employee number"),
+            ("kind", "text"),
+            ("section", "HR"),
+            ("pattern", "E[0-9]{4}"),
+            ("pattern_message", "Use E and four digits, such as E0042."),
+            ("unique", "1"),
+            ("searchable", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        toast_of(response.headers()).as_deref(),
+        Some("Field “Employee number” created.")
+    );
+    let list = response.text().await.unwrap();
+    assert!(
+        list.contains("<code>employee_number</code>"),
+        "the key comes from the label: {list}"
+    );
+    assert!(list.contains("Unique") && list.contains("Searchable") && list.contains("<h3>HR</h3>"));
+
+    // Each bad definition: its message beside its input, nothing written.
+    for (fields, input, message) in [
+        (
+            vec![("label", ""), ("kind", "text")],
+            "fd-label-error",
+            "Enter a label.",
+        ),
+        (
+            vec![("label", "Employee number"), ("kind", "text")],
+            "fd-label-error",
+            "Another field has this label.",
+        ),
+        (
+            vec![("label", "Mail"), ("key", "email"), ("kind", "text")],
+            "fd-key-error",
+            "This key names a built-in column",
+        ),
+        (
+            vec![("label", "Code"), ("kind", "text"), ("pattern", "([a-z")],
+            "fd-pattern-error",
+            "not a valid regular expression",
+        ),
+        (
+            vec![("label", "Mood"), ("kind", "choice"), ("options", "")],
+            "fd-options-error",
+            "Enter at least one option",
+        ),
+        (
+            vec![("label", "Mood"), ("kind", "choice"), ("options", "a\nA")],
+            "fd-options-error",
+            "“A” is listed twice.",
+        ),
+        (
+            vec![("label", "Token"), ("kind", "secret"), ("unique", "1")],
+            "unique",
+            "A secret field cannot be unique.",
+        ),
+        (
+            vec![
+                ("label", "Band"),
+                ("kind", "text"),
+                ("min_length", "9"),
+                ("max_length", "3"),
+            ],
+            "fd-max-error",
+            "Make the maximum at least the minimum.",
+        ),
+        (
+            vec![
+                ("label", "Later"),
+                ("kind", "text"),
+                ("show_when_key", "nope"),
+            ],
+            "fd-when-key-error",
+            "Choose a field from the list.",
+        ),
+        (
+            vec![("label", "Later"), ("kind", "wobbly")],
+            "fd-kind-error",
+            "Choose a type from the list.",
+        ),
+    ] {
+        let response = create_field(&app, &fields).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{fields:?}"
+        );
+        let body = response.text().await.unwrap();
+        assert!(body.contains(message), "{message}: {body}");
+        if input != "unique" {
+            assert!(body.contains(&format!("id=\"{input}\"")), "{input}: {body}");
+        }
+    }
+    let count = app.db(move |c| store::all(c, org_id).unwrap().len()).await;
+    assert_eq!(count, 1);
+    let created = app.audit_details(org_id, "field.created").await;
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0]["key"], "employee_number");
+}
+
+async fn fields_are_settings_and_another_organizations_answer_404(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    create_field(&app, &[("label", "Badge"), ("kind", "text")]).await;
+    let badge = field_id(&app, org_id, "badge").await;
+    let now = app.state.clock.now();
+    let theirs = app
+        .db(move |c| {
+            let (other, _) = gatehouse::orgs::service::create_org(c, "Bravo", now).unwrap();
+            let mut field = gatehouse::fields::Field::for_test(
+                "theirs",
+                "Theirs",
+                gatehouse::fields::Kind::Text,
+            );
+            field.position = 1;
+            store::insert(c, other, &field, now).unwrap()
+        })
+        .await;
+    for path in [
+        format!("/settings/fields/{theirs}/edit"),
+        format!("/settings/fields/{theirs}/delete"),
+    ] {
+        assert_eq!(
+            app.hx_get(&path).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+        let response = app
+            .hx_post(&path, &[("label", "Mine"), ("kind", "text")])
+            .await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    assert_eq!(
+        app.hx_post("/settings/fields/presets/nonesuch", &[])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let still = app
+        .db(move |c| {
+            store::all(c, 0).unwrap().len() + store::holder_count(c, theirs).unwrap() as usize
+        })
+        .await;
+    assert_eq!(still, 0);
+
+    // A Manager manages users, not settings.
+    app.add_people(org_id, vec![someone("Max", "max@acme.io", "Manager")])
+        .await;
+    app.logout().await;
+    app.login_as("max@acme.io", crate::helpers::PASSWORD).await;
+    assert_eq!(
+        app.get("/settings/fields").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let response = app
+        .hx_post(&format!("/settings/fields/{badge}/delete"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.hx_post("/settings/fields/presets/dialer", &[])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.db(move |c| store::all(c, org_id).unwrap().len()).await,
+        1
+    );
+}
+
+async fn the_dialer_preset_creates_its_fields_once(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    let response = apply_dialer(&app).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        toast_of(response.headers()).as_deref(),
+        Some("Dialer profile applied: 13 fields created.")
+    );
+    let list = response.text().await.unwrap();
+    assert!(list.contains("<h3>SIP settings</h3>"), "{list}");
+    assert!(list.contains("Shown when SIP Option is Use custom URI"));
+    let fields = app.db(move |c| store::all(c, org_id).unwrap()).await;
+    let kind = |key: &str| fields.iter().find(|f| f.key == key).map(|f| f.kind.code());
+    assert_eq!(kind("caldav_token"), Some("secret"));
+    assert_eq!(kind("pbx_password"), Some("secret"));
+    assert_eq!(kind("caller_id_number"), Some("phone"));
+    assert_eq!(kind("sip_option"), Some("choice"));
+
+    let again = apply_dialer(&app).await;
+    assert_eq!(
+        toast_of(again.headers()).as_deref(),
+        Some("Dialer profile: every field exists already; nothing changed.")
+    );
+    assert_eq!(
+        app.db(move |c| store::all(c, org_id).unwrap().len()).await,
+        13
+    );
+    assert_eq!(app.audit_details(org_id, "field.created").await.len(), 13);
+
+    // The CRM profile adds the country list; without script the page answers in full.
+    let page = app
+        .post_form("/settings/fields/presets/crm", &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("CRM profile applied: 1 field created."),
+        "{page}"
+    );
+    let country = app
+        .db(move |c| {
+            store::all(c, org_id)
+                .unwrap()
+                .into_iter()
+                .find(|f| f.key == "country")
+                .unwrap()
+        })
+        .await;
+    assert!(country.options.len() > 240);
+    assert_eq!(
+        country.choice("France").map(|c| c.code.as_str()),
+        Some("FR")
+    );
+}
+
+async fn edit_user_saves_fields_by_section_with_show_when_and_required(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    apply_dialer(&app).await;
+    let ann = app
+        .add_people(org_id, vec![someone("Ann", "ann@acme.io", "Agent")])
+        .await[0];
+    let (option, uri) = (
+        field_id(&app, org_id, "sip_option").await,
+        field_id(&app, org_id, "custom_sip_uri").await,
+    );
+
+    let page = dialog(&app, ann).await;
+    for legend in [
+        "<legend>Account</legend>",
+        "<legend>Dialing</legend>",
+        "<legend>SIP settings</legend>",
+    ] {
+        assert!(page.contains(legend), "{legend}: {page}");
+    }
+    assert!(
+        page.contains("data-show-when=\"field.sip_option\" data-show-value=\"custom\" hidden"),
+        "the URI is hidden until SIP Option is custom"
+    );
+
+    // Custom URI chosen, URI empty: required, beside the field; nothing saved.
+    let fields = fields_of(
+        &page,
+        &[("field.sip_option", "custom"), ("field.custom_sip_uri", "")],
+    );
+    let response = post(&app, ann, &fields).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains("id=\"f-custom_sip_uri-error\">Enter Custom SIP URI.</p>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("data-show-when=\"field.sip_option\" data-show-value=\"custom\">"),
+        "shown again, as posted"
+    );
+    assert!(values(&app, ann).await.is_empty());
+
+    // A URI of the wrong shape gets the organization's own message.
+    let fields = fields_of(
+        &page,
+        &[
+            ("field.sip_option", "custom"),
+            ("field.custom_sip_uri", "pbx.example.com"),
+        ],
+    );
+    let body = post(&app, ann, &fields).await.text().await.unwrap();
+    assert!(
+        body.contains("Enter a SIP URI such as sip:1001@pbx.example.com."),
+        "{body}"
+    );
+
+    let fields = fields_of(
+        &page,
+        &[
+            ("field.sip_option", "custom"),
+            ("field.custom_sip_uri", "sip:1001@pbx.example.com"),
+            ("field.caller_id_number", "+1 555 0100"),
+            ("field.assign_leads", "1"),
+        ],
+    );
+    let response = post(&app, ann, &fields).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let held = values(&app, ann).await;
+    assert_eq!(held[&option], ["custom"]);
+    assert_eq!(held[&uri], ["sip:1001@pbx.example.com"]);
+    let edits = app.audit_details(org_id, "user.updated").await;
+    assert_eq!(edits[0]["after"]["SIP Option"], "Use custom URI");
+    assert_eq!(
+        edits[0]["after"]["Custom SIP URI"],
+        "sip:1001@pbx.example.com"
+    );
+    assert_eq!(
+        edits[0]["before"]["Custom SIP URI"],
+        serde_json::Value::Null
+    );
+
+    // WebRTC: the URI is hidden, so what is posted for it is ignored and the value goes.
+    let page = dialog(&app, ann).await;
+    assert!(page.contains("value=\"sip:1001@pbx.example.com\""));
+    let fields = fields_of(
+        &page,
+        &[
+            ("field.sip_option", "webrtc"),
+            ("field.custom_sip_uri", "not a uri"),
+        ],
+    );
+    let response = post(&app, ann, &fields).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{}",
+        response.text().await.unwrap()
+    );
+    let held = values(&app, ann).await;
+    assert_eq!(held[&option], ["webrtc"]);
+    assert!(!held.contains_key(&uri));
+
+    // Bad values of each type are refused beside their field.
+    let page = dialog(&app, ann).await;
+    let fields = fields_of(
+        &page,
+        &[
+            ("field.caller_id_number", "call me"),
+            ("field.oauth_email", "nope"),
+            ("field.auto_dial", "sometimes"),
+        ],
+    );
+    let body = post(&app, ann, &fields).await.text().await.unwrap();
+    assert!(
+        body.contains("id=\"f-caller_id_number-error\">Enter a phone number"),
+        "{body}"
+    );
+    assert!(body.contains("id=\"f-oauth_email-error\">"));
+    assert!(body.contains("Choose Auto Dial from the list."));
+    assert_eq!(values(&app, ann).await[&option], ["webrtc"]);
+}
+
+async fn a_secret_is_never_in_a_page_or_the_audit(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    apply_dialer(&app).await;
+    let ann = app
+        .add_people(org_id, vec![someone("Ann", "ann@acme.io", "Agent")])
+        .await[0];
+    let token = field_id(&app, org_id, "caldav_token").await;
+    const SECRET: &str = "tok-Zq9-very-secret";
+    let page = dialog(&app, ann).await;
+    assert!(page.contains("Not set. It is never shown again."));
+    let fields = fields_of(&page, &[("field.caldav_token", SECRET)]);
+    let response = post(&app, ann, &fields).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(!response.text().await.unwrap().contains(SECRET));
+    assert_eq!(values(&app, ann).await[&token], [SECRET]);
+
+    let page = dialog(&app, ann).await;
+    assert!(!page.contains(SECRET));
+    assert!(page.contains("Set. Type a new value to replace it."));
+    // Saving with the secret left blank keeps it.
+    let fields = fields_of(&page, &[("first_name", "Annie")]);
+    assert_eq!(post(&app, ann, &fields).await.status(), StatusCode::OK);
+    assert_eq!(values(&app, ann).await[&token], [SECRET]);
+    // A refused save does not echo it either.
+    let page = dialog(&app, ann).await;
+    let fields = fields_of(
+        &page,
+        &[("field.caldav_token", SECRET), ("field.oauth_email", "bad")],
+    );
+    let body = post(&app, ann, &fields).await.text().await.unwrap();
+    assert!(!body.contains(SECRET) && body.contains("f-oauth_email-error"));
+
+    for path in [
+        "/users",
+        "/activity",
+        "/users/export.csv",
+        "/activity/export.csv",
+    ] {
+        let body = app.get(path).await.text().await.unwrap();
+        assert!(!body.contains(SECRET), "{path}");
+    }
+    let edits = app.audit_details(org_id, "user.updated").await;
+    let all = serde_json::to_string(&edits).unwrap();
+    assert!(!all.contains(SECRET));
+    assert!(edits
+        .iter()
+        .any(|e| e["after"]["CalDAV token"] == "changed"));
+
+    // Remove it.
+    let page = dialog(&app, ann).await;
+    let fields = fields_of(&page, &[("clear.caldav_token", "1")]);
+    assert_eq!(post(&app, ann, &fields).await.status(), StatusCode::OK);
+    assert!(!values(&app, ann).await.contains_key(&token));
+    let edits = app.audit_details(org_id, "user.updated").await;
+    assert_eq!(edits[0]["before"]["CalDAV token"], "set");
+    assert_eq!(edits[0]["after"]["CalDAV token"], "not set");
+}
+
+async fn a_unique_value_is_held_once_even_by_two_parallel_saves(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    apply_dialer(&app).await;
+    let ids = app
+        .add_people(
+            org_id,
+            vec![
+                someone("Ann", "ann@acme.io", "Agent"),
+                someone("Bob", "bob@acme.io", "Agent"),
+            ],
+        )
+        .await;
+    let (ann, bob) = (ids[0], ids[1]);
+    let extension = field_id(&app, org_id, "virtual_extension").await;
+
+    let page = dialog(&app, ann).await;
+    let fields = fields_of(&page, &[("field.virtual_extension", "1001")]);
+    assert_eq!(post(&app, ann, &fields).await.status(), StatusCode::OK);
+    let page = dialog(&app, bob).await;
+    let fields = fields_of(&page, &[("field.virtual_extension", "1001")]);
+    let response = post(&app, bob, &fields).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains("Another user already has this Virtual Extension."),
+        "{body}"
+    );
+
+    // Two saves at once claim 2002: one wins, the other is told beside the field.
+    let (page_ann, page_bob) = (dialog(&app, ann).await, dialog(&app, bob).await);
+    let fields_ann = fields_of(&page_ann, &[("field.virtual_extension", "2002")]);
+    let fields_bob = fields_of(&page_bob, &[("field.virtual_extension", "2002")]);
+    let (a, b) = tokio::join!(post(&app, ann, &fields_ann), post(&app, bob, &fields_bob));
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::UNPROCESSABLE_ENTITY]);
+    let loser = if a.status() == StatusCode::OK { b } else { a };
+    assert!(loser
+        .text()
+        .await
+        .unwrap()
+        .contains("Another user already has this Virtual Extension."));
+    let holders = app
+        .db(move |c| store::values_in(c, extension).unwrap())
+        .await
+        .into_iter()
+        .filter(|(_, v)| v == "2002")
+        .count();
+    assert_eq!(holders, 1);
+}
+
+async fn a_field_required_for_a_role_binds_only_those_holding_it(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    let supervisor = app.role_id(org_id, "Supervisor").await.to_string();
+    let response = create_field(
+        &app,
+        &[
+            ("label", "Desk"),
+            ("kind", "text"),
+            ("required", "roles"),
+            ("required_role", &supervisor),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let ann = app
+        .add_people(org_id, vec![someone("Ann", "ann@acme.io", "Agent")])
+        .await[0];
+    let page = dialog(&app, ann).await;
+    assert!(!page.contains("Desk <span class=\"muted\">(required)</span>"));
+    let fields = fields_of(&page, &[("first_name", "Annie")]);
+    assert_eq!(post(&app, ann, &fields).await.status(), StatusCode::OK);
+
+    // Made a Supervisor, she needs a desk.
+    let page = dialog(&app, ann).await;
+    let mut fields = fields_of(&page, &[]);
+    fields.push(("role".into(), supervisor.clone()));
+    let response = post(&app, ann, &fields).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains("id=\"f-desk-error\">Enter Desk.</p>"),
+        "{body}"
+    );
+    assert!(body.contains("Desk <span class=\"muted\">(required)</span>"));
+    fields.retain(|(k, _)| k != "field.desk");
+    fields.push(("field.desk".into(), "B-12".into()));
+    assert_eq!(post(&app, ann, &fields).await.status(), StatusCode::OK);
+
+    // A role the organization lacks cannot be named.
+    let response = create_field(
+        &app,
+        &[
+            ("label", "Other"),
+            ("kind", "text"),
+            ("required", "roles"),
+            ("required_role", "999999"),
+        ],
+    )
+    .await;
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Choose roles from the list."));
+}
+
+async fn changing_a_type_asks_to_confirm_and_removes_what_no_longer_fits(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    create_field(&app, &[("label", "Badge"), ("kind", "text")]).await;
+    let badge = field_id(&app, org_id, "badge").await;
+    let ids = app
+        .add_people(
+            org_id,
+            vec![
+                someone("Ann", "ann@acme.io", "Agent"),
+                someone("Bob", "bob@acme.io", "Agent"),
+            ],
+        )
+        .await;
+    for (id, value) in [(ids[0], "12"), (ids[1], "twelve")] {
+        let page = dialog(&app, id).await;
+        let fields = fields_of(&page, &[("field.badge", value)]);
+        assert_eq!(post(&app, id, &fields).await.status(), StatusCode::OK);
+    }
+    let (_, page) = app.get_html("/settings/fields").await;
+    assert!(
+        page.contains("<td>2</td>"),
+        "two users hold a value: {page}"
+    );
+
+    let dialog_html = app
+        .hx_get(&format!("/settings/fields/{badge}/edit"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut fields = fields_of(&dialog_html, &[("kind", "number")]);
+    fields.push(("kind".into(), "number".into()));
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let path = format!("/settings/fields/{badge}/edit");
+    let response = app.hx_post(&path, &borrowed).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains("2 users hold a value in this field; the values of 1 user do not fit the new definition and will be removed."),
+        "{body}"
+    );
+    assert!(body.contains("Confirm and save"));
+    assert_eq!(
+        values(&app, ids[1]).await[&badge],
+        ["twelve"],
+        "nothing changed yet"
+    );
+
+    let mut confirmed = borrowed.clone();
+    confirmed.push(("confirmed", "1"));
+    let response = app.hx_post(&path, &confirmed).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(values(&app, ids[0]).await[&badge], ["12"]);
+    assert!(!values(&app, ids[1]).await.contains_key(&badge));
+    let changed = app.audit_details(org_id, "field.changed").await;
+    assert_eq!(changed[0]["after"]["type"], "Number");
+    assert_eq!(changed[0]["values_removed"], 1);
+
+    // A secret stays a secret.
+    create_field(&app, &[("label", "Pin"), ("kind", "secret")]).await;
+    let pin = field_id(&app, org_id, "pin").await;
+    let response = app
+        .hx_post(
+            &format!("/settings/fields/{pin}/edit"),
+            &[("label", "Pin"), ("kind", "text"), ("access", "admins")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("A secret stays a secret"));
+
+    // Delete: the confirmation counts the holders; the values go with the field.
+    let confirm = app
+        .hx_get(&format!("/settings/fields/{badge}/delete"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(confirm.contains("1 user holds a value in it"), "{confirm}");
+    let response = app
+        .hx_post(&format!("/settings/fields/{badge}/delete"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        toast_of(response.headers()).as_deref(),
+        Some("Field “Badge” deleted.")
+    );
+    assert!(values(&app, ids[0]).await.is_empty());
+    let deleted = app.audit_details(org_id, "field.deleted").await;
+    assert_eq!(deleted[0]["holders"], 1);
+
+    // A field others depend on is not deleted.
+    apply_dialer(&app).await;
+    let option = field_id(&app, org_id, "sip_option").await;
+    let response = app
+        .hx_post(&format!("/settings/fields/{option}/delete"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let said = format!(
+        "{:?} {}",
+        toast_of(response.headers()),
+        response.text().await.unwrap()
+    );
+    assert!(
+        said.contains("Custom SIP URI shows only when this field has a value"),
+        "{said}"
+    );
+}
