@@ -24,6 +24,7 @@ mod bulk;
 mod delete;
 mod edit;
 mod export;
+mod fields;
 mod groups;
 mod invite;
 mod keyboard;
