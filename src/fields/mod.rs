@@ -5,6 +5,7 @@
 
 pub mod definition;
 pub mod form;
+pub mod own;
 pub mod presets;
 pub mod profile;
 pub mod routes;

@@ -17,6 +17,7 @@ both!(
     a_unique_value_is_held_once_even_by_two_parallel_saves,
     a_field_required_for_a_role_binds_only_those_holding_it,
     changing_a_type_asks_to_confirm_and_removes_what_no_longer_fits,
+    a_person_edits_only_the_fields_opened_to_them_on_my_account,
 );
 
 const OWNER: &str = "olive@acme.io";
@@ -697,5 +698,82 @@ async fn changing_a_type_asks_to_confirm_and_removes_what_no_longer_fits(app: Te
     assert!(
         said.contains("Custom SIP URI shows only when this field has a value"),
         "{said}"
+    );
+}
+
+async fn a_person_edits_only_the_fields_opened_to_them_on_my_account(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    create_field(
+        &app,
+        &[
+            ("label", "Nickname"),
+            ("kind", "text"),
+            ("max_length", "20"),
+            ("access", "self"),
+        ],
+    )
+    .await;
+    create_field(&app, &[("label", "Salary band"), ("kind", "text")]).await;
+    let (nickname, band) = (
+        field_id(&app, org_id, "nickname").await,
+        field_id(&app, org_id, "salary_band").await,
+    );
+    let ann = app
+        .add_people(org_id, vec![someone("Ann", "ann@acme.io", "Agent")])
+        .await[0];
+    app.logout().await;
+    app.login_as("ann@acme.io", crate::helpers::PASSWORD).await;
+    let (_, page) = app.get_html("/account").await;
+    assert!(
+        page.contains("<h2 id=\"profile-heading\">Profile</h2>"),
+        "{page}"
+    );
+    assert!(page.contains("name=\"field.nickname\""));
+    assert!(
+        !page.contains("Salary band"),
+        "admins' fields are not hers to see"
+    );
+
+    // Too long: the message beside it, as typed, nothing saved.
+    let long = "x".repeat(21);
+    let response = app
+        .post_form(
+            "/account/profile",
+            &[("fields", "1"), ("field.nickname", &long)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains("id=\"f-nickname-error\">Use at most 20 characters.</p>"),
+        "{body}"
+    );
+    assert!(body.contains(&format!("value=\"{long}\"")));
+    assert!(values(&app, ann).await.is_empty());
+
+    // Her field saved; the admins' field, posted anyway, untouched.
+    let response = app
+        .post_form(
+            "/account/profile",
+            &[
+                ("fields", "1"),
+                ("field.nickname", "Annie"),
+                ("field.salary_band", "A1"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Your profile was saved."));
+    let held = values(&app, ann).await;
+    assert_eq!(held[&nickname], ["Annie"]);
+    assert!(!held.contains_key(&band));
+    let edits = app.audit_details(org_id, "user.updated").await;
+    assert_eq!(
+        edits[0]["after"],
+        serde_json::json!({ "Nickname": "Annie" })
     );
 }

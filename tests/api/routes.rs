@@ -64,6 +64,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/account", SignedIn),
     ("POST", "/account/email", SignedIn),
     ("POST", "/account/email/cancel", SignedIn),
+    ("POST", "/account/profile", SignedIn),
     ("POST", "/account/password", SignedIn),
     ("GET", "/account/password/expired", SignedIn),
     ("POST", "/account/password/expired", SignedIn),

@@ -16,14 +16,17 @@ use crate::web::{htmx, AppError, CurrentUser, State};
 
 mod change_email;
 mod change_password;
+mod profile;
 
 use change_email::*;
 use change_password::*;
+use profile::{own_sections, save_profile};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/account", web::get().to(show))
         .route("/account/password", web::post().to(change_password))
         .route("/account/email", web::post().to(change_email))
+        .route("/account/profile", web::post().to(save_profile))
         .route("/account/email/cancel", web::post().to(cancel_email_change))
         .route("/email/confirm/{token}", web::get().to(confirm_email_form))
         .route("/email/confirm/{token}", web::post().to(confirm_email))
@@ -60,6 +63,8 @@ pub struct AccountPage {
     pub recovery_codes_left: i64,
     /// The organization requires a second factor of one of this person's roles.
     pub mfa_required: bool,
+    /// The fields the organization lets people edit themselves, in sections.
+    pub field_sections: Vec<crate::fields::views::FieldSection>,
 }
 
 /// My account as stored now, with `notice` and `errors` to show.
@@ -94,6 +99,7 @@ pub async fn page(
         has_totp: user.has_totp,
         recovery_codes_left,
         mfa_required: user.mfa_required,
+        field_sections: own_sections(state, user, None).await?,
     })
 }
 
