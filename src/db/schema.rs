@@ -345,3 +345,11 @@ diesel::table! {
 diesel::joinable!(user_field_values -> user_fields (field_id));
 diesel::joinable!(user_field_values -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(user_fields, user_field_values, users);
+
+diesel::table! {
+    /// The user fields each person shows as extra columns of the users list.
+    list_columns (user_id) {
+        user_id -> BigInt,
+        field_ids -> Text,
+    }
+}

@@ -41,7 +41,19 @@ fn time(value: Option<chrono::NaiveDateTime>) -> String {
         .unwrap_or_default()
 }
 
-fn line(row: &UserListRow, names: &crate::groups::GroupNames) -> String {
+/// The header: the list's columns, then each user field (but secrets) by its key, as the
+/// import reads them.
+fn header(fields: &[crate::fields::Field]) -> String {
+    let mut header = HEADER.trim_end().to_owned();
+    for field in fields {
+        header.push(',');
+        header.push_str(&self::field(&field.key));
+    }
+    header.push_str("\r\n");
+    header
+}
+
+fn line(row: &UserListRow, names: &crate::groups::GroupNames, extra: &[String]) -> String {
     let mut roles: Vec<&str> = row
         .role_names
         .as_deref()
@@ -91,6 +103,8 @@ fn line(row: &UserListRow, names: &crate::groups::GroupNames) -> String {
         time(row.last_active_at),
         time(row.created_at),
     ];
+    let mut cells = cells.to_vec();
+    cells.extend(extra.iter().map(|value| field(value)));
     format!("{}\r\n", cells.join(","))
 }
 
@@ -109,8 +123,19 @@ pub async fn export(
     let pool = state.pool.clone();
     actix_web::rt::task::spawn_blocking(move || {
         let Ok(mut conn) = pool.get() else { return };
-        let names = match crate::groups::store::all(&mut conn, org_id) {
-            Ok(groups) => crate::groups::GroupNames::of(&groups),
+        let named = crate::groups::store::all(&mut conn, org_id).and_then(|groups| {
+            let fields = crate::fields::store::all(&mut conn, org_id)?;
+            Ok((groups, fields))
+        });
+        let (names, fields) = match named {
+            Ok((groups, fields)) => (
+                crate::groups::GroupNames::of(&groups),
+                // A secret is never written out.
+                fields
+                    .into_iter()
+                    .filter(|f| !f.is_secret())
+                    .collect::<Vec<_>>(),
+            ),
             Err(e) => {
                 log::error!("export failed: {e}");
                 let _ = sender.blocking_send(Err(std::io::Error::other("export failed")));
@@ -118,7 +143,7 @@ pub async fn export(
             }
         };
         if sender
-            .blocking_send(Ok(web::Bytes::from_static(HEADER.as_bytes())))
+            .blocking_send(Ok(web::Bytes::from(header(&fields))))
             .is_err()
         {
             return;
@@ -133,9 +158,19 @@ pub async fn export(
                         return;
                     }
                 };
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            let mut values = match store::columns::values(&mut conn, &ids, &fields) {
+                Ok(values) => values,
+                Err(e) => {
+                    log::error!("export failed: {e}");
+                    let _ = sender.blocking_send(Err(std::io::Error::other("export failed")));
+                    return;
+                }
+            };
             let mut text = String::with_capacity(rows.len() * 120);
             for row in &rows {
-                text.push_str(&line(row, &names));
+                let extra = values.remove(&row.id).unwrap_or_default();
+                text.push_str(&line(row, &names, &extra));
             }
             if sender.blocking_send(Ok(web::Bytes::from(text))).is_err() {
                 return; // the client went away

@@ -129,6 +129,8 @@ pub struct ListQuery {
     pub role_id: Option<i64>,
     /// Holds this group (a tag, skill group or team).
     pub group_id: Option<i64>,
+    /// A user field equals a value, or is empty.
+    pub field: Option<FieldFilter>,
     /// Show Only Active Users: hides inactive users (pending and blocked stay visible).
     pub active_only: bool,
     pub sort: Sort,
@@ -141,6 +143,33 @@ pub struct ListQuery {
 }
 
 pub const MAX_SEARCH: usize = 100;
+
+/// A filter on one of the organization's user fields: `?field=ID&field_value=…`, or
+/// `&field_empty=1` for users without a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldFilter {
+    pub field_id: i64,
+    /// `None`: the field is empty. Otherwise as typed (an option's code or label); the query
+    /// compares it as the field stores it.
+    pub equals: Option<String>,
+}
+
+impl FieldFilter {
+    fn from_params(field: Option<&str>, value: Option<&str>, empty: bool) -> Option<FieldFilter> {
+        let field_id = field?.parse().ok()?;
+        let value = value.unwrap_or("").trim();
+        if empty {
+            return Some(FieldFilter {
+                field_id,
+                equals: None,
+            });
+        }
+        (!value.is_empty()).then(|| FieldFilter {
+            field_id,
+            equals: Some(value.chars().take(MAX_SEARCH).collect()),
+        })
+    }
+}
 
 impl ListQuery {
     /// Parses `?q=&role=&active=&sort=&after=&before=`. Repeated keys: the last one wins (the
@@ -163,6 +192,11 @@ impl ListQuery {
             .collect();
         let role_id = get("role").and_then(|v| v.parse().ok());
         let group_id = get("group").and_then(|v| v.parse().ok());
+        let field = FieldFilter::from_params(
+            get("field"),
+            get("field_value"),
+            get("field_empty") == Some("1"),
+        );
         let active_only = get("active") != Some("0");
         let sort = get("sort").map(Sort::parse).unwrap_or(Sort::DEFAULT);
         let cursor_for = |name: &str| {
@@ -179,6 +213,7 @@ impl ListQuery {
             search,
             role_id,
             group_id,
+            field,
             active_only,
             sort,
             page,
@@ -200,6 +235,13 @@ impl ListQuery {
         }
         if let Some(group) = self.group_id {
             pairs.push(("group", group.to_string()));
+        }
+        if let Some(filter) = &self.field {
+            pairs.push(("field", filter.field_id.to_string()));
+            match &filter.equals {
+                Some(value) => pairs.push(("field_value", value.clone())),
+                None => pairs.push(("field_empty", "1".into())),
+            }
         }
         if !self.active_only {
             pairs.push(("active", "0".into()));

@@ -4,6 +4,7 @@ pub mod actions;
 pub mod authority;
 pub mod bulk;
 pub mod export;
+pub mod filters;
 pub mod forms;
 pub mod import;
 pub mod routes;

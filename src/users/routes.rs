@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::forms::ListQuery;
-use super::store;
+use super::store::{self, columns};
 use super::views::{BulkBar, Filters, GroupOptions, RowActions, UsersPage, UsersTable};
 use crate::auth::permissions::Permission;
 use crate::invites::views::SignupControls;
@@ -11,7 +11,8 @@ use crate::web::shell::{Nav, Shell};
 use crate::web::{htmx, AppError, CurrentUser, State};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/users", web::get().to(list));
+    cfg.route("/users", web::get().to(list))
+        .route("/users/columns", web::post().to(choose_columns));
 }
 
 /// `GET /users`: the whole page, or only the table for htmx (search, filters, sorting, paging).
@@ -31,15 +32,26 @@ pub async fn list(
     let actions = RowActions::of(&user);
     let bulk_for = (full_page && actions.can_manage).then_some(user.permissions);
     let app = state.get_ref().clone();
-    let (rows, more, catalog, roles, groups, allow_auto_signup, bulk) = state
+    let viewer = user.id;
+    let (rows, more, catalog, roles, groups, allow_auto_signup, bulk, mut columns) = state
         .db(move |conn| {
             let (rows, more) = store::list_page(conn, org_id, &lookup)?;
             // Roles and products come from memory; what each role gives decides which
             // actions each row offers.
             let catalog = app.catalog.of(conn, org_id)?;
             let groups = crate::groups::store::all(conn, org_id)?;
+            let columns = Columns::load(conn, (org_id, viewer), &rows)?;
             if !full_page {
-                return Ok((rows, more, catalog, Vec::new(), groups, false, None));
+                return Ok((
+                    rows,
+                    more,
+                    catalog,
+                    Vec::new(),
+                    groups,
+                    false,
+                    None,
+                    columns,
+                ));
             }
             // The sign-up switch (which changes) comes from the database.
             let allow = crate::orgs::store::allow_auto_signup(conn, org_id)?;
@@ -49,11 +61,12 @@ pub async fn list(
                 groups: GroupOptions::of(&groups),
             });
             let names = catalog.role_names();
-            Ok((rows, more, catalog, names, groups, allow, bulk))
+            Ok((rows, more, catalog, names, groups, allow, bulk, columns))
         })
         .await?;
     let names = crate::groups::GroupNames::of(&groups);
-    let table = UsersTable::new(&query, rows, more, now, actions, (&catalog, &names));
+    let mut table = UsersTable::new(&query, rows, more, now, actions, (&catalog, &names));
+    columns.fill(&mut table);
     htmx::page_or_fragment(&req, table, |table| UsersPage {
         shell: Shell::new(&req, &user, Nav::Users),
         controls: SignupControls {
@@ -70,8 +83,109 @@ pub async fn list(
             roles,
             group_id: query.group_id,
             groups: GroupOptions::of(&groups),
+            fields: columns.filterable(),
+            field: query.field.clone(),
         },
+        columns: columns.choices(),
         table,
         bulk,
     })
+}
+
+/// The user fields a list shows as extra columns, and their values for the page's rows.
+struct Columns {
+    /// The organization's fields.
+    fields: Vec<crate::fields::Field>,
+    shown: Vec<crate::fields::Field>,
+    values: std::collections::HashMap<i64, Vec<String>>,
+}
+
+impl Columns {
+    fn load(
+        conn: &mut crate::db::DbConn,
+        (org_id, viewer): (i64, i64),
+        rows: &[store::UserListRow],
+    ) -> diesel::QueryResult<Columns> {
+        let fields = crate::fields::store::all(conn, org_id)?;
+        let shown = columns::chosen(conn, viewer, &fields)?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let values = columns::values(conn, &ids, &shown)?;
+        Ok(Columns {
+            fields,
+            shown,
+            values,
+        })
+    }
+
+    fn fill(&mut self, table: &mut UsersTable) {
+        table.extra_columns = self.shown.iter().map(|f| f.label.clone()).collect();
+        for row in &mut table.rows {
+            row.extra = self.values.remove(&row.id).unwrap_or_default();
+        }
+    }
+
+    fn filterable(&self) -> Vec<(i64, String)> {
+        self.fields
+            .iter()
+            .map(|f| (f.id, f.label.clone()))
+            .collect()
+    }
+
+    fn choices(&self) -> Vec<(i64, String, bool)> {
+        self.fields
+            .iter()
+            .filter(|f| !f.is_secret())
+            .map(|f| {
+                (
+                    f.id,
+                    f.label.clone(),
+                    self.shown.iter().any(|s| s.id == f.id),
+                )
+            })
+            .collect()
+    }
+}
+
+/// `POST /users/columns`: the extra columns this person shows, remembered; back to the list.
+async fn choose_columns(
+    state: State,
+    user: CurrentUser,
+    pairs: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Permission::UsersView)?;
+    let wanted: Vec<i64> = pairs
+        .iter()
+        .filter(|(k, _)| k == "column")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    if wanted.len() > columns::MAX_COLUMNS {
+        return Err(AppError::BadRequest(format!(
+            "Choose at most {} columns.",
+            columns::MAX_COLUMNS
+        )));
+    }
+    let back = pairs
+        .iter()
+        .find(|(k, _)| k == "back")
+        .map(|(_, v)| v.as_str())
+        .filter(|v| *v == "/users" || v.starts_with("/users?"))
+        .unwrap_or("/users")
+        .to_owned();
+    let (org_id, viewer) = (user.org_id, user.id);
+    state
+        .db(move |conn| {
+            // Only the organization's own fields, never a secret.
+            let fields = crate::fields::store::all(conn, org_id)?;
+            let ids: Vec<i64> = fields
+                .iter()
+                .filter(|f| wanted.contains(&f.id) && !f.is_secret())
+                .map(|f| f.id)
+                .collect();
+            columns::choose(conn, viewer, &ids)?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, back))
+        .finish())
 }

@@ -10,6 +10,8 @@ use crate::orgs::catalog::OrgCatalog;
 use crate::users::authority::{self, Offers, Standing};
 use crate::web::shell::{initials, Nav, Shell};
 
+pub use super::filters::{Filters, GroupOptions};
+
 #[derive(Template)]
 #[template(path = "users/list.html")]
 pub struct UsersPage {
@@ -19,6 +21,8 @@ pub struct UsersPage {
     pub table: UsersTable,
     /// The bulk actions bar (for `users.manage`).
     pub bulk: Option<BulkBar>,
+    /// The user fields that can be shown as columns: (id, label, shown).
+    pub columns: Vec<(i64, String, bool)>,
 }
 
 /// What the bulk actions bar offers: roles within the viewer's access and the products.
@@ -28,64 +32,12 @@ pub struct BulkBar {
     pub groups: Vec<GroupOptions>,
 }
 
-/// The filter bar: what is set now and the roles to choose from.
-pub struct Filters {
-    pub search: String,
-    pub role_id: Option<i64>,
-    pub active_only: bool,
-    pub last_active: super::forms::LastActive,
-    pub sort: String,
-    pub roles: Vec<(i64, String)>,
-    pub group_id: Option<i64>,
-    /// The organization's groups by kind (kinds without any are left out).
-    pub groups: Vec<GroupOptions>,
-}
-
-/// One kind's groups in the filter's menu.
-pub struct GroupOptions {
-    pub heading: &'static str,
-    pub options: Vec<(i64, String)>,
-}
-
-impl GroupOptions {
-    pub fn of(groups: &[crate::groups::store::Group]) -> Vec<GroupOptions> {
-        crate::groups::Kind::ALL
-            .into_iter()
-            .map(|kind| GroupOptions {
-                heading: kind.heading(),
-                options: groups
-                    .iter()
-                    .filter(|g| g.kind() == kind)
-                    .map(|g| (g.id, g.name.clone()))
-                    .collect(),
-            })
-            .filter(|kind| !kind.options.is_empty())
-            .collect()
-    }
-}
-
-impl Filters {
-    /// The Last active menu: (value, label, selected).
-    pub fn last_active_options(&self) -> Vec<(&'static str, &'static str, bool)> {
-        super::forms::LastActive::OPTIONS
-            .iter()
-            .map(|(option, label)| (option.as_param(), *label, *option == self.last_active))
-            .collect()
-    }
-
-    pub fn role_selected(&self, id: &i64) -> bool {
-        self.role_id == Some(*id)
-    }
-
-    pub fn group_selected(&self, id: &i64) -> bool {
-        self.group_id == Some(*id)
-    }
-}
-
 #[derive(Template)]
 #[template(path = "users/_table.html")]
 pub struct UsersTable {
     pub rows: Vec<UserRow>,
+    /// Labels of the user fields shown as extra columns.
+    pub extra_columns: Vec<String>,
     pub sort_param: String,
     /// This very view, for refreshing the table after a change elsewhere on the page.
     pub self_href: String,
@@ -137,6 +89,8 @@ pub struct UserRow {
     pub block_reason: &'static str,
     /// The actions this row offers its viewer (none that would be refused).
     pub offers: Offers,
+    /// The values of the user fields the viewer shows as columns.
+    pub extra: Vec<String>,
 }
 
 fn split_sorted(csv: Option<&str>) -> Vec<String> {
@@ -263,6 +217,7 @@ impl UserRow {
                 _ => "failed sign-ins",
             },
             offers,
+            extra: Vec::new(),
         }
     }
 }
@@ -377,8 +332,10 @@ impl UsersTable {
         let filtered = !query.search.is_empty()
             || query.role_id.is_some()
             || query.group_id.is_some()
+            || query.field.is_some()
             || query.last_active != super::forms::LastActive::Any;
         Self {
+            extra_columns: Vec::new(),
             rows: rows
                 .into_iter()
                 .map(|row| UserRow::from_row(row, now, &actions.viewer, catalog))

@@ -18,6 +18,7 @@ both!(
     a_field_required_for_a_role_binds_only_those_holding_it,
     changing_a_type_asks_to_confirm_and_removes_what_no_longer_fits,
     a_person_edits_only_the_fields_opened_to_them_on_my_account,
+    the_list_filters_by_a_field_shows_chosen_columns_and_exports_fields,
 );
 
 const OWNER: &str = "olive@acme.io";
@@ -776,4 +777,128 @@ async fn a_person_edits_only_the_fields_opened_to_them_on_my_account(app: TestAp
         edits[0]["after"],
         serde_json::json!({ "Nickname": "Annie" })
     );
+}
+
+async fn set(app: &TestApp, org_id: i64, user_id: i64, key: &'static str, values: &[&str]) {
+    let values: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
+    app.db(move |c| {
+        let field = store::all(c, org_id)
+            .unwrap()
+            .into_iter()
+            .find(|f| f.key == key)
+            .unwrap();
+        store::set_values(c, user_id, &field, &values).unwrap()
+    })
+    .await;
+}
+
+async fn the_list_filters_by_a_field_shows_chosen_columns_and_exports_fields(app: TestApp) {
+    use crate::helpers::emails_in;
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    apply_dialer(&app).await;
+    let ids = app
+        .add_people(
+            org_id,
+            vec![
+                someone("Ann", "ann@acme.io", "Agent"),
+                someone("Bob", "bob@acme.io", "Agent"),
+                someone("Cid", "cid@acme.io", "Agent"),
+            ],
+        )
+        .await;
+    set(&app, org_id, ids[0], "auto_dial", &["predictive"]).await;
+    set(&app, org_id, ids[0], "virtual_extension", &["1001"]).await;
+    set(&app, org_id, ids[1], "auto_dial", &["preview"]).await;
+    set(&app, org_id, ids[2], "caldav_token", &["s3cret-token"]).await;
+    let auto_dial = field_id(&app, org_id, "auto_dial").await;
+    let token = field_id(&app, org_id, "caldav_token").await;
+
+    // Equals, by the option's label (or code), and is empty.
+    let (_, page) = app
+        .get_html(&format!("/users?field={auto_dial}&field_value=Predictive"))
+        .await;
+    assert_eq!(emails_in(&page), ["ann@acme.io"]);
+    assert!(page.contains("<legend>User field</legend>"));
+    let (_, page) = app
+        .get_html(&format!("/users?field={auto_dial}&field_value=preview"))
+        .await;
+    assert_eq!(emails_in(&page), ["bob@acme.io"]);
+    let (_, page) = app
+        .get_html(&format!("/users?field={auto_dial}&field_empty=1"))
+        .await;
+    assert_eq!(emails_in(&page), [OWNER, "cid@acme.io"]);
+    // A secret's value is never a filter: it would tell the secret.
+    let (_, page) = app
+        .get_html(&format!("/users?field={token}&field_value=s3cret-token"))
+        .await;
+    assert!(emails_in(&page).is_empty());
+    // The filter carries into the export and the sort links.
+    let csv = app
+        .get(&format!(
+            "/users/export.csv?field={auto_dial}&field_value=predictive"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    let header = csv.lines().next().unwrap();
+    assert!(header.ends_with(",oauth_email,assign_leads,auto_dial,caller_id_name,caller_id_number,virtual_extension,sip_option,custom_sip_uri,pbx_username,extension,dynamic_extension"), "{header}");
+    assert!(!header.contains("caldav_token") && !header.contains("pbx_password"));
+    assert!(
+        csv.lines().nth(1).unwrap().contains(",Predictive,,,1001,"),
+        "{csv}"
+    );
+
+    // Columns: chosen once, remembered; a secret cannot be one.
+    let (_, page) = app.get_html("/users").await;
+    assert!(page.contains("Show these columns"));
+    assert!(!page.contains("name=\"column\" value=\"{token}\""));
+    let response = app
+        .post_form(
+            "/users/columns",
+            &[
+                ("column", &auto_dial.to_string()),
+                ("column", &token.to_string()),
+                ("back", "/users?active=0"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    crate::helpers::assert_redirect_to(&response, "/users?active=0");
+    let (_, page) = app.get_html("/users").await;
+    assert!(page.contains("<th scope=\"col\">Auto Dial</th>"), "{page}");
+    assert!(!page.contains("<th scope=\"col\">CalDAV token</th>"));
+    assert!(page.contains("<td class=\"field-value\">Predictive</td>"));
+    assert!(!page.contains("s3cret-token"));
+    // An edited row comes back with its column.
+    let dialog_html = dialog(&app, ids[1]).await;
+    let fields = fields_of(&dialog_html, &[("field.auto_dial", "progressive")]);
+    let row = post(&app, ids[1], &fields).await.text().await.unwrap();
+    assert!(
+        row.contains("<td class=\"field-value\">Progressive</td>"),
+        "{row}"
+    );
+    // Off-site addresses are not followed back.
+    let response = app
+        .post_form("/users/columns", &[("back", "//evil.example/users")])
+        .await;
+    crate::helpers::assert_redirect_to(&response, "/users");
+
+    // A small set of holders is found from the field's index (SQLite; PostgreSQL plans by
+    // its statistics).
+    let plan = app
+        .db(move |c| {
+            let query = gatehouse::users::forms::ListQuery::from_pairs(&[
+                ("field".into(), auto_dial.to_string()),
+                ("field_value".into(), "predictive".into()),
+            ]);
+            gatehouse::users::store::explain_list(c, org_id, &query)
+                .unwrap()
+                .join("\n")
+        })
+        .await;
+    if app.backend == crate::helpers::Backend::Sqlite {
+        assert!(plan.contains("user_field_values_filter"), "{plan}");
+    }
 }

@@ -160,6 +160,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
         Needs("settings.manage"),
     ),
     ("GET", "/users", Needs("users.view")),
+    ("POST", "/users/columns", Needs("users.view")),
     ("GET", "/users/export.csv", Needs("users.view")),
     ("GET", "/users/auto-signup", Needs("settings.manage")),
     ("POST", "/users/auto-signup", Needs("settings.manage")),

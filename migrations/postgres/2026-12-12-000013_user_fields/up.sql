@@ -43,3 +43,9 @@ CREATE TABLE user_field_values (
 );
 CREATE UNIQUE INDEX user_field_values_unique ON user_field_values (field_id, unique_key);
 CREATE INDEX user_field_values_filter ON user_field_values (field_id, value_key, user_id);
+
+-- The extra columns (user fields) each person chose for their users list, ids comma-separated.
+CREATE TABLE list_columns (
+    user_id BIGINT PRIMARY KEY NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    field_ids TEXT NOT NULL
+);

@@ -8,6 +8,8 @@ use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 use crate::db::sql::{like_escape, load, Bind, Sql};
 use crate::db::{Backend, DbConn};
 use crate::users::forms::{Cursor, LastActive, ListQuery, Page, SortKey};
+
+use super::walk::{field_match, group_walk, FieldMatch, Walk};
 pub const PAGE_SIZE: usize = 50;
 
 #[derive(Debug, Clone, QueryableByName)]
@@ -135,42 +137,6 @@ fn row_columns(backend: Backend, columns: Columns) -> String {
     )
 }
 
-/// How a group filter finds its users.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum GroupWalk {
-    /// Walk the sort index and keep each user in the group: a page of a big group is found
-    /// after a short walk.
-    SortIndex,
-    /// Start from the group's members and sort them: a small group would leave the walk
-    /// above going through the whole organization for a page it never fills.
-    Members,
-}
-
-/// Below this many members a group filter starts from the members (SQLite, whose planner
-/// cannot tell a group of 5 from one of 25,000; PostgreSQL's statistics can). At 100,000
-/// users: 5 members took 266 ms walking the index and 3 ms from the members; 25,000 took
-/// 6 ms walking and 32 ms from the members.
-const SMALL_GROUP: i64 = 4_000;
-
-/// How the filter's group is best found on this connection.
-fn group_walk(conn: &mut DbConn, query: &ListQuery) -> QueryResult<GroupWalk> {
-    use crate::db::schema::group_members;
-    let (Some(group_id), Backend::Sqlite) = (query.group_id, crate::db::backend_of(conn)) else {
-        return Ok(GroupWalk::SortIndex);
-    };
-    // Counts at most SMALL_GROUP index entries: never a scan of a big group.
-    let members: Vec<i64> = group_members::table
-        .filter(group_members::group_id.eq(group_id))
-        .select(group_members::user_id)
-        .limit(SMALL_GROUP)
-        .load(conn)?;
-    Ok(if (members.len() as i64) < SMALL_GROUP {
-        GroupWalk::Members
-    } else {
-        GroupWalk::SortIndex
-    })
-}
-
 /// The SQL of one list page.
 fn list_sql(
     backend: Backend,
@@ -178,7 +144,7 @@ fn list_sql(
     query: &ListQuery,
     limit: usize,
     columns: Columns,
-    walk: GroupWalk,
+    (walk, field): (Walk, Option<&FieldMatch>),
 ) -> Sql {
     let mut sql = Sql::new();
     // The inner query finds the page's ids through the indexes; only those rows then get their
@@ -197,10 +163,13 @@ fn list_sql(
     }
     if let Some(group_id) = query.group_id {
         sql.push(match walk {
-            GroupWalk::SortIndex => " AND EXISTS (SELECT 1 FROM group_members fg WHERE fg.user_id = u.id AND fg.group_id = ",
-            GroupWalk::Members => " AND u.id IN (SELECT fg.user_id FROM group_members fg WHERE fg.group_id = ",
+            Walk::SortIndex => " AND EXISTS (SELECT 1 FROM group_members fg WHERE fg.user_id = u.id AND fg.group_id = ",
+            Walk::Members => " AND u.id IN (SELECT fg.user_id FROM group_members fg WHERE fg.group_id = ",
         });
         sql.bind(Bind::Int(group_id)).push(")");
+    }
+    if let Some(field) = field {
+        field.push_to(&mut sql);
     }
     // Last active: a range of active_sort, which (org_id, active_sort, id) serves directly
     // when the list is sorted by Last active and as a filter beside the other sort indexes.
@@ -312,13 +281,14 @@ pub fn list_chunk(
     columns: Columns,
 ) -> QueryResult<(Vec<UserListRow>, bool)> {
     let walk = group_walk(conn, query)?;
+    let field = field_match(conn, org_id, query)?;
     let sql = list_sql(
         crate::db::backend_of(conn),
         org_id,
         query,
         size + 1,
         columns,
-        walk,
+        (walk, field.as_ref()),
     );
     let mut rows = load::<UserListRow>(conn, sql)?;
     let more = rows.len() > size;
@@ -333,13 +303,14 @@ pub fn list_chunk(
 /// anyone checking an index is used).
 pub fn explain_list(conn: &mut DbConn, org_id: i64, query: &ListQuery) -> QueryResult<Vec<String>> {
     let walk = group_walk(conn, query)?;
+    let field = field_match(conn, org_id, query)?;
     let sql = list_sql(
         crate::db::backend_of(conn),
         org_id,
         query,
         PAGE_SIZE + 1,
         Columns::Page,
-        walk,
+        (walk, field.as_ref()),
     );
     crate::db::sql::explain(conn, sql)
 }

@@ -6,7 +6,9 @@ use diesel::prelude::*;
 use crate::db::schema::{roles, user_roles, users};
 use crate::db::DbConn;
 
+pub mod columns;
 mod list;
+mod walk;
 
 pub use list::*;
 

@@ -151,6 +151,20 @@ pub async fn edit_form(
     htmx::html(&dialog(&state, &user, id.into_inner(), None).await?)
 }
 
+/// The values of the extra columns the editor's list shows, for the refreshed row.
+fn row_columns(
+    conn: &mut crate::db::DbConn,
+    (org_id, viewer): (i64, i64),
+    user_id: i64,
+) -> diesel::QueryResult<Vec<String>> {
+    use crate::users::store::columns;
+    let fields = crate::fields::store::all(conn, org_id)?;
+    let shown = columns::chosen(conn, viewer, &fields)?;
+    Ok(columns::values(conn, &[user_id], &shown)?
+        .remove(&user_id)
+        .unwrap_or_default())
+}
+
 /// The dialog again (errors, a confirmation, a concurrent change), in place of itself.
 fn again(view: &EditDialog, status: StatusCode) -> Result<HttpResponse, AppError> {
     htmx::Hx::new()
@@ -197,6 +211,7 @@ pub async fn update(
                         (
                             app.catalog.of(conn, editor.org_id)?,
                             crate::groups::store::all(conn, editor.org_id)?,
+                            row_columns(conn, (editor.org_id, editor.id), user_id)?,
                         ),
                         saved,
                     )),
@@ -206,16 +221,18 @@ pub async fn update(
         })
         .await?;
     match outcome {
-        Ok((row, (catalog, groups), saved)) => {
+        Ok((row, (catalog, groups, extra), saved)) => {
             let row = row.ok_or(AppError::NotFound)?;
             let viewer = editor_of(&user).standing();
+            let mut row = UserRow::from_row(
+                row,
+                now,
+                &viewer,
+                (&catalog, &crate::groups::GroupNames::of(&groups)),
+            );
+            row.extra = extra;
             let fragment = RowFragment {
-                row: UserRow::from_row(
-                    row,
-                    now,
-                    &viewer,
-                    (&catalog, &crate::groups::GroupNames::of(&groups)),
-                ),
+                row,
                 can_invite: user.can(Permission::UsersInvite),
                 can_manage: true,
                 can_view_audit: user.can(Permission::AuditView),

@@ -1,0 +1,96 @@
+//! The extra columns of the users list: the user fields each person chose to show, and their
+//! values for one page of users (one query for the page, whatever its size).
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use crate::db::schema::{list_columns, user_field_values};
+use crate::db::DbConn;
+use crate::fields::Field;
+
+/// The most extra columns a list shows.
+pub const MAX_COLUMNS: usize = 5;
+
+/// The fields this person shows as columns, in the order of the organization's fields
+/// (secrets never; fields deleted since are left out).
+pub fn chosen(conn: &mut DbConn, user_id: i64, fields: &[Field]) -> QueryResult<Vec<Field>> {
+    let ids: Option<String> = list_columns::table
+        .find(user_id)
+        .select(list_columns::field_ids)
+        .first(conn)
+        .optional()?;
+    let ids: Vec<i64> = ids
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|id| id.parse().ok())
+        .collect();
+    Ok(fields
+        .iter()
+        .filter(|f| ids.contains(&f.id) && !f.is_secret())
+        .take(MAX_COLUMNS)
+        .cloned()
+        .collect())
+}
+
+/// Remembers the columns this person chose.
+pub fn choose(conn: &mut DbConn, user_id: i64, field_ids: &[i64]) -> QueryResult<()> {
+    let ids = field_ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    diesel::delete(list_columns::table.find(user_id)).execute(conn)?;
+    diesel::insert_into(list_columns::table)
+        .values((
+            list_columns::user_id.eq(user_id),
+            list_columns::field_ids.eq(ids),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Each user's values in the columns, as shown ("" when empty; a multiple choice's labels
+/// joined by commas).
+pub fn values(
+    conn: &mut DbConn,
+    user_ids: &[i64],
+    columns: &[Field],
+) -> QueryResult<HashMap<i64, Vec<String>>> {
+    if columns.is_empty() || user_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let field_ids: Vec<i64> = columns.iter().map(|f| f.id).collect();
+    let rows: Vec<(i64, i64, String)> = user_field_values::table
+        .filter(user_field_values::user_id.eq_any(user_ids))
+        .filter(user_field_values::field_id.eq_any(&field_ids))
+        .select((
+            user_field_values::user_id,
+            user_field_values::field_id,
+            user_field_values::value,
+        ))
+        .load(conn)?;
+    let mut held: HashMap<(i64, i64), Vec<String>> = HashMap::new();
+    for (user, field, value) in rows {
+        held.entry((user, field)).or_default().push(value);
+    }
+    Ok(user_ids
+        .iter()
+        .map(|user| {
+            let cells = columns
+                .iter()
+                .map(|field| {
+                    let mut values = held.get(&(*user, field.id)).cloned().unwrap_or_default();
+                    // A multiple choice in its options' order.
+                    values.sort_by_key(|v| field.options.iter().position(|o| &o.code == v));
+                    values
+                        .iter()
+                        .map(|v| field.display(v))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .collect();
+            (*user, cells)
+        })
+        .collect())
+}

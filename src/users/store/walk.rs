@@ -1,0 +1,140 @@
+//! How the list's filters on a group or a user field find their users: walking the sort
+//! index and keeping the matches, or starting from the matches (a small set on SQLite).
+
+use diesel::prelude::*;
+
+use crate::db::sql::{Bind, Sql};
+use crate::db::{Backend, DbConn};
+use crate::fields;
+use crate::users::forms::ListQuery;
+
+/// How a filter on a group (or a field's value) finds its users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Walk {
+    /// Walk the sort index and keep each user in the group: a page of a big group is found
+    /// after a short walk.
+    SortIndex,
+    /// Start from the group's members and sort them: a small group would leave the walk
+    /// above going through the whole organization for a page it never fills.
+    Members,
+}
+
+/// Below this many members a group filter starts from the members (SQLite, whose planner
+/// cannot tell a group of 5 from one of 25,000; PostgreSQL's statistics can). At 100,000
+/// users: 5 members took 266 ms walking the index and 3 ms from the members; 25,000 took
+/// 6 ms walking and 32 ms from the members.
+const SMALL_GROUP: i64 = 4_000;
+
+/// How the filter's group is best found on this connection.
+pub fn group_walk(conn: &mut DbConn, query: &ListQuery) -> QueryResult<Walk> {
+    use crate::db::schema::group_members;
+    let (Some(group_id), Backend::Sqlite) = (query.group_id, crate::db::backend_of(conn)) else {
+        return Ok(Walk::SortIndex);
+    };
+    // Counts at most SMALL_GROUP index entries: never a scan of a big group.
+    let members: Vec<i64> = group_members::table
+        .filter(group_members::group_id.eq(group_id))
+        .select(group_members::user_id)
+        .limit(SMALL_GROUP)
+        .load(conn)?;
+    Ok(if (members.len() as i64) < SMALL_GROUP {
+        Walk::Members
+    } else {
+        Walk::SortIndex
+    })
+}
+
+/// A field filter as the query compares it.
+#[derive(Debug, Clone)]
+pub enum FieldMatch {
+    /// Users holding this value (its `value_key`).
+    Equals {
+        field_id: i64,
+        key: String,
+        walk: Walk,
+    },
+    /// Users without a value.
+    Empty { field_id: i64 },
+    /// Nobody: a secret's value is never a filter (it would tell the secret).
+    Nothing,
+}
+
+impl FieldMatch {
+    pub fn push_to(&self, sql: &mut Sql) {
+        match self {
+            FieldMatch::Equals {
+                field_id,
+                key,
+                walk,
+            } => {
+                sql.push(match walk {
+                    Walk::SortIndex => " AND EXISTS (SELECT 1 FROM user_field_values fv WHERE fv.user_id = u.id AND fv.field_id = ",
+                    Walk::Members => " AND u.id IN (SELECT fv.user_id FROM user_field_values fv WHERE fv.field_id = ",
+                });
+                sql.bind(Bind::Int(*field_id)).push(" AND fv.value_key = ");
+                sql.bind(Bind::Text(key.clone())).push(")");
+            }
+            FieldMatch::Empty { field_id } => {
+                sql.push(" AND NOT EXISTS (SELECT 1 FROM user_field_values fv WHERE fv.user_id = u.id AND fv.field_id = ");
+                sql.bind(Bind::Int(*field_id)).push(")");
+            }
+            FieldMatch::Nothing => {
+                sql.push(" AND 1 = 0");
+            }
+        }
+    }
+}
+
+/// The query's field filter, its value compared as the field stores it (an option's label
+/// becomes its code, an email lower case).
+pub fn field_match(
+    conn: &mut DbConn,
+    org_id: i64,
+    query: &ListQuery,
+) -> QueryResult<Option<FieldMatch>> {
+    use crate::db::schema::user_field_values;
+    let Some(filter) = &query.field else {
+        return Ok(None);
+    };
+    let field_id = filter.field_id;
+    let Some(field) = fields::store::find(conn, org_id, field_id)? else {
+        // Another organization's field, or one deleted since: nobody holds it here.
+        return Ok(Some(if filter.equals.is_some() {
+            FieldMatch::Nothing
+        } else {
+            FieldMatch::Empty { field_id }
+        }));
+    };
+    let Some(typed) = &filter.equals else {
+        return Ok(Some(FieldMatch::Empty { field_id }));
+    };
+    if field.is_secret() {
+        return Ok(Some(FieldMatch::Nothing));
+    }
+    let stored = fields::check_value(&field, std::slice::from_ref(typed))
+        .ok()
+        .and_then(|values| values.into_iter().next())
+        .unwrap_or_else(|| typed.clone());
+    let key = fields::value_key(&stored);
+    let walk = match crate::db::backend_of(conn) {
+        Backend::Postgres => Walk::SortIndex,
+        Backend::Sqlite => {
+            let holders: Vec<i64> = user_field_values::table
+                .filter(user_field_values::field_id.eq(field_id))
+                .filter(user_field_values::value_key.eq(&key))
+                .select(user_field_values::user_id)
+                .limit(SMALL_GROUP)
+                .load(conn)?;
+            if (holders.len() as i64) < SMALL_GROUP {
+                Walk::Members
+            } else {
+                Walk::SortIndex
+            }
+        }
+    };
+    Ok(Some(FieldMatch::Equals {
+        field_id,
+        key,
+        walk,
+    }))
+}
