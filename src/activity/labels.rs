@@ -23,6 +23,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("user.updated", "User updated"),
     ("user.permissions_changed", "Permissions changed"),
     ("user.deleted", "User deleted"),
+    ("user.confirmed", "User confirmed"),
     ("user.invited", "User invited"),
     ("user.invite_resent", "Invite resent"),
     ("user.invite_revoked", "Invite revoked"),

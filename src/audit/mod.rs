@@ -89,6 +89,7 @@ pub mod action {
     pub const USER_CREATED: &str = "user.created";
     pub const USER_UPDATED: &str = "user.updated";
     pub const USER_DELETED: &str = "user.deleted";
+    pub const USER_CONFIRMED: &str = "user.confirmed";
     pub const PERMISSIONS_CHANGED: &str = "user.permissions_changed";
     pub const RECORDS_IMPORTED: &str = "records.imported";
     pub const SIGN_IN: &str = "auth.sign_in";

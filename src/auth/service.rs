@@ -21,6 +21,8 @@ pub enum SignIn {
     Refused,
     /// The password was right, but the account's login IP allowlist leaves this address out.
     NotFromHere,
+    /// The password was right, but the account has product access only: never the console.
+    ProductOnly,
     /// The password was right, but the account is blocked for inactivity (for `days` days
     /// nobody signed in): an administrator unblocks it.
     BlockedForInactivity { days: i32 },
@@ -89,6 +91,8 @@ pub fn finish_sign_in(
             Some("blocked")
         } else if !user.signs_in_from(&meta.ip) {
             Some("ip_not_allowed")
+        } else if crate::users::product_access::is_product_only(conn, user.id)? {
+            Some("product_access_only")
         } else {
             None
         };
@@ -99,6 +103,7 @@ pub fn finish_sign_in(
             record_failure(conn, user, reason, None, meta, now)?;
             return Ok(match reason {
                 "ip_not_allowed" => SignIn::NotFromHere,
+                "product_access_only" => SignIn::ProductOnly,
                 // Said only after the right password: it tells nothing to someone guessing.
                 "blocked_inactivity" => SignIn::BlockedForInactivity {
                     days: policy.lock_after_inactive_days,

@@ -353,3 +353,11 @@ diesel::table! {
         field_ids -> Text,
     }
 }
+
+diesel::table! {
+    /// People with product access only: they never sign into the console.
+    product_only_users (user_id) {
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}

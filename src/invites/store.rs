@@ -103,3 +103,19 @@ pub fn expired_invitees(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Ve
 pub fn delete_user(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
     diesel::delete(users::table.find(user_id)).execute(conn)
 }
+
+/// Confirm user: a pending person becomes active without a password yet (a link to choose one
+/// is on its way).
+pub fn confirm_invitee(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        users::table
+            .find(user_id)
+            .filter(users::status.eq(crate::users::status::INVITED)),
+    )
+    .set((
+        users::status.eq(crate::users::status::ACTIVE),
+        users::updated_at.eq(now),
+        users::version.eq(users::version + 1),
+    ))
+    .execute(conn)
+}

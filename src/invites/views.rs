@@ -101,6 +101,8 @@ pub struct SignupControls {
     pub allow_auto_signup: bool,
     pub can_change: bool,
     pub can_invite: bool,
+    /// Create User: inviting with the whole profile (invite and manage users).
+    pub can_create: bool,
 }
 
 #[derive(Template)]

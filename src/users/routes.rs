@@ -73,6 +73,7 @@ pub async fn list(
             allow_auto_signup,
             can_change: user.can(Permission::SettingsManage),
             can_invite: user.can(Permission::UsersInvite),
+            can_create: user.can(Permission::UsersInvite) && user.can(Permission::UsersManage),
         },
         filters: Filters {
             search: query.search.clone(),

@@ -85,6 +85,7 @@ pub struct UserRow {
     pub online: bool,
     pub mail_retrying: bool,
     pub has_mfa: bool,
+    pub product_only: bool,
     /// "failed sign-ins" / "inactivity" for Blocked rows.
     pub block_reason: &'static str,
     /// The actions this row offers its viewer (none that would be refused).
@@ -212,6 +213,7 @@ impl UserRow {
             online,
             mail_retrying: row.mail_retrying,
             has_mfa: row.has_mfa,
+            product_only: row.product_only,
             block_reason: match row.lock_reason.as_deref() {
                 Some("inactivity") => "inactivity",
                 _ => "failed sign-ins",

@@ -12,6 +12,7 @@ mod auth;
 mod authority;
 mod bulk;
 mod cli;
+mod create;
 mod divisions;
 mod domains;
 mod edit;

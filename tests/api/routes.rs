@@ -197,6 +197,11 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/users/{id}/resend", Needs("users.invite")),
     ("GET", "/users/{id}/revoke", Needs("users.invite")),
     ("POST", "/users/{id}/revoke", Needs("users.invite")),
+    ("GET", "/users/{id}/confirm", Needs("users.invite")),
+    ("POST", "/users/{id}/confirm", Needs("users.invite")),
+    // Creating is inviting with the whole profile: users.invite and users.manage both.
+    ("GET", "/users/new", Needs("users.invite")),
+    ("POST", "/users/new", Needs("users.invite")),
 ];
 
 /// (method, path) of every `.route("…", web::get()…)` in the source.

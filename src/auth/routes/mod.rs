@@ -69,6 +69,10 @@ pub async fn form(
                 Some("Your password was changed. Sign in with your new password.".to_owned())
             }
             (Some(_), None, _) => Some("You have been signed out.".to_owned()),
+            (None, None, Some("product-only")) => Some(format!(
+                "Your password is set and your account is ready. {}",
+                crate::users::product_access::REFUSED
+            )),
             (None, None, Some("timeout")) => {
                 Some("Signing in took too long. Sign in again.".to_owned())
             }
@@ -201,6 +205,10 @@ pub async fn submit(
                 StatusCode::FORBIDDEN,
             )
         }
+        SignIn::ProductOnly => page(
+            crate::users::product_access::REFUSED,
+            StatusCode::FORBIDDEN,
+        ),
         SignIn::NotFromHere => page(
             &format!(
                 "Your account cannot sign in from this network ({ip}). Ask an administrator of your organization to add it to your login IP allowlist.",

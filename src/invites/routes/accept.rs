@@ -109,6 +109,19 @@ pub async fn accept(
         .await?
     {
         Some(user_id) => {
+            let product_only = state
+                .db(move |conn| {
+                    Ok(crate::users::product_access::is_product_only(
+                        conn, user_id,
+                    )?)
+                })
+                .await?;
+            if product_only {
+                // The account is ready for the products; the console stays closed to it.
+                return Ok(HttpResponse::SeeOther()
+                    .insert_header(("Location", "/login?notice=product-only"))
+                    .finish());
+            }
             // The emailed link proved the mailbox: with the new password, that is two factors.
             sign_in_session(
                 &req,

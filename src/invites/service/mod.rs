@@ -2,10 +2,12 @@
 //! the auto-signup switch.
 
 mod accept;
+mod confirm;
 mod pending;
 mod send;
 
 pub use accept::*;
+pub use confirm::*;
 pub use pending::*;
 pub use send::*;
 
@@ -49,7 +51,7 @@ pub enum SendError {
 }
 
 /// A new single-use invite link for `user_id`; returns the full URL.
-pub(super) fn new_invite_link(
+pub fn new_invite_link(
     conn: &mut DbConn,
     org_id: i64,
     user_id: i64,

@@ -30,7 +30,7 @@ pub enum PendingError {
 /// The invitee, if `user_id` is a pending invitation of the inviter's organization and the
 /// inviter may act on them (an invitation to a role beyond one's own access is not theirs to
 /// resend or revoke).
-fn pending_invitee(
+pub(super) fn pending_invitee(
     conn: &mut DbConn,
     inviter: &Inviter,
     user_id: i64,

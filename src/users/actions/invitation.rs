@@ -1,5 +1,5 @@
-//! Resend invite and Revoke invite on a pending row: a confirmation, then the invitations
-//! service (which checks the inviter may act on the invitee).
+//! Resend invite, Revoke invite and Confirm user on a pending row: a confirmation, then the
+//! invitations service (which checks the inviter may act on the invitee).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -24,7 +24,7 @@ async fn confirm_pending(
     state: &State,
     user: &CurrentUser,
     user_id: i64,
-    resend: bool,
+    act: Pending,
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::UsersInvite)?;
     htmx::Fragment::of(req)?;
@@ -32,26 +32,40 @@ async fn confirm_pending(
     let (name, email) = state
         .db(move |conn| service::pending_name(conn, &inviter, user_id).map_err(pending_error))
         .await?;
-    let dialog = if resend {
-        ConfirmDialog {
+    let dialog = match act {
+        Pending::Resend => ConfirmDialog {
             action_url: format!("/users/{user_id}/resend"),
             title: "Resend invite?".into(),
             message: format!("{name} ({email}) gets a new invitation email. The link in the earlier email stops working."),
             button: "Resend invite",
             danger: false,
             alternative: None,
-        }
-    } else {
-        ConfirmDialog {
+        },
+        Pending::Confirm => ConfirmDialog {
+            action_url: format!("/users/{user_id}/confirm"),
+            title: "Confirm user?".into(),
+            message: format!("{name}'s account is confirmed now, without waiting for them to open their link: the link stops working, and {email} gets a new email with a link to choose a password. Confirm only an address you know is theirs."),
+            button: "Confirm user",
+            danger: false,
+            alternative: None,
+        },
+        Pending::Revoke => ConfirmDialog {
             action_url: format!("/users/{user_id}/revoke"),
             title: "Revoke invite?".into(),
             message: format!("{name} ({email}) will no longer be able to join with their link, and the licenses reserved for them are freed. You can invite them again later."),
             button: "Revoke invite",
             danger: true,
             alternative: None,
-        }
+        },
     };
     htmx::html(&dialog)
+}
+
+/// What a pending row's confirmation asks about.
+enum Pending {
+    Resend,
+    Revoke,
+    Confirm,
 }
 
 pub async fn confirm_resend(
@@ -60,7 +74,7 @@ pub async fn confirm_resend(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    confirm_pending(&req, &state, &user, id.into_inner(), true).await
+    confirm_pending(&req, &state, &user, id.into_inner(), Pending::Resend).await
 }
 
 pub async fn confirm_revoke(
@@ -69,7 +83,7 @@ pub async fn confirm_revoke(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    confirm_pending(&req, &state, &user, id.into_inner(), false).await
+    confirm_pending(&req, &state, &user, id.into_inner(), Pending::Revoke).await
 }
 
 pub async fn resend(
@@ -106,5 +120,36 @@ pub async fn revoke(
     Ok(htmx::changed(
         &req,
         "The invitation was revoked and its licenses freed.",
+    ))
+}
+
+pub async fn confirm_confirm(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    confirm_pending(&req, &state, &user, id.into_inner(), Pending::Confirm).await
+}
+
+/// Confirm user: active now; a link to choose a password goes to them.
+pub async fn confirm(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Permission::UsersInvite)?;
+    let (inviter, user_id) = (inviter_of(&user), id.into_inner());
+    let meta = origin_of(&req, &state.config.trusted_proxies);
+    let (base_url, now) = (state.base_url.clone(), state.clock.now());
+    let email = state
+        .db(move |conn| {
+            service::confirm(conn, &inviter, user_id, &base_url, &meta, now).map_err(pending_error)
+        })
+        .await?;
+    Ok(htmx::changed(
+        &req,
+        &format!("User confirmed. {email} gets a link to choose a password."),
     ))
 }

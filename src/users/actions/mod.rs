@@ -2,6 +2,7 @@
 //! Delete, Unblock user, Reset Password, Reset MFA, Resend and Revoke invite. Each route here
 //! calls its feature's service, which applies `users::authority` (who may act on whom).
 
+pub mod create;
 pub mod credentials;
 pub mod edit;
 pub mod invitation;
@@ -19,7 +20,8 @@ use crate::web::{htmx, AppError, CurrentUser, State};
 
 /// Every `/users/{id}/…` route of the row actions.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(edit::routes::configure)
+    cfg.configure(create::routes::configure)
+        .configure(edit::routes::configure)
         .configure(permissions::routes::configure)
         .configure(lifecycle::routes::configure)
         .route(
@@ -59,7 +61,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/users/{id}/revoke",
             web::get().to(invitation::confirm_revoke),
         )
-        .route("/users/{id}/revoke", web::post().to(invitation::revoke));
+        .route("/users/{id}/revoke", web::post().to(invitation::revoke))
+        .route(
+            "/users/{id}/confirm",
+            web::get().to(invitation::confirm_confirm),
+        )
+        .route("/users/{id}/confirm", web::post().to(invitation::confirm));
 }
 
 /// A confirmation dialog about one user of the manager's organization (404 for any other).

@@ -66,6 +66,9 @@ pub struct UserListRow {
     /// A console tab of theirs holds a live connection (on any instance).
     #[diesel(sql_type = diesel::sql_types::Bool)]
     pub live: bool,
+    /// Product access only: never signs into the console.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub product_only: bool,
 }
 
 pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
@@ -133,7 +136,8 @@ fn row_columns(backend: Backend, columns: Columns) -> String {
          (SELECT {licenses_agg} FROM license_assignments la JOIN products p ON p.id = la.product_id WHERE la.user_id = u.id) AS license_names, \
          (SELECT {groups_agg} FROM group_members gm WHERE gm.user_id = u.id) AS group_ids, \
          EXISTS (SELECT 1 FROM email_outbox eo WHERE eo.user_id = u.id AND eo.status = 'pending' AND eo.attempts > 0) AS mail_retrying, \
-         EXISTS (SELECT 1 FROM presence pr WHERE pr.user_id = u.id) AS live "
+         EXISTS (SELECT 1 FROM presence pr WHERE pr.user_id = u.id) AS live, \
+         EXISTS (SELECT 1 FROM product_only_users po WHERE po.user_id = u.id) AS product_only "
     )
 }
 

@@ -119,3 +119,11 @@ pub fn exists_in_org(conn: &mut DbConn, org_id: i64, user_id: i64) -> QueryResul
     ))
     .get_result(conn)
 }
+
+/// Puts a user in a division (or none).
+pub fn set_division(conn: &mut DbConn, user_id: i64, division_id: Option<i64>) -> QueryResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set(users::division_id.eq(division_id))
+        .execute(conn)
+        .map(drop)
+}
