@@ -7,6 +7,13 @@ use crate::helpers::Backend;
 
 const URI: &str = "Custom SIP URI (required)";
 
+/// Whether the open dialog shows Custom SIP URI.
+async fn uri_shown(browser: &crate::harness::Browser) -> serde_json::Value {
+    browser
+        .eval("return !document.querySelector('dialog[open] #f-custom_sip_uri').closest('[data-field]').hidden;")
+        .await
+}
+
 #[actix_web::test]
 async fn the_dialer_preset_gives_edit_user_its_sections_and_the_uri_shows_only_for_custom() {
     let Some(suite) = Suite::start(
@@ -46,15 +53,46 @@ async fn the_dialer_preset_gives_edit_user_its_sections_and_the_uri_shows_only_f
     browser.click(In::Dialog, "Cancel").await;
     browser.no_dialog().await;
 
+    // Create User: a dialer agent with a custom SIP URI; the URI appears only for custom.
     browser.goto("/users").await;
+    browser.click(In::Page, "+ Create User").await;
+    browser.dialog("Create User").await;
+    browser.fill(In::Dialog, "First name", "Dana").await;
+    browser.fill(In::Dialog, "Last name", "Dialer").await;
+    browser.fill(In::Dialog, "Email", "dana@acme.test").await;
+    browser
+        .tick_in(In::Dialog, "Roles (at least one)", "Agent")
+        .await;
+    assert_eq!(
+        uri_shown(&browser).await,
+        false,
+        "hidden until custom is chosen"
+    );
+    browser
+        .choose(In::Dialog, "SIP Option", "Use custom URI")
+        .await;
+    assert_eq!(uri_shown(&browser).await, true, "custom shows the URI");
+    browser
+        .fill(In::Dialog, URI, "sip:2002@pbx.example.com")
+        .await;
+    browser.axe("the Create User dialog").await;
+    browser.screenshot("create-user").await;
+    browser.click(In::Dialog, "Create user").await;
+    browser
+        .toast("User created. dana@acme.test gets an email to confirm the account and choose a password.")
+        .await;
+    browser.no_dialog().await;
+    browser
+        .until("the list to show Dana as Pending", || async {
+            let row = browser.row("dana@acme.test").await.text().await.ok()?;
+            row.contains("Pending").then_some(())
+        })
+        .await;
+
     browser.click(In::Page, "Edit Bea Baker").await;
     browser.dialog("Edit User").await;
     browser.sees("SIP settings").await;
-    let uri_shown = || async {
-        browser
-            .eval("return !document.querySelector('#f-custom_sip_uri').closest('[data-field]').hidden;")
-            .await
-    };
+    let uri_shown = || uri_shown(&browser);
     assert_eq!(uri_shown().await, false, "hidden until custom is chosen");
     browser
         .choose(In::Dialog, "SIP Option", "Use custom URI")
