@@ -361,3 +361,23 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    /// Usernames, unique per organization whatever their case.
+    usernames (user_id) {
+        user_id -> BigInt,
+        org_id -> BigInt,
+        username -> Text,
+        username_key -> Text,
+    }
+}
+
+diesel::table! {
+    /// Whether an organization requires a username of everyone.
+    username_policies (org_id) {
+        org_id -> BigInt,
+        required -> Bool,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(usernames, users);

@@ -85,6 +85,10 @@ pub struct FieldsPage {
     pub shell: Shell,
     pub notice: Option<String>,
     pub list: FieldList,
+    /// Everyone must have a username.
+    pub username_required: bool,
+    /// How many users have none.
+    pub without_username: i64,
 }
 
 impl FieldsPage {

@@ -18,7 +18,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 const HEADER: &str = "Name,Email,Roles,Licenses,User Tags,Skill Groups,Teams,Status,Lock state,\
-     Last login,Last active,Created\r\n";
+     Last login,Last active,Created,Username\r\n";
 
 /// One CSV field: quoted when needed; a leading = + - @ is defused so spreadsheets do not run
 /// it as a formula (CSV injection).
@@ -102,6 +102,7 @@ fn line(row: &UserListRow, names: &crate::groups::GroupNames, extra: &[String]) 
         time(row.last_login_at),
         time(row.last_active_at),
         time(row.created_at),
+        field(row.username.as_deref().unwrap_or("")),
     ];
     let mut cells = cells.to_vec();
     cells.extend(extra.iter().map(|value| field(value)));

@@ -10,6 +10,7 @@ pub mod import;
 pub mod product_access;
 pub mod routes;
 pub mod store;
+pub mod username;
 pub mod views;
 
 /// The name sort key: last name, then first name, case-folded.

@@ -71,6 +71,7 @@ pub struct UserRow {
     pub initials: String,
     pub name: String,
     pub email: String,
+    pub username: Option<String>,
     pub roles: Vec<String>,
     pub licenses: Vec<String>,
     /// Tags, skill groups and teams, as chips: (kind's label, name).
@@ -214,6 +215,7 @@ impl UserRow {
             mail_retrying: row.mail_retrying,
             has_mfa: row.has_mfa,
             product_only: row.product_only,
+            username: row.username.clone(),
             block_reason: match row.lock_reason.as_deref() {
                 Some("inactivity") => "inactivity",
                 _ => "failed sign-ins",

@@ -53,7 +53,7 @@ async fn wrong_credentials_get_one_generic_message(app: TestApp) {
         .await
         .unwrap();
     for page in [&wrong_password, &unknown] {
-        assert!(page.contains("Incorrect email or password."));
+        assert!(page.contains("Incorrect email, username or password."));
     }
     assert!(
         wrong_password.contains("value=\"olive@acme.io\""),

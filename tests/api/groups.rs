@@ -466,7 +466,7 @@ async fn the_list_shows_chips_filters_by_group_bulk_tags_a_filter_and_exports(ap
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "Name,Email,Roles,Licenses,User Tags,Skill Groups,Teams,Status,Lock state,Last login,Last active,Created"
+        "Name,Email,Roles,Licenses,User Tags,Skill Groups,Teams,Status,Lock state,Last login,Last active,Created,Username"
     );
     assert_eq!(lines.len(), 3, "{csv}");
     assert!(

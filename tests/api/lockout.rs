@@ -51,7 +51,7 @@ async fn more_than_five_wrong_passwords_block_the_account_and_email_an_unblock_l
             .text()
             .await
             .unwrap()
-            .contains("Incorrect email or password."));
+            .contains("Incorrect email, username or password."));
         // The default blocks after more than 5: the 5th does not, the 6th does.
         if attempt == 5 {
             let (_, list) = app.get_html("/users?q=bea").await;
@@ -74,7 +74,7 @@ async fn more_than_five_wrong_passwords_block_the_account_and_email_an_unblock_l
         .text()
         .await
         .unwrap()
-        .contains("Incorrect email or password."));
+        .contains("Incorrect email, username or password."));
     // The list shows the block with its reason, count and address.
     let (_, list) = app.get_html("/users?q=bea").await;
     assert!(

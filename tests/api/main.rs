@@ -36,4 +36,5 @@ mod security;
 mod settings;
 mod setup;
 mod signup;
+mod username;
 mod users_list;

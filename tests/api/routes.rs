@@ -137,6 +137,11 @@ const ROUTES: &[(&str, &str, Access)] = &[
         "/settings/fields/presets/{code}",
         Needs("settings.manage"),
     ),
+    (
+        "POST",
+        "/settings/fields/username",
+        Needs("settings.manage"),
+    ),
     ("GET", "/settings/groups", Needs("settings.manage")),
     ("POST", "/settings/groups", Needs("settings.manage")),
     (

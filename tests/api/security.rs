@@ -227,7 +227,7 @@ async fn a_long_unused_account_is_blocked_at_sign_in(app: TestApp) {
         .text()
         .await
         .unwrap()
-        .contains("Incorrect email or password."));
+        .contains("Incorrect email, username or password."));
     assert_eq!(lock_of(&app, id).await.as_deref(), Some("inactivity"));
     let (_, response) = app.browser_login("quinn@acme.io", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);

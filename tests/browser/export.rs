@@ -39,7 +39,7 @@ async fn export_downloads_the_csv_of_the_current_filter() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "Name,Email,Roles,Licenses,User Tags,Skill Groups,Teams,Status,Lock state,Last login,Last active,Created"
+        "Name,Email,Roles,Licenses,User Tags,Skill Groups,Teams,Status,Lock state,Last login,Last active,Created,Username"
     );
     assert_eq!(lines.len(), 2, "the filter's one user: {csv}");
     assert!(

@@ -33,7 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The one message for every failed sign-in, so nobody learns which emails have accounts.
-pub const GENERIC_FAILURE: &str = "Incorrect email or password.";
+pub const GENERIC_FAILURE: &str = "Incorrect email, username or password.";
 
 #[derive(Deserialize)]
 pub struct NextQuery {
@@ -140,10 +140,25 @@ pub async fn submit(
         return page(GENERIC_FAILURE, StatusCode::UNPROCESSABLE_ENTITY);
     }
     let lookup = email.clone();
-    let email_hint = crate::mfa::views::mask_email(&email);
+    // An address has an @; anything else is a username (taken only when it names one
+    // account: the same username in two organizations signs in by email).
     let candidate = state
-        .db(move |conn| Ok(store::find_login_candidate(conn, &lookup)?))
+        .db(move |conn| {
+            let address = if lookup.contains('@') {
+                Some(lookup)
+            } else {
+                match crate::users::username::users_named(conn, &lookup)?.as_slice() {
+                    [one] => crate::users::store::email_of(conn, *one)?,
+                    _ => None,
+                }
+            };
+            Ok(match address {
+                Some(address) => store::find_login_candidate(conn, &address)?,
+                None => None,
+            })
+        })
         .await?;
+    let email_hint = crate::mfa::views::mask_email(candidate.as_ref().map_or(&email, |c| &c.email));
     let stored_hash = candidate.as_ref().and_then(|c| c.password_hash.clone());
     let password_ok = state
         .hasher

@@ -66,6 +66,8 @@ pub struct UserListRow {
     /// A console tab of theirs holds a live connection (on any instance).
     #[diesel(sql_type = diesel::sql_types::Bool)]
     pub live: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub username: Option<String>,
     /// Product access only: never signs into the console.
     #[diesel(sql_type = diesel::sql_types::Bool)]
     pub product_only: bool,
@@ -137,6 +139,7 @@ fn row_columns(backend: Backend, columns: Columns) -> String {
          (SELECT {groups_agg} FROM group_members gm WHERE gm.user_id = u.id) AS group_ids, \
          EXISTS (SELECT 1 FROM email_outbox eo WHERE eo.user_id = u.id AND eo.status = 'pending' AND eo.attempts > 0) AS mail_retrying, \
          EXISTS (SELECT 1 FROM presence pr WHERE pr.user_id = u.id) AS live, \
+         (SELECT un.username FROM usernames un WHERE un.user_id = u.id) AS username, \
          EXISTS (SELECT 1 FROM product_only_users po WHERE po.user_id = u.id) AS product_only "
     )
 }

@@ -85,7 +85,7 @@ impl Browser {
     /// The first step: email and password on /login. True when the app then asks for a code.
     pub async fn submit_password(&self, email: &str, password: &str) -> bool {
         self.goto("/login").await;
-        self.fill(In::Page, "Email", email).await;
+        self.fill(In::Page, "Email or username", email).await;
         self.fill(In::Page, "Password", password).await;
         self.click(In::Page, "Sign in").await;
         let path = self

@@ -10,6 +10,7 @@ pub struct CreateForm {
     pub first_name: String,
     pub last_name: String,
     pub email: String,
+    pub username: String,
     pub role_ids: BTreeSet<i64>,
     pub product_ids: BTreeSet<i64>,
     /// "" for no division.
@@ -41,6 +42,7 @@ impl CreateForm {
             first_name: last("first_name"),
             last_name: last("last_name"),
             email: last("email"),
+            username: last("username"),
             role_ids: all("role"),
             product_ids: all("product"),
             division: last("division"),

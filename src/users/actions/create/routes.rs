@@ -65,6 +65,7 @@ async fn dialog(
                 roles: &form.role_ids,
             };
             let field_sections = sections(&shown, |_| true);
+            let username_required = crate::users::username::required(conn, org_id)?;
             Ok(CreateDialog {
                 form,
                 roles,
@@ -72,6 +73,7 @@ async fn dialog(
                 divisions,
                 group_pickers,
                 field_sections,
+                username_required,
                 errors,
             })
         })

@@ -91,6 +91,30 @@ fn create_once(
                 );
             }
         }
+        let username = match crate::users::username::check(&form.username) {
+            Err(problem) => {
+                errors.add("username", problem);
+                None
+            }
+            Ok(None) => {
+                if crate::users::username::required(conn, org_id)? {
+                    errors.add(
+                        "username",
+                        "Enter a username: your organization requires one.",
+                    );
+                }
+                None
+            }
+            Ok(Some(name)) => {
+                if crate::users::username::taken(conn, org_id, &name, 0)? {
+                    errors.add(
+                        "username",
+                        "Another user of your organization has this username.",
+                    );
+                }
+                Some(name)
+            }
+        };
         let grantable: BTreeSet<i64> = grantable_roles(conn, org_id, editor.permissions)?
             .into_iter()
             .map(|(id, _)| id)
@@ -169,6 +193,9 @@ fn create_once(
             groups::store::add_member(conn, user_id, *group_id)?;
         }
         profile.apply(conn, user_id)?;
+        if username.is_some() {
+            crate::users::username::set(conn, org_id, user_id, username.as_deref())?;
+        }
         if form.product_only {
             product_access::mark(conn, user_id, now)?;
         }
@@ -178,6 +205,7 @@ fn create_once(
         profile.audit(&mut fields_set);
         let details = json!({
             "email": email.as_str(),
+            "username": username,
             "first_name": first.as_str(),
             "last_name": last.as_str(),
             "role_ids": form.role_ids,

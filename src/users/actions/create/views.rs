@@ -17,6 +17,7 @@ pub struct CreateDialog {
     pub divisions: Vec<(i64, String)>,
     pub group_pickers: Vec<GroupPicker>,
     pub field_sections: Vec<FieldSection>,
+    pub username_required: bool,
     pub errors: FieldErrors,
 }
 

@@ -12,6 +12,8 @@ pub struct EditForm {
     pub first_name: String,
     pub last_name: String,
     pub email: String,
+    /// `None` when the form had no Username input.
+    pub username: Option<String>,
     pub phone: String,
     pub timezone: String,
     pub language: String,
@@ -56,6 +58,7 @@ impl EditForm {
             first_name: last("first_name").unwrap_or_default(),
             last_name: last("last_name").unwrap_or_default(),
             email: last("email").unwrap_or_default(),
+            username: last("username"),
             phone: last("phone").unwrap_or_default(),
             timezone: last("timezone").unwrap_or_default(),
             language: last("language").unwrap_or_default(),
@@ -81,6 +84,8 @@ pub struct UserChange {
     pub first_name: PersonName,
     pub last_name: PersonName,
     pub email: EmailAddress,
+    /// `None`: the username stays as it is; `Some(None)`: removed.
+    pub username: Option<Option<String>>,
     /// Trimmed; digits, spaces and `+-().` only.
     pub phone: String,
     pub timezone: String,
@@ -133,6 +138,11 @@ impl TryFrom<&EditForm> for UserChange {
             "email",
             EmailAddress::parse(&form.email).map_err(str::to_owned),
         );
+        // `None` when the form had no input (or its value was refused, noted in `errors`).
+        let username = form
+            .username
+            .as_ref()
+            .and_then(|raw| field(&mut errors, "username", crate::users::username::check(raw)));
         let phone = form.phone.trim();
         let phone_ok = phone.len() <= 30
             && phone
@@ -202,6 +212,7 @@ impl TryFrom<&EditForm> for UserChange {
                     first_name,
                     last_name,
                     email,
+                    username,
                     phone: phone.to_owned(),
                     timezone: form.timezone.clone(),
                     language: form.language.clone(),

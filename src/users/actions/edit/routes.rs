@@ -57,11 +57,13 @@ async fn dialog(
             let in_groups = crate::groups::store::of_user(conn, user_id)?;
             let assigned = crate::divisions::store::assigned(conn, user_id)?;
             let org_fields = crate::fields::store::all(conn, org_id)?;
+            let username = crate::users::username::of_user(conn, user_id)?;
             let values = crate::fields::store::values_of(conn, user_id)?;
             let form = form.unwrap_or_else(|| EditForm {
                 first_name: current.first_name.clone(),
                 last_name: current.last_name.clone(),
                 email: current.email.clone(),
+                username: Some(username.unwrap_or_default()),
                 phone: current.phone.clone(),
                 timezone: current.timezone.clone(),
                 language: current.language.clone(),

@@ -276,3 +276,39 @@ pub(super) fn profile_of(
     change.check_unique(conn, user_id, errors)?;
     Ok(change)
 }
+
+/// The username before and after, when the form had one: checked (unique in the
+/// organization, required when it says so, the Owner's theirs alone to change).
+pub(super) fn username_of(
+    conn: &mut DbConn,
+    (org_id, user_id): (i64, i64),
+    parties: (&authority::Standing, &authority::Standing),
+    form: &UserChange,
+    errors: &mut FieldErrors,
+) -> QueryResult<(Option<String>, Option<String>)> {
+    let held = crate::users::username::of_user(conn, user_id)?;
+    let Some(wanted) = form.username.clone() else {
+        return Ok((held.clone(), held));
+    };
+    let may_change = authority::check(parties.0, parties.1, Act::Credentials).is_ok();
+    // Required: asked for at the next save of someone who has none (by whoever may set it).
+    if wanted.is_none() && may_change && crate::users::username::required(conn, org_id)? {
+        errors.add(
+            "username",
+            "Enter a username: your organization requires one.",
+        );
+    }
+    if wanted == held {
+        return Ok((held.clone(), held));
+    }
+    refuse(parties, "username", Act::Credentials, errors);
+    if let Some(name) = &wanted {
+        if crate::users::username::taken(conn, org_id, name, user_id)? {
+            errors.add(
+                "username",
+                "Another user of your organization has this username.",
+            );
+        }
+    }
+    Ok((held, wanted))
+}

@@ -17,7 +17,10 @@ use crate::validation::FieldErrors;
 mod checks;
 mod record;
 
-use checks::{chat_of, check_credentials, groups_of, licenses_of, profile_of, roles_of, status_of};
+use checks::{
+    chat_of, check_credentials, groups_of, licenses_of, profile_of, roles_of, status_of,
+    username_of,
+};
 use record::{details_changes, record};
 
 /// What a save changes (the checked form) and where a confirmation link points.
@@ -122,6 +125,8 @@ fn save_once(
         )?;
         let groups = groups_of(conn, (editor.org_id, user_id), form, &mut errors)?;
         let profile = profile_of(conn, (editor.org_id, user_id), form, &desired, &mut errors)?;
+        let (had_username, username) =
+            username_of(conn, (editor.org_id, user_id), parties, form, &mut errors)?;
         if !errors.is_empty() {
             return Err(EditError::Invalid(errors));
         }
@@ -130,6 +135,9 @@ fn save_once(
         }
         groups.apply(conn, user_id)?;
         profile.apply(conn, user_id)?;
+        if username != had_username {
+            crate::users::username::set(conn, editor.org_id, user_id, username.as_deref())?;
+        }
         for role in held.difference(&desired) {
             store::remove_role(conn, user_id, *role)?;
         }
@@ -175,6 +183,7 @@ fn save_once(
         changes.field("product_ids", &seats.had, &seats.want);
         groups.audit(&mut changes);
         profile.audit(&mut changes);
+        changes.field("username", &had_username, &username);
         let saved = Saved {
             last_seats: seats.last_seats,
             deactivated: deactivating,

@@ -4,17 +4,21 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::form::FieldForm;
-use super::presets;
 use super::service::{self, FieldError};
 use super::store;
 use super::views::{FieldDialog, FieldList, FieldsPage, Section};
 use crate::auth::permissions::Permission;
+use crate::users::username;
+
+mod presets;
+
 use crate::validation::FieldErrors;
 use crate::web::confirm::ConfirmDialog;
 use crate::web::errors::{triage, ServiceError};
 use crate::web::request_meta::origin_of;
 use crate::web::shell::{Nav, Shell};
 use crate::web::{htmx, AppError, CurrentUser, State};
+use presets::{apply_preset, require_username};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/settings/fields", web::get().to(show))
@@ -30,6 +34,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/settings/fields/presets/{code}",
             web::post().to(apply_preset),
+        )
+        .route(
+            "/settings/fields/username",
+            web::post().to(require_username),
         );
 }
 
@@ -62,10 +70,21 @@ async fn page(
     state: &State,
     user: &CurrentUser,
 ) -> Result<FieldsPage, AppError> {
+    let org_id = user.org_id;
+    let (username_required, without_username) = state
+        .db(move |conn| {
+            Ok((
+                username::required(conn, org_id)?,
+                username::without_username(conn, org_id)?,
+            ))
+        })
+        .await?;
     Ok(FieldsPage {
         shell: Shell::new(req, user, Nav::Settings),
         notice: None,
         list: list(state, user.org_id).await?,
+        username_required,
+        without_username,
     })
 }
 
@@ -313,37 +332,4 @@ pub async fn delete(
         })
         .await?;
     list_changed(&state, org_id, &format!("Field “{}” deleted.", field.label)).await
-}
-
-pub async fn apply_preset(
-    req: HttpRequest,
-    state: State,
-    user: CurrentUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
-    let preset = presets::find(&path.into_inner()).ok_or(AppError::NotFound)?;
-    let meta = origin_of(&req, &state.config.trusted_proxies);
-    let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());
-    let created = state
-        .db(move |conn| {
-            triage(presets::apply(conn, (&actor, org_id), preset, &meta, now))?.map_err(|refused| {
-                AppError::Conflict(format!("{} could not be applied: {refused}", preset.name))
-            })
-        })
-        .await?;
-    let message = match created.len() {
-        0 => format!(
-            "{}: every field exists already; nothing changed.",
-            preset.name
-        ),
-        1 => format!("{} applied: 1 field created.", preset.name),
-        n => format!("{} applied: {n} fields created.", preset.name),
-    };
-    if htmx::is_htmx(&req) {
-        return htmx::replaced("#field-list", &list(&state, org_id).await?, &message);
-    }
-    let mut view = page(&req, &state, &user).await?;
-    view.notice = Some(message);
-    htmx::html(&view)
 }

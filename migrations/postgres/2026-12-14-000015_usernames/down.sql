@@ -1,0 +1,2 @@
+DROP TABLE username_policies;
+DROP TABLE usernames;
