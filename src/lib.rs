@@ -166,6 +166,7 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(users::export::configure)
             .configure(users::bulk::routes::configure)
             .configure(users::import::routes::configure)
+            .configure(users::import_users::routes::configure)
             .configure(users::actions::configure)
             .default_service(aweb::to(|| async {
                 Err::<actix_web::HttpResponse, _>(web::AppError::NotFound)

@@ -36,6 +36,13 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// Each field's name and message, in the order they were added.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .map(|(name, message)| (name.as_ref(), message.as_str()))
+    }
+
     /// Requires a non-blank single line of text, returning it trimmed.
     pub fn required(&mut self, field: &'static str, value: &str, label: &str) -> String {
         let value = value.trim();

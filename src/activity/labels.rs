@@ -49,6 +49,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("division.renamed", "Division renamed"),
     ("division.deleted", "Division deleted"),
     ("records.imported", "Records imported"),
+    ("users.imported", "Users imported"),
     ("org.setup", "Organization set up"),
     ("org.created", "Organization created"),
 ];

@@ -92,6 +92,7 @@ pub mod action {
     pub const USER_CONFIRMED: &str = "user.confirmed";
     pub const PERMISSIONS_CHANGED: &str = "user.permissions_changed";
     pub const RECORDS_IMPORTED: &str = "records.imported";
+    pub const USERS_IMPORTED: &str = "users.imported";
     pub const SIGN_IN: &str = "auth.sign_in";
     pub const SIGN_IN_FAILED: &str = "auth.sign_in_failed";
     pub const SIGN_OUT: &str = "auth.sign_out";

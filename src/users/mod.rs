@@ -7,6 +7,7 @@ pub mod export;
 pub mod filters;
 pub mod forms;
 pub mod import;
+pub mod import_users;
 pub mod product_access;
 pub mod routes;
 pub mod store;

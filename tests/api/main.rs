@@ -21,6 +21,7 @@ mod export;
 mod fields;
 mod groups;
 mod import;
+mod import_users;
 mod input;
 mod invites;
 mod layers;

@@ -206,6 +206,8 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/users/{id}/confirm", Needs("users.invite")),
     // Creating is inviting with the whole profile: users.invite and users.manage both.
     ("GET", "/users/new", Needs("users.invite")),
+    ("GET", "/users/import-users", Needs("users.invite")),
+    ("POST", "/users/import-users", Needs("users.invite")),
     ("POST", "/users/new", Needs("users.invite")),
 ];
 

@@ -63,7 +63,7 @@ pub fn create(
     }
 }
 
-fn create_once(
+pub fn create_once(
     conn: &mut DbConn,
     creator: &Creator<'_>,
     form: &CreateForm,
