@@ -279,6 +279,7 @@ pub fn confirm_email_change(
             }
             other => other?,
         };
+        crate::users::store::refresh_search_text(conn, user.id)?;
         let actor = Actor::user(user.id, &user.email);
         let details = serde_json::json!({
             "before": { "email": user.email },

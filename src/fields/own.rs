@@ -69,6 +69,7 @@ fn save_once(
             return Ok(0);
         }
         change.apply(conn, me.user_id)?;
+        crate::users::store::refresh_search_text(conn, me.user_id)?;
         let mut changes = Changes::default();
         change.audit(&mut changes);
         me.record(

@@ -151,6 +151,10 @@ pub fn update(
         if field.unique != current.unique {
             store::set_unique(conn, field_id, field.unique)?;
         }
+        if field.searchable || current.searchable {
+            // Search User matches the values of searchable fields: write the holders' again.
+            crate::users::store::refresh_search_text_of_holders(conn, field_id)?;
+        }
         let mut changes = audit::Changes::default();
         let (before, after) = (described(&current), described(&field));
         for (name, value) in after.as_object().into_iter().flatten() {
@@ -223,7 +227,18 @@ pub fn delete(
             return Err(FieldError::Controls(dependent.label.clone()));
         }
         let holders = store::holder_count(conn, field_id)?;
+        let searched: Vec<i64> = if field.searchable {
+            store::values_in(conn, field_id)?
+                .into_iter()
+                .map(|(user, _)| user)
+                .collect()
+        } else {
+            Vec::new()
+        };
         store::delete(conn, field_id)?;
+        for user_id in searched {
+            crate::users::store::refresh_search_text(conn, user_id)?;
+        }
         let mut details = described(field);
         details["holders"] = json!(holders);
         audit::record(

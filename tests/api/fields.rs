@@ -19,6 +19,7 @@ both!(
     changing_a_type_asks_to_confirm_and_removes_what_no_longer_fits,
     a_person_edits_only_the_fields_opened_to_them_on_my_account,
     the_list_filters_by_a_field_shows_chosen_columns_and_exports_fields,
+    search_user_finds_searchable_fields_and_usernames,
 );
 
 const OWNER: &str = "olive@acme.io";
@@ -901,4 +902,60 @@ async fn the_list_filters_by_a_field_shows_chosen_columns_and_exports_fields(app
     if app.backend == crate::helpers::Backend::Sqlite {
         assert!(plan.contains("user_field_values_filter"), "{plan}");
     }
+}
+
+async fn search_user_finds_searchable_fields_and_usernames(app: TestApp) {
+    use crate::helpers::emails_in;
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    create_field(
+        &app,
+        &[
+            ("label", "Employee number"),
+            ("kind", "text"),
+            ("searchable", "1"),
+        ],
+    )
+    .await;
+    create_field(&app, &[("label", "Shoe size"), ("kind", "text")]).await;
+    let ann = app
+        .add_people(org_id, vec![someone("Ann", "ann@acme.io", "Agent")])
+        .await[0];
+    let page = dialog(&app, ann).await;
+    let fields = fields_of(
+        &page,
+        &[
+            ("field.employee_number", "E0042"),
+            ("field.shoe_size", "Size44"),
+            ("username", "annie.t"),
+        ],
+    );
+    assert_eq!(post(&app, ann, &fields).await.status(), StatusCode::OK);
+    for (term, found) in [
+        ("e0042", true),
+        ("0042", true),
+        ("annie.t", true),
+        ("size44", false),
+    ] {
+        let (_, page) = app.get_html(&format!("/users?q={term}")).await;
+        assert_eq!(emails_in(&page) == ["ann@acme.io"], found, "{term}");
+    }
+    // No longer searchable: its values leave Search User.
+    let number = field_id(&app, org_id, "employee_number").await;
+    let dialog_html = app
+        .hx_get(&format!("/settings/fields/{number}/edit"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut form = fields_of(&dialog_html, &[]);
+    form.retain(|(k, _)| k != "searchable");
+    let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let response = app
+        .hx_post(&format!("/settings/fields/{number}/edit"), &borrowed)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let (_, page) = app.get_html("/users?q=e0042").await;
+    assert!(emails_in(&page).is_empty());
+    let (_, page) = app.get_html("/users?q=annie").await;
+    assert_eq!(emails_in(&page), ["ann@acme.io"]);
 }

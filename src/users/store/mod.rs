@@ -127,3 +127,52 @@ pub fn set_division(conn: &mut DbConn, user_id: i64, division_id: Option<i64>) -
         .execute(conn)
         .map(drop)
 }
+
+/// Writes the user's Search User text again: name and email, username, and the values of the
+/// organization's fields marked searchable. Every writer of any of them calls this after.
+pub fn refresh_search_text(conn: &mut DbConn, user_id: i64) -> QueryResult<()> {
+    use crate::db::schema::{user_field_values, user_fields, usernames};
+    let Some((first, last, email)): Option<(String, String, String)> = users::table
+        .find(user_id)
+        .select((users::first_name, users::last_name, users::email))
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(());
+    };
+    let username: Option<String> = usernames::table
+        .find(user_id)
+        .select(usernames::username)
+        .first(conn)
+        .optional()?;
+    let values: Vec<String> = user_field_values::table
+        .inner_join(user_fields::table)
+        .filter(user_field_values::user_id.eq(user_id))
+        .filter(user_fields::searchable.eq(true))
+        .order((user_fields::position, user_fields::id))
+        .select(user_field_values::value)
+        .load(conn)?;
+    let mut text = super::search_text(&first, &last, &email);
+    for extra in username.iter().chain(values.iter()) {
+        text.push(' ');
+        text.push_str(&extra.to_lowercase());
+    }
+    diesel::update(users::table.find(user_id))
+        .set(users::search_text.eq(text))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The same for every user holding a value in a field (it became searchable, or stopped).
+pub fn refresh_search_text_of_holders(conn: &mut DbConn, field_id: i64) -> QueryResult<()> {
+    use crate::db::schema::user_field_values;
+    let holders: Vec<i64> = user_field_values::table
+        .filter(user_field_values::field_id.eq(field_id))
+        .select(user_field_values::user_id)
+        .distinct()
+        .load(conn)?;
+    for user_id in holders {
+        refresh_search_text(conn, user_id)?;
+    }
+    Ok(())
+}

@@ -199,6 +199,7 @@ pub fn create_once(
         if form.product_only {
             product_access::mark(conn, user_id, now)?;
         }
+        users::refresh_search_text(conn, user_id)?;
         let person = (user_id, first.as_str(), email.as_str());
         send_link(conn, creator, person, form.product_only, now)?;
         let mut fields_set = Changes::default();

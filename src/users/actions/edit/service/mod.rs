@@ -170,6 +170,8 @@ fn save_once(
             let by = store::last_editor(conn, user_id)?.unwrap_or_else(|| "Someone".into());
             return Err(EditError::Stale { by });
         }
+        // save_details wrote the name and email; the username and searchable fields join them.
+        users_store::refresh_search_text(conn, user_id)?;
         if deactivating {
             crate::auth::store::delete_user_sessions(conn, user_id)?;
         }
