@@ -74,6 +74,7 @@ COOKIE=$(awk '!/^#/ && NF >= 7 { printf "%s=%s; ", $6, $7 }' "$JAR"; awk '/^#Htt
 curl -fs -H "Cookie: $COOKIE" "$BASE/users" > "$WORK/page1.html" || { echo "sign-in failed" >&2; tail "$WORK/server.log"; exit 1; }
 
 AGENT=$(grep -o '<option value="[0-9]*">Agent</option>' "$WORK/page1.html" | grep -o '[0-9]*' | head -n1)
+FIRST_ID_GUESS=$(grep -o 'id="user-[0-9]*"' "$WORK/page1.html" | grep -o '[0-9]*' | sort -n | tail -n1)
 # The demo's tags: VIP (2% of users) and Key account (5%).
 VIP=$(grep -o '<option value="[0-9]*">VIP</option>' "$WORK/page1.html" | grep -o '[0-9]*' | head -n1)
 # Page 1,000 by following the cursor.
@@ -106,6 +107,23 @@ for conns in 32 1; do
   run_wrk "W3 Agent + active" "$conns" "/users?role=$AGENT&active=1"
   if [ -n "$VIP" ]; then run_wrk "W3-tag VIP + active" "$conns" "/users?group=$VIP&active=1"; fi
 done
+
+# The demo's user fields: the list with three of them as columns (and the group chips), and
+# filters on a field (a quarter of the users hold "predictive"; one holds each extension).
+field_id_of() { grep -o "<option value=\"[0-9]*\">$1</option>" "$WORK/page1.html" | grep -o '[0-9]*' | head -n1; }
+AUTO=$(field_id_of "Auto Dial"); CALLER=$(field_id_of "Caller ID Number"); EXT=$(field_id_of "Virtual Extension")
+if [ -n "$AUTO" ] && [ -n "$EXT" ]; then
+  COLUMNS_CSRF=$(token_of < "$WORK/page1.html")
+  curl -fs -o /dev/null -H "Cookie: $COOKIE" -X POST "$BASE/users/columns" \
+    --data-urlencode "csrf_token=$COLUMNS_CSRF" --data "column=$AUTO&column=$CALLER&column=$EXT"
+  SOME_EXT=$(( 100000 + FIRST_ID_GUESS ))
+  for conns in 32 1; do
+    run_wrk "W1-fields page 1 + 3 field columns" "$conns" "/users"
+    run_wrk "W3-field Auto Dial = predictive + active" "$conns" "/users?field=$AUTO&field_value=predictive&active=1"
+    run_wrk "W3-field-rare one extension" "$conns" "/users?field=$EXT&field_value=$SOME_EXT&active=0"
+  done
+  curl -fs -o /dev/null -H "Cookie: $COOKIE" -X POST "$BASE/users/columns" --data-urlencode "csrf_token=$COLUMNS_CSRF"
+fi
 
 # W4: Save of the Edit User dialog, each request a different user (each save bumps the
 # user's version, so a user is saved once per run), with the CSRF token and the audit row.

@@ -43,7 +43,7 @@ async fn export_streams_the_current_filter_as_csv(app: TestApp) {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "Name,Email,Roles,Licenses,User Tags,Skill Groups,Teams,Status,Lock state,Last login,Last active,Created,Username"
+        "Name,Email,Roles,Licenses,User Tags,Skill Groups,Teams,Status,Lock state,Last login,Last active,Created,Username,auto_dial,caller_id_number,virtual_extension"
     );
     assert_eq!(
         lines.len(),
