@@ -20,6 +20,7 @@ both!(
     a_person_edits_only_the_fields_opened_to_them_on_my_account,
     the_list_filters_by_a_field_shows_chosen_columns_and_exports_fields,
     search_user_finds_searchable_fields_and_usernames,
+    a_bulk_action_over_a_field_filter_keeps_to_it,
 );
 
 const OWNER: &str = "olive@acme.io";
@@ -958,4 +959,63 @@ async fn search_user_finds_searchable_fields_and_usernames(app: TestApp) {
     assert!(emails_in(&page).is_empty());
     let (_, page) = app.get_html("/users?q=annie").await;
     assert_eq!(emails_in(&page), ["ann@acme.io"]);
+}
+
+async fn a_bulk_action_over_a_field_filter_keeps_to_it(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    apply_dialer(&app).await;
+    let ids = app
+        .add_people(
+            org_id,
+            vec![
+                someone("Ann", "ann@acme.io", "Agent"),
+                someone("Bob", "bob@acme.io", "Agent"),
+                someone("Cid", "cid@acme.io", "Agent"),
+            ],
+        )
+        .await;
+    set(&app, org_id, ids[0], "auto_dial", &["predictive"]).await;
+    set(&app, org_id, ids[1], "auto_dial", &["predictive"]).await;
+    let auto_dial = field_id(&app, org_id, "auto_dial").await.to_string();
+    app.get_html("/users").await;
+    let count = app
+        .hx_get(&format!(
+            "/users/bulk/count?active=1&field={auto_dial}&field_value=Predictive"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        count.contains("All <strong>2</strong> users matching this filter"),
+        "{count}"
+    );
+    let fields = [
+        ("action", "deactivate"),
+        ("all_matching", "1"),
+        ("active", "1"),
+        ("field", auto_dial.as_str()),
+        ("field_value", "Predictive"),
+    ];
+    let dialog = app
+        .hx_post("/users/bulk/confirm", &fields)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(dialog.contains("2 users will change."), "{dialog}");
+    assert!(
+        dialog.contains("name=\"field_value\" value=\"Predictive\""),
+        "sent on"
+    );
+    let mut confirmed = fields.to_vec();
+    confirmed.push(("confirmed", "1"));
+    let response = app.hx_post("/users/bulk", &confirmed).await;
+    assert_eq!(
+        toast_of(response.headers()).as_deref(),
+        Some("2 users changed.")
+    );
+    for (id, status) in ids.into_iter().zip(["inactive", "inactive", "active"]) {
+        assert_eq!(app.status_of(id).await.as_deref(), Some(status));
+    }
 }

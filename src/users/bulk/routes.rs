@@ -35,7 +35,7 @@ fn last<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
 }
 
 /// The ticked rows, or every user matching the list's filter (all of it: search, role, group,
-/// Show Only Active Users and Last active, measured at `now`).
+/// user field, Show Only Active Users and Last active, measured at `now`).
 fn selection_of(
     pairs: &[(String, String)],
     now: chrono::NaiveDateTime,
@@ -50,6 +50,9 @@ fn selection_of(
         q: last(pairs, "q").to_owned(),
         role: last(pairs, "role").to_owned(),
         group: last(pairs, "group").to_owned(),
+        field: last(pairs, "field").to_owned(),
+        field_value: last(pairs, "field_value").to_owned(),
+        field_empty: last(pairs, "field_empty").to_owned(),
         active: last(pairs, "active").to_owned(),
         last_active: last(pairs, "last_active").to_owned(),
     };
@@ -58,6 +61,9 @@ fn selection_of(
             ("q", &fields.q),
             ("role", &fields.role),
             ("group", &fields.group),
+            ("field", &fields.field),
+            ("field_value", &fields.field_value),
+            ("field_empty", &fields.field_empty),
             ("active", &fields.active),
             ("last_active", &fields.last_active),
         ]

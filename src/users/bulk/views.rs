@@ -10,6 +10,10 @@ pub struct SelectionFields {
     pub q: String,
     pub role: String,
     pub group: String,
+    /// The user field filter: the field, its value, or "1" for is empty.
+    pub field: String,
+    pub field_value: String,
+    pub field_empty: String,
     pub active: String,
     pub last_active: String,
 }
