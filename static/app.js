@@ -504,6 +504,19 @@
       if (!moved) break;
     }
   }
+  // Bulk actions: the Value box shows for Set field only.
+  function bulkValue(select) {
+    var box = select.form && select.form.querySelector("[data-bulk-value]");
+    if (box) box.hidden = (select.value || "").indexOf("field_set:") !== 0;
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.id === "bulk-action") bulkValue(event.target);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var select = document.getElementById("bulk-action");
+    if (select) bulkValue(select);
+  });
+
   // Settings → User fields: inputs that apply to some types only (options for a choice…).
   function applyKinds(form) {
     var select = form.querySelector("[data-field-kind]");

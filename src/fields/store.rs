@@ -333,3 +333,30 @@ pub fn remove_values(conn: &mut DbConn, field_id: i64, user_ids: &[i64]) -> Quer
     }
     Ok(())
 }
+
+/// The values of many users, by user (one query per 500 users).
+pub fn values_of_many(
+    conn: &mut DbConn,
+    user_ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, Values>> {
+    let mut by_user: std::collections::HashMap<i64, Values> = Default::default();
+    for chunk in user_ids.chunks(500) {
+        let rows: Vec<(i64, i64, String)> = user_field_values::table
+            .filter(user_field_values::user_id.eq_any(chunk))
+            .select((
+                user_field_values::user_id,
+                user_field_values::field_id,
+                user_field_values::value,
+            ))
+            .load(conn)?;
+        for (user, field, value) in rows {
+            by_user
+                .entry(user)
+                .or_default()
+                .entry(field)
+                .or_default()
+                .push(value);
+        }
+    }
+    Ok(by_user)
+}

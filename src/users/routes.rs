@@ -59,6 +59,7 @@ pub async fn list(
                 roles: catalog.grantable(permissions),
                 products: catalog.products.clone(),
                 groups: GroupOptions::of(&groups),
+                fields: columns.settable(),
             });
             let names = catalog.role_names();
             Ok((rows, more, catalog, names, groups, allow, bulk, columns))
@@ -128,6 +129,14 @@ impl Columns {
     fn filterable(&self) -> Vec<(i64, String)> {
         self.fields
             .iter()
+            .map(|f| (f.id, f.label.clone()))
+            .collect()
+    }
+
+    fn settable(&self) -> Vec<(i64, String)> {
+        self.fields
+            .iter()
+            .filter(|f| !f.is_secret())
             .map(|f| (f.id, f.label.clone()))
             .collect()
     }

@@ -30,6 +30,8 @@ pub struct BulkBar {
     pub roles: Vec<(i64, String)>,
     pub products: Vec<(i64, String)>,
     pub groups: Vec<GroupOptions>,
+    /// User fields Set field offers (never a secret): (id, label).
+    pub fields: Vec<(i64, String)>,
 }
 
 #[derive(Template)]

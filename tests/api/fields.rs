@@ -21,6 +21,7 @@ both!(
     the_list_filters_by_a_field_shows_chosen_columns_and_exports_fields,
     search_user_finds_searchable_fields_and_usernames,
     a_bulk_action_over_a_field_filter_keeps_to_it,
+    bulk_set_field_checks_the_value_once_and_each_users_rules,
 );
 
 const OWNER: &str = "olive@acme.io";
@@ -1018,4 +1019,111 @@ async fn a_bulk_action_over_a_field_filter_keeps_to_it(app: TestApp) {
     for (id, status) in ids.into_iter().zip(["inactive", "inactive", "active"]) {
         assert_eq!(app.status_of(id).await.as_deref(), Some(status));
     }
+}
+
+async fn bulk_set_field_checks_the_value_once_and_each_users_rules(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    apply_dialer(&app).await;
+    let ids = app
+        .add_people(
+            org_id,
+            vec![
+                someone("Ann", "ann@acme.io", "Agent"),
+                someone("Bob", "bob@acme.io", "Agent"),
+                someone("Cid", "cid@acme.io", "Agent"),
+            ],
+        )
+        .await;
+    set(&app, org_id, ids[0], "sip_option", &["custom"]).await;
+    let (auto_dial, uri, extension, token) = (
+        field_id(&app, org_id, "auto_dial").await,
+        field_id(&app, org_id, "custom_sip_uri").await,
+        field_id(&app, org_id, "virtual_extension").await,
+        field_id(&app, org_id, "caldav_token").await,
+    );
+    let (_, page) = app.get_html("/users").await;
+    assert!(page.contains(&format!(
+        "<option value=\"field_set:{auto_dial}\">Set Auto Dial…</option>"
+    )));
+    assert!(
+        !page.contains(&format!("field_set:{token}")),
+        "never a secret"
+    );
+    let ticked: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let confirm = |action: String, value: &'static str| {
+        let mut fields: Vec<(String, String)> = vec![
+            ("action".into(), action),
+            ("set_value".into(), value.into()),
+        ];
+        fields.extend(ticked.iter().map(|id| ("ids".to_owned(), id.clone())));
+        fields
+    };
+    let post = |fields: Vec<(String, String)>| {
+        let app = &app;
+        async move {
+            let borrowed: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            app.hx_post("/users/bulk/confirm", &borrowed).await
+        }
+    };
+
+    // A bad value is refused once, for all; nothing changes.
+    let response = post(confirm(format!("field_set:{auto_dial}"), "sometimes")).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(toast_of(response.headers())
+        .unwrap_or_default()
+        .contains("Choose Auto Dial from the list."));
+
+    // By label: three users change, audited one by one.
+    let fields = confirm(format!("field_set:{auto_dial}"), "Predictive");
+    let dialog = post(fields.clone()).await.text().await.unwrap();
+    assert!(
+        dialog.contains("Set Auto Dial to “Predictive”?")
+            && dialog.contains("3 users will change."),
+        "{dialog}"
+    );
+    assert!(dialog.contains("name=\"set_value\" value=\"Predictive\""));
+    let mut confirmed = fields.clone();
+    confirmed.push(("confirmed".into(), "1".into()));
+    let borrowed: Vec<(&str, &str)> = confirmed
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let response = app.hx_post("/users/bulk", &borrowed).await;
+    assert_eq!(
+        toast_of(response.headers()).as_deref(),
+        Some("3 users changed.")
+    );
+    for id in &ids {
+        assert_eq!(values(&app, *id).await[&auto_dial], ["predictive"]);
+    }
+    let edits = app.audit_details(org_id, "user.updated").await;
+    assert_eq!(edits.len(), 3);
+    assert_eq!(edits[0]["after"]["Auto Dial"], "Predictive");
+    assert_eq!(edits[0]["bulk"], true);
+
+    // Show-when: only Ann's SIP Option shows the URI; the others are left out, saying why.
+    let dialog = post(confirm(format!("field_set:{uri}"), "sip:9@pbx.example.com"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(dialog.contains("1 user will change."), "{dialog}");
+    assert!(
+        dialog.contains("Bob Test: Custom SIP URI shows only when SIP Option is Use custom URI"),
+        "{dialog}"
+    );
+
+    // Unique: one value for three users is refused.
+    let response = post(confirm(format!("field_set:{extension}"), "1001")).await;
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains("Virtual Extension is unique: no two users may hold “1001”."),
+        "{body}"
+    );
+    // A secret is never set in bulk.
+    let response = post(confirm(format!("field_set:{token}"), "x")).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
 }

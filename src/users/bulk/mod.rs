@@ -16,6 +16,8 @@ pub enum Action {
     /// A tag, skill group or team.
     AddGroup(i64),
     RemoveGroup(i64),
+    /// A user field set to the value posted beside (`set_value`; empty clears it).
+    SetField(i64),
     Activate,
     Deactivate,
     Delete,
@@ -35,6 +37,7 @@ impl Action {
             ("license_remove", Some(id)) => Action::RemoveLicense(id),
             ("group_add", Some(id)) => Action::AddGroup(id),
             ("group_remove", Some(id)) => Action::RemoveGroup(id),
+            ("field_set", Some(id)) => Action::SetField(id),
             ("activate", None) => Action::Activate,
             ("deactivate", None) => Action::Deactivate,
             ("delete", None) => Action::Delete,
@@ -50,6 +53,7 @@ impl Action {
             Action::RemoveLicense(id) => format!("license_remove:{id}"),
             Action::AddGroup(id) => format!("group_add:{id}"),
             Action::RemoveGroup(id) => format!("group_remove:{id}"),
+            Action::SetField(id) => format!("field_set:{id}"),
             Action::Activate => "activate".into(),
             Action::Deactivate => "deactivate".into(),
             Action::Delete => "delete".into(),
@@ -70,6 +74,7 @@ mod tests {
             Action::RemoveLicense(2),
             Action::AddGroup(5),
             Action::RemoveGroup(6),
+            Action::SetField(7),
             Action::Activate,
             Action::Deactivate,
             Action::Delete,

@@ -55,6 +55,7 @@ fn selection_of(
         field_empty: last(pairs, "field_empty").to_owned(),
         active: last(pairs, "active").to_owned(),
         last_active: last(pairs, "last_active").to_owned(),
+        set_value: last(pairs, "set_value").to_owned(),
     };
     let selection = if fields.all_matching {
         let filter: Vec<(String, String)> = [
@@ -102,10 +103,11 @@ async fn dialog(
     fields: SelectionFields,
 ) -> Result<BulkConfirm, AppError> {
     let editor = editor_of(user);
+    let value = fields.set_value.clone();
     let plan = state
         .db(move |conn| {
             let ids = service::resolve(conn, editor.org_id, &selection)?;
-            service::plan(conn, &editor, action, &ids).map_err(bulk_error)
+            service::plan(conn, &editor, (action, &value), &ids).map_err(bulk_error)
         })
         .await?;
     let left_out_more = plan.left_out.len().saturating_sub(LEFT_OUT_SHOWN);
@@ -157,6 +159,7 @@ pub async fn apply(
     let meta = origin_of(&req, &state.config.trusted_proxies);
     let now = state.clock.now();
     let find = selection.clone();
+    let value = fields.set_value.clone();
     let outcome = state
         .db(move |conn| {
             let ids = service::resolve(conn, editor.org_id, &find)?;
@@ -171,7 +174,7 @@ pub async fn apply(
                     Err(other) => return Err(refusal(other)),
                 }
             };
-            match service::apply(conn, &editor, action, &ids, reassign, &meta, now) {
+            match service::apply(conn, &editor, (action, &value), &ids, reassign, &meta, now) {
                 Ok(changed) => Ok(Ok(changed)),
                 Err(BulkError::Refused(message)) => Err(AppError::Conflict(message)),
                 Err(other) => Err(bulk_error(other)),

@@ -16,6 +16,8 @@ pub struct SelectionFields {
     pub field_empty: String,
     pub active: String,
     pub last_active: String,
+    /// Set field's value.
+    pub set_value: String,
 }
 
 #[derive(Template)]

@@ -22,6 +22,7 @@ use crate::users::actions::lifecycle::service::{
 use crate::users::authority::{self, Act, Editor, Refusal};
 use crate::users::{status, store as users_store};
 
+mod fields;
 mod selection;
 
 use selection::{load_targets, BATCH};
@@ -66,12 +67,22 @@ pub struct Applied {
     pub last_seat: Option<String>,
 }
 
+/// What the action does to each user; `value` is Set field's (other actions ignore it).
 pub fn plan(
     conn: &mut DbConn,
     editor: &Editor,
-    action: Action,
+    (action, value): (Action, &str),
     ids: &[i64],
 ) -> Result<Plan, BulkError> {
+    Ok(plan_with(conn, editor, (action, value), ids)?.0)
+}
+
+fn plan_with(
+    conn: &mut DbConn,
+    editor: &Editor,
+    (action, value): (Action, &str),
+    ids: &[i64],
+) -> Result<(Plan, Option<fields::FieldSet>), BulkError> {
     let grantable: BTreeMap<i64, String> =
         grantable_roles(conn, editor.org_id, editor.permissions)?
             .into_iter()
@@ -96,7 +107,13 @@ pub fn plan(
         Ok(format!("{} “{}”", group.kind().label(), group.name))
     };
     let mut plan = Plan::default();
+    let mut field_set = None;
     plan.label = match action {
+        Action::SetField(id) => {
+            let (label, set) = fields::FieldSet::of(conn, editor.org_id, id, value, ids)?;
+            field_set = Some(set);
+            label
+        }
         Action::AddRole(id) => format!("Assign the role {}", role_name(id)?),
         Action::RemoveRole(id) => format!("Remove the role {}", role_name(id)?),
         Action::AddLicense(id) | Action::RemoveLicense(id) => {
@@ -126,6 +143,7 @@ pub fn plan(
             Action::AddRole(_) | Action::RemoveRole(_) => Act::Access,
             Action::AddLicense(_) | Action::RemoveLicense(_) => Act::Profile,
             Action::AddGroup(_) | Action::RemoveGroup(_) => Act::Profile,
+            Action::SetField(_) => Act::Profile,
             Action::Activate | Action::Deactivate => Act::Status,
             Action::Delete => Act::Delete,
         };
@@ -147,6 +165,10 @@ pub fn plan(
             Action::RemoveLicense(p) => (target.products.contains(&p), None),
             Action::AddGroup(g) => (!target.groups.contains(&g), None),
             Action::RemoveGroup(g) => (target.groups.contains(&g), None),
+            Action::SetField(_) => match &field_set {
+                Some(set) => set.sort(&target),
+                None => (false, None),
+            },
             Action::Activate | Action::Deactivate if pending => {
                 (false, leave_out("the invitation is not accepted yet"))
             }
@@ -173,6 +195,9 @@ pub fn plan(
             ));
         }
     }
+    if let Some(set) = &field_set {
+        plan.refusal = plan.refusal.or(set.unique_refusal(conn, &plan.changing)?);
+    }
     if action == Action::Delete {
         let mut totals: Vec<(String, i64)> = Vec::new();
         for chunk in plan.changing.chunks(BATCH) {
@@ -191,7 +216,7 @@ pub fn plan(
         }
         plan.owned = crate::users::actions::lifecycle::describe_owned(&totals);
     }
-    Ok(plan)
+    Ok((plan, field_set))
 }
 
 /// Why a user is left out of a bulk action, as the confirmation lists it.
@@ -214,14 +239,14 @@ fn bulk_reason(refusal: Option<Refusal>, action: Action) -> String {
 pub fn apply(
     conn: &mut DbConn,
     editor: &Editor,
-    action: Action,
+    (action, value): (Action, &str),
     ids: &[i64],
     reassign: Reassign,
     meta: &Origin,
     now: NaiveDateTime,
 ) -> Result<Applied, BulkError> {
     write_tx(conn, |conn| {
-        let plan = plan(conn, editor, action, ids)?;
+        let (plan, field_set) = plan_with(conn, editor, (action, value), ids)?;
         if let Some(refusal) = plan.refusal {
             return Err(BulkError::Refused(refusal));
         }
@@ -286,6 +311,19 @@ pub fn apply(
                         meta,
                         now,
                     )?;
+                }
+                Action::SetField(_) => {
+                    if let Some(set) = &field_set {
+                        let (before, after) = set.apply(conn, user_id)?;
+                        record(
+                            conn,
+                            editor,
+                            user_id,
+                            (&set.field.label, before, after),
+                            meta,
+                            now,
+                        )?;
+                    }
                 }
                 Action::AddGroup(group) | Action::RemoveGroup(group) => {
                     use crate::groups::store::{self as groups, labels};
