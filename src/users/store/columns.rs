@@ -60,10 +60,10 @@ pub fn values(
     if columns.is_empty() || user_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let field_ids: Vec<i64> = columns.iter().map(|f| f.id).collect();
+    // By user only: the primary key (user_id, …) answers; with the field ids in the query too,
+    // SQLite may walk the field index instead, through every user's value.
     let rows: Vec<(i64, i64, String)> = user_field_values::table
         .filter(user_field_values::user_id.eq_any(user_ids))
-        .filter(user_field_values::field_id.eq_any(&field_ids))
         .select((
             user_field_values::user_id,
             user_field_values::field_id,
@@ -72,7 +72,9 @@ pub fn values(
         .load(conn)?;
     let mut held: HashMap<(i64, i64), Vec<String>> = HashMap::new();
     for (user, field, value) in rows {
-        held.entry((user, field)).or_default().push(value);
+        if columns.iter().any(|f| f.id == field) {
+            held.entry((user, field)).or_default().push(value);
+        }
     }
     Ok(user_ids
         .iter()

@@ -27,17 +27,17 @@ const SMALL_GROUP: i64 = 4_000;
 
 /// How the filter's group is best found on this connection.
 pub fn group_walk(conn: &mut DbConn, query: &ListQuery) -> QueryResult<Walk> {
-    use crate::db::schema::group_members;
     let (Some(group_id), Backend::Sqlite) = (query.group_id, crate::db::backend_of(conn)) else {
         return Ok(Walk::SortIndex);
     };
-    // Counts at most SMALL_GROUP index entries: never a scan of a big group.
-    let members: Vec<i64> = group_members::table
-        .filter(group_members::group_id.eq(group_id))
-        .select(group_members::user_id)
-        .limit(SMALL_GROUP)
-        .load(conn)?;
-    Ok(if (members.len() as i64) < SMALL_GROUP {
+    // Counts at most SMALL_GROUP index entries, inside SQLite: never a scan of a big group,
+    // and no rows carried out (loading them cost more than the count).
+    let mut probe = Sql::new();
+    probe.push("SELECT COUNT(*) AS n FROM (SELECT 1 FROM group_members WHERE group_id = ");
+    probe.bind(Bind::Int(group_id));
+    probe.push(&format!(" LIMIT {SMALL_GROUP}) probe"));
+    let members = count(conn, probe)?;
+    Ok(if members < SMALL_GROUP {
         Walk::Members
     } else {
         Walk::SortIndex
@@ -92,7 +92,6 @@ pub fn field_match(
     org_id: i64,
     query: &ListQuery,
 ) -> QueryResult<Option<FieldMatch>> {
-    use crate::db::schema::user_field_values;
     let Some(filter) = &query.field else {
         return Ok(None);
     };
@@ -119,13 +118,14 @@ pub fn field_match(
     let walk = match crate::db::backend_of(conn) {
         Backend::Postgres => Walk::SortIndex,
         Backend::Sqlite => {
-            let holders: Vec<i64> = user_field_values::table
-                .filter(user_field_values::field_id.eq(field_id))
-                .filter(user_field_values::value_key.eq(&key))
-                .select(user_field_values::user_id)
-                .limit(SMALL_GROUP)
-                .load(conn)?;
-            if (holders.len() as i64) < SMALL_GROUP {
+            let mut probe = Sql::new();
+            probe.push(
+                "SELECT COUNT(*) AS n FROM (SELECT 1 FROM user_field_values WHERE field_id = ",
+            );
+            probe.bind(Bind::Int(field_id)).push(" AND value_key = ");
+            probe.bind(Bind::Text(key.clone()));
+            probe.push(&format!(" LIMIT {SMALL_GROUP}) probe"));
+            if count(conn, probe)? < SMALL_GROUP {
                 Walk::Members
             } else {
                 Walk::SortIndex
@@ -137,4 +137,17 @@ pub fn field_match(
         key,
         walk,
     }))
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// The one number a `SELECT COUNT(*) AS n …` answers.
+fn count(conn: &mut DbConn, sql: Sql) -> QueryResult<i64> {
+    Ok(crate::db::sql::load::<Count>(conn, sql)?
+        .first()
+        .map_or(0, |c| c.n))
 }
