@@ -69,6 +69,8 @@ fn save_once(
             return Ok(0);
         }
         change.apply(conn, me.user_id)?;
+        // An Edit User dialog opened before sees that the user changed.
+        crate::users::store::touch(conn, me.user_id, now)?;
         crate::users::store::refresh_search_text(conn, me.user_id)?;
         let mut changes = Changes::default();
         change.audit(&mut changes);

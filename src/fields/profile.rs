@@ -126,6 +126,10 @@ pub fn shows(field: &Field, fields: &[Field], values: &BTreeMap<i64, Vec<String>
         let Some(controller) = fields.iter().find(|f| &f.key == key) else {
             return true;
         };
+        if controller.is_secret() {
+            // A secret never decides what shows (that would tell its value).
+            return true;
+        }
         let held = values.get(&controller.id).map_or(&[][..], Vec::as_slice);
         let shows = match controller.kind {
             Kind::Checkbox => {
@@ -181,7 +185,10 @@ pub fn check(
     for field in fields {
         let before = held.get(&field.id).cloned().unwrap_or_default();
         let mut after = wanted.get(&field.id).cloned().unwrap_or_default();
-        if !shows(field, fields, &wanted) {
+        if !editable(field) {
+            // Not this editor's to change, shown or not: it stays as it is.
+            after = before.clone();
+        } else if !shows(field, fields, &wanted) {
             // A hidden field holds nothing: what was posted for it is ignored.
             after = Vec::new();
         } else if let Some(problem) = problems.remove(&field.id) {

@@ -56,6 +56,14 @@ fn described(field: &Field) -> serde_json::Value {
         "options": field.options.len(),
         "show_when": if when_key.is_empty() { String::new() } else { format!("{when_key} = {when_value}") },
         "access": field.access.code(),
+        "searchable": field.searchable,
+        "help": field.help,
+        "required_roles": field.required.role_ids(),
+        "min_length": field.min_length,
+        "max_length": field.max_length,
+        "pattern": field.pattern_source,
+        "pattern_message": field.pattern_message,
+        "option_list": crate::fields::Choice::lines(&field.options),
     })
 }
 
@@ -133,7 +141,28 @@ pub fn update(
         let roles = roles_of(conn, org_id)?;
         let field =
             check_form(form, Some(&current), &others, &roles).map_err(FieldError::Invalid)?;
-        let (holders, refused) = refused_values(conn, &current, &field)?;
+        // A secret's held values are never compared with a new pattern or length: the answer
+        // would tell them. The new rules apply to values set from now on.
+        let (holders, refused) = if current.is_secret() {
+            (0, Vec::new())
+        } else {
+            refused_values(conn, &current, &field)?
+        };
+        if field.is_secret() && !current.is_secret() {
+            if let Some(dependent) = others.iter().find(|f| {
+                f.show_when
+                    .as_ref()
+                    .is_some_and(|(key, _)| key == &field.key)
+            }) {
+                return Err(invalid(
+                    "kind",
+                    format!(
+                        "{} shows only when this field has a value, and a secret never decides what shows: change {} first.",
+                        dependent.label, dependent.label
+                    ),
+                ));
+            }
+        }
         if (field.kind != current.kind && holders > 0 || !refused.is_empty()) && !form.confirmed {
             return Err(FieldError::NeedsConfirmation {
                 holders,

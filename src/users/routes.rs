@@ -127,8 +127,10 @@ impl Columns {
     }
 
     fn filterable(&self) -> Vec<(i64, String)> {
+        // Never a secret: even "is empty" would tell who has one.
         self.fields
             .iter()
+            .filter(|f| !f.is_secret())
             .map(|f| (f.id, f.label.clone()))
             .collect()
     }

@@ -18,8 +18,8 @@ pub fn check(raw: &str) -> Result<Option<String>, String> {
     }
     let shape = name
         .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        && name.starts_with(|c: char| c.is_alphanumeric());
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric());
     if !shape || name.chars().count() < 2 || name.chars().count() > MAX {
         return Err(format!(
             "Use 2 to {MAX} letters, digits, dots, dashes or underscores, starting with a letter or digit."

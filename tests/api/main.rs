@@ -18,6 +18,7 @@ mod domains;
 mod edit;
 mod exit;
 mod export;
+mod field_rules;
 mod fields;
 mod groups;
 mod import;

@@ -96,6 +96,10 @@ pub fn accept(
             },
             now,
         )?;
+        // Product access only: the link set the password, and no console session follows.
+        if crate::users::product_access::is_product_only(conn, user_id)? {
+            return Ok(Some(user_id));
+        }
         crate::auth::service::record_link_sign_in(
             conn,
             user.org_id,

@@ -139,7 +139,9 @@ pub async fn confirm(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
+    // Confirming changes the person's status (invited → active): managing users as well.
     user.require(Permission::UsersInvite)?;
+    user.require(Permission::UsersManage)?;
     let (inviter, user_id) = (inviter_of(&user), id.into_inner());
     let meta = origin_of(&req, &state.config.trusted_proxies);
     let (base_url, now) = (state.base_url.clone(), state.clock.now());

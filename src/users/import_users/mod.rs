@@ -136,10 +136,15 @@ fn line(raw: &str, columns: &[String], names: &Names) -> Result<CreateForm, (Str
         email: email.clone(),
         username: cell("username").to_owned(),
         division: String::new(),
-        product_only: matches!(
-            cell("product_access_only").to_lowercase().as_str(),
-            "1" | "yes" | "true"
-        ),
+        product_only: match cell("product_access_only").to_lowercase().as_str() {
+            "" | "0" | "no" | "false" => false,
+            "1" | "yes" | "true" => true,
+            other => {
+                return Err(fail(format!(
+                    "product_access_only: use yes or no, not “{other}”."
+                )))
+            }
+        },
         ..CreateForm::default()
     };
     for role in items(cell("roles")) {

@@ -145,7 +145,7 @@ pub async fn import(
         })
         .await?;
     let mut view = view(&req, &state, &user).await?;
-    match outcome {
+    let response = match outcome {
         Ok(Ok(created)) => {
             view.notice = Some(format!(
                 "Imported {created} user{}: each gets an email to confirm the account and choose a password.",
@@ -165,5 +165,12 @@ pub async fn import(
             view.problem = problem;
             htmx::html_with_status(&view, StatusCode::UNPROCESSABLE_ENTITY)
         }
-    }
+    };
+    // The pasted lines come back in the page (secrets included): never kept by a cache.
+    let mut response = response?;
+    response.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
 }

@@ -176,3 +176,14 @@ pub fn refresh_search_text_of_holders(conn: &mut DbConn, field_id: i64) -> Query
     }
     Ok(())
 }
+
+/// The user changed outside Edit User: the version moves on, so a dialog opened before says so.
+pub fn touch(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set((
+            users::version.eq(users::version + 1),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}

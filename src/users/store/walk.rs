@@ -104,12 +104,12 @@ pub fn field_match(
             FieldMatch::Empty { field_id }
         }));
     };
-    let Some(typed) = &filter.equals else {
-        return Ok(Some(FieldMatch::Empty { field_id }));
-    };
     if field.is_secret() {
         return Ok(Some(FieldMatch::Nothing));
     }
+    let Some(typed) = &filter.equals else {
+        return Ok(Some(FieldMatch::Empty { field_id }));
+    };
     let stored = fields::check_value(&field, std::slice::from_ref(typed))
         .ok()
         .and_then(|values| values.into_iter().next())

@@ -125,6 +125,9 @@ pub fn create_once(
             errors.add("roles", "You can only give roles within your own access.");
         }
         let division = form.division_id();
+        if division.is_none() && !form.division.trim().is_empty() {
+            errors.add("division", "Choose a division from the list.");
+        }
         let org_divisions = crate::users::actions::edit::store::divisions(conn, org_id)?;
         if division.is_some_and(|d| !org_divisions.iter().any(|(id, _)| *id == d)) {
             errors.add("division", "Choose a division from the list.");
