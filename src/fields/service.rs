@@ -143,8 +143,8 @@ pub fn update(
             check_form(form, Some(&current), &others, &roles).map_err(FieldError::Invalid)?;
         // A secret's held values are never compared with a new pattern or length: the answer
         // would tell them. The new rules apply to values set from now on.
-        let (holders, refused) = if current.is_secret() {
-            (0, Vec::new())
+        let (holders, refused, rewritten) = if current.is_secret() {
+            (0, Vec::new(), Vec::new())
         } else {
             refused_values(conn, &current, &field)?
         };
@@ -176,11 +176,15 @@ pub fn update(
             ));
         }
         store::remove_values(conn, field_id, &refused)?;
+        for (user_id, values) in &rewritten {
+            store::set_values(conn, *user_id, &field, values)?;
+        }
         store::update(conn, &field)?;
         if field.unique != current.unique {
             store::set_unique(conn, field_id, field.unique)?;
         }
-        if field.searchable || current.searchable {
+        let values_moved = !refused.is_empty() || !rewritten.is_empty();
+        if field.searchable != current.searchable || (field.searchable && values_moved) {
             // Search User matches the values of searchable fields: write the holders' again.
             crate::users::store::refresh_search_text_of_holders(conn, field_id)?;
         }
@@ -209,29 +213,37 @@ fn refused_values(
     conn: &mut DbConn,
     current: &Field,
     field: &Field,
-) -> Result<(i64, Vec<i64>), FieldError> {
+) -> Result<(i64, Vec<i64>, Vec<(i64, Vec<String>)>), FieldError> {
     let values = store::values_in(conn, current.id)?;
     let mut by_user: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
     for (user, value) in values {
         by_user.entry(user).or_default().push(value);
     }
     let holders = by_user.len() as i64;
-    let refused = by_user
-        .into_iter()
-        .filter(|(_, values)| {
-            // A single value moving to a multiple choice (or back) keeps what still checks.
-            let single = !field.kind.has_options() || field.kind == Kind::Choice;
-            let values = if single && values.len() > 1 {
-                values[..1].to_vec()
-            } else {
-                values.clone()
-            };
-            let checked = check_value(field, &values);
-            !matches!(checked, Ok(ref kept) if kept.len() == values.len())
-        })
-        .map(|(user, _)| user)
-        .collect();
-    Ok((holders, refused))
+    let (mut refused, mut rewritten) = (Vec::new(), Vec::new());
+    for (user, values) in by_user {
+        // A multiple choice becoming a single value keeps its first; the rest check as they are.
+        let single = field.kind != Kind::MultiChoice;
+        let values = if single && values.len() > 1 {
+            values[..1].to_vec()
+        } else {
+            values
+        };
+        match check_value(field, &values) {
+            Ok(kept) if kept.len() == values.len() => {
+                // Stored as the new definition stores it (a label becomes its option's code).
+                let mut before = values.clone();
+                before.sort();
+                let mut after = kept.clone();
+                after.sort();
+                if before != after {
+                    rewritten.push((user, kept));
+                }
+            }
+            _ => refused.push(user),
+        }
+    }
+    Ok((holders, refused, rewritten))
 }
 
 /// Deletes a field and the values users hold in it; answers how many held one.

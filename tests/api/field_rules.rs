@@ -13,6 +13,7 @@ both!(
     a_field_others_depend_on_never_becomes_a_secret,
     my_account_leaves_admins_fields_as_they_are_even_when_hidden,
     every_change_of_a_definition_is_audited,
+    values_kept_through_a_change_of_type_are_stored_as_the_new_type_stores_them,
 );
 
 const OWNER: &str = "olive@acme.io";
@@ -142,4 +143,37 @@ async fn every_change_of_a_definition_is_audited(app: TestApp) {
     assert_eq!(changed[0]["after"]["searchable"], true);
     assert_eq!(changed[0]["after"]["help"], "On the lanyard");
     assert_eq!(changed[0]["after"]["pattern"], "[0-9]+");
+}
+
+async fn values_kept_through_a_change_of_type_are_stored_as_the_new_type_stores_them(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    create_field(&app, &[("label", "Line"), ("kind", "text")]).await;
+    let line = field_id(&app, org_id, "line").await;
+    let ann = app
+        .add_people(org_id, vec![someone("Ann", "ann@acme.io", "Agent")])
+        .await[0];
+    let page = dialog(&app, ann).await;
+    post(
+        &app,
+        ann,
+        &fields_of(&page, &[("field.line", "Use WebRTC")]),
+    )
+    .await;
+    let change = [
+        ("kind", "choice"),
+        ("options", "webrtc | Use WebRTC\ncustom | Use custom URI"),
+        ("confirmed", "1"),
+    ];
+    assert_eq!(
+        edit_field(&app, line, &change).await.status(),
+        StatusCode::OK
+    );
+    let held = app
+        .db(move |c| gatehouse::fields::store::values_of(c, ann).unwrap())
+        .await;
+    assert_eq!(
+        held[&line],
+        ["webrtc"],
+        "the option's code, as a choice stores it"
+    );
 }
