@@ -209,11 +209,15 @@ pub fn update(
 }
 
 /// How many users hold a value, and who holds one the new definition refuses.
+/// Users whose kept values the new definition stores otherwise, with those values.
+type Rewritten = Vec<(i64, Vec<String>)>;
+
+/// How many hold a value, who holds one the new definition refuses, and whose it rewrites.
 fn refused_values(
     conn: &mut DbConn,
     current: &Field,
     field: &Field,
-) -> Result<(i64, Vec<i64>, Vec<(i64, Vec<String>)>), FieldError> {
+) -> Result<(i64, Vec<i64>, Rewritten), FieldError> {
     let values = store::values_in(conn, current.id)?;
     let mut by_user: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
     for (user, value) in values {
