@@ -208,7 +208,6 @@ pub fn update(
     })
 }
 
-/// How many users hold a value, and who holds one the new definition refuses.
 /// Users whose kept values the new definition stores otherwise, with those values.
 type Rewritten = Vec<(i64, Vec<String>)>;
 
