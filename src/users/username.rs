@@ -69,12 +69,14 @@ pub fn set(conn: &mut DbConn, org_id: i64, user_id: i64, name: Option<&str>) -> 
         .map(drop)
 }
 
-/// The users (of any organization) whose username this is: sign-in takes it only when one.
+/// The users (of any organization) whose username this is, at most 5: sign-in tries the
+/// password on each.
 pub fn users_named(conn: &mut DbConn, name: &str) -> QueryResult<Vec<i64>> {
     usernames::table
         .filter(usernames::username_key.eq(key(name)))
         .select(usernames::user_id)
-        .limit(2)
+        .order(usernames::user_id)
+        .limit(5)
         .load(conn)
 }
 

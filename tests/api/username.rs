@@ -126,23 +126,60 @@ async fn people_sign_in_with_their_username_or_their_email(app: TestApp) {
     app.logout().await;
     assert_redirect_to(&app.login_as("ann@acme.io", PASSWORD).await, "/users");
 
-    // The same username in two organizations: the username alone is not enough.
+    // The same username in another organization, with another password: the password tells
+    // whose, and a wrong one counts against nobody.
     let now = app.state.clock.now();
-    app.db(move |c| {
-        let (other, _) = gatehouse::orgs::service::create_org(c, "Bravo", now).unwrap();
-        let new =
-            gatehouse::users::store::NewUser::new(other, "at@bravo.io", "A", "T", "active", now);
-        let id = gatehouse::users::store::insert_user(c, &new).unwrap();
-        gatehouse::users::username::set(c, other, id, Some("Ann.T")).unwrap();
-    })
-    .await;
+    let hash = app
+        .state
+        .hasher
+        .hash("another password for bravo".into())
+        .await
+        .unwrap();
+    let bravo_t = app
+        .db(move |c| {
+            let (other, _) = gatehouse::orgs::service::create_org(c, "Bravo", now).unwrap();
+            let mut new = gatehouse::users::store::NewUser::new(
+                other,
+                "at@bravo.io",
+                "A",
+                "T",
+                "active",
+                now,
+            );
+            new.password_hash = Some(&hash);
+            let id = gatehouse::users::store::insert_user(c, &new).unwrap();
+            gatehouse::users::username::set(c, other, id, Some("Ann.T")).unwrap();
+            id
+        })
+        .await;
     app.logout().await;
-    let ambiguous = app.login_as("ann.t", PASSWORD).await;
-    assert!(ambiguous
+    assert_redirect_to(&app.login_as("ann.t", PASSWORD).await, "/users");
+    app.logout().await;
+    let wrong = app.login_as("ann.t", "neither of their passwords").await;
+    assert!(wrong
         .text()
         .await
         .unwrap()
         .contains("Incorrect email, username or password."));
+    let failures = app
+        .db(move |c| {
+            use diesel::prelude::*;
+            use gatehouse::db::schema::users;
+            let query = users::table
+                .filter(users::id.eq_any([ann, bravo_t]))
+                .select(users::failed_logins);
+            match c {
+                gatehouse::db::DbConn::Sqlite(c) => query.load::<i32>(c),
+                gatehouse::db::DbConn::Pg(c) => query.load::<i32>(c),
+            }
+            .unwrap()
+        })
+        .await;
+    assert_eq!(
+        failures,
+        [0, 0],
+        "no tenant's account is counted for another's"
+    );
     assert_redirect_to(&app.login_as("ann@acme.io", PASSWORD).await, "/users");
 }
 

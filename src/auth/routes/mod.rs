@@ -140,30 +140,56 @@ pub async fn submit(
         return page(GENERIC_FAILURE, StatusCode::UNPROCESSABLE_ENTITY);
     }
     let lookup = email.clone();
-    // An address has an @; anything else is a username (taken only when it names one
-    // account: the same username in two organizations signs in by email).
-    let candidate = state
+    // An address has an @; anything else is a username, unique in its organization only: the
+    // same username may name a few accounts of different organizations, and the password
+    // tells which (each tried; none right reads as an unknown name, so no tenant's account
+    // is counted a failure, or locked, for another's).
+    let candidates = state
         .db(move |conn| {
-            let address = if lookup.contains('@') {
-                Some(lookup)
+            let addresses = if lookup.contains('@') {
+                vec![lookup]
             } else {
-                match crate::users::username::users_named(conn, &lookup)?.as_slice() {
-                    [one] => crate::users::store::email_of(conn, *one)?,
-                    _ => None,
+                let mut addresses = Vec::new();
+                for id in crate::users::username::users_named(conn, &lookup)? {
+                    addresses.extend(crate::users::store::email_of(conn, id)?);
                 }
+                addresses
             };
-            Ok(match address {
-                Some(address) => store::find_login_candidate(conn, &address)?,
-                None => None,
-            })
+            let mut candidates = Vec::new();
+            for address in addresses {
+                candidates.extend(store::find_login_candidate(conn, &address)?);
+            }
+            Ok(candidates)
         })
         .await?;
+    let (candidate, password_ok) = match candidates.len() {
+        0 | 1 => {
+            let candidate = candidates.into_iter().next();
+            let stored_hash = candidate.as_ref().and_then(|c| c.password_hash.clone());
+            let ok = state
+                .hasher
+                .verify(stored_hash, form.password.clone())
+                .await?;
+            (candidate, ok)
+        }
+        _ => {
+            let mut matched = None;
+            for candidate in candidates {
+                let stored_hash = candidate.password_hash.clone();
+                if state
+                    .hasher
+                    .verify(stored_hash, form.password.clone())
+                    .await?
+                {
+                    matched = Some(candidate);
+                    break;
+                }
+            }
+            let ok = matched.is_some();
+            (matched, ok)
+        }
+    };
     let email_hint = crate::mfa::views::mask_email(candidate.as_ref().map_or(&email, |c| &c.email));
-    let stored_hash = candidate.as_ref().and_then(|c| c.password_hash.clone());
-    let password_ok = state
-        .hasher
-        .verify(stored_hash, form.password.clone())
-        .await?;
     let base_url = state.base_url.clone();
     let ip_shown = meta.ip.clone();
     let outcome = state
