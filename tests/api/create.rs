@@ -12,6 +12,7 @@ both!(
     a_bad_create_user_says_why_beside_each_field_and_writes_nothing,
     confirm_user_activates_a_pending_person_who_then_chooses_a_password,
     product_access_only_is_refused_at_sign_in_with_a_clear_message,
+    confirm_user_needs_managing_users_as_well_as_inviting,
 );
 
 const OWNER: &str = "olive@acme.io";
@@ -412,4 +413,72 @@ async fn product_access_only_is_refused_at_sign_in_with_a_clear_message(app: Tes
     );
     assert_redirect_to(&app.get("/account").await, "/login?next=%2Faccount");
     let _ = (someone, field_id);
+}
+
+async fn confirm_user_needs_managing_users_as_well_as_inviting(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    let agent = app.role_id(org_id, "Agent").await.to_string();
+    create(
+        &app,
+        &[
+            ("first_name", "Dana"),
+            ("last_name", "D"),
+            ("email", "dana@acme.io"),
+            ("role", &agent),
+        ],
+    )
+    .await;
+    let ivy = app
+        .add_people(org_id, vec![someone("Ivy", "ivy@acme.io", "Agent")])
+        .await[0];
+    // Ivy may view and invite, not manage.
+    app.db(move |c| {
+        use diesel::prelude::*;
+        use gatehouse::db::schema::user_permission_overrides as upo;
+        for permission in ["users.view", "users.invite"] {
+            let query = diesel::insert_into(upo::table).values((
+                upo::user_id.eq(ivy),
+                upo::permission.eq(permission),
+                upo::granted.eq(true),
+            ));
+            match c {
+                gatehouse::db::DbConn::Sqlite(c) => query.execute(c),
+                gatehouse::db::DbConn::Pg(c) => query.execute(c),
+            }
+            .unwrap();
+        }
+    })
+    .await;
+    let dana = app
+        .db(|c| {
+            gatehouse::users::store::list_page(
+                c,
+                1,
+                &gatehouse::users::forms::ListQuery::from_pairs(&[("q".into(), "dana".into())]),
+            )
+            .unwrap()
+            .0[0]
+                .id
+        })
+        .await;
+    app.logout().await;
+    app.login_as("ivy@acme.io", PASSWORD).await;
+    let (status, list) = app.get_html("/users?active=0").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains("dana@acme.io"));
+    assert!(
+        !list.contains(&format!("/users/{dana}/confirm")),
+        "not offered"
+    );
+    assert_eq!(
+        app.hx_get(&format!("/users/{dana}/confirm")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.hx_post(&format!("/users/{dana}/confirm"), &[])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(app.status_of(dana).await.as_deref(), Some("invited"));
 }

@@ -27,6 +27,9 @@ async fn confirm_pending(
     act: Pending,
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::UsersInvite)?;
+    if matches!(act, Pending::Confirm) {
+        user.require(Permission::UsersManage)?;
+    }
     htmx::Fragment::of(req)?;
     let inviter = inviter_of(user);
     let (name, email) = state
