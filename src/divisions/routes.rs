@@ -109,7 +109,7 @@ pub async fn show(
     state: State,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    user.require(Permission::DirectoryManage)?;
     htmx::html(&page(&req, &state, &user).await?)
 }
 
@@ -125,7 +125,7 @@ pub async fn create(
     user: CurrentUser,
     form: web::Form<NameForm>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    user.require(Permission::DirectoryManage)?;
     let meta = origin_of(&req, &state.config.trusted_proxies);
     let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());
     let name = form.name.clone();
@@ -167,7 +167,7 @@ pub async fn rename_dialog(
     user: CurrentUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    user.require(Permission::DirectoryManage)?;
     htmx::Fragment::of(&req)?;
     let division = find(&state, user.org_id, path.into_inner()).await?;
     let name = division.name.clone();
@@ -186,7 +186,7 @@ pub async fn rename(
     path: web::Path<i64>,
     form: web::Form<NameForm>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    user.require(Permission::DirectoryManage)?;
     let division = find(&state, user.org_id, path.into_inner()).await?;
     let meta = origin_of(&req, &state.config.trusted_proxies);
     let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());
@@ -246,7 +246,7 @@ pub async fn delete_dialog(
     user: CurrentUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    user.require(Permission::DirectoryManage)?;
     htmx::Fragment::of(&req)?;
     let view = delete_view(
         &state,
@@ -272,7 +272,7 @@ pub async fn delete(
     path: web::Path<i64>,
     form: web::Form<DeleteForm>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    user.require(Permission::DirectoryManage)?;
     let division = find(&state, user.org_id, path.into_inner()).await?;
     let meta = origin_of(&req, &state.config.trusted_proxies);
     let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());

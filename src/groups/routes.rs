@@ -79,7 +79,7 @@ pub async fn show(
     state: State,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    user.require(Permission::DirectoryManage)?;
     htmx::html(&page(&req, &state, &user).await?)
 }
 
@@ -97,7 +97,7 @@ pub async fn create(
     user: CurrentUser,
     form: web::Form<CreateForm>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    user.require(Permission::DirectoryManage)?;
     let meta = origin_of(&req, &state.config.trusted_proxies);
     let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());
     let (kind, name) = (Kind::parse(&form.kind), form.name.clone());
@@ -136,7 +136,7 @@ pub async fn rename_dialog(
     user: CurrentUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    user.require(Permission::DirectoryManage)?;
     htmx::Fragment::of(&req)?;
     let group = find(&state, user.org_id, path.into_inner()).await?;
     htmx::html(&rename_view(
@@ -177,7 +177,7 @@ pub async fn rename(
     path: web::Path<i64>,
     form: web::Form<RenameForm>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    user.require(Permission::DirectoryManage)?;
     let group = find(&state, user.org_id, path.into_inner()).await?;
     let meta = origin_of(&req, &state.config.trusted_proxies);
     let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());
@@ -214,7 +214,7 @@ pub async fn confirm_delete(
     user: CurrentUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    user.require(Permission::DirectoryManage)?;
     htmx::Fragment::of(&req)?;
     let org_id = user.org_id;
     let group_id = path.into_inner();
@@ -259,7 +259,7 @@ pub async fn delete(
     user: CurrentUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    user.require(Permission::DirectoryManage)?;
     let group = find(&state, user.org_id, path.into_inner()).await?;
     let meta = origin_of(&req, &state.config.trusted_proxies);
     let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());

@@ -2,6 +2,7 @@
 //! with one guarded update in the transaction that assigns it (race-free on both backends)
 //! and given back when the license goes; nothing else writes `seats_used`.
 
+pub mod product_permissions;
 pub mod store;
 
 /// "That was the last Dialer seat: none remain. …", when a change took a product's last seat.

@@ -16,11 +16,17 @@ use crate::settings::store::{policy, Policy};
 use crate::users::authority::{self, Act, Denied, Editor};
 use crate::users::status;
 
-/// Whether the organization's policy asks a second factor of this user (by their roles).
+/// Whether the organization's policy asks a second factor of this user (by their roles or
+/// by a permission they hold).
 pub fn required(conn: &mut DbConn, user_id: i64, policy: &Policy) -> QueryResult<bool> {
-    Ok(auth_store::role_names(conn, user_id)?
-        .iter()
-        .any(|role| policy.mfa_required_for(role)))
+    let roles = auth_store::role_names(conn, user_id)?;
+    let held = match auth_store::org_of(conn, user_id)? {
+        Some(org_id) => authority::standing_of(conn, org_id, user_id)?
+            .map(|s| s.permissions)
+            .unwrap_or_default(),
+        None => Default::default(),
+    };
+    Ok(policy.mfa_required_of(roles.iter().map(String::as_str), held))
 }
 
 /// What the sign-in asks after a right password (inside the sign-in's transaction): the

@@ -1,31 +1,37 @@
 //! What an organization is made with, kept in memory: its roles (with the permissions each
-//! gives) and its products (ids and names). Both are fixed when the organization is created —
-//! there is no role editor, and Settings changes only a product's seats, which are not kept
-//! here — so the pages that need them (every signed-in request, the User Management bars) do
-//! not ask the database each time. Whatever comes to edit roles or rename products must call
-//! `forget` for the organization.
+//! gives), its products and their own permissions. Every signed-in request reads the
+//! organization's `catalog_version` with the user (same query), and a catalogue of another
+//! version is loaded again: an edit on one instance is seen by the next request on every
+//! instance. Whatever edits roles, products or product permissions calls `bump` in its
+//! transaction.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use diesel::prelude::*;
 
-use crate::auth::permissions::{Permission, Permissions, OWNER};
-use crate::db::schema::{products, role_permissions, roles};
+use crate::auth::permissions::{Permissions, OWNER};
+use crate::db::schema::{organizations, products, role_permissions, roles};
 use crate::db::DbConn;
+use crate::licenses::product_permissions::{self, ProductPermission};
 
 #[derive(Debug, Clone)]
 pub struct Role {
     pub id: i64,
     pub name: String,
+    pub description: String,
+    pub builtin: bool,
     pub permissions: Permissions,
 }
 
-/// One organization's roles (by id) and products (id, name), in creation order.
+/// One organization's roles (by id), products (id, name) and product permissions, in
+/// creation order.
 #[derive(Debug, Default)]
 pub struct OrgCatalog {
+    pub version: i64,
     pub roles: Vec<Role>,
     pub products: Vec<(i64, String)>,
+    pub product_permissions: Vec<ProductPermission>,
 }
 
 impl OrgCatalog {
@@ -47,6 +53,21 @@ impl OrgCatalog {
     pub fn role_names(&self) -> Vec<(i64, String)> {
         self.roles.iter().map(|r| (r.id, r.name.clone())).collect()
     }
+
+    /// Every permission there is in the organization: what the Owner and a tenant superuser
+    /// hold.
+    pub fn everything(&self) -> Permissions {
+        everything(&self.product_permissions)
+    }
+}
+
+/// Every console permission and these product permissions.
+pub fn everything(product_permissions: &[ProductPermission]) -> Permissions {
+    product_permissions
+        .iter()
+        .fold(Permissions::all_console(), |set, p| {
+            set.with_product(p.slot)
+        })
 }
 
 /// Of these roles, those someone holding `held` may hand out: the ones whose permissions are
@@ -54,12 +75,7 @@ impl OrgCatalog {
 pub fn grantable(roles: &[Role], held: Permissions) -> Vec<(i64, String)> {
     roles
         .iter()
-        .filter(|r| {
-            r.name != OWNER
-                && Permission::ALL
-                    .iter()
-                    .all(|p| !r.permissions.has(*p) || held.has(*p))
-        })
+        .filter(|r| r.name != OWNER && held.covers(r.permissions))
         .map(|r| (r.id, r.name.clone()))
         .collect()
 }
@@ -77,33 +93,62 @@ pub fn grantable_roles(
 /// The organization's roles with their permissions, in creation order, from the database
 /// (the catalogue keeps them; writers that must see the stored rows read them here).
 pub fn load_roles(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<Role>> {
-    let rows: Vec<(i64, String, Option<String>)> = roles::table
+    let rows: Vec<(i64, String, String, bool, Option<String>)> = roles::table
         .left_join(role_permissions::table.on(role_permissions::role_id.eq(roles::id)))
         .filter(roles::org_id.eq(org_id))
         .order(roles::id)
         .select((
             roles::id,
             roles::name,
+            roles::description,
+            roles::builtin,
             role_permissions::permission.nullable(),
         ))
         .load(conn)?;
     let mut roles: Vec<Role> = Vec::new();
-    for (id, name, permission) in rows {
+    for (id, name, description, builtin, permission) in rows {
         if roles.last().is_none_or(|r| r.id != id) {
             roles.push(Role {
                 id,
                 name,
+                description,
+                builtin,
                 permissions: Permissions::default(),
             });
         }
-        if let (Some(role), Some(p)) = (
-            roles.last_mut(),
-            permission.as_deref().and_then(Permission::parse),
-        ) {
-            role.permissions = role.permissions.with(p);
+        if let (Some(role), Some(p)) = (roles.last_mut(), permission.as_deref()) {
+            role.permissions = role.permissions.with_name(p);
         }
     }
     Ok(roles)
+}
+
+/// Marks the organization's catalogue changed: every instance loads it again on its next
+/// request. Call it in the transaction that changes roles, products or product permissions.
+pub fn bump(conn: &mut DbConn, org_id: i64) -> QueryResult<()> {
+    diesel::update(organizations::table.find(org_id))
+        .set(organizations::catalog_version.eq(organizations::catalog_version + 1))
+        .execute(conn)
+        .map(|_| ())
+}
+
+fn load(conn: &mut DbConn, org_id: i64) -> QueryResult<OrgCatalog> {
+    let version = organizations::table
+        .find(org_id)
+        .select(organizations::catalog_version)
+        .first(conn)
+        .optional()?
+        .unwrap_or_default();
+    Ok(OrgCatalog {
+        version,
+        roles: load_roles(conn, org_id)?,
+        products: products::table
+            .filter(products::org_id.eq(org_id))
+            .order(products::id)
+            .select((products::id, products::name))
+            .load(conn)?,
+        product_permissions: product_permissions::all(conn, org_id)?,
+    })
 }
 
 #[derive(Debug, Default)]
@@ -114,24 +159,31 @@ pub struct Catalog {
 impl Catalog {
     /// The organization's catalogue, loaded on first use.
     pub fn of(&self, conn: &mut DbConn, org_id: i64) -> QueryResult<Arc<OrgCatalog>> {
-        if let Some(found) = self
-            .orgs
+        match self.cached(org_id) {
+            Some(found) => Ok(found),
+            None => self.reload(conn, org_id),
+        }
+    }
+
+    /// The organization's catalogue at `version` (read with the signed-in user): one of an
+    /// older version is loaded again.
+    pub fn at(&self, conn: &mut DbConn, org_id: i64, version: i64) -> QueryResult<Arc<OrgCatalog>> {
+        match self.cached(org_id) {
+            Some(found) if found.version == version => Ok(found),
+            _ => self.reload(conn, org_id),
+        }
+    }
+
+    fn cached(&self, org_id: i64) -> Option<Arc<OrgCatalog>> {
+        self.orgs
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .get(&org_id)
-        {
-            return Ok(found.clone());
-        }
-        let mut catalog = OrgCatalog {
-            roles: load_roles(conn, org_id)?,
-            ..OrgCatalog::default()
-        };
-        catalog.products = products::table
-            .filter(products::org_id.eq(org_id))
-            .order(products::id)
-            .select((products::id, products::name))
-            .load(conn)?;
-        let catalog = Arc::new(catalog);
+            .cloned()
+    }
+
+    fn reload(&self, conn: &mut DbConn, org_id: i64) -> QueryResult<Arc<OrgCatalog>> {
+        let catalog = Arc::new(load(conn, org_id)?);
         // Only a complete organization is kept: one being created right now may not have its
         // roles yet.
         if !catalog.roles.is_empty() {

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::auth::permissions::builtin_roles;
+use crate::auth::permissions::{builtin_roles, product_name, ADMIN, OWNER};
 use crate::auth::tokens::kind;
 use crate::db::schema::{organizations, products, role_permissions, roles, signup_domains, tokens};
 use crate::db::DbConn;
@@ -55,32 +55,6 @@ pub fn create(conn: &mut DbConn, name: &str, seats: i32, now: NaiveDateTime) -> 
         .filter(organizations::slug.eq(&slug))
         .select(organizations::id)
         .first(conn)?;
-    for (role, permissions) in builtin_roles() {
-        diesel::insert_into(roles::table)
-            .values((
-                roles::org_id.eq(org_id),
-                roles::name.eq(role),
-                roles::builtin.eq(true),
-            ))
-            .execute(conn)?;
-        let role_id: i64 = roles::table
-            .filter(roles::org_id.eq(org_id))
-            .filter(roles::name.eq(role))
-            .select(roles::id)
-            .first(conn)?;
-        let rows: Vec<_> = permissions
-            .iter()
-            .map(|p| {
-                (
-                    role_permissions::role_id.eq(role_id),
-                    role_permissions::permission.eq(p.as_str()),
-                )
-            })
-            .collect();
-        if !rows.is_empty() {
-            crate::insert_batch!(conn, role_permissions::table, &rows)?;
-        }
-    }
     let rows: Vec<_> = super::DEFAULT_PRODUCTS
         .iter()
         .map(|product| {
@@ -92,6 +66,46 @@ pub fn create(conn: &mut DbConn, name: &str, seats: i32, now: NaiveDateTime) -> 
         })
         .collect();
     crate::insert_batch!(conn, products::table, &rows)?;
+    let slots = crate::licenses::product_permissions::add_defaults(conn, org_id)?;
+    for (role, permissions, description) in builtin_roles() {
+        diesel::insert_into(roles::table)
+            .values((
+                roles::org_id.eq(org_id),
+                roles::name.eq(role),
+                roles::builtin.eq(true),
+                roles::description.eq(description),
+            ))
+            .execute(conn)?;
+        let role_id: i64 = roles::table
+            .filter(roles::org_id.eq(org_id))
+            .filter(roles::name.eq(role))
+            .select(roles::id)
+            .first(conn)?;
+        // The Owner and Admin hold every permission, the products' own included.
+        let everything = role == OWNER || role == ADMIN;
+        let names: Vec<String> = permissions
+            .iter()
+            .map(|p| p.as_str().to_owned())
+            .chain(
+                slots
+                    .iter()
+                    .filter(|_| everything)
+                    .map(|s| product_name(*s)),
+            )
+            .collect();
+        let rows: Vec<_> = names
+            .iter()
+            .map(|p| {
+                (
+                    role_permissions::role_id.eq(role_id),
+                    role_permissions::permission.eq(p),
+                )
+            })
+            .collect();
+        if !rows.is_empty() {
+            crate::insert_batch!(conn, role_permissions::table, &rows)?;
+        }
+    }
     Ok(org_id)
 }
 

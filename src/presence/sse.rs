@@ -93,7 +93,7 @@ pub async fn viewer(req: &HttpRequest, state: &State) -> Result<Option<Viewer>, 
     };
     match current_user::without_activity(req).await {
         Ok(user) => Ok(Some(Viewer { user, session_hash })),
-        Err(AppError::Unauthorized | AppError::PasswordExpired) => Ok(None),
+        Err(AppError::Unauthorized | AppError::PasswordExpired | AppError::StepUp) => Ok(None),
         Err(e) => Err(e),
     }
 }

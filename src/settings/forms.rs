@@ -61,6 +61,8 @@ pub struct SecurityForm {
     pub audit_retention_days: String,
     /// Role names ticked under "Require two-step verification for".
     pub mfa_roles: Vec<String>,
+    /// Permissions (stored names) ticked under "… for anyone who holds".
+    pub mfa_permissions: Vec<String>,
 }
 
 impl SecurityForm {
@@ -86,6 +88,11 @@ impl SecurityForm {
                 .filter(|(k, _)| k == "mfa_role")
                 .map(|(_, v)| v.clone())
                 .collect(),
+            mfa_permissions: pairs
+                .iter()
+                .filter(|(k, _)| k == "mfa_permission")
+                .map(|(_, v)| v.clone())
+                .collect(),
         }
     }
 
@@ -105,11 +112,22 @@ impl SecurityForm {
                 .filter(|r| !r.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            mfa_permissions: policy
+                .mfa_required_permissions
+                .split(',')
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect(),
         }
     }
 
-    /// Checks every field against its bounds; `roles` are the organization's role names.
-    pub fn validate(&self, roles: &[String]) -> Result<Policy, FieldErrors> {
+    /// Checks every field against its bounds; `roles` are the organization's role names,
+    /// `permissions` the stored names of its permissions (console and product).
+    pub fn validate(
+        &self,
+        roles: &[String],
+        permissions: &[String],
+    ) -> Result<Policy, FieldErrors> {
         let mut errors = FieldErrors::default();
         let mut number = |field: &'static str, text: &str, bounds: Bounds| -> i32 {
             match text.parse::<i32>() {
@@ -162,9 +180,22 @@ impl SecurityForm {
                 .cloned()
                 .collect::<Vec<_>>()
                 .join(","),
+            mfa_required_permissions: permissions
+                .iter()
+                .filter(|p| self.mfa_permissions.contains(p))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(","),
         };
         if self.mfa_roles.iter().any(|r| !roles.contains(r)) {
             errors.add("mfa_roles", "Choose from the roles listed.");
+        }
+        if self
+            .mfa_permissions
+            .iter()
+            .any(|p| !permissions.contains(p))
+        {
+            errors.add("mfa_permissions", "Choose from the permissions listed.");
         }
         if errors.is_empty() {
             Ok(policy)
@@ -249,7 +280,7 @@ mod tests {
             all
         };
         let ok = SecurityForm::from_pairs(&pairs(&[]))
-            .validate(&roles)
+            .validate(&roles, &[])
             .unwrap();
         assert_eq!(ok.mfa_required_roles, "Owner,Agent");
         assert_eq!(
@@ -262,7 +293,7 @@ mod tests {
             ("lock_after_inactive_days", "3"),
             ("mfa_role", "Wizard"),
         ]))
-        .validate(&roles)
+        .validate(&roles, &[])
         .unwrap_err();
         assert_eq!(
             bad.get("max_failed_logins"),

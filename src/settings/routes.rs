@@ -69,16 +69,26 @@ async fn page(
     user: &CurrentUser,
 ) -> Result<SettingsPage, AppError> {
     let org_id = user.org_id;
-    let (settings, products, policy, roles) = state
+    let (settings, products, policy, roles, product_permissions) = state
         .db(move |conn| {
             Ok((
                 store::org_settings(conn, org_id)?,
                 crate::licenses::store::products(conn, org_id)?,
                 store::policy(conn, org_id)?,
                 crate::users::store::org_roles(conn, org_id)?,
+                crate::licenses::product_permissions::all(conn, org_id)?,
             ))
         })
         .await?;
+    let permissions = Permission::ALL
+        .into_iter()
+        .map(|p| (p.as_str().to_owned(), p.label().to_owned()))
+        .chain(
+            product_permissions
+                .iter()
+                .map(|p| (p.stored_name(), p.label())),
+        )
+        .collect();
     let preview = preview(state, org_id, policy.lock_after_inactive_days).await?;
     Ok(SettingsPage {
         shell: Shell::new(req, user, Nav::Settings),
@@ -94,6 +104,7 @@ async fn page(
         security: SecurityForm::of(&policy),
         security_errors: FieldErrors::default(),
         roles: roles.into_iter().map(|(_, name)| name).collect(),
+        permissions,
         preview,
     })
 }
@@ -192,7 +203,8 @@ pub async fn save_security(
     user.require(Permission::SettingsManage)?;
     let form = SecurityForm::from_pairs(&pairs);
     let mut view = page(&req, &state, &user).await?;
-    match form.validate(&view.roles) {
+    let known: Vec<String> = view.permissions.iter().map(|(n, _)| n.clone()).collect();
+    match form.validate(&view.roles, &known) {
         Err(errors) => {
             view.security = form;
             view.security_errors = errors;

@@ -196,6 +196,11 @@ pub fn save_policy(
             &new.mfa_required_roles,
         );
         changes.field(
+            "mfa_required_permissions",
+            &old.mfa_required_permissions,
+            &new.mfa_required_permissions,
+        );
+        changes.field(
             "session_idle_minutes",
             old.session_idle_minutes,
             new.session_idle_minutes,

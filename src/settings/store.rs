@@ -56,6 +56,8 @@ pub struct Policy {
     pub session_idle_minutes: i32,
     pub session_max_hours: i32,
     pub audit_retention_days: i32,
+    /// Permissions (stored names, comma-separated) whose holders must use a second factor.
+    pub mfa_required_permissions: String,
 }
 
 impl Policy {
@@ -63,6 +65,20 @@ impl Policy {
         self.mfa_required_roles
             .split(',')
             .any(|r| r.trim().eq_ignore_ascii_case(role))
+    }
+
+    /// The permissions whose holders must use a second factor.
+    pub fn mfa_permissions(&self) -> crate::auth::permissions::Permissions {
+        crate::auth::permissions::Permissions::from_names(&self.mfa_required_permissions, "")
+    }
+
+    /// Whether someone with these roles and permissions must use a second factor.
+    pub fn mfa_required_of<'a>(
+        &self,
+        mut roles: impl Iterator<Item = &'a str>,
+        permissions: crate::auth::permissions::Permissions,
+    ) -> bool {
+        roles.any(|role| self.mfa_required_for(role)) || permissions.meets(self.mfa_permissions())
     }
 
     pub fn min_length(&self) -> usize {
@@ -92,6 +108,7 @@ pub fn policy(conn: &mut DbConn, org_id: i64) -> QueryResult<Policy> {
             organizations::session_idle_minutes,
             organizations::session_max_hours,
             organizations::audit_retention_days,
+            organizations::mfa_required_permissions,
         ))
         .first(conn)
 }
@@ -107,6 +124,7 @@ pub fn save_policy(conn: &mut DbConn, org_id: i64, policy: &Policy) -> QueryResu
             organizations::session_idle_minutes.eq(policy.session_idle_minutes),
             organizations::session_max_hours.eq(policy.session_max_hours),
             organizations::audit_retention_days.eq(policy.audit_retention_days),
+            organizations::mfa_required_permissions.eq(&policy.mfa_required_permissions),
         ))
         .execute(conn)
 }

@@ -25,6 +25,8 @@ pub struct SettingsPage {
     pub security_errors: FieldErrors,
     /// The organization's role names, for "Require two-step verification for".
     pub roles: Vec<String>,
+    /// The organization's permissions (stored name, label), console then products.
+    pub permissions: Vec<(String, String)>,
     pub preview: InactivityPreview,
 }
 
@@ -49,6 +51,10 @@ impl SettingsPage {
 
     pub fn mfa_role_checked(&self, role: &str) -> bool {
         self.security.mfa_roles.iter().any(|r| r == role)
+    }
+
+    pub fn mfa_permission_checked(&self, name: &str) -> bool {
+        self.security.mfa_permissions.iter().any(|p| p == name)
     }
 
     pub fn seat_error(&self, product: &Product) -> Option<&str> {

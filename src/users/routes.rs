@@ -74,7 +74,7 @@ pub async fn list(
             allow_auto_signup,
             can_change: user.can(Permission::SettingsManage),
             can_invite: user.can(Permission::UsersInvite),
-            can_create: user.can(Permission::UsersInvite) && user.can(Permission::UsersManage),
+            can_create: user.can(Permission::UsersInvite) && user.can(Permission::UsersEdit),
         },
         filters: Filters {
             search: query.search.clone(),

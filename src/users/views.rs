@@ -47,8 +47,12 @@ pub struct UsersTable {
     pub export_href: String,
     /// Offer Resend invite / Revoke invite on pending rows.
     pub can_invite: bool,
-    /// Offer Unblock user on blocked rows.
+    /// Rows tick for bulk actions.
     pub can_manage: bool,
+    /// Import records.
+    pub can_import: bool,
+    /// Import users, Confirm user.
+    pub can_create: bool,
     /// Offer Activity on each row.
     pub can_view_audit: bool,
     /// "Select all users matching this filter".
@@ -151,8 +155,11 @@ impl UserRow {
         let standing = authority::standing_from(
             catalog,
             row.id,
-            row.role_names.as_deref().unwrap_or(""),
-            row.overrides.as_deref().unwrap_or(""),
+            (
+                row.role_names.as_deref().unwrap_or(""),
+                row.overrides.as_deref().unwrap_or(""),
+            ),
+            row.superuser,
         );
         let mut offers = Offers::of(viewer, &standing);
         let (status_label, status_class, status_detail) =
@@ -232,7 +239,12 @@ impl UserRow {
 #[derive(Debug, Clone, Copy)]
 pub struct RowActions {
     pub can_invite: bool,
+    /// Some bulk action is theirs (the row ticks).
     pub can_manage: bool,
+    /// Import records (users.edit).
+    pub can_import: bool,
+    /// Create User, Import users, Confirm user (users.invite and users.edit).
+    pub can_create: bool,
     pub can_view_audit: bool,
     pub viewer: Standing,
 }
@@ -242,7 +254,17 @@ impl RowActions {
         use crate::auth::permissions::Permission;
         Self {
             can_invite: user.can(Permission::UsersInvite),
-            can_manage: user.can(Permission::UsersManage),
+            can_manage: [
+                Permission::UsersEdit,
+                Permission::UsersAccess,
+                Permission::UsersStatus,
+                Permission::UsersDelete,
+                Permission::LicensesManage,
+            ]
+            .into_iter()
+            .any(|p| user.can(p)),
+            can_import: user.can(Permission::UsersEdit),
+            can_create: user.can(Permission::UsersInvite) && user.can(Permission::UsersEdit),
             can_view_audit: user.can(Permission::AuditView),
             viewer: Standing {
                 id: user.id,
@@ -351,6 +373,8 @@ impl UsersTable {
             export_href: link(&Page::First).replacen("/users", "/users/export.csv", 1),
             can_invite: actions.can_invite,
             can_manage: actions.can_manage,
+            can_import: actions.can_import,
+            can_create: actions.can_create,
             can_view_audit: actions.can_view_audit,
             count_href: link(&Page::First).replacen("/users", "/users/bulk/count", 1),
             filtered,

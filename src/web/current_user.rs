@@ -31,6 +31,8 @@ pub struct CurrentUser {
     pub password_expired: bool,
     /// The password is a temporary one an administrator set (then `password_expired` too).
     pub temporary_password: bool,
+    /// A tenant superuser: every permission in the organization.
+    pub superuser: bool,
 }
 
 impl CurrentUser {
@@ -140,12 +142,18 @@ fn load(
         store::delete_user_sessions(conn, user_id)?;
         return Ok(None);
     }
+    // The catalogue as this request sees it: a role edited on any instance since counts now.
+    let org = catalog.at(conn, row.org_id, row.catalog_version)?;
     let given = catalog.roles(conn, row.org_id, &row.role_ids())?;
-    let permissions = Permissions::from_roles_and_overrides(
-        given.iter().map(|role| role.permissions),
-        row.overrides.as_deref().unwrap_or(""),
-    );
-    let roles: Vec<String> = given.into_iter().map(|role| role.name).collect();
+    let roles: Vec<String> = given.iter().map(|role| role.name.clone()).collect();
+    let permissions = if row.superuser || roles.iter().any(|r| r == OWNER) {
+        org.everything()
+    } else {
+        Permissions::from_roles_and_overrides(
+            given.iter().map(|role| role.permissions),
+            row.overrides.as_deref().unwrap_or(""),
+        )
+    };
     if activity == Activity::Counts
         && row
             .last_active_at
@@ -157,7 +165,8 @@ fn load(
         row.mfa_required_roles
             .split(',')
             .any(|r| r.trim().eq_ignore_ascii_case(role))
-    });
+    }) || permissions
+        .meets(Permissions::from_names(&row.mfa_required_permissions, ""));
     let password_expired = row.password_must_change
         || row.password_max_age_days > 0
             && row.password_changed_at.is_some_and(|changed| {
@@ -175,6 +184,7 @@ fn load(
         mfa_required,
         password_expired,
         temporary_password: row.password_must_change,
+        superuser: row.superuser,
     }))
 }
 
@@ -235,7 +245,7 @@ async fn extract_with(
     // the roles may have changed since this session signed in): sign in again.
     if user.mfa_required && Proof::of(&session) != Proof::TwoFactor {
         session.purge();
-        return Err(AppError::Unauthorized);
+        return Err(AppError::StepUp);
     }
     if user.password_expired && !allow_expired_password {
         return Err(AppError::PasswordExpired);

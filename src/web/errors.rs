@@ -21,6 +21,10 @@ pub enum AppError {
     Denied(String),
     #[error("Please sign in to continue.")]
     Unauthorized,
+    /// Signed in on a password alone, and the organization now requires a second factor of
+    /// this person (a role, a permission or the policy changed): sign in again with it.
+    #[error("Your access now requires two-step verification. Sign in again to complete it.")]
+    StepUp,
     /// Signed in, but the password is past the organization's limit: change it first.
     #[error("Your password has expired. Choose a new one to continue.")]
     PasswordExpired,
@@ -157,7 +161,9 @@ impl ResponseError for AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Forbidden | AppError::Denied(_) => StatusCode::FORBIDDEN,
-            AppError::Unauthorized | AppError::PasswordExpired => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized | AppError::PasswordExpired | AppError::StepUp => {
+                StatusCode::UNAUTHORIZED
+            }
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -183,7 +189,11 @@ impl ResponseError for AppError {
         response.extensions_mut().insert(ErrorReport {
             message: self.to_string(),
             request_id,
-            continue_at: matches!(self, AppError::PasswordExpired).then_some(EXPIRED_PASSWORD_PATH),
+            continue_at: match self {
+                AppError::PasswordExpired => Some(EXPIRED_PASSWORD_PATH),
+                AppError::StepUp => Some("/login?notice=step-up"),
+                _ => None,
+            },
         });
         response
     }
@@ -256,9 +266,10 @@ pub async fn render(
 
     let response = if status == StatusCode::UNAUTHORIZED {
         let next_url = htmx::current_url(&req);
+        let continue_at = report.continue_at.unwrap_or("/login");
         let location = format!(
-            "{}?next={}",
-            report.continue_at.unwrap_or("/login"),
+            "{continue_at}{}next={}",
+            if continue_at.contains('?') { '&' } else { '?' },
             urlencode(&next_url)
         );
         if is_htmx {

@@ -22,7 +22,14 @@ pub struct Shell {
     pub csrf: String,
     pub can_view_users: bool,
     pub can_view_audit: bool,
+    /// Some Settings tab is theirs (the nav link).
     pub can_manage_settings: bool,
+    /// Where the Settings link leads: the first tab theirs.
+    pub settings_href: &'static str,
+    /// General and Security (settings.manage) or seats (licenses.manage).
+    pub can_general: bool,
+    pub can_manage_directory: bool,
+    pub can_manage_roles: bool,
     pub htmx_headers: String,
     /// The role requires a second factor and no authenticator app is set up yet: offer one.
     pub offer_totp: bool,
@@ -40,14 +47,31 @@ impl Shell {
             csrf,
             can_view_users: user.can(Permission::UsersView),
             can_view_audit: user.can(Permission::AuditView),
-            can_manage_settings: user.can(Permission::SettingsManage)
+            can_manage_settings: settings_tab_of(user).is_some(),
+            settings_href: settings_tab_of(user).unwrap_or("/settings"),
+            can_general: user.can(Permission::SettingsManage)
                 || user.can(Permission::LicensesManage),
+            can_manage_directory: user.can(Permission::DirectoryManage),
+            can_manage_roles: user.can(Permission::RolesManage),
             offer_totp: user.mfa_required && !user.has_totp && nav != Nav::Account,
         }
     }
 
     pub fn is(&self, nav: Nav) -> bool {
         self.nav == nav
+    }
+}
+
+/// The first Settings tab the user may open, if any.
+pub fn settings_tab_of(user: &CurrentUser) -> Option<&'static str> {
+    if user.can(Permission::SettingsManage) || user.can(Permission::LicensesManage) {
+        Some("/settings")
+    } else if user.can(Permission::DirectoryManage) {
+        Some("/settings/fields")
+    } else if user.can(Permission::RolesManage) {
+        Some("/settings/roles")
+    } else {
+        None
     }
 }
 

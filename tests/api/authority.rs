@@ -19,7 +19,8 @@ both!(
 const OWNER: &str = "olive@acme.io";
 const ATTACKER: &str = "attacker@evil.test";
 
-/// Olive (Owner), Adam (Admin), Max (Manager with the users.manage override) and Ada (Agent).
+/// Olive (Owner), Adam (Admin), Max (Manager with overrides granting every users.* act) and
+/// Ada (Agent).
 async fn acme(app: &TestApp) -> (i64, i64, i64, i64, i64) {
     let org_id = app.setup_first_org("Acme", OWNER).await;
     let ids = app
@@ -35,14 +36,23 @@ async fn acme(app: &TestApp) -> (i64, i64, i64, i64, i64) {
     let max = ids[1];
     app.db(move |c| {
         use gatehouse::db::schema::user_permission_overrides as o;
-        diesel::insert_into(o::table)
-            .values((
-                o::user_id.eq(max),
-                o::permission.eq("users.manage"),
-                o::granted.eq(true),
-            ))
-            .execute(c)
-            .unwrap();
+        // What users.manage was before the finer catalogue.
+        for permission in [
+            "users.edit",
+            "users.access",
+            "users.status",
+            "users.delete",
+            "users.credentials",
+        ] {
+            diesel::insert_into(o::table)
+                .values((
+                    o::user_id.eq(max),
+                    o::permission.eq(permission),
+                    o::granted.eq(true),
+                ))
+                .execute(c)
+                .unwrap();
+        }
     })
     .await;
     let owner = app.org_owner(org_id).await;
@@ -206,7 +216,7 @@ async fn an_admin_cannot_change_the_owners_credentials_but_may_edit_their_name(a
         dialog.contains("readonly"),
         "email and allowlist are locked"
     );
-    assert!(dialog.contains("Only the Owner can change the Owner's email address"));
+    assert!(dialog.contains("Only the Owner can change the Owner"));
     assert!(!dialog.contains("> Active</label>"));
     let owner_role = app.role_id(_org_id, "Owner").await.to_string();
     for (field, value) in [("email", ATTACKER), ("ip_allowlist", "10.0.0.0/8")] {

@@ -14,6 +14,7 @@ use crate::helpers::{location_of, someone, TestApp, PASSWORD};
 both!(
     anonymous_visitors_are_sent_to_sign_in_on_every_console_route,
     an_agent_is_refused_every_admin_route,
+    each_route_refuses_an_admin_who_lacks_only_its_permission,
     another_organizations_admin_gets_404_for_this_organizations_ids,
 );
 
@@ -25,6 +26,8 @@ enum Access {
     SignedIn,
     /// A console permission.
     Needs(&'static str),
+    /// Any one of these (a page with a part for each).
+    NeedsAny(&'static [&'static str]),
 }
 
 use Access::*;
@@ -78,91 +81,95 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/activity", Needs("audit.view")),
     ("GET", "/activity/export.csv", Needs("audit.view")),
     ("GET", "/activity/stream", Needs("audit.view")),
-    ("GET", "/settings", Needs("settings.manage")),
+    (
+        "GET",
+        "/settings",
+        NeedsAny(&["settings.manage", "licenses.manage"]),
+    ),
     ("POST", "/settings", Needs("settings.manage")),
     (
         "GET",
         "/settings/inactivity-preview",
         Needs("settings.manage"),
     ),
-    ("POST", "/settings/seats", Needs("settings.manage")),
+    ("POST", "/settings/seats", Needs("licenses.manage")),
     ("POST", "/settings/security", Needs("settings.manage")),
-    ("GET", "/settings/divisions", Needs("settings.manage")),
-    ("POST", "/settings/divisions", Needs("settings.manage")),
+    ("GET", "/settings/divisions", Needs("directory.manage")),
+    ("POST", "/settings/divisions", Needs("directory.manage")),
     (
         "GET",
         "/settings/divisions/{id}/rename",
-        Needs("settings.manage"),
+        Needs("directory.manage"),
     ),
     (
         "POST",
         "/settings/divisions/{id}/rename",
-        Needs("settings.manage"),
+        Needs("directory.manage"),
     ),
     (
         "GET",
         "/settings/divisions/{id}/delete",
-        Needs("settings.manage"),
+        Needs("directory.manage"),
     ),
     (
         "POST",
         "/settings/divisions/{id}/delete",
-        Needs("settings.manage"),
+        Needs("directory.manage"),
     ),
-    ("GET", "/settings/fields", Needs("settings.manage")),
-    ("POST", "/settings/fields", Needs("settings.manage")),
-    ("GET", "/settings/fields/new", Needs("settings.manage")),
+    ("GET", "/settings/fields", Needs("directory.manage")),
+    ("POST", "/settings/fields", Needs("directory.manage")),
+    ("GET", "/settings/fields/new", Needs("directory.manage")),
     (
         "GET",
         "/settings/fields/{id}/edit",
-        Needs("settings.manage"),
+        Needs("directory.manage"),
     ),
     (
         "POST",
         "/settings/fields/{id}/edit",
-        Needs("settings.manage"),
+        Needs("directory.manage"),
     ),
     (
         "GET",
         "/settings/fields/{id}/delete",
-        Needs("settings.manage"),
+        Needs("directory.manage"),
     ),
     (
         "POST",
         "/settings/fields/{id}/delete",
-        Needs("settings.manage"),
+        Needs("directory.manage"),
     ),
     (
         "POST",
         "/settings/fields/presets/{code}",
-        Needs("settings.manage"),
+        Needs("directory.manage"),
     ),
     (
         "POST",
         "/settings/fields/username",
-        Needs("settings.manage"),
+        Needs("directory.manage"),
     ),
-    ("GET", "/settings/groups", Needs("settings.manage")),
-    ("POST", "/settings/groups", Needs("settings.manage")),
+    ("GET", "/settings/groups", Needs("directory.manage")),
+    ("POST", "/settings/groups", Needs("directory.manage")),
     (
         "GET",
         "/settings/groups/{id}/rename",
-        Needs("settings.manage"),
+        Needs("directory.manage"),
     ),
     (
         "POST",
         "/settings/groups/{id}/rename",
-        Needs("settings.manage"),
+        Needs("directory.manage"),
     ),
     (
         "GET",
         "/settings/groups/{id}/delete",
-        Needs("settings.manage"),
+        Needs("directory.manage"),
     ),
     (
         "POST",
         "/settings/groups/{id}/delete",
-        Needs("settings.manage"),
+        Needs("directory.manage"),
     ),
     ("GET", "/users", Needs("users.view")),
     ("POST", "/users/columns", Needs("users.view")),
@@ -173,38 +180,46 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/users/invite", Needs("users.invite")),
     ("GET", "/users/invite/copy", Needs("users.invite")),
     ("GET", "/users/invite/row", Needs("users.invite")),
-    ("GET", "/users/import", Needs("users.manage")),
-    ("POST", "/users/import", Needs("users.manage")),
-    ("GET", "/users/lookup", Needs("users.manage")),
-    ("POST", "/users/bulk", Needs("users.manage")),
-    ("POST", "/users/bulk/confirm", Needs("users.manage")),
-    ("GET", "/users/bulk/count", Needs("users.manage")),
-    ("GET", "/users/{id}/edit", Needs("users.manage")),
-    ("POST", "/users/{id}/edit", Needs("users.manage")),
-    ("GET", "/users/{id}/permissions", Needs("users.manage")),
-    ("POST", "/users/{id}/permissions", Needs("users.manage")),
-    ("GET", "/users/{id}/delete", Needs("users.manage")),
-    ("POST", "/users/{id}/delete", Needs("users.manage")),
-    ("POST", "/users/{id}/activate", Needs("users.manage")),
-    ("POST", "/users/{id}/deactivate", Needs("users.manage")),
-    ("GET", "/users/{id}/unblock", Needs("users.manage")),
-    ("POST", "/users/{id}/unblock", Needs("users.manage")),
-    ("GET", "/users/{id}/reset-password", Needs("users.manage")),
-    ("POST", "/users/{id}/reset-password", Needs("users.manage")),
+    ("GET", "/users/import", Needs("users.edit")),
+    ("POST", "/users/import", Needs("users.edit")),
+    ("GET", "/users/lookup", Needs("users.view")),
+    ("POST", "/users/bulk", Needs("users.view")),
+    ("POST", "/users/bulk/confirm", Needs("users.view")),
+    ("GET", "/users/bulk/count", Needs("users.view")),
+    ("GET", "/users/{id}/edit", Needs("users.edit")),
+    ("POST", "/users/{id}/edit", Needs("users.edit")),
+    ("GET", "/users/{id}/permissions", Needs("users.access")),
+    ("POST", "/users/{id}/permissions", Needs("users.access")),
+    ("GET", "/users/{id}/delete", Needs("users.delete")),
+    ("POST", "/users/{id}/delete", Needs("users.delete")),
+    ("POST", "/users/{id}/activate", Needs("users.status")),
+    ("POST", "/users/{id}/deactivate", Needs("users.status")),
+    ("GET", "/users/{id}/unblock", Needs("users.status")),
+    ("POST", "/users/{id}/unblock", Needs("users.status")),
+    (
+        "GET",
+        "/users/{id}/reset-password",
+        Needs("users.credentials"),
+    ),
+    (
+        "POST",
+        "/users/{id}/reset-password",
+        Needs("users.credentials"),
+    ),
     (
         "POST",
         "/users/{id}/temporary-password",
-        Needs("users.manage"),
+        Needs("users.credentials"),
     ),
-    ("GET", "/users/{id}/reset-mfa", Needs("users.manage")),
-    ("POST", "/users/{id}/reset-mfa", Needs("users.manage")),
+    ("GET", "/users/{id}/reset-mfa", Needs("users.credentials")),
+    ("POST", "/users/{id}/reset-mfa", Needs("users.credentials")),
     ("GET", "/users/{id}/resend", Needs("users.invite")),
     ("POST", "/users/{id}/resend", Needs("users.invite")),
     ("GET", "/users/{id}/revoke", Needs("users.invite")),
     ("POST", "/users/{id}/revoke", Needs("users.invite")),
     ("GET", "/users/{id}/confirm", Needs("users.invite")),
     ("POST", "/users/{id}/confirm", Needs("users.invite")),
-    // Creating is inviting with the whole profile: users.invite and users.manage both.
+    // Creating is inviting with the whole profile: users.invite and users.edit both.
     ("GET", "/users/new", Needs("users.invite")),
     ("GET", "/users/import-users", Needs("users.invite")),
     ("POST", "/users/import-users", Needs("users.invite")),
@@ -335,16 +350,16 @@ async fn an_agent_is_refused_every_admin_route(app: TestApp) {
     let mut wrong = Vec::new();
     for (method, pattern, access) in ROUTES {
         // Only what cannot end her own session (sign-out, a new password …).
-        let harmless = matches!(access, Needs(_)) || *method == "GET";
+        let harmless = matches!(access, Needs(_) | NeedsAny(_)) || *method == "GET";
         if !harmless || *access == Public {
             continue;
         }
         let path = concrete(pattern, ids[1]);
         let response = call(&app, method, &path).await;
         match access {
-            Needs(permission) if response.status() != StatusCode::FORBIDDEN => {
+            Needs(_) | NeedsAny(_) if response.status() != StatusCode::FORBIDDEN => {
                 wrong.push(format!(
-                    "{method} {path} needs {permission}, answered {}",
+                    "{method} {path} needs {access:?}, answered {}",
                     response.status()
                 ));
             }
@@ -358,6 +373,66 @@ async fn an_agent_is_refused_every_admin_route(app: TestApp) {
     }
     assert!(wrong.is_empty(), "not refused:\n{}", wrong.join("\n"));
     assert_eq!(app.status_of(ids[1]).await.as_deref(), Some("active"));
+}
+
+/// Each route checks the very permission it needs: an Admin denied only that one (every
+/// other console permission held) is refused, and nothing is done.
+async fn each_route_refuses_an_admin_who_lacks_only_its_permission(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let ids = app
+        .add_people(
+            org_id,
+            vec![
+                someone("Adam", "adam@acme.io", "Admin"),
+                someone("Ada", "ada@acme.io", "Agent"),
+            ],
+        )
+        .await;
+    let (adam, ada) = (ids[0], ids[1]);
+    app.logout().await;
+    app.login_as("adam@acme.io", PASSWORD).await;
+    let needed: BTreeSet<&str> = ROUTES
+        .iter()
+        .filter_map(|(_, _, access)| match access {
+            Needs(p) => Some(*p),
+            _ => None,
+        })
+        .collect();
+    assert!(needed.len() >= 10, "the table names the finer permissions");
+    let mut wrong = Vec::new();
+    for permission in needed {
+        app.db(move |c| {
+            use diesel::prelude::*;
+            use gatehouse::db::schema::user_permission_overrides as o;
+            diesel::delete(o::table.filter(o::user_id.eq(adam)))
+                .execute(c)
+                .unwrap();
+            diesel::insert_into(o::table)
+                .values((
+                    o::user_id.eq(adam),
+                    o::permission.eq(permission),
+                    o::granted.eq(false),
+                ))
+                .execute(c)
+                .unwrap();
+        })
+        .await;
+        for (method, pattern, access) in ROUTES {
+            if *access != Needs(permission) {
+                continue;
+            }
+            let path = concrete(pattern, ada);
+            let response = call(&app, method, &path).await;
+            if response.status() != StatusCode::FORBIDDEN {
+                wrong.push(format!(
+                    "{method} {path} without {permission} answered {}",
+                    response.status()
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "not refused:\n{}", wrong.join("\n"));
+    assert_eq!(app.status_of(ada).await.as_deref(), Some("active"));
 }
 
 async fn another_organizations_admin_gets_404_for_this_organizations_ids(app: TestApp) {

@@ -62,7 +62,7 @@ async fn an_admin_is_offered_nothing_the_rules_would_refuse() {
     browser.dialog("Edit User").await;
     browser
         .sees(
-            "Only the Owner can change the Owner's email address, username and sign-in addresses.",
+            "Only the Owner can change the Owner's email address, username, sign-in addresses",
         )
         .await;
     let locked = browser

@@ -73,6 +73,10 @@ pub async fn form(
                 "Your password is set and your account is ready. {}",
                 crate::users::product_access::REFUSED
             )),
+            (None, None, Some("step-up")) => Some(
+                "Your access now requires two-step verification: sign in again, and complete the second step."
+                    .to_owned(),
+            ),
             (None, None, Some("timeout")) => {
                 Some("Signing in took too long. Sign in again.".to_owned())
             }

@@ -77,6 +77,15 @@ pub fn role_names(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<String>> {
         .load(conn)
 }
 
+/// The organization of a user, if there is such a user.
+pub fn org_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<i64>> {
+    users::table
+        .find(user_id)
+        .select(users::org_id)
+        .first(conn)
+        .optional()
+}
+
 pub fn record_sign_in(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(users::table.find(user_id))
         .set((
@@ -166,6 +175,12 @@ pub struct SignedInRow {
     pub password_max_age_days: i32,
     #[diesel(sql_type = Text)]
     pub mfa_required_roles: String,
+    #[diesel(sql_type = Text)]
+    pub mfa_required_permissions: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub catalog_version: i64,
+    #[diesel(sql_type = Bool)]
+    pub superuser: bool,
     /// Role ids, comma-separated.
     #[diesel(sql_type = Nullable<Text>)]
     pub role_ids: Option<String>,
@@ -203,7 +218,9 @@ pub fn signed_in_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<Sig
          u.last_active_at, u.password_changed_at, \
          EXISTS (SELECT 1 FROM temporary_passwords tp WHERE tp.user_id = u.id) AS password_must_change, \
          u.totp_secret IS NOT NULL AS has_totp, \
-         o.password_max_age_days, o.mfa_required_roles, \
+         o.password_max_age_days, o.mfa_required_roles, o.mfa_required_permissions, \
+         o.catalog_version, \
+         EXISTS (SELECT 1 FROM superusers su WHERE su.user_id = u.id) AS superuser, \
          (SELECT {role_ids} FROM user_roles ur WHERE ur.user_id = u.id) AS role_ids, \
          (SELECT {overrides} FROM user_permission_overrides po WHERE po.user_id = u.id) AS overrides \
          FROM users u JOIN organizations o ON o.id = u.org_id WHERE u.id = "

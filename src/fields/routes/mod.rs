@@ -93,7 +93,7 @@ pub async fn show(
     state: State,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    user.require(Permission::DirectoryManage)?;
     htmx::html(&page(&req, &state, &user).await?)
 }
 
@@ -152,7 +152,7 @@ pub async fn new_dialog(
     state: State,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    user.require(Permission::DirectoryManage)?;
     htmx::Fragment::of(&req)?;
     htmx::html(&dialog(&state, user.org_id, None, None).await?)
 }
@@ -163,7 +163,7 @@ pub async fn edit_dialog(
     user: CurrentUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    user.require(Permission::DirectoryManage)?;
     htmx::Fragment::of(&req)?;
     htmx::html(&dialog(&state, user.org_id, Some(path.into_inner()), None).await?)
 }
@@ -217,7 +217,7 @@ pub async fn create(
     user: CurrentUser,
     pairs: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    user.require(Permission::DirectoryManage)?;
     let form = FieldForm::from_pairs(&pairs);
     let meta = origin_of(&req, &state.config.trusted_proxies);
     let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());
@@ -245,7 +245,7 @@ pub async fn update(
     path: web::Path<i64>,
     pairs: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    user.require(Permission::DirectoryManage)?;
     let field_id = path.into_inner();
     let form = FieldForm::from_pairs(&pairs);
     let meta = origin_of(&req, &state.config.trusted_proxies);
@@ -282,7 +282,7 @@ pub async fn confirm_delete(
     user: CurrentUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    user.require(Permission::DirectoryManage)?;
     htmx::Fragment::of(&req)?;
     let (org_id, field_id) = (user.org_id, path.into_inner());
     let (field, holders) = state
@@ -312,7 +312,7 @@ pub async fn delete(
     user: CurrentUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    user.require(Permission::DirectoryManage)?;
     let (org_id, field_id) = (user.org_id, path.into_inner());
     let field = state
         .db(move |conn| store::find(conn, org_id, field_id)?.ok_or(AppError::NotFound))

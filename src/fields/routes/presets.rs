@@ -18,7 +18,7 @@ pub async fn require_username(
     user: CurrentUser,
     pairs: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    user.require(Permission::DirectoryManage)?;
     let wanted = pairs
         .iter()
         .rev()
@@ -54,7 +54,7 @@ pub async fn apply_preset(
     user: CurrentUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    user.require(Permission::DirectoryManage)?;
     let preset = presets::find(&path.into_inner()).ok_or(AppError::NotFound)?;
     let meta = origin_of(&req, &state.config.trusted_proxies);
     let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());

@@ -60,7 +60,7 @@ pub async fn set_auto_signup(
         allow_auto_signup: allow,
         can_change: true,
         can_invite: user.can(Permission::UsersInvite),
-        can_create: user.can(Permission::UsersInvite) && user.can(Permission::UsersManage),
+        can_create: user.can(Permission::UsersInvite) && user.can(Permission::UsersEdit),
     };
     htmx::Hx::new()
         .toast(htmx::ToastKind::Success, message)

@@ -52,7 +52,8 @@ pub fn access_to_copy(
     let overrides = crate::auth::store::permission_overrides(conn, source)?
         .into_iter()
         .filter(|(name, _)| {
-            crate::auth::permissions::Permission::parse(name).is_some_and(|p| held.has(p))
+            let one = crate::auth::permissions::Permissions::default().with_name(name);
+            !one.is_empty() && held.covers(one)
         })
         .collect();
     Ok(Some(CopiedAccess {

@@ -42,7 +42,7 @@ pub async fn unblock_user(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::UsersManage)?;
+    user.require(Permission::UsersStatus)?;
     let user_id = id.into_inner();
     let (editor, now) = (editor_of(&user), state.clock.now());
     let meta = origin_of(&req, &state.config.trusted_proxies);
@@ -102,7 +102,7 @@ pub async fn reset_password(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::UsersManage)?;
+    user.require(Permission::UsersCredentials)?;
     let user_id = id.into_inner();
     let (editor, now, base_url) = (editor_of(&user), state.clock.now(), state.base_url.clone());
     let meta = origin_of(&req, &state.config.trusted_proxies);
@@ -136,7 +136,7 @@ pub async fn set_temporary_password(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::UsersManage)?;
+    user.require(Permission::UsersCredentials)?;
     htmx::Fragment::of(&req)?;
     let user_id = id.into_inner();
     let (editor, now) = (editor_of(&user), state.clock.now());
@@ -205,7 +205,7 @@ pub async fn reset_mfa(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::UsersManage)?;
+    user.require(Permission::UsersCredentials)?;
     let user_id = id.into_inner();
     let (editor, now) = (
         crate::users::actions::lifecycle::routes::editor_of(&user),

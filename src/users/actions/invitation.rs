@@ -28,7 +28,7 @@ async fn confirm_pending(
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::UsersInvite)?;
     if matches!(act, Pending::Confirm) {
-        user.require(Permission::UsersManage)?;
+        user.require(Permission::UsersEdit)?;
     }
     htmx::Fragment::of(req)?;
     let inviter = inviter_of(user);
@@ -144,7 +144,7 @@ pub async fn confirm(
 ) -> Result<HttpResponse, AppError> {
     // Confirming changes the person's status (invited → active): managing users as well.
     user.require(Permission::UsersInvite)?;
-    user.require(Permission::UsersManage)?;
+    user.require(Permission::UsersEdit)?;
     let (inviter, user_id) = (inviter_of(&user), id.into_inner());
     let meta = origin_of(&req, &state.config.trusted_proxies);
     let (base_url, now) = (state.base_url.clone(), state.clock.now());

@@ -11,7 +11,6 @@ pub mod permissions;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::auth::permissions::Permission;
 use crate::auth::store;
 use crate::users::actions::lifecycle::routes::editor_of;
 use crate::users::authority::{self, Act};
@@ -78,7 +77,7 @@ pub async fn confirm_about_user(
     act: Act,
     dialog: impl FnOnce(store::SessionUserRow) -> ConfirmDialog,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::UsersManage)?;
+    user.require(act.needs())?;
     htmx::Fragment::of(req)?;
     let (org_id, editor) = (user.org_id, editor_of(user));
     let target = state

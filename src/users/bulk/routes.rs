@@ -133,7 +133,7 @@ pub async fn confirm(
     user: CurrentUser,
     pairs: Pairs,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::UsersManage)?;
+    user.require(Permission::UsersView)?;
     let action = action_of(&pairs)?;
     let (selection, fields) = selection_of(&pairs, state.clock.now());
     if !fields.all_matching && fields.ids.is_empty() {
@@ -150,7 +150,7 @@ pub async fn apply(
     user: CurrentUser,
     pairs: Pairs,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::UsersManage)?;
+    user.require(Permission::UsersView)?;
     let action = action_of(&pairs)?;
     let (selection, fields) = selection_of(&pairs, state.clock.now());
     let leave = last(&pairs, "reassign") != "user";
@@ -210,7 +210,7 @@ pub async fn count(
     user: CurrentUser,
     pairs: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::UsersManage)?;
+    user.require(Permission::UsersView)?;
     htmx::Fragment::of(&req)?;
     let mut query = ListQuery::from_pairs(&pairs);
     query.as_of = Some(state.clock.now());

@@ -39,7 +39,7 @@ fn view(req: &HttpRequest, user: &CurrentUser) -> ImportPage {
 }
 
 pub async fn page(req: HttpRequest, user: CurrentUser) -> Result<HttpResponse, AppError> {
-    user.require(Permission::UsersManage)?;
+    user.require(Permission::UsersEdit)?;
     htmx::html(&view(&req, &user))
 }
 
@@ -55,7 +55,7 @@ pub async fn import(
     user: CurrentUser,
     form: web::Form<ImportForm>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::UsersManage)?;
+    user.require(Permission::UsersEdit)?;
     let form = form.into_inner();
     let (lines, mut errors) = parse(&form.csv);
     if lines.is_empty() && errors.is_empty() {

@@ -47,7 +47,7 @@ struct ImportUsersPage {
 /// Creating is inviting with the whole profile: both permissions.
 fn require(user: &CurrentUser) -> Result<(), AppError> {
     user.require(Permission::UsersInvite)?;
-    user.require(Permission::UsersManage)
+    user.require(Permission::UsersEdit)
 }
 
 async fn view(

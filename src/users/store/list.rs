@@ -63,6 +63,9 @@ pub struct UserListRow {
     /// An authenticator app is set up (Reset MFA is offered).
     #[diesel(sql_type = diesel::sql_types::Bool)]
     pub has_mfa: bool,
+    /// A tenant superuser: every permission in the organization.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub superuser: bool,
     /// A console tab of theirs holds a live connection (on any instance).
     #[diesel(sql_type = diesel::sql_types::Bool)]
     pub live: bool,
@@ -133,6 +136,7 @@ fn row_columns(backend: Backend, columns: Columns) -> String {
         "SELECT u.id, u.email, u.first_name, u.last_name, u.name_key, u.status, u.lock_reason, u.locked_at, \
          u.failed_logins, u.last_failed_login_at, u.last_failed_login_ip, {export_only}, \
          u.totp_secret IS NOT NULL AS has_mfa, \
+         EXISTS (SELECT 1 FROM superusers su WHERE su.user_id = u.id) AS superuser, \
          (SELECT {roles_agg} FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id) AS role_names, \
          (SELECT {overrides_agg} FROM user_permission_overrides o WHERE o.user_id = u.id) AS overrides, \
          (SELECT {licenses_agg} FROM license_assignments la JOIN products p ON p.id = la.product_id WHERE la.user_id = u.id) AS license_names, \

@@ -34,7 +34,7 @@ impl ServiceError for CreateError {
 /// Creating someone is inviting them with a whole profile: both permissions.
 fn require(user: &CurrentUser) -> Result<(), AppError> {
     user.require(Permission::UsersInvite)?;
-    user.require(Permission::UsersManage)
+    user.require(Permission::UsersEdit)
 }
 
 async fn dialog(

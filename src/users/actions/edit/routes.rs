@@ -100,6 +100,7 @@ async fn dialog(
                     if had.contains(&p.id) {
                         choice.left += 1; // their own seat is theirs to keep
                     }
+                    choice.locked = !may(Act::Licenses);
                     choice
                 })
                 .collect();
@@ -126,6 +127,10 @@ async fn dialog(
                 field_sections,
                 show_active: may(Act::Status) && current.status != crate::users::status::INVITED,
                 credentials_locked: !may(Act::Credentials),
+                credentials_note: authority::check(&me, &target, Act::Credentials)
+                    .err()
+                    .map(|r| r.to_string())
+                    .unwrap_or_default(),
                 pending_email,
                 pending: current.status == crate::users::status::INVITED,
                 was_active: current.status == crate::users::status::ACTIVE,
@@ -148,7 +153,7 @@ pub async fn edit_form(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::UsersManage)?;
+    user.require(Permission::UsersEdit)?;
     htmx::Fragment::of(&req)?;
     htmx::html(&dialog(&state, &user, id.into_inner(), None).await?)
 }
@@ -182,7 +187,7 @@ pub async fn update(
     id: web::Path<i64>,
     pairs: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::UsersManage)?;
+    user.require(Permission::UsersEdit)?;
     let user_id = id.into_inner();
     let form = EditForm::from_pairs(&pairs);
     // The dialog is built again only when it is shown again (errors, a confirmation): a save
@@ -233,11 +238,13 @@ pub async fn update(
                 (&catalog, &crate::groups::GroupNames::of(&groups)),
             );
             row.extra = extra;
+            let actions = crate::users::views::RowActions::of(&user);
             let fragment = RowFragment {
                 row,
-                can_invite: user.can(Permission::UsersInvite),
-                can_manage: true,
-                can_view_audit: user.can(Permission::AuditView),
+                can_invite: actions.can_invite,
+                can_manage: actions.can_manage,
+                can_create: actions.can_create,
+                can_view_audit: actions.can_view_audit,
             };
             let message = match &saved.email_waiting {
                 Some(email) => format!("{SAVED} The new email address counts once {email} confirms it: a link was sent there, and the current address was told."),

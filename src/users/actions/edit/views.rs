@@ -24,6 +24,8 @@ pub struct LicenseChoice {
     /// Seats left, counting this user's own seat as theirs.
     pub left: i32,
     pub seats: i32,
+    /// The editor may not change licenses (licenses.manage).
+    pub locked: bool,
 }
 
 /// One kind of group as an Available / Selected pair.
@@ -75,6 +77,8 @@ pub struct EditDialog {
     pub show_active: bool,
     /// Email and login IP allowlist are shown but not changeable (the Owner's, to others).
     pub credentials_locked: bool,
+    /// Why, when the credentials are locked.
+    pub credentials_note: String,
     /// A new email address waiting for its confirmation.
     pub pending_email: Option<crate::account::email::PendingEmail>,
     pub pending: bool,
@@ -121,6 +125,7 @@ pub struct RowFragment {
     pub row: UserRow,
     pub can_invite: bool,
     pub can_manage: bool,
+    pub can_create: bool,
     pub can_view_audit: bool,
 }
 
@@ -132,6 +137,7 @@ impl LicenseChoice {
             checked,
             left: product.available(),
             seats: product.seats,
+            locked: false,
         }
     }
 }

@@ -75,7 +75,7 @@ pub async fn confirm_delete(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::UsersManage)?;
+    user.require(Permission::UsersDelete)?;
     htmx::Fragment::of(&req)?;
     htmx::html(&dialog(&state, &user, id.into_inner()).await?)
 }
@@ -96,7 +96,7 @@ pub async fn delete(
     id: web::Path<i64>,
     form: web::Form<DeleteForm>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::UsersManage)?;
+    user.require(Permission::UsersDelete)?;
     let user_id = id.into_inner();
     let form = form.into_inner();
     let editor = editor_of(&user);
@@ -148,7 +148,7 @@ async fn set_active(
     user_id: i64,
     active: bool,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::UsersManage)?;
+    user.require(Permission::UsersStatus)?;
     let editor = editor_of(&user);
     let meta = origin_of(&req, &state.config.trusted_proxies);
     let now = state.clock.now();
@@ -198,7 +198,7 @@ pub async fn lookup(
     user: CurrentUser,
     query: web::Query<LookupQuery>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::UsersManage)?;
+    user.require(Permission::UsersView)?;
     let typed = query.q.trim().to_lowercase();
     if typed.chars().count() < 3 {
         return htmx::html(&PeopleOptions { people: Vec::new() });

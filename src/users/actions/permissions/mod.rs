@@ -9,16 +9,7 @@ use crate::auth::permissions::Permission;
 
 /// What each permission lets a person do, in the dialog's words.
 pub fn describe(permission: Permission) -> &'static str {
-    match permission {
-        Permission::UsersView => "See User Management, last active, and export",
-        Permission::UsersManage => {
-            "Edit, activate, deactivate, delete and unblock users; reset passwords and MFA"
-        }
-        Permission::UsersInvite => "Invite users",
-        Permission::LicensesManage => "Change the seats of each product",
-        Permission::AuditView => "See the activity log",
-        Permission::SettingsManage => "Change the organization's settings",
-    }
+    permission.describe()
 }
 
 /// A per-user override of what the roles give.

@@ -122,7 +122,7 @@ pub async fn form(
     id: web::Path<i64>,
     query: web::Query<CopyQuery>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::UsersManage)?;
+    user.require(Permission::UsersAccess)?;
     htmx::Fragment::of(&req)?;
     let user_id = id.into_inner();
     let email = crate::users::normalize_email(&query.copy_from);
@@ -199,7 +199,7 @@ pub async fn save(
     id: web::Path<i64>,
     pairs: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::UsersManage)?;
+    user.require(Permission::UsersAccess)?;
     let user_id = id.into_inner();
     let (wanted, version) = access_of_form(&pairs);
     let editor = editor_of(&user);

@@ -132,6 +132,17 @@ fn plan_with(
         Action::Deactivate => "Deactivate".into(),
         Action::Delete => "Delete".into(),
     };
+    let act = match action {
+        Action::AddRole(_) | Action::RemoveRole(_) => Act::Access,
+        Action::AddLicense(_) | Action::RemoveLicense(_) => Act::Licenses,
+        Action::AddGroup(_) | Action::RemoveGroup(_) => Act::Profile,
+        Action::SetField(_) => Act::Profile,
+        Action::Activate | Action::Deactivate => Act::Status,
+        Action::Delete => Act::Delete,
+    };
+    if !editor.permissions.has(act.needs()) {
+        return Err(BulkError::Refused(Refusal::Lacks(act.needs()).to_string()));
+    }
     let me = editor.standing();
     let targets = load_targets(conn, editor.org_id, ids)?;
     let target_ids: Vec<i64> = targets.iter().map(|t| t.id).collect();
@@ -139,14 +150,6 @@ fn plan_with(
     for target in targets {
         let pending = target.status == status::INVITED;
         let leave_out = |why: &str| Some(format!("{}: {why}", target.name));
-        let act = match action {
-            Action::AddRole(_) | Action::RemoveRole(_) => Act::Access,
-            Action::AddLicense(_) | Action::RemoveLicense(_) => Act::Profile,
-            Action::AddGroup(_) | Action::RemoveGroup(_) => Act::Profile,
-            Action::SetField(_) => Act::Profile,
-            Action::Activate | Action::Deactivate => Act::Status,
-            Action::Delete => Act::Delete,
-        };
         let refused = standings
             .get(&target.id)
             .map(|standing| authority::check(&me, standing, act))
@@ -231,6 +234,7 @@ fn bulk_reason(refusal: Option<Refusal>, action: Action) -> String {
         Some(Refusal::Outranked) => "they hold permissions you do not have".into(),
         Some(Refusal::OwnerOnly) => "only the Owner changes the Owner's roles".into(),
         Some(Refusal::Owner(_)) => "the Owner cannot be deactivated or deleted".into(),
+        Some(Refusal::Lacks(p)) => format!("it needs the {} permission", p.label()),
         None => String::new(),
     }
 }

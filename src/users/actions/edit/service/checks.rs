@@ -169,7 +169,7 @@ pub(super) struct Seats {
 pub(super) fn licenses_of(
     conn: &mut DbConn,
     (org_id, user_id): (i64, i64),
-    form: &UserChange,
+    (parties, form): ((&authority::Standing, &authority::Standing), &UserChange),
     new_status: &str,
     now: NaiveDateTime,
     errors: &mut FieldErrors,
@@ -177,11 +177,23 @@ pub(super) fn licenses_of(
     let had: BTreeSet<i64> = licenses::product_ids_of(conn, user_id)?
         .into_iter()
         .collect();
+    // Deactivating gives the seats back whoever deactivates; choosing licenses needs
+    // licenses.manage.
     let want: BTreeSet<i64> = if new_status == status::INACTIVE {
         BTreeSet::new()
     } else {
         form.product_ids.clone()
     };
+    if new_status != status::INACTIVE && want != had {
+        refuse(parties, "licenses", Act::Licenses, errors);
+        if errors.get("licenses").is_some() {
+            return Ok(Seats {
+                want: had.clone(),
+                had,
+                last_seats: Vec::new(),
+            });
+        }
+    }
     let catalogue = products(conn, org_id)?;
     let mut last_seats = Vec::new();
     for product_id in had.difference(&want) {

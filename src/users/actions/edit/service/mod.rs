@@ -118,7 +118,7 @@ fn save_once(
         let seats = licenses_of(
             conn,
             (editor.org_id, user_id),
-            form,
+            (parties, form),
             new_status,
             now,
             &mut errors,

@@ -24,6 +24,8 @@ diesel::table! {
         session_idle_minutes -> Integer,
         session_max_hours -> Integer,
         audit_retention_days -> Integer,
+        catalog_version -> BigInt,
+        mfa_required_permissions -> Text,
     }
 }
 
@@ -88,6 +90,7 @@ diesel::table! {
         org_id -> BigInt,
         name -> Text,
         builtin -> Bool,
+        description -> Text,
     }
 }
 
@@ -346,38 +349,5 @@ diesel::joinable!(user_field_values -> user_fields (field_id));
 diesel::joinable!(user_field_values -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(user_fields, user_field_values, users);
 
-diesel::table! {
-    /// The user fields each person shows as extra columns of the users list.
-    list_columns (user_id) {
-        user_id -> BigInt,
-        field_ids -> Text,
-    }
-}
-
-diesel::table! {
-    /// People with product access only: they never sign into the console.
-    product_only_users (user_id) {
-        user_id -> BigInt,
-        created_at -> Timestamp,
-    }
-}
-
-diesel::table! {
-    /// Usernames, unique per organization whatever their case.
-    usernames (user_id) {
-        user_id -> BigInt,
-        org_id -> BigInt,
-        username -> Text,
-        username_key -> Text,
-    }
-}
-
-diesel::table! {
-    /// Whether an organization requires a username of everyone.
-    username_policies (org_id) {
-        org_id -> BigInt,
-        required -> Bool,
-    }
-}
-
-diesel::allow_tables_to_appear_in_same_query!(usernames, users);
+mod people;
+pub use people::*;

@@ -16,7 +16,9 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use crate::auth::permissions::{Permission, Permissions, OWNER};
-use crate::db::schema::{role_permissions, roles, user_permission_overrides, user_roles, users};
+use crate::db::schema::{
+    role_permissions, roles, superusers, user_permission_overrides, user_roles, users,
+};
 use crate::db::DbConn;
 
 /// Who acts: the signed-in person (or, later, a token acting for them).
@@ -67,25 +69,53 @@ pub enum Act {
     Unblock,
     /// Resend or revoke an invitation.
     Invitation,
+    /// Assign or take back licenses.
+    Licenses,
+}
+
+impl Act {
+    /// The console permission the act needs.
+    pub fn needs(self) -> Permission {
+        match self {
+            Act::Profile => Permission::UsersEdit,
+            Act::Credentials | Act::ResetCredentials => Permission::UsersCredentials,
+            Act::Access => Permission::UsersAccess,
+            Act::Status | Act::Unblock => Permission::UsersStatus,
+            Act::Delete => Permission::UsersDelete,
+            Act::Invitation => Permission::UsersInvite,
+            Act::Licenses => Permission::LicensesManage,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     #[error("{0}")]
     Yourself(&'static str),
+    #[error("This needs the {} permission, which you do not hold.", .0.label())]
+    Lacks(Permission),
     #[error("This user holds permissions you do not have: only someone who holds all of them can change their account.")]
     Outranked,
-    #[error("Only the Owner can change the Owner's email address, sign-in addresses, password, two-step verification or access.")]
+    #[error("Only the Owner can change the Owner's email address, username, sign-in addresses, password, two-step verification or access.")]
     OwnerOnly,
     #[error("The Owner cannot be {0}.")]
     Owner(&'static str),
 }
 
-/// Whether `actor` may do `act` to `target`.
+/// Whether `actor` may do `act` to `target`: they hold the permission the act needs, and
+/// every permission the target holds.
 pub fn check(actor: &Standing, target: &Standing, act: Act) -> Result<(), Refusal> {
     if actor.id == target.id {
         return match act {
-            Act::Profile | Act::Credentials => Ok(()),
+            // One's own email and sign-in addresses (My account changes them too).
+            Act::Credentials => Ok(()),
+            Act::Profile | Act::Licenses | Act::Invitation => {
+                if actor.permissions.has(act.needs()) {
+                    Ok(())
+                } else {
+                    Err(Refusal::Lacks(act.needs()))
+                }
+            }
             Act::ResetCredentials => Err(Refusal::Yourself(
                 "Change your own password or two-step verification on My account.",
             )),
@@ -95,8 +125,10 @@ pub fn check(actor: &Standing, target: &Standing, act: Act) -> Result<(), Refusa
             Act::Status => Err(Refusal::Yourself("You cannot deactivate your own account.")),
             Act::Delete => Err(Refusal::Yourself("You cannot delete your own account.")),
             Act::Unblock => Err(Refusal::Yourself("You cannot unblock your own account.")),
-            Act::Invitation => Ok(()),
         };
+    }
+    if !actor.permissions.has(act.needs()) {
+        return Err(Refusal::Lacks(act.needs()));
     }
     if !covers(actor.permissions, target.permissions) {
         return Err(Refusal::Outranked);
@@ -108,7 +140,7 @@ pub fn check(actor: &Standing, target: &Standing, act: Act) -> Result<(), Refusa
             }
             Act::Status => return Err(Refusal::Owner("deactivated")),
             Act::Delete => return Err(Refusal::Owner("deleted")),
-            Act::Profile | Act::Unblock | Act::Invitation => {}
+            Act::Profile | Act::Unblock | Act::Invitation | Act::Licenses => {}
         }
     }
     Ok(())
@@ -138,11 +170,9 @@ pub fn ensure(
     Ok(target)
 }
 
-/// Every permission in `theirs` is in `mine`.
+/// Every permission in `theirs` (console and product) is in `mine`.
 pub fn covers(mine: Permissions, theirs: Permissions) -> bool {
-    Permission::ALL
-        .into_iter()
-        .all(|p| !theirs.has(p) || mine.has(p))
+    mine.covers(theirs)
 }
 
 /// The standing of a user of the organization (`None`: no such user there).
@@ -160,14 +190,19 @@ pub fn standings_of(
     /// Per user: (role name, a permission it gives) pairs, and the overrides written out.
     type Held = (Vec<(String, Option<String>)>, String);
     let mut found: HashMap<i64, Held> = HashMap::new();
+    let mut superusers = std::collections::HashSet::new();
     for chunk in ids.chunks(500) {
-        for id in users::table
+        for (id, superuser) in users::table
+            .left_join(superusers::table)
             .filter(users::org_id.eq(org_id))
             .filter(users::id.eq_any(chunk))
-            .select(users::id)
-            .load::<i64>(conn)?
+            .select((users::id, superusers::user_id.nullable().is_not_null()))
+            .load::<(i64, bool)>(conn)?
         {
             found.entry(id).or_default();
+            if superuser {
+                superusers.insert(id);
+            }
         }
         let given: Vec<(i64, String, Option<String>)> = user_roles::table
             .inner_join(roles::table)
@@ -201,12 +236,26 @@ pub fn standings_of(
             }
         }
     }
+    // The Owner and tenant superusers hold every permission of the organization.
+    let everything = if !superusers.is_empty()
+        || found
+            .values()
+            .any(|(given, _)| given.iter().any(|(role, _)| role == OWNER))
+    {
+        crate::orgs::catalog::everything(&crate::licenses::product_permissions::all(conn, org_id)?)
+    } else {
+        Permissions::default()
+    };
     Ok(found
         .into_iter()
         .map(|(id, (given, overrides))| {
             let owner = given.iter().any(|(role, _)| role == OWNER);
             let names: Vec<&str> = given.iter().filter_map(|(_, p)| p.as_deref()).collect();
-            let permissions = Permissions::from_names(&names.join(","), &overrides);
+            let permissions = if owner || superusers.contains(&id) {
+                everything
+            } else {
+                Permissions::from_names(&names.join(","), &overrides)
+            };
             (
                 id,
                 Standing {
@@ -219,15 +268,16 @@ pub fn standings_of(
         .collect())
 }
 
-/// A standing from a list row's role names and overrides, with what each role gives from the
-/// organization's catalogue (no query).
+/// A standing from a list row's role names, overrides and superuser flag, with what each
+/// role gives from the organization's catalogue (no query).
 pub fn standing_from(
     catalog: &crate::orgs::catalog::OrgCatalog,
     id: i64,
-    role_names: &str,
-    overrides: &str,
+    (role_names, overrides): (&str, &str),
+    superuser: bool,
 ) -> Standing {
     let names: Vec<&str> = role_names.split(',').filter(|n| !n.is_empty()).collect();
+    let owner = names.contains(&OWNER);
     let given = catalog
         .roles
         .iter()
@@ -235,8 +285,12 @@ pub fn standing_from(
         .map(|role| role.permissions);
     Standing {
         id,
-        permissions: Permissions::from_roles_and_overrides(given, overrides),
-        owner: names.contains(&OWNER),
+        permissions: if owner || superuser {
+            catalog.everything()
+        } else {
+            Permissions::from_roles_and_overrides(given, overrides)
+        },
+        owner,
     }
 }
 
@@ -260,100 +314,29 @@ impl Offers {
         self.access || self.reset || self.invitation || self.delete
     }
 
-    /// What `viewer` (who holds `users.manage` / `users.invite` as `manage` / `invite`) may do
-    /// to `target`.
+    /// What `viewer` may do to `target` (each act needs its own permission).
     pub fn of(viewer: &Standing, target: &Standing) -> Offers {
-        let manage = viewer.permissions.has(Permission::UsersManage);
-        let invite = viewer.permissions.has(Permission::UsersInvite);
         let may = |act| check(viewer, target, act).is_ok();
-        let edit = manage && may(Act::Profile);
+        let offers = Offers {
+            edit: may(Act::Profile),
+            access: may(Act::Access),
+            reset: may(Act::ResetCredentials),
+            status: may(Act::Status),
+            delete: may(Act::Delete),
+            unblock: may(Act::Unblock),
+            invitation: may(Act::Invitation),
+            select: false,
+        };
         Offers {
-            edit,
-            access: manage && may(Act::Access),
-            reset: manage && may(Act::ResetCredentials),
-            status: manage && may(Act::Status),
-            delete: manage && may(Act::Delete),
-            unblock: manage && may(Act::Unblock),
-            invitation: invite && may(Act::Invitation),
-            select: edit,
+            select: offers.edit
+                || offers.access
+                || offers.status
+                || offers.delete
+                || may(Act::Licenses),
+            ..offers
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn all() -> Permissions {
-        Permission::ALL
-            .into_iter()
-            .fold(Permissions::default(), Permissions::with)
-    }
-
-    fn person(id: i64, permissions: Permissions, owner: bool) -> Standing {
-        Standing {
-            id,
-            permissions,
-            owner,
-        }
-    }
-
-    #[test]
-    fn a_manager_with_users_manage_acts_on_agents_but_not_on_admins_or_the_owner() {
-        let manager = person(
-            2,
-            Permissions::from_names("users.view,audit.view", "+users.manage"),
-            false,
-        );
-        let agent = person(3, Permissions::default(), false);
-        let admin = person(4, all(), false);
-        let owner = person(1, all(), true);
-        assert_eq!(check(&manager, &agent, Act::Credentials), Ok(()));
-        assert_eq!(check(&manager, &agent, Act::Delete), Ok(()));
-        for act in [
-            Act::Profile,
-            Act::Credentials,
-            Act::ResetCredentials,
-            Act::Unblock,
-        ] {
-            assert_eq!(check(&manager, &admin, act), Err(Refusal::Outranked));
-            assert_eq!(check(&manager, &owner, act), Err(Refusal::Outranked));
-        }
-    }
-
-    #[test]
-    fn only_the_owner_touches_the_owners_credentials_and_access() {
-        let admin = person(4, all(), false);
-        let owner = person(1, all(), true);
-        assert_eq!(check(&admin, &owner, Act::Profile), Ok(()));
-        assert_eq!(check(&admin, &owner, Act::Unblock), Ok(()));
-        for act in [Act::Credentials, Act::ResetCredentials, Act::Access] {
-            assert_eq!(check(&admin, &owner, act), Err(Refusal::OwnerOnly));
-        }
-        assert_eq!(
-            check(&admin, &owner, Act::Delete),
-            Err(Refusal::Owner("deleted"))
-        );
-        assert_eq!(check(&owner, &owner, Act::Credentials), Ok(()));
-        assert!(check(&owner, &owner, Act::Delete).is_err());
-        assert_eq!(check(&owner, &admin, Act::ResetCredentials), Ok(()));
-    }
-
-    #[test]
-    fn nobody_changes_their_own_access_status_or_existence() {
-        let admin = person(4, all(), false);
-        for act in [
-            Act::Access,
-            Act::Status,
-            Act::Delete,
-            Act::ResetCredentials,
-            Act::Unblock,
-        ] {
-            assert!(matches!(
-                check(&admin, &admin, act),
-                Err(Refusal::Yourself(_))
-            ));
-        }
-        assert_eq!(check(&admin, &admin, Act::Profile), Ok(()));
-    }
-}
+mod tests;

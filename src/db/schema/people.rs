@@ -1,0 +1,65 @@
+//! The tables added with usernames, product-only access, list columns and the organization's
+//! own roles, products and permissions.
+
+use super::*;
+
+diesel::table! {
+    /// The user fields each person shows as extra columns of the users list.
+    list_columns (user_id) {
+        user_id -> BigInt,
+        field_ids -> Text,
+    }
+}
+
+diesel::table! {
+    /// People with product access only: they never sign into the console.
+    product_only_users (user_id) {
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Usernames, unique per organization whatever their case.
+    usernames (user_id) {
+        user_id -> BigInt,
+        org_id -> BigInt,
+        username -> Text,
+        username_key -> Text,
+    }
+}
+
+diesel::table! {
+    /// Whether an organization requires a username of everyone.
+    username_policies (org_id) {
+        org_id -> BigInt,
+        required -> Bool,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(usernames, users);
+
+diesel::table! {
+    /// A product's own permissions, each in a numbered slot of the organization.
+    product_permissions (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        product_id -> BigInt,
+        slot -> Integer,
+        name -> Text,
+    }
+}
+
+diesel::joinable!(product_permissions -> products (product_id));
+diesel::allow_tables_to_appear_in_same_query!(product_permissions, products);
+
+diesel::table! {
+    /// Tenant superusers: every permission in their organization.
+    superusers (user_id) {
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(superusers, users);
+diesel::joinable!(superusers -> users (user_id));
