@@ -21,6 +21,7 @@ pub mod mail;
 pub mod mfa;
 pub mod orgs;
 pub mod presence;
+pub mod roles;
 pub mod settings;
 pub mod signup;
 pub mod users;
@@ -160,6 +161,8 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(groups::routes::configure)
             .configure(fields::routes::configure)
             .configure(divisions::routes::configure)
+            .configure(roles::routes::configure)
+            .configure(roles::product_routes::configure)
             .configure(activity::routes::configure)
             .configure(presence::routes::configure)
             .configure(account::routes::configure)

@@ -130,4 +130,11 @@ pub mod action {
     pub const DIVISION_CREATED: &str = "division.created";
     pub const DIVISION_RENAMED: &str = "division.renamed";
     pub const DIVISION_DELETED: &str = "division.deleted";
+    pub const ROLE_CREATED: &str = "role.created";
+    pub const ROLE_CHANGED: &str = "role.changed";
+    pub const ROLE_DELETED: &str = "role.deleted";
+    pub const PRODUCT_PERMISSION_ADDED: &str = "product_permission.added";
+    pub const PRODUCT_PERMISSION_RENAMED: &str = "product_permission.renamed";
+    pub const PRODUCT_PERMISSION_DELETED: &str = "product_permission.deleted";
+    pub const SUPERUSER_CHANGED: &str = "user.superuser_changed";
 }

@@ -175,6 +175,11 @@ impl Permissions {
         Permissions(other.0 & !self.0)
     }
 
+    /// What this set and `other` both hold.
+    pub fn within(self, other: Permissions) -> Self {
+        Permissions(self.0 & other.0)
+    }
+
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }

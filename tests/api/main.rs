@@ -33,6 +33,7 @@ mod mfa;
 mod permissions;
 mod presence;
 mod reset;
+mod roles;
 mod routes;
 mod security;
 mod settings;

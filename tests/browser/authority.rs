@@ -61,9 +61,7 @@ async fn an_admin_is_offered_nothing_the_rules_would_refuse() {
     browser.click(In::Page, "Edit Olive Owner").await;
     browser.dialog("Edit User").await;
     browser
-        .sees(
-            "Only the Owner can change the Owner's email address, username, sign-in addresses",
-        )
+        .sees("Only the Owner can change the Owner's email address, username, sign-in addresses")
         .await;
     let locked = browser
         .eval("return document.querySelector('dialog[open] input[name=email]').readOnly")
