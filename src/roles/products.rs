@@ -5,12 +5,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::audit::{self, action, Event, Origin};
+use super::service::record;
+use crate::audit::{action, Origin};
 use crate::auth::permissions::Permissions;
 use crate::db::schema::{role_permissions, roles, user_permission_overrides, users};
 use crate::db::{write_tx, DbConn};
 use crate::licenses::product_permissions::{self as store, AddError, ProductPermission};
-use crate::orgs::catalog;
 use crate::users::authority::Editor;
 use crate::validation::FieldErrors;
 
@@ -35,27 +35,6 @@ fn find(
         .into_iter()
         .find(|p| p.id == id)
         .ok_or(ProductPermissionError::NotFound)
-}
-
-fn record(
-    conn: &mut DbConn,
-    editor: &Editor,
-    what: &str,
-    details: serde_json::Value,
-    (meta, now): (&Origin, NaiveDateTime),
-) -> Result<(), ProductPermissionError> {
-    let actor = audit::Actor::user(editor.id, &editor.email);
-    let event = Event {
-        org_id: Some(editor.org_id),
-        actor: &actor,
-        action: what,
-        target: None,
-        details,
-        meta,
-    };
-    audit::record(conn, event, now)?;
-    catalog::bump(conn, editor.org_id)?;
-    Ok(())
 }
 
 fn checked_name(name: &str) -> Result<String, ProductPermissionError> {
@@ -137,7 +116,8 @@ pub fn rename(
             action::PRODUCT_PERMISSION_RENAMED,
             details,
             (meta, now),
-        )
+        )?;
+        Ok(())
     })
 }
 
@@ -203,6 +183,7 @@ pub fn delete(
             action::PRODUCT_PERMISSION_DELETED,
             details,
             (meta, now),
-        )
+        )?;
+        Ok(())
     })
 }

@@ -188,13 +188,15 @@ fn people(n: usize) -> String {
     }
 }
 
-fn record(
+/// Writes the audit event of a catalogue change and moves the catalogue's version on, so
+/// every instance loads it again (roles and product permissions both).
+pub(super) fn record(
     conn: &mut DbConn,
     editor: &Editor,
     what: &str,
     details: serde_json::Value,
     (meta, now): (&Origin, NaiveDateTime),
-) -> Result<(), RoleError> {
+) -> diesel::QueryResult<()> {
     let actor = audit::Actor::user(editor.id, &editor.email);
     let event = Event {
         org_id: Some(editor.org_id),
