@@ -42,10 +42,13 @@ pub async fn csv(
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::AuditView)?;
     let query = ActivityQuery::from_pairs(&pairs);
-    let (org_id, viewer) = (user.org_id, user.id);
+    let (org_id, viewer, scope) = (user.org_id, user.id, user.scope.clone());
     let (filter, names) = state
         .db(move |conn| {
-            let resolved = service::resolve(conn, org_id, viewer, &query)?;
+            let resolved = service::resolve(conn, org_id, (viewer, scope.as_ref()), &query)?;
+            if resolved.hidden {
+                return Err(AppError::NotFound);
+            }
             Ok((resolved.filter, store::names(conn, org_id)?))
         })
         .await?;

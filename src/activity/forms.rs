@@ -170,6 +170,9 @@ pub struct Filter {
     pub search: Option<String>,
     /// Nothing can match (an email nobody in the organization has).
     pub nothing: bool,
+    /// The viewer's scope: only events about people in it (checked by the query; the live
+    /// stream asks the database for each event's target).
+    pub scope: Option<crate::users::scope::Scope>,
 }
 
 impl Filter {
@@ -178,6 +181,7 @@ impl Filter {
     pub fn matches(&self, event: &EventRecord) -> bool {
         !self.nothing
             && event.org_id == Some(self.org_id)
+            && (self.scope.is_none() || event.target_id.is_some())
             && self
                 .user_id
                 .is_none_or(|u| event.actor_id == Some(u) || event.target_id == Some(u))

@@ -55,6 +55,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("product_permission.renamed", "Product permission renamed"),
     ("product_permission.deleted", "Product permission deleted"),
     ("user.superuser_changed", "Tenant superuser changed"),
+    ("user.change_refused", "Change refused"),
     ("records.imported", "Records imported"),
     ("users.imported", "Users imported"),
     ("org.setup", "Organization set up"),

@@ -24,11 +24,14 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::AuditView)?;
     let query = ActivityQuery::from_pairs(&pairs);
-    let (org_id, viewer) = (user.org_id, user.id);
+    let (org_id, viewer, scope) = (user.org_id, user.id, user.scope.clone());
     let lookup = query.clone();
     let (resolved, rows, more, names) = state
         .db(move |conn| {
-            let resolved = service::resolve(conn, org_id, viewer, &lookup)?;
+            let resolved = service::resolve(conn, org_id, (viewer, scope.as_ref()), &lookup)?;
+            if resolved.hidden {
+                return Err(AppError::NotFound);
+            }
             let (rows, more) =
                 store::chunk(conn, &resolved.filter, &lookup.page(), store::PAGE_SIZE)?;
             let names = store::names(conn, org_id)?;

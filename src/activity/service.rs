@@ -6,6 +6,7 @@ use diesel::QueryResult;
 use super::forms::{start_of_day, ActivityQuery, Filter, MIN_SEARCH};
 use super::store;
 use crate::db::DbConn;
+use crate::users::scope::Scope;
 
 /// The filter plus what the page should say about it.
 #[derive(Debug, Clone, Default)]
@@ -17,12 +18,15 @@ pub struct Resolved {
     pub subject: Option<String>,
     /// The viewer's time zone, in which dates are read.
     pub timezone: String,
+    /// The page asked for one user the viewer's scope does not reach (answered 404, as
+    /// another organization's user is).
+    pub hidden: bool,
 }
 
 pub fn resolve(
     conn: &mut DbConn,
     org_id: i64,
-    viewer_id: i64,
+    (viewer_id, scope): (i64, Option<&Scope>),
     query: &ActivityQuery,
 ) -> QueryResult<Resolved> {
     let timezone = store::timezone_of(conn, viewer_id)?;
@@ -30,12 +34,22 @@ pub fn resolve(
         filter: Filter {
             org_id,
             action: (!query.action.is_empty()).then(|| query.action.clone()),
+            scope: scope.cloned(),
             ..Filter::default()
         },
         timezone,
         ..Resolved::default()
     };
+    // Someone outside the viewer's scope is not there for them, by id or by email.
+    let reaches = |conn: &mut DbConn, id: i64| match scope {
+        Some(scope) => crate::users::scope::contains(conn, scope, id),
+        None => Ok(true),
+    };
     if let Some(user) = query.user {
+        if !reaches(conn, user)? {
+            resolved.hidden = true;
+            return Ok(resolved);
+        }
         match store::user_label(conn, org_id, user)? {
             Some((first, last, email)) => {
                 resolved.subject = Some(format!("{first} {last} ({email})"));
@@ -59,8 +73,19 @@ pub fn resolve(
         if email.is_empty() {
             continue;
         }
-        match store::user_by_email(conn, org_id, email)? {
+        let found = match store::user_by_email(conn, org_id, email)? {
+            Some(id) if !reaches(conn, id)? => None,
+            found => found,
+        };
+        match found {
             Some(id) => *slot = Some(id),
+            // A former member's division is gone with them: a scoped viewer does not see them.
+            None if scope.is_some() => {
+                resolved.notes.push(format!(
+                    "Nobody you manage has the email {email} (the {role} filter). Check the address, or use Search to find events that mention it."
+                ));
+                resolved.filter.nothing = true;
+            }
             None => match store::former_member_by_email(conn, org_id, email)? {
                 Some(id) => {
                     resolved.notes.push(format!(

@@ -58,6 +58,9 @@ const COLUMNS: &str = "e.id, e.org_id, e.actor_id, e.actor_label, e.action, e.ta
 fn conditions(backend: Backend, filter: &Filter) -> Sql {
     let mut sql = Sql::new();
     sql.push("e.org_id = ").bind(Bind::Int(filter.org_id));
+    if let Some(scope) = &filter.scope {
+        scope.push_user_condition(&mut sql, "e.target_id");
+    }
     if let Some(actor) = filter.actor_id {
         sql.push(" AND e.actor_id = ").bind(Bind::Int(actor));
     }

@@ -70,11 +70,15 @@ pub async fn stream(
     let query = ActivityQuery::from_pairs(&pairs);
     let resume = resume_point(&req, &pairs);
     let (org_id, viewer_id) = (viewer.user.org_id, viewer.user.id);
+    let scope = viewer.user.scope.clone();
     // Subscribe before reading the catch-up, so nothing falls between the two.
     let events = state.live.subscribe_events();
     let (filter, names, start) = state
         .db(move |conn| {
-            let resolved = service::resolve(conn, org_id, viewer_id, &query)?;
+            let resolved = service::resolve(conn, org_id, (viewer_id, scope.as_ref()), &query)?;
+            if resolved.hidden {
+                return Err(AppError::NotFound);
+            }
             let start = match resume {
                 Some(id) => id,
                 None => store::newest_id(conn)?,
@@ -106,7 +110,10 @@ pub async fn stream(
         if resume.is_some() {
             for event in state.live.late_events(start) {
                 let record = &event.record;
-                if !filter.matches(record) || !sent.1.insert(record.id) {
+                if !filter.matches(record)
+                    || !reaches(&state, &filter, record).await
+                    || !sent.1.insert(record.id)
+                {
                     continue;
                 }
                 if let Some(frame) = event_frame(record, &names, state.clock.now()) {
@@ -119,6 +126,18 @@ pub async fn stream(
         follow(&state, &tx, events, &mut ended, &filter, &names, sent).await;
     });
     Ok(sse::response(rx))
+}
+
+/// Whether the event is about someone the viewer's scope reaches (always, unscoped): the
+/// broadcast carries no divisions or teams, so a scoped viewer's stream asks the database.
+async fn reaches(state: &crate::web::AppState, filter: &Filter, record: &EventRecord) -> bool {
+    let (Some(scope), Some(target)) = (filter.scope.clone(), record.target_id) else {
+        return filter.scope.is_none();
+    };
+    state
+        .db(move |conn| Ok(crate::users::scope::contains(conn, &scope, target)?))
+        .await
+        .unwrap_or(false)
 }
 
 /// Sends every matching event after `start` from the database; returns `start` and the ids
@@ -193,7 +212,7 @@ async fn follow(
                     let record = &event.record;
                     // At or below the resume point the browser has it, unless it came late.
                     let repeat = sent.contains(&record.id) || (record.id <= start && !event.late);
-                    if repeat || !filter.matches(record) {
+                    if repeat || !filter.matches(record) || !reaches(state, filter, record).await {
                         continue;
                     }
                     match event_frame(record, names, state.clock.now()) {

@@ -137,4 +137,6 @@ pub mod action {
     pub const PRODUCT_PERMISSION_RENAMED: &str = "product_permission.renamed";
     pub const PRODUCT_PERMISSION_DELETED: &str = "product_permission.deleted";
     pub const SUPERUSER_CHANGED: &str = "user.superuser_changed";
+    /// Someone tried to act on a user beyond their access (escalation), and was refused.
+    pub const CHANGE_REFUSED: &str = "user.change_refused";
 }

@@ -203,6 +203,17 @@ impl Permissions {
             .collect()
     }
 
+    /// The set of one stored name (empty for an unknown name).
+    pub fn of_name(name: &str) -> Self {
+        Permissions::default().with_name(name)
+    }
+
+    /// Holds the permission of this stored name (console or product).
+    pub fn has_name(self, name: &str) -> bool {
+        let one = Permissions::of_name(name);
+        !one.is_empty() && self.covers(one)
+    }
+
     /// Adds a stored name (console or product); unknown names are ignored.
     pub fn with_name(self, name: &str) -> Self {
         match (Permission::parse(name), parse_product(name)) {

@@ -79,6 +79,14 @@ pub fn labels_of(set: Permissions, products: &[ProductPermission]) -> Vec<String
         .collect()
 }
 
+/// The label of one stored name ("Invite users", "Omnichannel: Broadcast"); the name itself
+/// when unknown.
+pub fn label_of_name(name: &str, products: &[ProductPermission]) -> String {
+    labels_of(Permissions::of_name(name), products)
+        .pop()
+        .unwrap_or_else(|| name.to_owned())
+}
+
 /// The Owner's role cannot be edited or deleted.
 pub fn is_fixed(role: &Role) -> bool {
     role.builtin && role.name == OWNER

@@ -116,7 +116,7 @@ pub async fn export(
     pairs: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::UsersView)?;
-    let mut query = ListQuery::from_pairs(&pairs);
+    let mut query = ListQuery::from_pairs(&pairs).seen_by(user.scope.as_ref(), state.clock.now());
     query.page = Page::First;
     let org_id = user.org_id;
     // A small channel: the reader waits for the client, so memory stays flat.

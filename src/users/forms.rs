@@ -140,6 +140,9 @@ pub struct ListQuery {
     /// The moment Last active is measured from (the app's clock; set by the handler, else
     /// the system time).
     pub as_of: Option<chrono::NaiveDateTime>,
+    /// The viewer's scope (set by the handler from who asks, never from the query string):
+    /// only people in it are listed, counted, exported or acted on in bulk.
+    pub scope: Option<crate::users::scope::Scope>,
 }
 
 pub const MAX_SEARCH: usize = 100;
@@ -221,7 +224,19 @@ impl ListQuery {
                 .map(LastActive::parse)
                 .unwrap_or_default(),
             as_of: None,
+            scope: None,
         }
+    }
+
+    /// The filter as `viewer` runs it: at the app's clock, within their scope.
+    pub fn seen_by(
+        mut self,
+        scope: Option<&crate::users::scope::Scope>,
+        now: chrono::NaiveDateTime,
+    ) -> ListQuery {
+        self.scope = scope.cloned();
+        self.as_of = Some(now);
+        self
     }
 
     /// The query string for this filter with another sort or page, for links.

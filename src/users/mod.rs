@@ -10,6 +10,7 @@ pub mod import;
 pub mod import_users;
 pub mod product_access;
 pub mod routes;
+pub mod scope;
 pub mod store;
 pub mod username;
 pub mod views;

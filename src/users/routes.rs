@@ -23,8 +23,7 @@ pub async fn list(
     pairs: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::UsersView)?;
-    let mut query = ListQuery::from_pairs(&pairs);
-    query.as_of = Some(state.clock.now());
+    let query = ListQuery::from_pairs(&pairs).seen_by(user.scope.as_ref(), state.clock.now());
     let org_id = user.org_id;
     let full_page = !htmx::is_htmx(&req);
     let now = state.clock.now();

@@ -93,6 +93,10 @@ pub struct UserRow {
     pub mail_retrying: bool,
     pub has_mfa: bool,
     pub product_only: bool,
+    /// A tenant superuser (badge beside the roles).
+    pub superuser: bool,
+    /// Administers only some divisions and teams (badge beside the roles).
+    pub scoped: bool,
     /// "failed sign-ins" / "inactivity" for Blocked rows.
     pub block_reason: &'static str,
     /// The actions this row offers its viewer (none that would be refused).
@@ -159,7 +163,7 @@ impl UserRow {
                 row.role_names.as_deref().unwrap_or(""),
                 row.overrides.as_deref().unwrap_or(""),
             ),
-            row.superuser,
+            (row.superuser, row.scoped),
         );
         let mut offers = Offers::of(viewer, &standing);
         let (status_label, status_class, status_detail) =
@@ -224,6 +228,8 @@ impl UserRow {
             mail_retrying: row.mail_retrying,
             has_mfa: row.has_mfa,
             product_only: row.product_only,
+            superuser: row.superuser,
+            scoped: row.scoped && !row.superuser,
             username: row.username.clone(),
             block_reason: match row.lock_reason.as_deref() {
                 Some("inactivity") => "inactivity",
@@ -270,6 +276,7 @@ impl RowActions {
                 id: user.id,
                 permissions: user.permissions,
                 owner: user.is_owner(),
+                scoped: user.scope.is_some(),
             },
         }
     }

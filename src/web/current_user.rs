@@ -33,6 +33,9 @@ pub struct CurrentUser {
     pub temporary_password: bool,
     /// A tenant superuser: every permission in the organization.
     pub superuser: bool,
+    /// Scoped administration: sees and acts on only these divisions' and teams' people
+    /// (`None`: the whole organization; never set for the Owner or a superuser).
+    pub scope: Option<crate::users::scope::Scope>,
 }
 
 impl CurrentUser {
@@ -146,7 +149,13 @@ fn load(
     let org = catalog.at(conn, row.org_id, row.catalog_version)?;
     let given = catalog.roles(conn, row.org_id, &row.role_ids())?;
     let roles: Vec<String> = given.iter().map(|role| role.name.clone()).collect();
-    let permissions = if row.superuser || roles.iter().any(|r| r == OWNER) {
+    let everything = row.superuser || roles.iter().any(|r| r == OWNER);
+    let scope = if everything {
+        None
+    } else {
+        crate::users::scope::Scope::parse(row.scope.as_deref())
+    };
+    let permissions = if everything {
         org.everything()
     } else {
         Permissions::from_roles_and_overrides(
@@ -185,6 +194,7 @@ fn load(
         password_expired,
         temporary_password: row.password_must_change,
         superuser: row.superuser,
+        scope,
     }))
 }
 

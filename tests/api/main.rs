@@ -35,6 +35,7 @@ mod presence;
 mod reset;
 mod roles;
 mod routes;
+mod scopes;
 mod security;
 mod settings;
 mod setup;

@@ -11,6 +11,7 @@ both!(
     nobody_changes_their_own_access_or_the_owners_permissions,
     roles_and_permissions_are_copied_from_another_user,
     a_stale_permissions_dialog_is_refused_naming_who_changed_the_user,
+    a_product_permission_is_granted_to_one_user_after_a_preview_of_the_change,
 );
 
 const OWNER: &str = "olive@acme.io";
@@ -305,4 +306,88 @@ async fn a_stale_permissions_dialog_is_refused_naming_who_changed_the_user(app: 
     ));
     let changed = app.audit_details(org_id, "user.permissions_changed").await;
     assert_eq!(changed.len(), 1);
+}
+
+async fn a_product_permission_is_granted_to_one_user_after_a_preview_of_the_change(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    let ana = app
+        .add_people(org_id, vec![someone("Ana", "ana@acme.io", "Agent")])
+        .await[0];
+    let broadcast = app
+        .db(move |c| {
+            gatehouse::licenses::product_permissions::all(c, org_id)
+                .unwrap()
+                .into_iter()
+                .find(|p| p.name == "Broadcast")
+                .unwrap()
+                .stored_name()
+        })
+        .await;
+    let agent = app.role_id(org_id, "Agent").await.to_string();
+    let form = dialog(&app, ana, "").await;
+    assert!(form.contains(r#"<th scope="colgroup" colspan="4">Omnichannel</th>"#));
+    assert!(form.contains("Override for Omnichannel: Broadcast"));
+    assert!(
+        form.contains("No change to this user&#x27;s effective permissions.")
+            || form.contains("No change to this user's effective permissions.")
+    );
+    let field = format!("override_{broadcast}");
+    let change = [
+        ("version", version_of(&form)),
+        ("role", agent.clone()),
+        (field.as_str(), "grant".to_owned()),
+        ("override_users.view", "grant".to_owned()),
+    ];
+    let borrowed: Vec<(&str, &str)> = change.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // The preview, before the Save: what it grants, and nothing is written yet.
+    let preview = app
+        .hx_post(&format!("/users/{ana}/permissions/preview"), &borrowed)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(preview.contains("<strong>Grants:</strong>"), "{preview}");
+    assert!(
+        preview.contains("View users, Omnichannel: Broadcast"),
+        "{preview}"
+    );
+    assert!(!preview.contains("Revokes"));
+    assert!(!held(&app, org_id, ana).await.has_name(&broadcast));
+    let response = app
+        .hx_post(&format!("/users/{ana}/permissions"), &borrowed)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(held(&app, org_id, ana).await.has_name(&broadcast));
+    let changed = app.audit_details(org_id, "user.permissions_changed").await;
+    assert_eq!(changed[0]["after"]["overrides"][&broadcast], "grant");
+    // Taking it back is previewed as a revoke.
+    let form = dialog(&app, ana, "").await;
+    let back = [
+        ("version", version_of(&form)),
+        ("role", agent),
+        ("override_users.view", "grant".to_owned()),
+    ];
+    let borrowed: Vec<(&str, &str)> = back.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let preview = app
+        .hx_post(&format!("/users/{ana}/permissions/preview"), &borrowed)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        preview.contains(
+            "<strong>Revokes:</strong> <span class=\"diff-remove\">Omnichannel: Broadcast</span>"
+        ),
+        "{preview}"
+    );
+}
+
+async fn held(app: &TestApp, org_id: i64, id: i64) -> gatehouse::auth::permissions::Permissions {
+    app.db(move |c| {
+        gatehouse::users::authority::standing_of(c, org_id, id)
+            .unwrap()
+            .unwrap()
+            .permissions
+    })
+    .await
 }

@@ -224,6 +224,11 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/users/{id}/edit", Needs("users.edit")),
     ("GET", "/users/{id}/permissions", Needs("users.access")),
     ("POST", "/users/{id}/permissions", Needs("users.access")),
+    (
+        "POST",
+        "/users/{id}/permissions/preview",
+        Needs("users.access"),
+    ),
     ("GET", "/users/{id}/delete", Needs("users.delete")),
     ("POST", "/users/{id}/delete", Needs("users.delete")),
     ("POST", "/users/{id}/activate", Needs("users.status")),

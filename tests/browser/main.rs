@@ -31,4 +31,5 @@ mod keyboard;
 mod layout;
 mod mfa;
 mod no_js;
+mod roles;
 mod row_menu;

@@ -236,7 +236,7 @@ async fn the_row_menu_works_by_keyboard_and_edit_permissions_grants_and_copies()
         .await;
     browser.dialog("Edit permissions: Bea Baker").await;
     browser
-        .choose(In::Dialog, "Override for audit.view", "Grant")
+        .choose(In::Dialog, "Override for View audit", "Grant")
         .await;
     browser.click(In::Dialog, "Save").await;
     browser.toast(SAVED).await;

@@ -187,6 +187,9 @@ pub struct SignedInRow {
     /// Overrides as `+users.invite,-audit.view`.
     #[diesel(sql_type = Nullable<Text>)]
     pub overrides: Option<String>,
+    /// Scoped administration, as `users::scope::Scope::parse` reads it.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub scope: Option<String>,
 }
 
 impl SignedInRow {
@@ -212,6 +215,7 @@ pub fn signed_in_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<Sig
             "string_agg((CASE WHEN po.granted THEN '+' ELSE '-' END) || po.permission, ',')",
         ),
     };
+    let scope = crate::users::scope::aggregate_sql(crate::db::backend_of(conn));
     let mut sql = Sql::new();
     sql.push(&format!(
         "SELECT u.id, u.org_id, u.email, u.first_name, u.last_name, u.status, u.locked_at, \
@@ -222,7 +226,8 @@ pub fn signed_in_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<Sig
          o.catalog_version, \
          EXISTS (SELECT 1 FROM superusers su WHERE su.user_id = u.id) AS superuser, \
          (SELECT {role_ids} FROM user_roles ur WHERE ur.user_id = u.id) AS role_ids, \
-         (SELECT {overrides} FROM user_permission_overrides po WHERE po.user_id = u.id) AS overrides \
+         (SELECT {overrides} FROM user_permission_overrides po WHERE po.user_id = u.id) AS overrides, \
+         {scope} AS scope \
          FROM users u JOIN organizations o ON o.id = u.org_id WHERE u.id = "
     ));
     sql.bind(Bind::Int(user_id));

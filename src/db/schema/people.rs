@@ -63,3 +63,14 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(superusers, users);
 diesel::joinable!(superusers -> users (user_id));
+
+diesel::table! {
+    /// Scoped administration: the divisions and teams a person administers (none: all).
+    admin_scopes (user_id, kind, unit_id) {
+        user_id -> BigInt,
+        kind -> Text,
+        unit_id -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(admin_scopes, users);

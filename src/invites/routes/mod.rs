@@ -234,5 +234,6 @@ pub fn inviter_of(user: &CurrentUser) -> Inviter {
         name: user.display_name(),
         permissions: user.permissions,
         owner: user.is_owner(),
+        scope: user.scope.clone(),
     }
 }

@@ -29,6 +29,8 @@ pub struct Inviter {
     pub name: String,
     pub permissions: crate::auth::permissions::Permissions,
     pub owner: bool,
+    /// Scoped administration (`None`: the whole organization).
+    pub scope: Option<crate::users::scope::Scope>,
 }
 
 impl Inviter {
@@ -37,6 +39,19 @@ impl Inviter {
             id: self.id,
             permissions: self.permissions,
             owner: self.owner,
+            scoped: self.scope.is_some(),
+        }
+    }
+
+    /// The inviter as the authority rules see an editor.
+    pub fn editor(&self) -> authority::Editor {
+        authority::Editor {
+            id: self.id,
+            org_id: self.org_id,
+            email: self.email.clone(),
+            permissions: self.permissions,
+            owner: self.owner,
+            scope: self.scope.clone(),
         }
     }
 }

@@ -38,8 +38,11 @@ pub(super) fn pending_invitee(
     let invitee = store::invitee(conn, user_id)?
         .filter(|u| u.org_id == inviter.org_id)
         .ok_or(PendingError::NotFound)?;
-    let target =
-        authority::standing_of(conn, inviter.org_id, user_id)?.ok_or(PendingError::NotFound)?;
+    let target = match authority::visible_standing(conn, &inviter.editor(), user_id) {
+        Ok(target) => target,
+        Err(authority::Denied::Database(e)) => return Err(e.into()),
+        Err(_) => return Err(PendingError::NotFound),
+    };
     authority::check(&inviter.standing(), &target, authority::Act::Invitation)?;
     if invitee.status != status::INVITED {
         return Err(PendingError::NotPending);

@@ -102,6 +102,12 @@ pub fn send_invites(
                 continue;
             }
             let email = normalize_email(&row.email);
+            if inviter.scope.is_some() {
+                // An invitee has no division yet: they would be nobody's a scoped
+                // administrator manages.
+                errors[i].email = Some(crate::users::scope::NO_INVITES.into());
+                continue;
+            }
             if users_store::email_taken(conn, &email)? {
                 errors[i].email =
                     Some("This person already has an account or a pending invitation.".into());

@@ -11,14 +11,10 @@
 //! The list asks the same questions to decide which actions each row offers, so an action
 //! that would be refused is not offered.
 
-use std::collections::HashMap;
-
 use diesel::prelude::*;
 
-use crate::auth::permissions::{Permission, Permissions, OWNER};
-use crate::db::schema::{
-    role_permissions, roles, superusers, user_permission_overrides, user_roles, users,
-};
+use crate::auth::permissions::{Permission, Permissions};
+use crate::db::schema::{superusers, users};
 use crate::db::DbConn;
 
 /// Who acts: the signed-in person (or, later, a token acting for them).
@@ -30,6 +26,8 @@ pub struct Editor {
     pub permissions: Permissions,
     /// Holds the Owner role.
     pub owner: bool,
+    /// Scoped administration (`None`: the whole organization).
+    pub scope: Option<crate::users::scope::Scope>,
 }
 
 impl Editor {
@@ -38,6 +36,7 @@ impl Editor {
             id: self.id,
             permissions: self.permissions,
             owner: self.owner,
+            scoped: self.scope.is_some(),
         }
     }
 }
@@ -49,6 +48,8 @@ pub struct Standing {
     pub id: i64,
     pub permissions: Permissions,
     pub owner: bool,
+    /// Administers only some divisions and teams.
+    pub scoped: bool,
 }
 
 /// What is done to a user.
@@ -133,6 +134,11 @@ pub fn check(actor: &Standing, target: &Standing, act: Act) -> Result<(), Refusa
     if !covers(actor.permissions, target.permissions) {
         return Err(Refusal::Outranked);
     }
+    // Someone who administers only part of the organization is below anyone with a
+    // permission over all of it.
+    if actor.scoped && !target.scoped && !target.permissions.is_empty() {
+        return Err(Refusal::Outranked);
+    }
     if target.owner && !actor.owner {
         match act {
             Act::Credentials | Act::ResetCredentials | Act::Access => {
@@ -165,133 +171,73 @@ pub fn ensure(
     user_id: i64,
     act: Act,
 ) -> Result<Standing, Denied> {
-    let target = standing_of(conn, editor.org_id, user_id)?.ok_or(Denied::NotFound)?;
+    let target = visible_standing(conn, editor, user_id)?;
     check(&editor.standing(), &target, act)?;
     Ok(target)
+}
+
+/// The user's standing, if they are someone `editor` sees: of the organization, and within
+/// the editor's scope if they have one (anyone else is not found, whatever the id typed).
+pub fn visible_standing(
+    conn: &mut DbConn,
+    editor: &Editor,
+    user_id: i64,
+) -> Result<Standing, Denied> {
+    let target = standing_of(conn, editor.org_id, user_id)?.ok_or(Denied::NotFound)?;
+    if let Some(scope) = &editor.scope {
+        if target.id != editor.id && !crate::users::scope::contains(conn, scope, user_id)? {
+            return Err(Denied::NotFound);
+        }
+    }
+    Ok(target)
+}
+
+/// What is said when someone tries to give roles beyond their own access.
+pub const BEYOND: &str = "You can only give roles within your own access.";
+
+/// Writes a refused attempt on a user to the audit log, in a transaction of its own (the
+/// attempt's own was rolled back). Nothing is written for a user the editor does not see.
+pub fn record_refusal(
+    conn: &mut DbConn,
+    editor: &Editor,
+    user_id: i64,
+    (attempt, reason): (&str, &str),
+    (meta, now): (&crate::audit::Origin, chrono::NaiveDateTime),
+) -> QueryResult<()> {
+    let email: Option<String> = users::table
+        .filter(users::org_id.eq(editor.org_id))
+        .filter(users::id.eq(user_id))
+        .select(users::email)
+        .first(conn)
+        .optional()?;
+    let Some(email) = email else { return Ok(()) };
+    crate::db::write_tx(conn, |conn| {
+        crate::audit::record(
+            conn,
+            crate::audit::Event {
+                org_id: Some(editor.org_id),
+                actor: &crate::audit::Actor::user(editor.id, &editor.email),
+                action: crate::audit::action::CHANGE_REFUSED,
+                target: Some((user_id, &email)),
+                details: serde_json::json!({ "attempt": attempt, "reason": reason }),
+                meta,
+            },
+            now,
+        )
+    })
+}
+
+/// Whether the user is a tenant superuser.
+pub fn is_superuser(conn: &mut DbConn, user_id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        superusers::table.filter(superusers::user_id.eq(user_id)),
+    ))
+    .get_result(conn)
 }
 
 /// Every permission in `theirs` (console and product) is in `mine`.
 pub fn covers(mine: Permissions, theirs: Permissions) -> bool {
     mine.covers(theirs)
-}
-
-/// The standing of a user of the organization (`None`: no such user there).
-pub fn standing_of(conn: &mut DbConn, org_id: i64, user_id: i64) -> QueryResult<Option<Standing>> {
-    Ok(standings_of(conn, org_id, &[user_id])?.remove(&user_id))
-}
-
-/// The standings of these users of the organization (others are left out), in three
-/// queries whatever their number.
-pub fn standings_of(
-    conn: &mut DbConn,
-    org_id: i64,
-    ids: &[i64],
-) -> QueryResult<HashMap<i64, Standing>> {
-    /// Per user: (role name, a permission it gives) pairs, and the overrides written out.
-    type Held = (Vec<(String, Option<String>)>, String);
-    let mut found: HashMap<i64, Held> = HashMap::new();
-    let mut superusers = std::collections::HashSet::new();
-    for chunk in ids.chunks(500) {
-        for (id, superuser) in users::table
-            .left_join(superusers::table)
-            .filter(users::org_id.eq(org_id))
-            .filter(users::id.eq_any(chunk))
-            .select((users::id, superusers::user_id.nullable().is_not_null()))
-            .load::<(i64, bool)>(conn)?
-        {
-            found.entry(id).or_default();
-            if superuser {
-                superusers.insert(id);
-            }
-        }
-        let given: Vec<(i64, String, Option<String>)> = user_roles::table
-            .inner_join(roles::table)
-            .left_join(role_permissions::table.on(role_permissions::role_id.eq(roles::id)))
-            .filter(user_roles::user_id.eq_any(chunk))
-            .filter(roles::org_id.eq(org_id))
-            .select((
-                user_roles::user_id,
-                roles::name,
-                role_permissions::permission.nullable(),
-            ))
-            .load(conn)?;
-        for (user_id, role, permission) in given {
-            if let Some((roles, _)) = found.get_mut(&user_id) {
-                roles.push((role, permission));
-            }
-        }
-        let overrides: Vec<(i64, String, bool)> = user_permission_overrides::table
-            .filter(user_permission_overrides::user_id.eq_any(chunk))
-            .select((
-                user_permission_overrides::user_id,
-                user_permission_overrides::permission,
-                user_permission_overrides::granted,
-            ))
-            .load(conn)?;
-        for (user_id, permission, granted) in overrides {
-            if let Some((_, written)) = found.get_mut(&user_id) {
-                written.push(if granted { '+' } else { '-' });
-                written.push_str(&permission);
-                written.push(',');
-            }
-        }
-    }
-    // The Owner and tenant superusers hold every permission of the organization.
-    let everything = if !superusers.is_empty()
-        || found
-            .values()
-            .any(|(given, _)| given.iter().any(|(role, _)| role == OWNER))
-    {
-        crate::orgs::catalog::everything(&crate::licenses::product_permissions::all(conn, org_id)?)
-    } else {
-        Permissions::default()
-    };
-    Ok(found
-        .into_iter()
-        .map(|(id, (given, overrides))| {
-            let owner = given.iter().any(|(role, _)| role == OWNER);
-            let names: Vec<&str> = given.iter().filter_map(|(_, p)| p.as_deref()).collect();
-            let permissions = if owner || superusers.contains(&id) {
-                everything
-            } else {
-                Permissions::from_names(&names.join(","), &overrides)
-            };
-            (
-                id,
-                Standing {
-                    id,
-                    permissions,
-                    owner,
-                },
-            )
-        })
-        .collect())
-}
-
-/// A standing from a list row's role names, overrides and superuser flag, with what each
-/// role gives from the organization's catalogue (no query).
-pub fn standing_from(
-    catalog: &crate::orgs::catalog::OrgCatalog,
-    id: i64,
-    (role_names, overrides): (&str, &str),
-    superuser: bool,
-) -> Standing {
-    let names: Vec<&str> = role_names.split(',').filter(|n| !n.is_empty()).collect();
-    let owner = names.contains(&OWNER);
-    let given = catalog
-        .roles
-        .iter()
-        .filter(|role| names.contains(&role.name.as_str()))
-        .map(|role| role.permissions);
-    Standing {
-        id,
-        permissions: if owner || superuser {
-            catalog.everything()
-        } else {
-            Permissions::from_roles_and_overrides(given, overrides)
-        },
-        owner,
-    }
 }
 
 /// Which actions a list row offers its viewer.
@@ -337,6 +283,9 @@ impl Offers {
         }
     }
 }
+
+mod standings;
+pub use standings::{standing_from, standing_of, standings_of};
 
 #[cfg(test)]
 mod tests;

@@ -11,6 +11,7 @@ fn person(id: i64, permissions: Permissions, owner: bool) -> Standing {
         id,
         permissions,
         owner,
+        scoped: false,
     }
 }
 
@@ -112,4 +113,24 @@ fn nobody_changes_their_own_access_status_or_existence() {
         ));
     }
     assert_eq!(check(&admin, &admin, Act::Profile), Ok(()));
+}
+
+#[test]
+fn a_scoped_administrator_is_below_anyone_with_a_permission_over_all() {
+    let scoped = Standing {
+        scoped: true,
+        ..person(2, all(), false)
+    };
+    let agent = person(3, Permissions::default(), false);
+    let viewer = person(4, Permissions::from_names("users.view", ""), false);
+    let scoped_viewer = Standing {
+        scoped: true,
+        ..viewer
+    };
+    assert_eq!(check(&scoped, &agent, Act::Credentials), Ok(()));
+    assert_eq!(
+        check(&scoped, &viewer, Act::Credentials),
+        Err(Refusal::Outranked)
+    );
+    assert_eq!(check(&scoped, &scoped_viewer, Act::Credentials), Ok(()));
 }

@@ -38,7 +38,7 @@ fn last<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
 /// user field, Show Only Active Users and Last active, measured at `now`).
 fn selection_of(
     pairs: &[(String, String)],
-    now: chrono::NaiveDateTime,
+    (scope, now): (Option<&crate::users::scope::Scope>, chrono::NaiveDateTime),
 ) -> (Selection, SelectionFields) {
     let fields = SelectionFields {
         ids: pairs
@@ -71,9 +71,7 @@ fn selection_of(
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.clone()))
         .collect();
-        let mut query = ListQuery::from_pairs(&filter);
-        query.as_of = Some(now);
-        Selection::Matching(query)
+        Selection::Matching(ListQuery::from_pairs(&filter).seen_by(scope, now))
     } else {
         Selection::Ids(fields.ids.clone())
     };
@@ -106,7 +104,7 @@ async fn dialog(
     let value = fields.set_value.clone();
     let plan = state
         .db(move |conn| {
-            let ids = service::resolve(conn, editor.org_id, &selection)?;
+            let ids = service::resolve(conn, editor.org_id, editor.scope.as_ref(), &selection)?;
             service::plan(conn, &editor, (action, &value), &ids).map_err(bulk_error)
         })
         .await?;
@@ -135,7 +133,7 @@ pub async fn confirm(
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::UsersView)?;
     let action = action_of(&pairs)?;
-    let (selection, fields) = selection_of(&pairs, state.clock.now());
+    let (selection, fields) = selection_of(&pairs, (user.scope.as_ref(), state.clock.now()));
     if !fields.all_matching && fields.ids.is_empty() {
         return Err(AppError::BadRequest(
             "Tick the users to change first (or select all users matching the filter).".into(),
@@ -152,7 +150,7 @@ pub async fn apply(
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::UsersView)?;
     let action = action_of(&pairs)?;
-    let (selection, fields) = selection_of(&pairs, state.clock.now());
+    let (selection, fields) = selection_of(&pairs, (user.scope.as_ref(), state.clock.now()));
     let leave = last(&pairs, "reassign") != "user";
     let email = last(&pairs, "reassign_email").to_owned();
     let editor = editor_of(&user);
@@ -162,7 +160,7 @@ pub async fn apply(
     let value = fields.set_value.clone();
     let outcome = state
         .db(move |conn| {
-            let ids = service::resolve(conn, editor.org_id, &find)?;
+            let ids = service::resolve(conn, editor.org_id, editor.scope.as_ref(), &find)?;
             let reassign = if action != Action::Delete || leave {
                 Reassign::Nobody
             } else {
@@ -212,11 +210,13 @@ pub async fn count(
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::UsersView)?;
     htmx::Fragment::of(&req)?;
-    let mut query = ListQuery::from_pairs(&pairs);
-    query.as_of = Some(state.clock.now());
+    let query = ListQuery::from_pairs(&pairs).seen_by(user.scope.as_ref(), state.clock.now());
     let org_id = user.org_id;
     let count = state
-        .db(move |conn| Ok(service::resolve(conn, org_id, &Selection::Matching(query))?.len()))
+        .db(move |conn| {
+            let all = Selection::Matching(query);
+            Ok(service::resolve(conn, org_id, None, &all)?.len())
+        })
         .await?;
     htmx::html(&AllMatching { count })
 }

@@ -66,6 +66,9 @@ pub struct UserListRow {
     /// A tenant superuser: every permission in the organization.
     #[diesel(sql_type = diesel::sql_types::Bool)]
     pub superuser: bool,
+    /// Administers only some divisions and teams.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub scoped: bool,
     /// A console tab of theirs holds a live connection (on any instance).
     #[diesel(sql_type = diesel::sql_types::Bool)]
     pub live: bool,
@@ -137,6 +140,7 @@ fn row_columns(backend: Backend, columns: Columns) -> String {
          u.failed_logins, u.last_failed_login_at, u.last_failed_login_ip, {export_only}, \
          u.totp_secret IS NOT NULL AS has_mfa, \
          EXISTS (SELECT 1 FROM superusers su WHERE su.user_id = u.id) AS superuser, \
+         EXISTS (SELECT 1 FROM admin_scopes sc WHERE sc.user_id = u.id) AS scoped, \
          (SELECT {roles_agg} FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id) AS role_names, \
          (SELECT {overrides_agg} FROM user_permission_overrides o WHERE o.user_id = u.id) AS overrides, \
          (SELECT {licenses_agg} FROM license_assignments la JOIN products p ON p.id = la.product_id WHERE la.user_id = u.id) AS license_names, \
@@ -165,6 +169,9 @@ fn list_sql(
     sql.bind(Bind::Int(org_id));
     if query.active_only {
         sql.push(" AND u.status <> 'inactive'");
+    }
+    if let Some(scope) = &query.scope {
+        scope.push_condition(&mut sql, "u.id", "u.division_id");
     }
     if let Some(role_id) = query.role_id {
         sql.push(

@@ -187,3 +187,25 @@ pub fn touch(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> QueryResult
         .execute(conn)
         .map(drop)
 }
+
+/// Makes a user a tenant superuser, or not.
+pub fn set_superuser(
+    conn: &mut DbConn,
+    user_id: i64,
+    superuser: bool,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    use crate::db::schema::superusers;
+    diesel::delete(superusers::table.filter(superusers::user_id.eq(user_id))).execute(conn)?;
+    if superuser {
+        crate::insert_batch!(
+            conn,
+            superusers::table,
+            &vec![(
+                superusers::user_id.eq(user_id),
+                superusers::created_at.eq(now)
+            )]
+        )?;
+    }
+    Ok(())
+}

@@ -132,6 +132,11 @@ pub fn create_once(
         if division.is_some_and(|d| !org_divisions.iter().any(|(id, _)| *id == d)) {
             errors.add("division", "Choose a division from the list.");
         }
+        if let Some(scope) = &editor.scope {
+            if !scope.reaches(division, &form.group_ids) {
+                errors.add("division", crate::users::scope::OUTSIDE);
+            }
+        }
         let org_groups = groups::store::all(conn, org_id)?;
         if form
             .group_ids

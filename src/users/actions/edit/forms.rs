@@ -36,6 +36,9 @@ pub struct EditForm {
     pub version: i32,
     /// The person confirmed deactivating.
     pub confirmed: bool,
+    /// Make Tenant SuperUser; `None` when the form had no such checkbox to change (only the
+    /// Owner's dialog has one).
+    pub superuser: Option<bool>,
 }
 
 impl EditForm {
@@ -74,6 +77,7 @@ impl EditForm {
             fields: last("fields").map(|_| Posted::from_pairs(pairs)),
             version: last("version").and_then(|v| v.parse().ok()).unwrap_or(0),
             confirmed: last("confirmed").as_deref() == Some("1"),
+            superuser: last("superuser_shown").map(|_| last("superuser").as_deref() == Some("1")),
         }
     }
 }
@@ -108,6 +112,8 @@ pub struct UserChange {
     pub fields: Option<Posted>,
     pub version: i32,
     pub confirmed: bool,
+    /// `None`: stays as it is.
+    pub superuser: Option<bool>,
 }
 
 impl TryFrom<&EditForm> for UserChange {
@@ -234,6 +240,7 @@ impl TryFrom<&EditForm> for UserChange {
                     fields: form.fields.clone(),
                     version: form.version,
                     confirmed: form.confirmed,
+                    superuser: form.superuser,
                 })
             }
             _ => Err(errors),

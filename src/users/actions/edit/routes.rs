@@ -34,13 +34,13 @@ async fn dialog(
     form: Option<EditForm>,
 ) -> Result<EditDialog, AppError> {
     let (org_id, held_permissions) = (user.org_id, user.permissions);
-    let me = editor_of(user).standing();
+    let editor = editor_of(user);
+    let me = editor.standing();
     let now = state.clock.now();
     state
         .db(move |conn| {
             let current = store::edit_row(conn, org_id, user_id)?.ok_or(AppError::NotFound)?;
-            let target =
-                authority::standing_of(conn, org_id, user_id)?.ok_or(AppError::NotFound)?;
+            let target = authority::visible_standing(conn, &editor, user_id)?;
             authority::check(&me, &target, Act::Profile)?;
             let may = |act| authority::check(&me, &target, act).is_ok();
             let pending_email = crate::account::email::pending_email_change(conn, user_id, now)?;
@@ -82,7 +82,12 @@ async fn dialog(
                 fields: None,
                 version: current.version,
                 confirmed: false,
+                superuser: None,
             });
+            let superuser = match form.superuser {
+                Some(ticked) => ticked,
+                None => authority::is_superuser(conn, user_id)?,
+            };
             let roles = all_roles
                 .into_iter()
                 .map(|(id, name)| RoleChoice {
@@ -123,6 +128,9 @@ async fn dialog(
             let field_sections = fields_views::sections(&shown, |_| true);
             Ok(EditDialog {
                 user_id,
+                superuser,
+                superuser_offered: !target.owner,
+                superuser_editable: me.owner && !target.owner && target.id != me.id,
                 group_pickers,
                 field_sections,
                 show_active: may(Act::Status) && current.status != crate::users::status::INVITED,

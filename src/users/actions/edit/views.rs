@@ -66,6 +66,12 @@ impl GroupPicker {
 #[template(path = "users/_edit.html")]
 pub struct EditDialog {
     pub user_id: i64,
+    /// Make Tenant SuperUser is ticked.
+    pub superuser: bool,
+    /// Shown for anyone but the Owner (who holds everything already).
+    pub superuser_offered: bool,
+    /// Only the Owner may change it.
+    pub superuser_editable: bool,
     pub group_pickers: Vec<GroupPicker>,
     /// The organization's fields, one section each.
     pub field_sections: Vec<crate::fields::views::FieldSection>,

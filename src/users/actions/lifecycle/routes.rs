@@ -29,6 +29,7 @@ pub fn editor_of(user: &CurrentUser) -> Editor {
         email: user.email.clone(),
         permissions: user.permissions,
         owner: user.is_owner(),
+        scope: user.scope.clone(),
     }
 }
 
@@ -204,7 +205,8 @@ pub async fn lookup(
         return htmx::html(&PeopleOptions { people: Vec::new() });
     }
     let org_id = user.org_id;
-    let list = ListQuery::from_pairs(&[("q".into(), typed)]);
+    let list = ListQuery::from_pairs(&[("q".into(), typed)])
+        .seen_by(user.scope.as_ref(), state.clock.now());
     let rows = state
         .db(move |conn| {
             Ok(crate::users::store::list_chunk(

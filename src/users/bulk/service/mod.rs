@@ -347,6 +347,9 @@ pub fn apply(
                 }
             }
         }
+        if let Action::RemoveGroup(_) = action {
+            selection::still_in_scope(conn, editor.scope.as_ref(), &plan.changing)?;
+        }
         let last_seat = match (action, plan.seats) {
             (Action::AddLicense(_), Some((name, left)))
                 if !plan.changing.is_empty() && left == plan.changing.len() as i32 =>

@@ -22,7 +22,15 @@ pub enum Selection {
 }
 
 /// The ids of the selection that belong to the organization, in list order for a filter.
-pub fn resolve(conn: &mut DbConn, org_id: i64, selection: &Selection) -> QueryResult<Vec<i64>> {
+/// The selected users of the organization that `scope` (the actor's) reaches: ticked ids
+/// outside it are dropped, as another organization's are; "all matching" runs the list's
+/// filter, which the handler already set to the viewer's scope.
+pub fn resolve(
+    conn: &mut DbConn,
+    org_id: i64,
+    scope: Option<&crate::users::scope::Scope>,
+    selection: &Selection,
+) -> QueryResult<Vec<i64>> {
     match selection {
         Selection::Ids(ids) => {
             let mut found = Vec::with_capacity(ids.len());
@@ -37,7 +45,10 @@ pub fn resolve(conn: &mut DbConn, org_id: i64, selection: &Selection) -> QueryRe
             }
             found.sort_unstable();
             found.dedup();
-            Ok(found)
+            match scope {
+                Some(scope) => crate::users::scope::members(conn, scope, &found),
+                None => Ok(found),
+            }
         }
         Selection::Matching(query) => {
             let mut query = query.clone();
@@ -121,4 +132,21 @@ pub(super) fn load_targets(
         }));
     }
     Ok(targets)
+}
+
+/// A scoped administrator's change leaves everyone it changed within their scope (taking
+/// people out of one's last team would hand them to nobody): refused otherwise.
+pub fn still_in_scope(
+    conn: &mut DbConn,
+    scope: Option<&crate::users::scope::Scope>,
+    changed: &[i64],
+) -> Result<(), super::BulkError> {
+    let Some(scope) = scope else { return Ok(()) };
+    if crate::users::scope::members(conn, scope, changed)?.len() == changed.len() {
+        Ok(())
+    } else {
+        Err(super::BulkError::Refused(
+            "This would take people out of the divisions and teams you manage. Nothing was changed.".into(),
+        ))
+    }
 }

@@ -89,7 +89,7 @@ pub(super) fn roles_of(
             .iter()
             .any(|r| !grantable.contains(r) && !held.contains(r))
         {
-            errors.add("roles", "You can only give roles within your own access.");
+            errors.add("roles", authority::BEYOND);
         } else if desired.is_empty() {
             errors.add("roles", "Choose at least one role.");
         }

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDateTime;
+use diesel::QueryResult;
 
 use super::forms::UserChange;
 use super::store::{self, Details};
@@ -49,6 +50,68 @@ pub enum EditError {
     Database(#[from] diesel::result::Error),
 }
 
+/// Make Tenant SuperUser as the form asks, if it changes: (was, will be). Only the Owner sets
+/// it, never on the Owner (who holds everything already) or on themselves.
+fn superuser_of(
+    conn: &mut DbConn,
+    (editor, target): (&Editor, &authority::Standing),
+    form: &UserChange,
+    errors: &mut FieldErrors,
+) -> Result<Option<(bool, bool)>, EditError> {
+    let Some(want) = form.superuser else {
+        return Ok(None);
+    };
+    let was = authority::is_superuser(conn, target.id)?;
+    if want == was {
+        return Ok(None);
+    }
+    if !editor.owner {
+        errors.add(
+            "superuser",
+            "Only the Owner can make someone a tenant superuser.",
+        );
+    } else if target.owner {
+        errors.add("superuser", "The Owner already holds every permission.");
+    }
+    Ok(Some((was, want)))
+}
+
+/// Writes the superuser change and its audit event (in the save's transaction).
+fn record_superuser(
+    conn: &mut DbConn,
+    (editor, user_id, email): (&Editor, i64, &str),
+    (was, want): (bool, bool),
+    meta: &Origin,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    crate::users::store::set_superuser(conn, user_id, want, now)?;
+    crate::audit::record(
+        conn,
+        crate::audit::Event {
+            org_id: Some(editor.org_id),
+            actor: &crate::audit::Actor::user(editor.id, &editor.email),
+            action: crate::audit::action::SUPERUSER_CHANGED,
+            target: Some((user_id, email)),
+            details: serde_json::json!({
+                "before": { "tenant_superuser": was },
+                "after": { "tenant_superuser": want },
+            }),
+            meta,
+        },
+        now,
+    )
+}
+
+impl From<authority::Denied> for EditError {
+    fn from(denied: authority::Denied) -> Self {
+        match denied {
+            authority::Denied::NotFound => EditError::NotFound,
+            authority::Denied::Refused(refusal) => EditError::Refused(refusal),
+            authority::Denied::Database(e) => EditError::Database(e),
+        }
+    }
+}
+
 pub fn save(
     conn: &mut DbConn,
     editor: &Editor,
@@ -58,14 +121,28 @@ pub fn save(
     now: NaiveDateTime,
 ) -> Result<Saved, EditError> {
     use diesel::result::{DatabaseErrorKind::UniqueViolation, Error::DatabaseError};
-    match save_once(conn, editor, user_id, change, meta, now) {
+    let result = match save_once(conn, editor, user_id, change, meta, now) {
         // Another save took a unique value (an email address, a unique field) between this
         // one's check and its write: once more, the check now names the field.
         Err(EditError::Database(DatabaseError(UniqueViolation, _))) => {
             save_once(conn, editor, user_id, change, meta, now)
         }
         other => other,
+    };
+    // Beyond the editor's access (a higher user, a role they do not hold, the superuser
+    // flag without being the Owner): refused, and written to the audit log.
+    let reason = match &result {
+        Err(EditError::Refused(refusal)) => Some(refusal.to_string()),
+        Err(EditError::Invalid(errors)) => errors
+            .get("superuser")
+            .or(errors.get("roles").filter(|m| *m == authority::BEYOND))
+            .map(str::to_owned),
+        _ => None,
+    };
+    if let Some(reason) = reason {
+        authority::record_refusal(conn, editor, user_id, ("edit user", &reason), (meta, now))?;
     }
+    result
 }
 
 fn save_once(
@@ -79,8 +156,7 @@ fn save_once(
     write_tx(conn, |conn| {
         let form = change.user;
         let current = store::edit_row(conn, editor.org_id, user_id)?.ok_or(EditError::NotFound)?;
-        let target =
-            authority::standing_of(conn, editor.org_id, user_id)?.ok_or(EditError::NotFound)?;
+        let target = authority::visible_standing(conn, editor, user_id).map_err(EditError::from)?;
         let me = editor.standing();
         authority::check(&me, &target, Act::Profile)?;
         if current.version != form.version {
@@ -127,8 +203,18 @@ fn save_once(
         let profile = profile_of(conn, (editor.org_id, user_id), form, &desired, &mut errors)?;
         let (had_username, username) =
             username_of(conn, (editor.org_id, user_id), parties, form, &mut errors)?;
+        let superuser = superuser_of(conn, (editor, &target), form, &mut errors)?;
         if !errors.is_empty() {
             return Err(EditError::Invalid(errors));
+        }
+        if let Some((was, now_is)) = superuser {
+            record_superuser(
+                conn,
+                (editor, user_id, &current.email),
+                (was, now_is),
+                meta,
+                now,
+            )?;
         }
         if chat.want != chat.held {
             divisions::assign(conn, user_id, &chat.want)?;
@@ -169,6 +255,14 @@ fn save_once(
         if !store::save_details(conn, user_id, form.version, &details, now)? {
             let by = store::last_editor(conn, user_id)?.unwrap_or_else(|| "Someone".into());
             return Err(EditError::Stale { by });
+        }
+        // A scoped editor keeps the person within their divisions and teams: moving them out
+        // would hand them to nobody (and is theirs to ask an administrator of all for).
+        if let Some(scope) = &editor.scope {
+            if !crate::users::scope::contains(conn, scope, user_id)? {
+                errors.add("division", crate::users::scope::OUTSIDE);
+                return Err(EditError::Invalid(errors));
+            }
         }
         // save_details wrote the name and email; the username and searchable fields join them.
         users_store::refresh_search_text(conn, user_id)?;
