@@ -42,8 +42,8 @@ pub fn resolve(
     };
     // Someone outside the viewer's scope is not there for them, by id or by email.
     let reaches = |conn: &mut DbConn, id: i64| match scope {
-        Some(scope) => crate::users::scope::contains(conn, scope, id),
-        None => Ok(true),
+        Some(scope) if id != viewer_id => crate::users::scope::contains(conn, scope, id),
+        _ => Ok(true),
     };
     if let Some(user) = query.user {
         if !reaches(conn, user)? {

@@ -139,6 +139,7 @@ pub fn delete(
         };
         let moved = store::move_users(conn, id, move_to, now)?;
         store::delete(conn, id)?;
+        crate::users::scope::retire_unit(conn, crate::users::scope::DIVISION, id)?;
         let details = json!({
             "name": division.name,
             "moved": moved,

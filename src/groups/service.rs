@@ -134,6 +134,7 @@ pub fn delete(
         let group = store::find(conn, org_id, group_id)?.ok_or(GroupError::NotFound)?;
         let members = store::member_count(conn, group_id)?;
         store::delete(conn, group_id)?;
+        crate::users::scope::retire_unit(conn, crate::users::scope::TEAM, group_id)?;
         let event = Event {
             org_id: Some(org_id),
             actor,

@@ -44,6 +44,17 @@ pub async fn stream(req: HttpRequest, state: State) -> Result<HttpResponse, AppE
         needs,
     );
     let snapshot = state.live.online_snapshot(org_id).filter(|_| watching);
+    // A scoped watcher hears only of the people they manage.
+    let scope = viewer.user.scope.clone();
+    let snapshot = match (snapshot, scope.clone()) {
+        (Some(online), Some(scope)) => Some(
+            state
+                .db(move |conn| Ok(crate::users::scope::members(conn, &scope, &online)?))
+                .await?,
+        ),
+        (snapshot, _) => snapshot,
+    };
+    let state = state.into_inner();
     let (tx, rx) = mpsc::channel(32);
     actix_web::rt::spawn(async move {
         if !sse::send(&tx, sse::hello()).await {
@@ -71,7 +82,12 @@ pub async fn stream(req: HttpRequest, state: State) -> Result<HttpResponse, AppE
                 _ = tx.closed() => break,
                 _ = ping.tick() => sse::ping(),
                 received = recv(&mut news) => match received {
-                    Ok(item) if item.org_id() == org_id => news_frame(&item),
+                    Ok(item) if item.org_id() == org_id => {
+                        if !in_scope(&state, scope.as_ref(), &item).await {
+                            continue;
+                        }
+                        news_frame(&item)
+                    }
                     Ok(_) => continue,
                     // Fell behind: start again with a fresh snapshot on reconnect.
                     Err(broadcast::error::RecvError::Lagged(_)) => break,
@@ -85,6 +101,22 @@ pub async fn stream(req: HttpRequest, state: State) -> Result<HttpResponse, AppE
         drop(registration);
     });
     Ok(sse::response(rx))
+}
+
+/// Whether news is about someone a scoped watcher manages (always, unscoped).
+async fn in_scope(
+    state: &crate::web::AppState,
+    scope: Option<&crate::users::scope::Scope>,
+    item: &PresenceNews,
+) -> bool {
+    let (Some(scope), PresenceNews::Change { user_id, .. }) = (scope.cloned(), item) else {
+        return scope.is_none();
+    };
+    let user_id = *user_id;
+    state
+        .db(move |conn| Ok(crate::users::scope::contains(conn, &scope, user_id)?))
+        .await
+        .unwrap_or(false)
 }
 
 /// The next presence news, or never for a connection that does not watch.

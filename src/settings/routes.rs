@@ -168,6 +168,8 @@ pub async fn save_seats(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::LicensesManage)?;
+    // Seats are the organization's: a scoped administrator assigns them, never sets them.
+    user.require_whole_organization()?;
     let wanted = parse_seats(&form);
     let meta = origin_of(&req, &state.config.trusted_proxies);
     let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());

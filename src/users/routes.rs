@@ -32,38 +32,64 @@ pub async fn list(
     let bulk_for = (full_page && actions.can_manage).then_some(user.permissions);
     let app = state.get_ref().clone();
     let viewer = user.id;
-    let (rows, more, catalog, roles, groups, allow_auto_signup, bulk, mut columns) = state
-        .db(move |conn| {
-            let (rows, more) = store::list_page(conn, org_id, &lookup)?;
-            // Roles and products come from memory; what each role gives decides which
-            // actions each row offers.
-            let catalog = app.catalog.of(conn, org_id)?;
-            let groups = crate::groups::store::all(conn, org_id)?;
-            let columns = Columns::load(conn, (org_id, viewer), &rows)?;
-            if !full_page {
-                return Ok((
+    let scope = user.scope.clone();
+    let (rows, more, catalog, roles, groups, (allow_auto_signup, scope_note), bulk, mut columns) =
+        state
+            .db(move |conn| {
+                let (rows, more) = store::list_page(conn, org_id, &lookup)?;
+                // Roles and products come from memory; what each role gives decides which
+                // actions each row offers.
+                let catalog = app.catalog.of(conn, org_id)?;
+                let groups = crate::groups::store::all(conn, org_id)?;
+                let columns = Columns::load(conn, (org_id, viewer), &rows)?;
+                if !full_page {
+                    return Ok((
+                        rows,
+                        more,
+                        catalog,
+                        Vec::new(),
+                        groups,
+                        (false, None),
+                        None,
+                        columns,
+                    ));
+                }
+                // The sign-up switch (which changes) comes from the database.
+                let allow = crate::orgs::store::allow_auto_signup(conn, org_id)?;
+                // Whom a scoped viewer manages, named above the list.
+                let note = match &scope {
+                    Some(scope) => {
+                        let divisions =
+                            crate::users::actions::edit::store::divisions(conn, org_id)?;
+                        let teams: Vec<(i64, String)> =
+                            groups.iter().map(|g| (g.id, g.name.clone())).collect();
+                        Some(crate::users::scope::describe(
+                            Some(scope),
+                            &divisions,
+                            &teams,
+                        ))
+                    }
+                    None => None,
+                };
+                let bulk = bulk_for.map(|permissions| BulkBar {
+                    roles: catalog.grantable(permissions),
+                    products: catalog.products.clone(),
+                    groups: GroupOptions::of(&groups),
+                    fields: columns.settable(),
+                });
+                let names = catalog.role_names();
+                Ok((
                     rows,
                     more,
                     catalog,
-                    Vec::new(),
+                    names,
                     groups,
-                    false,
-                    None,
+                    (allow, note),
+                    bulk,
                     columns,
-                ));
-            }
-            // The sign-up switch (which changes) comes from the database.
-            let allow = crate::orgs::store::allow_auto_signup(conn, org_id)?;
-            let bulk = bulk_for.map(|permissions| BulkBar {
-                roles: catalog.grantable(permissions),
-                products: catalog.products.clone(),
-                groups: GroupOptions::of(&groups),
-                fields: columns.settable(),
-            });
-            let names = catalog.role_names();
-            Ok((rows, more, catalog, names, groups, allow, bulk, columns))
-        })
-        .await?;
+                ))
+            })
+            .await?;
     let names = crate::groups::GroupNames::of(&groups);
     let mut table = UsersTable::new(&query, rows, more, now, actions, (&catalog, &names));
     columns.fill(&mut table);
@@ -90,6 +116,7 @@ pub async fn list(
         columns: columns.choices(),
         table,
         bulk,
+        scope_note,
     })
 }
 

@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 
 use diesel::prelude::*;
 
+use crate::auth::permissions::{Permission, Permissions};
 use crate::db::schema::{admin_scopes, group_members, users};
 use crate::db::sql::{Bind, Sql};
 use crate::db::DbConn;
@@ -108,6 +109,21 @@ fn push_ids(sql: &mut Sql, ids: &BTreeSet<i64>) {
     }
 }
 
+/// What a scoped person holds: their permissions without the organization-wide ones
+/// (settings, directory, roles), which reach everyone whatever the scope.
+pub fn people_only(permissions: Permissions) -> Permissions {
+    ORG_WIDE
+        .into_iter()
+        .fold(permissions, |set, p| set.without(p))
+}
+
+/// Permissions over the whole organization rather than over people.
+pub const ORG_WIDE: [Permission; 3] = [
+    Permission::SettingsManage,
+    Permission::DirectoryManage,
+    Permission::RolesManage,
+];
+
 /// The SQL aggregate of a user's scope as `Scope::parse` reads it, for `SELECT … AS scope`
 /// with the user as `u`.
 pub fn aggregate_sql(backend: crate::db::Backend) -> &'static str {
@@ -176,6 +192,45 @@ pub fn set(conn: &mut DbConn, user_id: i64, scope: Option<&Scope>) -> QueryResul
         .collect();
     if !rows.is_empty() {
         crate::insert_batch!(conn, admin_scopes::table, &rows)?;
+    }
+    Ok(())
+}
+
+/// Keeps a person's scope within `bound`: theirs if it already lies within, else `bound`
+/// itself. Returns whether it changed.
+pub fn keep_within(conn: &mut DbConn, bound: &Scope, user_id: i64) -> QueryResult<bool> {
+    match of(conn, user_id)? {
+        Some(theirs) if theirs.within(bound) => Ok(false),
+        _ => set(conn, user_id, Some(bound)).map(|()| true),
+    }
+}
+
+/// A unit no division or team has: a scope left with nothing else matches nobody.
+pub const NOBODY: i64 = 0;
+
+/// A division or team is deleted (in its transaction): the scopes naming it stop naming it
+/// (SQLite may give its id to the next one made), and someone left with no unit keeps a
+/// scope that matches nobody — never "everyone".
+pub fn retire_unit(conn: &mut DbConn, kind: &str, unit_id: i64) -> QueryResult<()> {
+    let named = admin_scopes::table
+        .filter(admin_scopes::kind.eq(kind))
+        .filter(admin_scopes::unit_id.eq(unit_id));
+    let holders: Vec<i64> = named.select(admin_scopes::user_id).load(conn)?;
+    diesel::delete(named).execute(conn)?;
+    let still: BTreeSet<i64> = scoped_among(conn, &holders)?;
+    let rows: Vec<_> = holders
+        .iter()
+        .filter(|id| !still.contains(id))
+        .map(|id| {
+            (
+                admin_scopes::user_id.eq(*id),
+                admin_scopes::kind.eq(DIVISION),
+                admin_scopes::unit_id.eq(NOBODY),
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        crate::insert_batch!(conn, admin_scopes::table, chunk)?;
     }
     Ok(())
 }

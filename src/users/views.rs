@@ -23,6 +23,8 @@ pub struct UsersPage {
     pub bulk: Option<BulkBar>,
     /// The user fields that can be shown as columns: (id, label, shown).
     pub columns: Vec<(i64, String, bool)>,
+    /// For a scoped viewer: whom they manage ("Divisions: North; Teams: Night shift").
+    pub scope_note: Option<String>,
 }
 
 /// What the bulk actions bar offers: roles within the viewer's access and the products.
@@ -229,7 +231,7 @@ impl UserRow {
             has_mfa: row.has_mfa,
             product_only: row.product_only,
             superuser: row.superuser,
-            scoped: row.scoped && !row.superuser,
+            scoped: standing.scoped && authority::administers(&standing),
             username: row.username.clone(),
             block_reason: match row.lock_reason.as_deref() {
                 Some("inactivity") => "inactivity",
@@ -269,7 +271,7 @@ impl RowActions {
             ]
             .into_iter()
             .any(|p| user.can(p)),
-            can_import: user.can(Permission::UsersEdit),
+            can_import: user.can(Permission::UsersEdit) && user.scope.is_none(),
             can_create: user.can(Permission::UsersInvite) && user.can(Permission::UsersEdit),
             can_view_audit: user.can(Permission::AuditView),
             viewer: Standing {

@@ -52,6 +52,17 @@ impl CurrentUser {
         }
     }
 
+    /// Refuses someone who administers only part of the organization: what the action
+    /// changes reaches everyone (importing records reassigns them across it).
+    pub fn require_whole_organization(&self) -> Result<(), AppError> {
+        match self.scope {
+            None => Ok(()),
+            Some(_) => Err(AppError::Denied(
+                "You manage only some divisions and teams: this reaches the whole organization, so it is for its administrators.".into(),
+            )),
+        }
+    }
+
     pub fn is_owner(&self) -> bool {
         self.roles.iter().any(|r| r == OWNER)
     }
@@ -162,6 +173,13 @@ fn load(
             given.iter().map(|role| role.permissions),
             row.overrides.as_deref().unwrap_or(""),
         )
+    };
+    // Someone who administers part of the organization holds no organization-wide
+    // permission (settings, the directory's fields and divisions, roles): those reach
+    // everyone.
+    let permissions = match &scope {
+        Some(_) => crate::users::scope::people_only(permissions),
+        None => permissions,
     };
     if activity == Activity::Counts
         && row

@@ -15,6 +15,7 @@ both!(
     a_scoped_admin_sees_and_acts_on_only_their_divisions_and_teams,
     a_scoped_admin_gives_no_wider_scope_or_role_and_each_attempt_is_audited,
     only_the_owner_makes_a_tenant_superuser_and_the_list_shows_the_badge,
+    a_scoped_admin_widens_their_reach_through_no_other_door,
 );
 
 const OWNER: &str = "olive@acme.io";
@@ -191,6 +192,8 @@ async fn a_scoped_admin_sees_and_acts_on_only_their_divisions_and_teams(app: Tes
     let (status, page) = app.get_html("/users?active=0").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(shows(&page, &EVERYONE), ["ana@acme.io", "ben@acme.io"]);
+    assert!(page
+        .contains("You manage only some of the organization: <strong>Divisions: North</strong>"));
     let (_, page) = app.get_html("/users?q=acme.io&active=0").await;
     assert_eq!(shows(&page, &EVERYONE), ["ana@acme.io", "ben@acme.io"]);
     let (_, page) = app.get_html("/users?q=carl").await;
@@ -478,4 +481,96 @@ async fn only_the_owner_makes_a_tenant_superuser_and_the_list_shows_the_badge(ap
 async fn is_superuser(app: &TestApp, id: i64) -> bool {
     app.db(move |c| gatehouse::users::authority::is_superuser(c, id).unwrap())
         .await
+}
+
+async fn scope_of(app: &TestApp, id: i64) -> Option<gatehouse::users::scope::Scope> {
+    app.db(move |c| gatehouse::users::scope::of(c, id).unwrap())
+        .await
+}
+
+async fn a_scoped_admin_widens_their_reach_through_no_other_door(app: TestApp) {
+    let (org_id, ids, north, south, _night) = acme(&app).await;
+    let (ana, ben, carl, erin, sam) = (ids[0], ids[1], ids[2], ids[3], ids[4]);
+    let manager = app.role_id(org_id, "Manager").await.to_string();
+    let agent = app.role_id(org_id, "Agent").await.to_string();
+    let admin = app.role_id(org_id, "Admin").await;
+    // Sam also holds Admin (still limited to North): the organization-wide parts of it
+    // (settings, roles, the directory) are not his.
+    app.db(move |c| gatehouse::users::store::add_role(c, sam, admin).unwrap())
+        .await;
+    // Erin manages South, but works in North.
+    put_in(&app, vec![erin], north).await;
+    let south_only = gatehouse::users::scope::Scope {
+        divisions: [south].into(),
+        teams: Default::default(),
+    };
+    app.db(move |c| {
+        gatehouse::users::store::add_role(c, erin, manager.parse().unwrap()).unwrap();
+        gatehouse::users::scope::set(c, erin, Some(&south_only)).unwrap();
+    })
+    .await;
+    app.logout().await;
+    app.login_as(LEAD, PASSWORD).await;
+    for path in ["/settings/roles", "/settings/divisions", "/settings/fields"] {
+        let (status, _) = app.get_html(path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
+    // A role given in Edit User reaches only within Sam's own scope.
+    let form = dialog(&app, ben).await;
+    let manager = app.role_id(org_id, "Manager").await.to_string();
+    let mut fields = fields_of(&form, &[]);
+    fields.retain(|(k, _)| k != "role");
+    fields.push(("role".into(), agent.clone()));
+    fields.push(("role".into(), manager.clone()));
+    let response = post(&app, ben, &fields).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{}",
+        response.text().await.unwrap()
+    );
+    let ben_scope = scope_of(&app, ben).await.expect("Ben is scoped");
+    assert_eq!(ben_scope.divisions, [north].into());
+    // Erin, in North but managing South, is above Sam: he cannot reset or edit her.
+    assert_eq!(
+        app.hx_get(&format!("/users/{erin}/edit")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // Records: the import is for administrators of the whole organization; deleting hands
+    // records only to someone Sam manages (Carl, in South, reads as unknown).
+    assert_eq!(app.get_html("/users/import").await.0, StatusCode::FORBIDDEN);
+    app.add_records(org_id, ana, "contact", 2).await;
+    let response = app
+        .hx_post(
+            &format!("/users/{ana}/delete"),
+            &[("reassign", "user"), ("reassign_email", "carl@acme.io")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("No active user of your organization has the email carl@acme.io."),
+        "{page}"
+    );
+    assert_eq!(app.status_of(ana).await.as_deref(), Some("active"));
+    assert_eq!(app.status_of(carl).await.as_deref(), Some("active"));
+    // North deleted (its people moved to South): Sam's scope matches nobody, never everyone.
+    app.logout().await;
+    app.login_as(OWNER, PASSWORD).await;
+    let south_id = south.to_string();
+    let response = app
+        .hx_post(
+            &format!("/settings/divisions/{north}/delete"),
+            &[("move_to", south_id.as_str())],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    app.logout().await;
+    app.login_as(LEAD, PASSWORD).await;
+    let (_, page) = app.get_html("/users?active=0").await;
+    assert!(
+        shows(&page, &EVERYONE).is_empty(),
+        "{:?}",
+        shows(&page, &EVERYONE)
+    );
 }

@@ -138,8 +138,15 @@ pub async fn copy_roles(
     if !email.is_empty() {
         let (org_id, held) = (user.org_id, user.permissions);
         let lookup = email.clone();
+        // A scoped administrator sends no invitations, and names nobody outside their scope.
+        let scoped = user.scope.is_some();
         let source = state
-            .db(move |conn| Ok(service::access_to_copy(conn, org_id, held, &lookup)?))
+            .db(move |conn| {
+                if scoped {
+                    return Ok(None);
+                }
+                Ok(service::access_to_copy(conn, org_id, held, &lookup)?)
+            })
             .await?;
         match source {
             Some(copy) => {

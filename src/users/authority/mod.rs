@@ -136,7 +136,7 @@ pub fn check(actor: &Standing, target: &Standing, act: Act) -> Result<(), Refusa
     }
     // Someone who administers only part of the organization is below anyone with a
     // permission over all of it.
-    if actor.scoped && !target.scoped && !target.permissions.is_empty() {
+    if actor.scoped && !target.scoped && administers(target) {
         return Err(Refusal::Outranked);
     }
     if target.owner && !actor.owner {
@@ -148,6 +148,30 @@ pub fn check(actor: &Standing, target: &Standing, act: Act) -> Result<(), Refusa
             Act::Delete => return Err(Refusal::Owner("deleted")),
             Act::Profile | Act::Unblock | Act::Invitation | Act::Licenses => {}
         }
+    }
+    Ok(())
+}
+
+/// Holds a console permission (product permissions are work in a product, not power over
+/// people).
+pub fn administers(person: &Standing) -> bool {
+    !person
+        .permissions
+        .within(Permissions::all_console())
+        .is_empty()
+}
+
+/// After a scoped editor gave someone roles or permissions: if these reach people, they
+/// reach only within the editor's scope (a scoped administrator never makes one over the
+/// whole organization). In the change's transaction.
+pub fn bound_by(conn: &mut DbConn, editor: &Editor, user_id: i64) -> QueryResult<()> {
+    let Some(scope) = &editor.scope else {
+        return Ok(());
+    };
+    let administering =
+        standing_of(conn, editor.org_id, user_id)?.is_some_and(|s| !s.owner && administers(&s));
+    if administering {
+        crate::users::scope::keep_within(conn, scope, user_id)?;
     }
     Ok(())
 }
@@ -184,9 +208,17 @@ pub fn visible_standing(
     user_id: i64,
 ) -> Result<Standing, Denied> {
     let target = standing_of(conn, editor.org_id, user_id)?.ok_or(Denied::NotFound)?;
-    if let Some(scope) = &editor.scope {
-        if target.id != editor.id && !crate::users::scope::contains(conn, scope, user_id)? {
+    if let (Some(scope), false) = (&editor.scope, target.id == editor.id) {
+        if !crate::users::scope::contains(conn, scope, user_id)? {
             return Err(Denied::NotFound);
+        }
+        // Another scoped administrator is below this editor only if everyone they reach is
+        // the editor's too.
+        if target.scoped && administers(&target) {
+            let theirs = crate::users::scope::of(conn, user_id)?.unwrap_or_default();
+            if !theirs.within(scope) {
+                return Err(Denied::Refused(Refusal::Outranked));
+            }
         }
     }
     Ok(target)
@@ -204,6 +236,9 @@ pub fn record_refusal(
     (attempt, reason): (&str, &str),
     (meta, now): (&crate::audit::Origin, chrono::NaiveDateTime),
 ) -> QueryResult<()> {
+    if let Err(Denied::NotFound) = visible_standing(conn, editor, user_id) {
+        return Ok(());
+    }
     let email: Option<String> = users::table
         .filter(users::org_id.eq(editor.org_id))
         .filter(users::id.eq(user_id))

@@ -95,13 +95,18 @@ pub fn standings_of(
             } else {
                 Permissions::from_names(&names.join(","), &overrides)
             };
+            let is_scoped = !holds_all && scoped.contains(&id);
             (
                 id,
                 Standing {
                     id,
-                    permissions,
+                    permissions: if is_scoped {
+                        crate::users::scope::people_only(permissions)
+                    } else {
+                        permissions
+                    },
                     owner,
-                    scoped: !holds_all && scoped.contains(&id),
+                    scoped: is_scoped,
                 },
             )
         })
@@ -123,14 +128,20 @@ pub fn standing_from(
         .iter()
         .filter(|role| names.contains(&role.name.as_str()))
         .map(|role| role.permissions);
+    let scoped = scoped && !owner && !superuser;
+    let permissions = if owner || superuser {
+        catalog.everything()
+    } else {
+        Permissions::from_roles_and_overrides(given, overrides)
+    };
     Standing {
         id,
-        permissions: if owner || superuser {
-            catalog.everything()
+        permissions: if scoped {
+            crate::users::scope::people_only(permissions)
         } else {
-            Permissions::from_roles_and_overrides(given, overrides)
+            permissions
         },
         owner,
-        scoped: scoped && !owner && !superuser,
+        scoped,
     }
 }

@@ -166,7 +166,7 @@ pub async fn apply(
             } else {
                 // Whether the new owner is among those deleted is the plan's to say: the
                 // selection may hold people who are left out (the Owner, oneself).
-                match reassign_target(conn, editor.org_id, &email, &[]) {
+                match reassign_target(conn, &editor, &email, &[]) {
                     Ok(to) => to,
                     Err(LifecycleError::Invalid(message)) => return Ok(Err(message)),
                     Err(other) => return Err(refusal(other)),

@@ -40,6 +40,7 @@ fn view(req: &HttpRequest, user: &CurrentUser) -> ImportPage {
 
 pub async fn page(req: HttpRequest, user: CurrentUser) -> Result<HttpResponse, AppError> {
     user.require(Permission::UsersEdit)?;
+    user.require_whole_organization()?;
     htmx::html(&view(&req, &user))
 }
 
@@ -56,6 +57,7 @@ pub async fn import(
     form: web::Form<ImportForm>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::UsersEdit)?;
+    user.require_whole_organization()?;
     let form = form.into_inner();
     let (lines, mut errors) = parse(&form.csv);
     if lines.is_empty() && errors.is_empty() {

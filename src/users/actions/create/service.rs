@@ -191,6 +191,7 @@ pub fn create_once(
         for role_id in &form.role_ids {
             users::add_role(conn, user_id, *role_id)?;
         }
+        crate::users::authority::bound_by(conn, editor, user_id)?;
         for product_id in &form.product_ids {
             licenses::assign(conn, user_id, *product_id, now)?;
         }

@@ -109,7 +109,7 @@ pub async fn delete(
             let reassign = if leave {
                 Ok(Reassign::Nobody)
             } else {
-                service::reassign_target(conn, editor.org_id, &email, &[user_id])
+                service::reassign_target(conn, &editor, &email, &[user_id])
             };
             let result =
                 reassign.and_then(|to| service::delete(conn, &editor, user_id, to, &meta, now));

@@ -119,12 +119,21 @@ pub fn set_active_in(
 /// than the one being deleted.
 pub fn reassign_target(
     conn: &mut DbConn,
-    org_id: i64,
+    editor: &Editor,
     email: &str,
     deleting: &[i64],
 ) -> Result<Reassign, LifecycleError> {
     let email = crate::users::normalize_email(email);
-    match store::active_user_by_email(conn, org_id, &email)? {
+    let found = match store::active_user_by_email(conn, editor.org_id, &email)? {
+        // Someone outside a scoped editor's divisions and teams is not theirs to name.
+        Some((id, name)) => match authority::visible_standing(conn, editor, id) {
+            Err(Denied::NotFound) => None,
+            Err(Denied::Database(e)) => return Err(e.into()),
+            Ok(_) | Err(Denied::Refused(_)) => Some((id, name)),
+        },
+        None => None,
+    };
+    match found {
         Some((id, _)) if !deleting.contains(&id) => Ok(Reassign::To(id)),
         Some(_) => Err(LifecycleError::Invalid(
             "Choose someone who is not being deleted to receive the records.".into(),

@@ -286,6 +286,7 @@ pub fn apply(
                     let before = edit::store::role_ids(conn, user_id)?;
                     if action == Action::AddRole(role) {
                         users_store::add_role(conn, user_id, role)?;
+                        crate::users::authority::bound_by(conn, editor, user_id)?;
                     } else {
                         edit::store::remove_role(conn, user_id, role)?;
                     }
@@ -347,9 +348,7 @@ pub fn apply(
                 }
             }
         }
-        if let Action::RemoveGroup(_) = action {
-            selection::still_in_scope(conn, editor.scope.as_ref(), &plan.changing)?;
-        }
+        selection::still_in_scope(conn, (editor.scope.as_ref(), action), &plan.changing)?;
         let last_seat = match (action, plan.seats) {
             (Action::AddLicense(_), Some((name, left)))
                 if !plan.changing.is_empty() && left == plan.changing.len() as i32 =>

@@ -138,10 +138,15 @@ pub(super) fn load_targets(
 /// people out of one's last team would hand them to nobody): refused otherwise.
 pub fn still_in_scope(
     conn: &mut DbConn,
-    scope: Option<&crate::users::scope::Scope>,
+    (scope, action): (
+        Option<&crate::users::scope::Scope>,
+        crate::users::bulk::Action,
+    ),
     changed: &[i64],
 ) -> Result<(), super::BulkError> {
-    let Some(scope) = scope else { return Ok(()) };
+    let (Some(scope), crate::users::bulk::Action::RemoveGroup(_)) = (scope, action) else {
+        return Ok(());
+    };
     if crate::users::scope::members(conn, scope, changed)?.len() == changed.len() {
         Ok(())
     } else {

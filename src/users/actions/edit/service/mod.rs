@@ -178,6 +178,14 @@ fn save_once(
             &org_divisions,
             &mut errors,
         )?;
+        // A scoped editor opens chats only within their own divisions.
+        if let Some(scope) = &editor.scope {
+            let changed = chat.scope != current.chat_scope || chat.want != chat.held;
+            let all = chat.scope != super::CHAT_ASSIGNED;
+            if changed && (all || !chat.want.is_subset(&scope.divisions)) {
+                errors.add("chat_scope", "You manage only some divisions: choose Assigned divisions only, with divisions you manage.");
+            }
+        }
         let deactivating = new_status == status::INACTIVE && current.status != status::INACTIVE;
         if deactivating && errors.is_empty() && !form.confirmed {
             return Err(EditError::NeedsConfirmation);
@@ -229,6 +237,9 @@ fn save_once(
         }
         for role in desired.difference(&held) {
             users_store::add_role(conn, user_id, *role)?;
+        }
+        if desired != held {
+            authority::bound_by(conn, editor, user_id)?;
         }
         // A new address of an invitee (who has no sign-in yet) is theirs at once: the next
         // invitation goes there. Anyone else's waits for the new address to confirm it, and
