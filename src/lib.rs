@@ -27,6 +27,7 @@ pub mod signup;
 pub mod users;
 pub mod validation;
 pub mod web;
+pub mod workspaces;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -159,6 +160,7 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(signup::routes::configure)
             .configure(settings::routes::configure)
             .configure(groups::routes::configure)
+            .configure(workspaces::routes::configure)
             .configure(fields::routes::configure)
             .configure(divisions::routes::configure)
             .configure(roles::routes::configure)

@@ -139,4 +139,7 @@ pub mod action {
     pub const SUPERUSER_CHANGED: &str = "user.superuser_changed";
     /// Someone tried to act on a user beyond their access (escalation), and was refused.
     pub const CHANGE_REFUSED: &str = "user.change_refused";
+    pub const WORKSPACE_CREATED: &str = "workspace.created";
+    pub const WORKSPACE_RENAMED: &str = "workspace.renamed";
+    pub const WORKSPACE_ARCHIVED: &str = "workspace.archived";
 }

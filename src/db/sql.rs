@@ -131,6 +131,14 @@ where
     }
 }
 
+/// Runs a statement that returns no rows; the number of rows it touched.
+pub fn execute(conn: &mut DbConn, sql: Sql) -> QueryResult<usize> {
+    match conn {
+        DbConn::Sqlite(c) => sql.execute(c),
+        DbConn::Pg(c) => sql.execute(c),
+    }
+}
+
 /// Escapes LIKE wildcards; patterns use `ESCAPE '\'`.
 pub fn like_escape(text: &str) -> String {
     text.replace('\\', "\\\\")

@@ -388,7 +388,8 @@ pub fn seed(conn: &mut DbConn, count: u64, password_hash: &str) -> anyhow::Resul
                  END;",
             )?;
         }
-        Ok(())
+        // Everyone joins the first workspace (the admin as its Owner).
+        Ok(crate::workspaces::store::everyone_joins(conn, org_id, ADMIN_EMAIL).map(drop)?)
     })?;
     crate::db::analyze(conn)?;
     Ok(SeedReport {

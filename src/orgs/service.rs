@@ -125,6 +125,10 @@ pub(super) fn insert_with_role(
     })?;
     let role_id = users_store::role_id_by_name(conn, org_id, role)?;
     users_store::add_role(conn, user_id, role_id)?;
+    if role == crate::auth::permissions::OWNER {
+        use crate::workspaces::{store::join_organization, Level};
+        join_organization(conn, org_id, user_id, Level::Owner, now)?;
+    }
     Ok(user_id)
 }
 

@@ -106,6 +106,8 @@ pub fn create(conn: &mut DbConn, name: &str, seats: i32, now: NaiveDateTime) -> 
             crate::insert_batch!(conn, role_permissions::table, &rows)?;
         }
     }
+    // Its first workspace, named after it.
+    crate::workspaces::store::insert(conn, org_id, name, now)?;
     Ok(org_id)
 }
 

@@ -9,7 +9,7 @@ use super::labels_of;
 use super::service::{RoleError, RoleForm};
 use super::store;
 use crate::auth::permissions::{Permissions, OWNER};
-use crate::db::schema::{superusers, user_permission_overrides, user_roles};
+use crate::db::schema::{superusers, user_roles};
 use crate::db::DbConn;
 use crate::licenses::product_permissions::{self, ProductPermission};
 use crate::orgs::catalog::{self, load_roles, Role};
@@ -91,15 +91,7 @@ pub(super) fn preview_of(
                 exempt.insert(user);
             }
         }
-        let overrides: Vec<(i64, String, bool)> = user_permission_overrides::table
-            .filter(user_permission_overrides::user_id.eq_any(chunk))
-            .select((
-                user_permission_overrides::user_id,
-                user_permission_overrides::permission,
-                user_permission_overrides::granted,
-            ))
-            .load(conn)?;
-        for (user, name, granted) in overrides {
+        for (user, name, granted) in crate::users::authority::overrides_of_many(conn, chunk)? {
             let written = &mut held.entry(user).or_default().1;
             written.push_str(if granted { "+" } else { "-" });
             written.push_str(&name);

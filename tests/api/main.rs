@@ -42,3 +42,4 @@ mod setup;
 mod signup;
 mod username;
 mod users_list;
+mod workspaces;

@@ -149,6 +149,28 @@ const ROUTES: &[(&str, &str, Access)] = &[
         "/settings/fields/username",
         Needs("directory.manage"),
     ),
+    ("GET", "/settings/workspaces", Needs("directory.manage")),
+    ("POST", "/settings/workspaces", Needs("directory.manage")),
+    (
+        "GET",
+        "/settings/workspaces/{id}/rename",
+        Needs("directory.manage"),
+    ),
+    (
+        "POST",
+        "/settings/workspaces/{id}/rename",
+        Needs("directory.manage"),
+    ),
+    (
+        "GET",
+        "/settings/workspaces/{id}/archive",
+        Needs("directory.manage"),
+    ),
+    (
+        "POST",
+        "/settings/workspaces/{id}/archive",
+        Needs("directory.manage"),
+    ),
     ("GET", "/settings/groups", Needs("directory.manage")),
     ("POST", "/settings/groups", Needs("directory.manage")),
     (
@@ -488,8 +510,21 @@ async fn another_organizations_admin_gets_404_for_this_organizations_ids(app: Te
     app.add_people(globex, vec![someone("Gus", "gus@globex.io", "Admin")])
         .await;
     app.login_as("gus@globex.io", PASSWORD).await;
+    // Acme's own workspace (its id differs from any of Globex's, unlike a user's might not).
+    let workspace = app
+        .db(move |c| {
+            gatehouse::workspaces::store::first_active(c, acme)
+                .unwrap()
+                .unwrap()
+        })
+        .await;
     for (method, pattern, _) in ROUTES.iter().filter(|(_, p, _)| p.contains("{id}")) {
-        let path = concrete(pattern, ada);
+        let id = if pattern.contains("/workspaces/") {
+            workspace
+        } else {
+            ada
+        };
+        let path = concrete(pattern, id);
         let response = call(&app, method, &path).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{method} {path}");
     }

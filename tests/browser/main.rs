@@ -33,3 +33,4 @@ mod mfa;
 mod no_js;
 mod roles;
 mod row_menu;
+mod workspaces;

@@ -195,6 +195,7 @@ diesel::table! {
         owner_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        workspace_id -> Nullable<BigInt>,
     }
 }
 

@@ -74,3 +74,32 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(admin_scopes, users);
+
+diesel::table! {
+    /// Workspaces inside an organization (archived ones keep their rows).
+    workspaces (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        name -> Text,
+        name_key -> Text,
+        archived_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Who is in a workspace, at which access level, with which restrictions.
+    workspace_members (workspace_id, user_id) {
+        workspace_id -> BigInt,
+        user_id -> BigInt,
+        level -> Text,
+        restrictions -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(workspace_members -> workspaces (workspace_id));
+diesel::joinable!(workspace_members -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(workspace_members, workspaces);
+diesel::allow_tables_to_appear_in_same_query!(workspace_members, users);
+diesel::allow_tables_to_appear_in_same_query!(workspaces, users);

@@ -320,7 +320,7 @@ impl Offers {
 }
 
 mod standings;
-pub use standings::{standing_from, standing_of, standings_of};
+pub use standings::{overrides_of_many, standing_from, standing_of, standings_of};
 
 #[cfg(test)]
 mod tests;

@@ -58,15 +58,7 @@ pub fn standings_of(
                 roles.push((role, permission));
             }
         }
-        let overrides: Vec<(i64, String, bool)> = user_permission_overrides::table
-            .filter(user_permission_overrides::user_id.eq_any(chunk))
-            .select((
-                user_permission_overrides::user_id,
-                user_permission_overrides::permission,
-                user_permission_overrides::granted,
-            ))
-            .load(conn)?;
-        for (user_id, permission, granted) in overrides {
+        for (user_id, permission, granted) in overrides_of_many(conn, chunk)? {
             if let Some((_, written)) = found.get_mut(&user_id) {
                 written.push(if granted { '+' } else { '-' });
                 written.push_str(&permission);
@@ -144,4 +136,16 @@ pub fn standing_from(
         owner,
         scoped,
     }
+}
+
+/// The permission overrides of these users (at most 500 ids): (user, permission, granted).
+pub fn overrides_of_many(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(i64, String, bool)>> {
+    user_permission_overrides::table
+        .filter(user_permission_overrides::user_id.eq_any(ids))
+        .select((
+            user_permission_overrides::user_id,
+            user_permission_overrides::permission,
+            user_permission_overrides::granted,
+        ))
+        .load(conn)
 }

@@ -77,10 +77,20 @@ pub fn insert_user(conn: &mut DbConn, user: &NewUser<'_>) -> QueryResult<i64> {
     diesel::insert_into(users::table)
         .values(user)
         .execute(conn)?;
-    users::table
+    let id = users::table
         .filter(users::email.eq(user.email))
         .select(users::id)
-        .first(conn)
+        .first(conn)?;
+    // Everyone who joins the organization joins its first workspace (every entry point
+    // creates people here: invitations, Create User, sign-up, imports, setup).
+    crate::workspaces::store::join_organization(
+        conn,
+        user.org_id,
+        id,
+        crate::workspaces::Level::Agent,
+        user.created_at,
+    )?;
+    Ok(id)
 }
 
 /// A user's email address, if the user exists.

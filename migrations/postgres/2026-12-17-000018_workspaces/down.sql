@@ -1,0 +1,3 @@
+ALTER TABLE owned_records DROP COLUMN workspace_id;
+DROP TABLE workspace_members;
+DROP TABLE workspaces;

@@ -1,0 +1,204 @@
+//! Workspace queries.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::Level;
+use crate::db::schema::{owned_records, users, workspace_members, workspaces};
+use crate::db::DbConn;
+
+#[derive(Debug, Clone, Queryable, PartialEq, Eq)]
+pub struct Workspace {
+    pub id: i64,
+    pub name: String,
+    pub archived_at: Option<NaiveDateTime>,
+}
+
+/// The organization's workspaces, active ones first, each by name.
+pub fn all(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<Workspace>> {
+    let mut all: Vec<Workspace> = workspaces::table
+        .filter(workspaces::org_id.eq(org_id))
+        .order(workspaces::name_key)
+        .select((workspaces::id, workspaces::name, workspaces::archived_at))
+        .load(conn)?;
+    all.sort_by_key(|w| w.archived_at.is_some());
+    Ok(all)
+}
+
+pub fn find(conn: &mut DbConn, org_id: i64, id: i64) -> QueryResult<Option<Workspace>> {
+    workspaces::table
+        .filter(workspaces::org_id.eq(org_id))
+        .filter(workspaces::id.eq(id))
+        .select((workspaces::id, workspaces::name, workspaces::archived_at))
+        .first(conn)
+        .optional()
+}
+
+/// How many members each workspace of the organization has (none: absent).
+pub fn member_counts(conn: &mut DbConn, org_id: i64) -> QueryResult<BTreeMap<i64, i64>> {
+    let rows: Vec<(i64, i64)> = workspace_members::table
+        .inner_join(workspaces::table)
+        .filter(workspaces::org_id.eq(org_id))
+        .group_by(workspace_members::workspace_id)
+        .select((workspace_members::workspace_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// How many records each workspace of the organization holds (none: absent).
+pub fn record_counts(conn: &mut DbConn, org_id: i64) -> QueryResult<BTreeMap<i64, i64>> {
+    let rows: Vec<(Option<i64>, i64)> = owned_records::table
+        .filter(owned_records::org_id.eq(org_id))
+        .group_by(owned_records::workspace_id)
+        .select((owned_records::workspace_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, n)| id.map(|id| (id, n)))
+        .collect())
+}
+
+pub fn name_taken(
+    conn: &mut DbConn,
+    org_id: i64,
+    name: &str,
+    except: Option<i64>,
+) -> QueryResult<bool> {
+    let found: Option<i64> = workspaces::table
+        .filter(workspaces::org_id.eq(org_id))
+        .filter(workspaces::name_key.eq(crate::groups::name_key(name)))
+        .select(workspaces::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some_and(|id| Some(id) != except))
+}
+
+pub fn insert(conn: &mut DbConn, org_id: i64, name: &str, now: NaiveDateTime) -> QueryResult<i64> {
+    diesel::insert_into(workspaces::table)
+        .values((
+            workspaces::org_id.eq(org_id),
+            workspaces::name.eq(name),
+            workspaces::name_key.eq(crate::groups::name_key(name)),
+            workspaces::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    workspaces::table
+        .filter(workspaces::org_id.eq(org_id))
+        .filter(workspaces::name_key.eq(crate::groups::name_key(name)))
+        .select(workspaces::id)
+        .first(conn)
+}
+
+pub fn rename(conn: &mut DbConn, id: i64, name: &str) -> QueryResult<()> {
+    diesel::update(workspaces::table.find(id))
+        .set((
+            workspaces::name.eq(name),
+            workspaces::name_key.eq(crate::groups::name_key(name)),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn archive(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(workspaces::table.find(id))
+        .set(workspaces::archived_at.eq(now))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The organization's first active workspace: where people who join the organization go.
+pub fn first_active(conn: &mut DbConn, org_id: i64) -> QueryResult<Option<i64>> {
+    workspaces::table
+        .filter(workspaces::org_id.eq(org_id))
+        .filter(workspaces::archived_at.is_null())
+        .order(workspaces::id)
+        .select(workspaces::id)
+        .first(conn)
+        .optional()
+}
+
+/// Adds someone to a workspace (or sets their level there).
+pub fn set_member(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    user_id: i64,
+    level: Level,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let updated = diesel::update(
+        workspace_members::table
+            .filter(workspace_members::workspace_id.eq(workspace_id))
+            .filter(workspace_members::user_id.eq(user_id)),
+    )
+    .set(workspace_members::level.eq(level.code()))
+    .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(workspace_members::table)
+            .values((
+                workspace_members::workspace_id.eq(workspace_id),
+                workspace_members::user_id.eq(user_id),
+                workspace_members::level.eq(level.code()),
+                workspace_members::created_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// A new member of the organization joins its first active workspace (the Owner as its
+/// Owner).
+pub fn join_organization(
+    conn: &mut DbConn,
+    org_id: i64,
+    user_id: i64,
+    level: Level,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    match first_active(conn, org_id)? {
+        Some(workspace_id) => set_member(conn, workspace_id, user_id, level, now),
+        None => Ok(()),
+    }
+}
+
+/// Up to `limit` members' names, by name, for a confirmation.
+pub fn some_members(conn: &mut DbConn, workspace_id: i64, limit: i64) -> QueryResult<Vec<String>> {
+    let names: Vec<(String, String)> = workspace_members::table
+        .inner_join(users::table)
+        .filter(workspace_members::workspace_id.eq(workspace_id))
+        .order(users::name_key)
+        .limit(limit)
+        .select((users::first_name, users::last_name))
+        .load(conn)?;
+    Ok(names
+        .into_iter()
+        .map(|(first, last)| format!("{first} {last}"))
+        .collect())
+}
+
+/// Everyone of the organization joins its first workspace at once, `owner` as its Owner (a
+/// bulk load, one statement).
+pub fn everyone_joins(conn: &mut DbConn, org_id: i64, owner: &str) -> QueryResult<usize> {
+    use crate::db::sql::{execute, Bind, Sql};
+    let Some(workspace_id) = first_active(conn, org_id)? else {
+        return Ok(0);
+    };
+    let mut sql = Sql::new();
+    sql.push(
+        "INSERT INTO workspace_members (workspace_id, user_id, level, restrictions, created_at) \
+         SELECT ",
+    )
+    .bind(Bind::Int(workspace_id))
+    .push(", u.id, CASE WHEN u.email = ")
+    .bind(Bind::Text(owner.to_owned()))
+    .push(" THEN 'owner' ELSE 'agent' END, '', u.created_at FROM users u WHERE u.org_id = ")
+    .bind(Bind::Int(org_id))
+    .push(
+        " AND NOT EXISTS (SELECT 1 FROM workspace_members m \
+           WHERE m.workspace_id = ",
+    )
+    .bind(Bind::Int(workspace_id))
+    .push(" AND m.user_id = u.id)");
+    execute(conn, sql)
+}
