@@ -161,6 +161,7 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(settings::routes::configure)
             .configure(groups::routes::configure)
             .configure(workspaces::routes::configure)
+            .configure(workspaces::members::routes::configure)
             .configure(fields::routes::configure)
             .configure(divisions::routes::configure)
             .configure(roles::routes::configure)

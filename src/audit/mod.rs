@@ -142,4 +142,7 @@ pub mod action {
     pub const WORKSPACE_CREATED: &str = "workspace.created";
     pub const WORKSPACE_RENAMED: &str = "workspace.renamed";
     pub const WORKSPACE_ARCHIVED: &str = "workspace.archived";
+    pub const WORKSPACE_MEMBER_ADDED: &str = "workspace.member_added";
+    pub const WORKSPACE_MEMBER_CHANGED: &str = "workspace.member_changed";
+    pub const WORKSPACE_ACCESS_REVOKED: &str = "workspace.access_revoked";
 }

@@ -129,6 +129,8 @@ pub struct ListQuery {
     pub role_id: Option<i64>,
     /// Holds this group (a tag, skill group or team).
     pub group_id: Option<i64>,
+    /// A member of this workspace.
+    pub workspace_id: Option<i64>,
     /// A user field equals a value, or is empty.
     pub field: Option<FieldFilter>,
     /// Show Only Active Users: hides inactive users (pending and blocked stay visible).
@@ -195,6 +197,7 @@ impl ListQuery {
             .collect();
         let role_id = get("role").and_then(|v| v.parse().ok());
         let group_id = get("group").and_then(|v| v.parse().ok());
+        let workspace_id = get("workspace").and_then(|v| v.parse().ok());
         let field = FieldFilter::from_params(
             get("field"),
             get("field_value"),
@@ -216,6 +219,7 @@ impl ListQuery {
             search,
             role_id,
             group_id,
+            workspace_id,
             field,
             active_only,
             sort,
@@ -250,6 +254,9 @@ impl ListQuery {
         }
         if let Some(group) = self.group_id {
             pairs.push(("group", group.to_string()));
+        }
+        if let Some(workspace) = self.workspace_id {
+            pairs.push(("workspace", workspace.to_string()));
         }
         if let Some(filter) = &self.field {
             pairs.push(("field", filter.field_id.to_string()));

@@ -2,6 +2,7 @@
 //! them; each has members with an access level. A new organization has one workspace, and
 //! everyone who joins the organization joins its first active workspace.
 
+pub mod members;
 pub mod routes;
 pub mod service;
 pub mod store;

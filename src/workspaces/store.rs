@@ -202,3 +202,36 @@ pub fn everyone_joins(conn: &mut DbConn, org_id: i64, owner: &str) -> QueryResul
     .push(" AND m.user_id = u.id)");
     execute(conn, sql)
 }
+
+/// The levels of these members of a workspace (others are left out).
+pub fn levels_of(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, Level>> {
+    let rows: Vec<(i64, String)> = workspace_members::table
+        .filter(workspace_members::workspace_id.eq(workspace_id))
+        .filter(workspace_members::user_id.eq_any(ids))
+        .select((workspace_members::user_id, workspace_members::level))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, code)| Level::parse(&code).map(|l| (id, l)))
+        .collect())
+}
+
+/// A workspace's members by name, for the hand-over picker: (id, "First Last (email)").
+pub fn members_named(conn: &mut DbConn, workspace_id: i64) -> QueryResult<Vec<(i64, String)>> {
+    let rows: Vec<(i64, String, String, String)> = workspace_members::table
+        .inner_join(users::table)
+        .filter(workspace_members::workspace_id.eq(workspace_id))
+        .filter(users::status.eq(crate::users::status::ACTIVE))
+        .order(users::name_key)
+        .limit(500)
+        .select((users::id, users::first_name, users::last_name, users::email))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, first, last, email)| (id, format!("{first} {last} ({email})")))
+        .collect())
+}

@@ -42,4 +42,5 @@ mod setup;
 mod signup;
 mod username;
 mod users_list;
+mod workspace_members;
 mod workspaces;

@@ -28,6 +28,9 @@ enum Access {
     Needs(&'static str),
     /// Any one of these (a page with a part for each).
     NeedsAny(&'static [&'static str]),
+    /// A workspace's own Owners and Managers, or `users.access` over the whole organization
+    /// (tests/api/workspace_members.rs checks who).
+    Steward,
 }
 
 use Access::*;
@@ -149,6 +152,13 @@ const ROUTES: &[(&str, &str, Access)] = &[
         "/settings/fields/username",
         Needs("directory.manage"),
     ),
+    ("GET", "/workspaces/{id}/users", Steward),
+    ("POST", "/workspaces/{id}/users", Steward),
+    ("GET", "/workspaces/{id}/users/add", Steward),
+    ("GET", "/workspaces/{id}/users/{member}/edit", Steward),
+    ("POST", "/workspaces/{id}/users/{member}/edit", Steward),
+    ("GET", "/workspaces/{id}/users/{member}/revoke", Steward),
+    ("POST", "/workspaces/{id}/users/{member}/revoke", Steward),
     ("GET", "/settings/workspaces", Needs("directory.manage")),
     ("POST", "/settings/workspaces", Needs("directory.manage")),
     (
@@ -341,6 +351,7 @@ fn every_route_the_source_registers_is_in_the_table_with_who_may_use_it() {
 
 fn concrete(path: &str, user_id: i64) -> String {
     path.replace("{id}", &user_id.to_string())
+        .replace("{member}", &user_id.to_string())
         .replace("{token}", "not-a-real-token")
         .replace("{file}", "app.css")
 }

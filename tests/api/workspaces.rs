@@ -96,7 +96,7 @@ async fn a_new_organization_has_one_workspace_everyone_joins(app: TestApp) {
     let (status, page) = app.get_html("/settings/workspaces").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(">Workspaces</a>"), "the Settings tab");
-    assert!(page.contains("<td>Acme</td>"));
+    assert!(page.contains("users\">Acme</a></td>"), "{page}");
     assert!(
         !page.contains("Archive Acme"),
         "the only workspace is not archived"

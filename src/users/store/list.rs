@@ -186,6 +186,11 @@ fn list_sql(
         });
         sql.bind(Bind::Int(group_id)).push(")");
     }
+    if let Some(workspace_id) = query.workspace_id {
+        sql.push(" AND EXISTS (SELECT 1 FROM workspace_members fw WHERE fw.workspace_id = ");
+        sql.bind(Bind::Int(workspace_id))
+            .push(" AND fw.user_id = u.id)");
+    }
     if let Some(field) = field {
         field.push_to(&mut sql);
     }

@@ -93,6 +93,16 @@ pub fn insert_user(conn: &mut DbConn, user: &NewUser<'_>) -> QueryResult<i64> {
     Ok(id)
 }
 
+/// A user's name ("First Last"), if the user exists.
+pub fn name_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<String>> {
+    let found: Option<(String, String)> = users::table
+        .find(user_id)
+        .select((users::first_name, users::last_name))
+        .first(conn)
+        .optional()?;
+    Ok(found.map(|(first, last)| format!("{first} {last}")))
+}
+
 /// A user's email address, if the user exists.
 pub fn email_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<String>> {
     users::table

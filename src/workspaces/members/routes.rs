@@ -1,0 +1,306 @@
+//! `/workspaces/{id}/users`: the workspace's Users page, ADD USER, EDIT, Revoke Access.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::service::{self, MemberError, Steward};
+use super::views::{level_options, AddDialog, EditDialog, MemberRow, MembersPage, MembersTable};
+use crate::users::forms::{ListQuery, Page};
+use crate::users::views::relative_time;
+use crate::web::request_meta::origin_of;
+use crate::web::shell::{initials, Nav, Shell};
+use crate::web::{htmx, AppError, CurrentUser, State};
+use crate::workspaces::{store, Level};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/workspaces/{id}/users", web::get().to(list))
+        .route("/workspaces/{id}/users", web::post().to(add))
+        .route("/workspaces/{id}/users/add", web::get().to(add_dialog))
+        .route(
+            "/workspaces/{id}/users/{member}/edit",
+            web::get().to(edit_dialog),
+        )
+        .route("/workspaces/{id}/users/{member}/edit", web::post().to(edit))
+        .route(
+            "/workspaces/{id}/users/{member}/revoke",
+            web::get().to(super::revoke::revoke_dialog),
+        )
+        .route(
+            "/workspaces/{id}/users/{member}/revoke",
+            web::post().to(super::revoke::revoke),
+        );
+}
+
+impl From<MemberError> for AppError {
+    fn from(error: MemberError) -> Self {
+        match error {
+            MemberError::NotFound => AppError::NotFound,
+            MemberError::Refused(message) => AppError::Denied(message),
+            MemberError::Invalid(message) => AppError::BadRequest(message),
+            MemberError::Database(e) => e.into(),
+        }
+    }
+}
+
+/// The steward `user` is of the workspace (404 for another organization's, 403 for someone
+/// who does not manage it).
+pub(super) async fn steward_of(
+    state: &State,
+    user: &CurrentUser,
+    workspace_id: i64,
+) -> Result<(Steward, store::Workspace), AppError> {
+    let me = (user.id, user.org_id, user.email.clone());
+    let held = (user.permissions, user.scope.is_some());
+    state
+        .db(move |conn| {
+            Ok(service::steward(
+                conn,
+                (me.0, me.1, &me.2),
+                held,
+                workspace_id,
+            )?)
+        })
+        .await
+}
+
+/// The levels a steward gives: a Manager gives Manager and Agent.
+fn givable(steward: &Steward) -> Vec<Level> {
+    Level::ALL
+        .into_iter()
+        .filter(|l| {
+            steward.organization || steward.level == Some(Level::Owner) || *l != Level::Owner
+        })
+        .collect()
+}
+
+pub(super) async fn table(
+    state: &State,
+    (steward, workspace_id): (&Steward, i64),
+    pairs: &[(String, String)],
+) -> Result<MembersTable, AppError> {
+    let mut query = ListQuery::from_pairs(pairs).seen_by(None, state.clock.now());
+    query.workspace_id = Some(workspace_id);
+    query.active_only = false;
+    let now = state.clock.now();
+    let lookup = query.clone();
+    let org_id = steward.org_id;
+    let (rows, more, levels) = state
+        .db(move |conn| {
+            let (rows, more) = crate::users::store::list_page(conn, org_id, &lookup)?;
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            let levels = crate::workspaces::store::levels_of(conn, workspace_id, &ids)?;
+            Ok((rows, more, levels))
+        })
+        .await?;
+    let next_href = match (more, rows.last()) {
+        (true, Some(last)) => Some(format!(
+            "/workspaces/{workspace_id}/users?{}",
+            query.to_query_string(query.sort, &Page::After(last.cursor(query.sort)))
+        )),
+        _ => None,
+    };
+    let me = steward.id;
+    Ok(MembersTable {
+        workspace_id,
+        search: query.search.clone(),
+        next_href,
+        rows: rows
+            .into_iter()
+            .map(|row| MemberRow {
+                initials: initials(&row.first_name, &row.last_name),
+                name: format!("{} {}", row.first_name, row.last_name),
+                level: levels.get(&row.id).copied().unwrap_or(Level::Agent).label(),
+                pending: row.status == crate::users::status::INVITED,
+                last_active: relative_time(row.last_active_at, now),
+                last_active_exact: row
+                    .last_active_at
+                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                    .unwrap_or_else(|| "Never signed in".into()),
+                online: row.live && row.status == crate::users::status::ACTIVE,
+                actions: row.id != me,
+                email: row.email,
+                id: row.id,
+            })
+            .collect(),
+    })
+}
+
+pub async fn list(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    pairs: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let (steward, workspace) = steward_of(&state, &user, id.into_inner()).await?;
+    let table = table(&state, (&steward, workspace.id), &pairs).await?;
+    htmx::page_or_fragment(&req, table, |table| MembersPage {
+        shell: Shell::new(&req, &user, Nav::Users),
+        name: workspace.name.clone(),
+        table,
+    })
+}
+
+pub async fn add_dialog(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    htmx::Fragment::of(&req)?;
+    let (steward, workspace) = steward_of(&state, &user, id.into_inner()).await?;
+    htmx::html(&AddDialog {
+        workspace_id: workspace.id,
+        email: String::new(),
+        levels: level_options(&givable(&steward), Level::Agent),
+        error: None,
+    })
+}
+
+pub(super) fn last<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+pub async fn add(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    pairs: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let (steward, workspace) = steward_of(&state, &user, id.into_inner()).await?;
+    let email = last(&pairs, "email").trim().to_owned();
+    let level = Level::parse(last(&pairs, "level"));
+    let meta = origin_of(&req, &state.config.trusted_proxies);
+    let now = state.clock.now();
+    let shown_level = level.unwrap_or(Level::Agent);
+    let outcome = match level {
+        None => Err(MemberError::Invalid("Choose an access level.".into())),
+        Some(level) => {
+            let (s, w, e) = (steward.clone(), workspace.clone(), email.clone());
+            state
+                .db(move |conn| Ok(service::add(conn, (&s, &w), (&e, level), (&meta, now))))
+                .await?
+        }
+    };
+    match outcome {
+        Ok(name) => {
+            let table = table(&state, (&steward, workspace.id), &[]).await?;
+            htmx::replaced(
+                "#member-table",
+                &table,
+                &format!("{name} was added to {}.", workspace.name),
+            )
+        }
+        Err(MemberError::Invalid(message) | MemberError::Refused(message)) => {
+            htmx::html_with_status(
+                &AddDialog {
+                    workspace_id: workspace.id,
+                    email,
+                    levels: level_options(&givable(&steward), shown_level),
+                    error: Some(message),
+                },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The member's name and level, if the steward may act on them.
+pub(super) async fn member(
+    state: &State,
+    steward: &Steward,
+    (workspace_id, user_id): (i64, i64),
+) -> Result<(String, Level), AppError> {
+    if user_id == steward.id {
+        return Err(AppError::Denied(
+            "You cannot revoke or edit your own access.".into(),
+        ));
+    }
+    state
+        .db(move |conn| {
+            let level =
+                service::level_of(conn, workspace_id, user_id)?.ok_or(AppError::NotFound)?;
+            let name = crate::users::store::name_of(conn, user_id)?.ok_or(AppError::NotFound)?;
+            Ok((name, level))
+        })
+        .await
+}
+
+pub async fn edit_dialog(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    htmx::Fragment::of(&req)?;
+    let (workspace_id, user_id) = path.into_inner();
+    let (steward, workspace) = steward_of(&state, &user, workspace_id).await?;
+    let (name, level) = member(&state, &steward, (workspace.id, user_id)).await?;
+    htmx::html(&EditDialog {
+        workspace_id: workspace.id,
+        user_id,
+        name,
+        levels: level_options(&givable(&steward), level),
+        error: None,
+    })
+}
+
+pub async fn edit(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    path: web::Path<(i64, i64)>,
+    pairs: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let (workspace_id, user_id) = path.into_inner();
+    let (steward, workspace) = steward_of(&state, &user, workspace_id).await?;
+    let (name, held) = member(&state, &steward, (workspace.id, user_id)).await?;
+    let level = Level::parse(last(&pairs, "level"));
+    let meta = origin_of(&req, &state.config.trusted_proxies);
+    let now = state.clock.now();
+    let outcome = match level {
+        None => Err(MemberError::Invalid("Choose an access level.".into())),
+        Some(level) => {
+            let (s, w) = (steward.clone(), workspace.clone());
+            state
+                .db(move |conn| {
+                    Ok(service::set_level(
+                        conn,
+                        (&s, &w),
+                        (user_id, level),
+                        (&meta, now),
+                    ))
+                })
+                .await?
+        }
+    };
+    match outcome {
+        Ok(()) => {
+            let table = table(&state, (&steward, workspace.id), &[]).await?;
+            htmx::replaced(
+                "#member-table",
+                &table,
+                &format!("{name}'s access level was updated."),
+            )
+        }
+        Err(MemberError::Invalid(message) | MemberError::Refused(message)) => {
+            htmx::html_with_status(
+                &EditDialog {
+                    workspace_id: workspace.id,
+                    user_id,
+                    name,
+                    levels: level_options(&givable(&steward), level.unwrap_or(held)),
+                    error: Some(message),
+                },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+        Err(other) => Err(other.into()),
+    }
+}

@@ -1,0 +1,300 @@
+//! A workspace's Users page: ADD USER (someone of the organization, at an access level),
+//! EDIT (UPDATE), Revoke Access (contacts unassigned or handed to another member; the
+//! organization keeps the person), who may do what, and search.
+
+use diesel::prelude::*;
+use reqwest::StatusCode;
+
+use crate::both;
+use crate::helpers::{someone, toast_of, TestApp, PASSWORD};
+
+both!(
+    members_are_added_edited_and_revoked_with_their_contacts_handed_over,
+    a_workspace_manager_manages_only_their_workspace_and_never_an_owner_or_themselves,
+);
+
+const OWNER: &str = "olive@acme.io";
+
+async fn workspace(app: &TestApp, org_id: i64, name: &'static str) -> i64 {
+    app.db(move |c| {
+        gatehouse::workspaces::store::all(c, org_id)
+            .unwrap()
+            .into_iter()
+            .find(|w| w.name == name)
+            .expect("workspace")
+            .id
+    })
+    .await
+}
+
+async fn support(app: &TestApp, org_id: i64) -> i64 {
+    app.get_html("/settings/workspaces").await;
+    app.post_form("/settings/workspaces", &[("name", "Support")])
+        .await;
+    workspace(app, org_id, "Support").await
+}
+
+async fn add(app: &TestApp, workspace: i64, email: &str, level: &str) -> reqwest::Response {
+    app.hx_post(
+        &format!("/workspaces/{workspace}/users"),
+        &[("email", email), ("level", level)],
+    )
+    .await
+}
+
+async fn owners_of_records(app: &TestApp, workspace: i64) -> Vec<Option<i64>> {
+    app.db(move |c| {
+        use gatehouse::db::schema::owned_records;
+        owned_records::table
+            .filter(owned_records::workspace_id.eq(workspace))
+            .select(owned_records::owner_id)
+            .load(c)
+            .unwrap()
+    })
+    .await
+}
+
+async fn records_in(app: &TestApp, org_id: i64, owner: i64, workspace: i64, n: usize) {
+    app.add_records(org_id, owner, "contact", n).await;
+    app.db(move |c| {
+        use gatehouse::db::schema::owned_records;
+        diesel::update(owned_records::table.filter(owned_records::owner_id.eq(owner)))
+            .set(owned_records::workspace_id.eq(workspace))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+}
+
+async fn members_are_added_edited_and_revoked_with_their_contacts_handed_over(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    let ids = app
+        .add_people(
+            org_id,
+            vec![
+                someone("Ada", "ada@acme.io", "Agent"),
+                someone("Bob", "bob@acme.io", "Agent"),
+                someone("Cy", "cy@acme.io", "Agent"),
+            ],
+        )
+        .await;
+    let (ada, bob, cy) = (ids[0], ids[1], ids[2]);
+    let support = support(&app, org_id).await;
+    let (status, page) = app.get_html(&format!("/workspaces/{support}/users")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Nobody is in this workspace yet"));
+    // ADD USER: someone of the organization, at a level; nobody else, and nobody twice.
+    let response = add(&app, support, "ADA@acme.io", "manager").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        toast_of(response.headers()).as_deref(),
+        Some("Ada Test was added to Support.")
+    );
+    let table = response.text().await.unwrap();
+    assert!(table.contains("ada@acme.io") && table.contains("<td>Manager"));
+    for (email, says) in [
+        (
+            "nobody@acme.io",
+            "Nobody in your organization has this email.",
+        ),
+        (
+            "ada@acme.io",
+            "Ada Test is a member of this workspace already",
+        ),
+    ] {
+        let response = add(&app, support, email, "agent").await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let dialog = response.text().await.unwrap();
+        assert!(dialog.contains(says), "{dialog}");
+        assert!(
+            dialog.contains(&format!("value=\"{email}\"")),
+            "what was typed stays"
+        );
+    }
+    add(&app, support, "bob@acme.io", "agent").await;
+    add(&app, support, "cy@acme.io", "agent").await;
+    // Search within the workspace.
+    let (_, page) = app
+        .get_html(&format!("/workspaces/{support}/users?q=bob"))
+        .await;
+    assert!(page.contains("bob@acme.io") && !page.contains("cy@acme.io"));
+    // EDIT: the level only.
+    let response = app
+        .hx_post(
+            &format!("/workspaces/{support}/users/{bob}/edit"),
+            &[("level", "manager")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        toast_of(response.headers()).as_deref(),
+        Some("Bob Test's access level was updated.")
+    );
+    // Revoke Access, handing Ada's 3 contacts to Bob: counted first, exact after.
+    records_in(&app, org_id, ada, support, 3).await;
+    let dialog = app
+        .hx_get(&format!("/workspaces/{support}/users/{ada}/revoke"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(dialog.contains("This action cannot be undone."));
+    assert!(dialog.contains("their access to the organization will remain"));
+    assert!(dialog.contains("3 contacts here. By default they will be marked as unassigned."));
+    let response = app
+        .hx_post(
+            &format!("/workspaces/{support}/users/{ada}/revoke"),
+            &[("hand_over", "1")],
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a member to choose"
+    );
+    let (bob_id, cy_id) = (bob.to_string(), cy.to_string());
+    let response = app
+        .hx_post(
+            &format!("/workspaces/{support}/users/{ada}/revoke"),
+            &[("hand_over", "1"), ("to", &bob_id)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        toast_of(response.headers()).as_deref(),
+        Some("Ada Test no longer has access to Support. 3 records were handed over.")
+    );
+    assert_eq!(owners_of_records(&app, support).await, vec![Some(bob); 3]);
+    assert_eq!(app.status_of(ada).await.as_deref(), Some("active"));
+    let revoked = app.audit_details(org_id, "workspace.access_revoked").await;
+    assert_eq!(revoked[0]["records"]["contact"], 3);
+    assert_eq!(revoked[0]["handed_to"], "bob@acme.io");
+    // Without the box: unassigned. Then Cy cannot receive: not a member any more.
+    let response = app
+        .hx_post(&format!("/workspaces/{support}/users/{bob}/revoke"), &[])
+        .await;
+    assert_eq!(
+        toast_of(response.headers()).as_deref(),
+        Some("Bob Test no longer has access to Support. 3 records are now unassigned.")
+    );
+    assert_eq!(owners_of_records(&app, support).await, vec![None; 3]);
+    let response = app
+        .hx_post(
+            &format!("/workspaces/{support}/users/{cy}/revoke"),
+            &[("hand_over", "1"), ("to", &bob_id)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Choose another member of this workspace"));
+    let _ = cy_id;
+    let actions = app.audit_actions(org_id).await;
+    for (action, n) in [
+        ("workspace.member_added", 3),
+        ("workspace.member_changed", 1),
+        ("workspace.access_revoked", 2),
+    ] {
+        assert_eq!(
+            actions.iter().filter(|a| *a == action).count(),
+            n,
+            "{action}"
+        );
+    }
+}
+
+async fn a_workspace_manager_manages_only_their_workspace_and_never_an_owner_or_themselves(
+    app: TestApp,
+) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    let ids = app
+        .add_people(
+            org_id,
+            vec![
+                someone("Ada", "ada@acme.io", "Agent"),
+                someone("Bob", "bob@acme.io", "Agent"),
+                someone("Adam", "adam@acme.io", "Admin"),
+            ],
+        )
+        .await;
+    let (ada, bob) = (ids[0], ids[1]);
+    let support = support(&app, org_id).await;
+    let acme = workspace(&app, org_id, "Acme").await;
+    add(&app, support, "ada@acme.io", "manager").await;
+    add(&app, support, "olive@acme.io", "owner").await;
+    let owner = app.org_owner(org_id).await;
+    // An administrator of the organization keeps the last Owner of Acme.
+    app.logout().await;
+    app.login_as("adam@acme.io", PASSWORD).await;
+    let response = app
+        .hx_post(&format!("/workspaces/{acme}/users/{owner}/revoke"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("A workspace keeps at least one Owner"));
+    // Ada manages Support, and only Support.
+    app.logout().await;
+    app.login_as("ada@acme.io", PASSWORD).await;
+    assert_eq!(
+        app.get_html(&format!("/workspaces/{support}/users"))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get_html(&format!("/workspaces/{acme}/users")).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let other = app
+        .db(|c| {
+            let now = chrono::Utc::now().naive_utc();
+            let org = gatehouse::orgs::store::create(c, "Globex", 3, now).unwrap();
+            gatehouse::workspaces::store::first_active(c, org)
+                .unwrap()
+                .unwrap()
+        })
+        .await;
+    assert_eq!(
+        app.get_html(&format!("/workspaces/{other}/users")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let response = add(&app, support, "bob@acme.io", "agent").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    // Not an Owner: gives no Owner level, touches no Owner; and never herself.
+    let response = app
+        .hx_post(
+            &format!("/workspaces/{support}/users/{bob}/edit"),
+            &[("level", "owner")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Owners manage its Owners."));
+    for path in ["edit", "revoke"] {
+        let url = format!("/workspaces/{support}/users/{owner}/{path}");
+        assert_ne!(
+            app.hx_post(&url, &[("level", "agent")]).await.status(),
+            StatusCode::OK,
+            "{url}"
+        );
+        let url = format!("/workspaces/{support}/users/{ada}/{path}");
+        let response = app.hx_post(&url, &[("level", "agent")]).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{url}");
+    }
+    let levels = app
+        .db(move |c| {
+            gatehouse::workspaces::store::levels_of(c, support, &[ada, owner, bob]).unwrap()
+        })
+        .await;
+    assert_eq!(levels[&ada], gatehouse::workspaces::Level::Manager);
+    assert_eq!(levels[&owner], gatehouse::workspaces::Level::Owner);
+    assert_eq!(levels[&bob], gatehouse::workspaces::Level::Agent);
+}
