@@ -111,26 +111,16 @@ for conns in 32 1; do
   if [ -n "$VIP" ]; then run_wrk "W3-tag VIP + active" "$conns" "/users?group=$VIP&active=1"; fi
 done
 
-# A scoped administrator: a demo user made Admin of one division (of six) through Edit
-# permissions, then W1 and W3 as they see them (the issue asks: within 10% of unscoped).
-ADMIN_ROLE=$(grep -o '<option value="[0-9]*">Admin</option>' "$WORK/page1.html" | grep -o '[0-9]*' | head -n1)
-LEAD_ID=$(grep -o 'id="user-[0-9]*"' "$WORK/page1.html" | grep -o '[0-9]*' | sort -n | tail -n1)
-LEAD_EMAIL=$(curl -fs -H "Cookie: $COOKIE" -H "HX-Request: true" "$BASE/users/$LEAD_ID/edit" | grep -o 'name="email"[^>]*value="[^"]*"' | head -n1 | sed 's/.*value="//; s/"$//')
-ACCESS=$(curl -fs -H "Cookie: $COOKIE" -H "HX-Request: true" "$BASE/users/$LEAD_ID/permissions")
-LEAD_VERSION=$(echo "$ACCESS" | grep -o 'name="version" value="[0-9]*"' | grep -o '[0-9]*$')
-DIVISION=$(echo "$ACCESS" | grep -o 'name="scope_division" value="[0-9]*"' | head -n1 | grep -o '[0-9]*"$' | tr -d '"')
-if [ -n "$LEAD_EMAIL" ] && [ -n "$DIVISION" ]; then
-  curl -fs -o /dev/null -H "Cookie: $COOKIE" -H "HX-Request: true" -X POST "$BASE/users/$LEAD_ID/permissions" \
-    --data-urlencode "csrf_token=$(token_of < "$WORK/page1.html")" --data "version=$LEAD_VERSION&role=$AGENT&role=$ADMIN_ROLE&scope=some&scope_division=$DIVISION"
-  SCOPED_COOKIE=$(sign_in "$LEAD_EMAIL" "$WORK/lead-jar")
-  curl -fs -H "Cookie: $SCOPED_COOKIE" "$BASE/users" | grep -q 'id="user-' || { echo "the scoped admin sees nobody" >&2; exit 1; }
-  for conns in 32 1; do
-    COOKIE_SAVED="$COOKIE"; COOKIE="$SCOPED_COOKIE"
-    run_wrk "W1-scoped page 1, one division" "$conns" "/users"
-    run_wrk "W3-scoped Agent + active, one division" "$conns" "/users?role=$AGENT&active=1"
-    COOKIE="$COOKIE_SAVED"
-  done
-fi
+# A scoped administrator: the demo's lead@demo.test, an Admin of one division (of six); W1
+# and W3 as they see them (the issue asks: within 10% of unscoped).
+SCOPED_COOKIE=$(sign_in "lead@demo.test" "$WORK/lead-jar")
+curl -fs -H "Cookie: $SCOPED_COOKIE" "$BASE/users" | grep -q 'id="user-' || { echo "the scoped admin sees nobody" >&2; exit 1; }
+for conns in 32 1; do
+  COOKIE_SAVED="$COOKIE"; COOKIE="$SCOPED_COOKIE"
+  run_wrk "W1-scoped page 1, one division" "$conns" "/users"
+  run_wrk "W3-scoped Agent + active, one division" "$conns" "/users?role=$AGENT&active=1"
+  COOKIE="$COOKIE_SAVED"
+done
 
 # The demo's user fields: the list with three of them as columns (and the group chips), and
 # filters on a field (a quarter of the users hold "predictive"; one holds each extension).

@@ -164,5 +164,9 @@ pub fn seed_demo(conn: &mut DbConn, users: u64, password: Option<String>) -> any
         "the password you gave"
     };
     println!("Sign in as {} with {shown}", demo::ADMIN_EMAIL);
+    println!(
+        "(or as {}, an Admin of one division only, with the same password)",
+        demo::lead::LEAD_EMAIL
+    );
     Ok(())
 }

@@ -16,9 +16,9 @@ use crate::groups::Kind;
 use crate::users::{name_key, search_text, status};
 
 mod fields;
+pub mod lead;
 use crate::{insert_batch, orgs};
 use fields::{demo_fields, demo_values};
-
 pub const ORG_NAME: &str = "Demo Corp";
 pub const ADMIN_EMAIL: &str = "admin@demo.test";
 /// Search term that matches about 500 users at any N (their mail domain), for the benchmark.
@@ -35,8 +35,8 @@ pub fn reference_date() -> NaiveDateTime {
         .unwrap_or_default()
 }
 
-/// The demo organization blocks accounts unused for this long (the default policy); older
-/// demo users are seeded as blocked for inactivity, as the periodic check would leave them.
+/// The demo organization blocks accounts unused for this long (the default policy); older demo
+/// users are seeded as blocked for inactivity, as the periodic check would leave them.
 const INACTIVE_DAYS: i64 = 90;
 
 /// Given and family names, one per line (data, kept out of the code).
@@ -388,13 +388,13 @@ pub fn seed(conn: &mut DbConn, count: u64, password_hash: &str) -> anyhow::Resul
                  END;",
             )?;
         }
-        // Everyone joins the first workspace (the admin as its Owner).
         Ok(crate::workspaces::store::everyone_joins(conn, org_id, ADMIN_EMAIL).map(drop)?)
     })?;
+    lead::add(conn, org_id, password_hash, reference)?;
     crate::db::analyze(conn)?;
     Ok(SeedReport {
         org_id,
-        users: count + 1,
+        users: count + 2,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

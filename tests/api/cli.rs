@@ -122,7 +122,8 @@ async fn seed_demo_fills_demo_corp_deterministically(app: TestApp) {
     let report = app
         .db(move |c| gatehouse::demo::seed(c, 1000, &hash).unwrap())
         .await;
-    assert_eq!(report.users, 1001);
+    // The admin, the lead (an Admin of one division) and the 1,000.
+    assert_eq!(report.users, 1002);
     let first = snapshot(&app).await;
     // Refilling gives the same people.
     app.db(move |c| gatehouse::demo::seed(c, 1000, &hash2).unwrap())
@@ -148,6 +149,23 @@ async fn seed_demo_fills_demo_corp_deterministically(app: TestApp) {
     let (_, page) = app.get_html("/users").await;
     assert_eq!(emails_in(&page).len(), 50);
     assert!(page.contains("rel=\"next\""));
+    // The lead sees only their division, and everyone is in the first workspace.
+    app.logout().await;
+    app.login_as(gatehouse::demo::lead::LEAD_EMAIL, PASSWORD)
+        .await;
+    let (_, page) = app.get_html("/users?active=0").await;
+    assert!(page
+        .contains("You manage only some of the organization: <strong>Divisions: North</strong>"));
+    let (members, users) = app
+        .db(|c| {
+            use diesel::prelude::*;
+            use gatehouse::db::schema::{users, workspace_members};
+            let members: i64 = workspace_members::table.count().get_result(c).unwrap();
+            let users: i64 = users::table.count().get_result(c).unwrap();
+            (members, users)
+        })
+        .await;
+    assert_eq!(members, users);
 }
 
 async fn snapshot(app: &TestApp) -> Vec<(String, String)> {

@@ -62,6 +62,20 @@ async fn importing_records_reports_every_bad_line_and_writes_all_or_nothing(app:
         app.record_owners(org_id).await,
         vec![Some(ada), Some(ada), Some(bob)]
     );
+    // New records belong to the organization's first workspace.
+    let (first, held) = app
+        .db(move |c| {
+            use diesel::prelude::*;
+            use gatehouse::db::schema::owned_records;
+            let first = gatehouse::workspaces::store::first_active(c, org_id).unwrap();
+            let held: Vec<Option<i64>> = owned_records::table
+                .select(owned_records::workspace_id)
+                .load(c)
+                .unwrap();
+            (first, held)
+        })
+        .await;
+    assert_eq!(held, vec![first; 3]);
     let again = "contact,C-1,bob@acme.io\nclient,K-1,ada@acme.io\n";
     let page = app
         .post_form("/users/import", &[("csv", again)])

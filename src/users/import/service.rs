@@ -91,6 +91,8 @@ pub fn import(
             return Err(ImportError::Lines(problems));
         }
         let mut done = Imported::default();
+        // New records belong to the organization's first workspace.
+        let workspace = crate::workspaces::store::first_active(conn, org_id)?;
         for line in lines {
             let owner = owners[&line.owner_email];
             let existing: Option<(i64, Option<i64>)> = owned_records::table
@@ -118,6 +120,7 @@ pub fn import(
                             owned_records::kind.eq(line.kind),
                             owned_records::reference.eq(&line.reference),
                             owned_records::owner_id.eq(owner),
+                            owned_records::workspace_id.eq(workspace),
                             owned_records::created_at.eq(now),
                             owned_records::updated_at.eq(now),
                         ))
