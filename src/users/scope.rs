@@ -71,7 +71,17 @@ impl Scope {
     pub fn push_condition(&self, sql: &mut Sql, id_column: &str, division_column: &str) {
         sql.push(" AND (");
         let mut first = true;
-        if !self.divisions.is_empty() {
+        if let (Some(only), 1, true) = (
+            self.divisions.first(),
+            self.divisions.len(),
+            self.teams.is_empty(),
+        ) {
+            // One division: an equality, which (org_id, division_id, name_key, id) walks in
+            // name order.
+            sql.push(division_column).push(" = ");
+            sql.bind(Bind::Int(*only));
+            first = false;
+        } else if !self.divisions.is_empty() {
             sql.push(division_column).push(" IN (");
             push_ids(sql, &self.divisions);
             sql.push(")");
@@ -320,6 +330,10 @@ mod tests {
         scope.push_condition(&mut sql, "u.id", "u.division_id");
         let text = format!("{sql:?}");
         assert!(text.contains("u.division_id IN ("), "{text}");
+        let one = Scope::parse(Some("d4")).unwrap();
+        let mut sql = Sql::new();
+        one.push_condition(&mut sql, "u.id", "u.division_id");
+        assert!(format!("{sql:?}").contains("u.division_id = "));
         assert!(text.contains("group_members sg"), "{text}");
         assert_eq!(text.matches("Int(").count(), 3, "{text}");
     }

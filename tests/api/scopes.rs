@@ -319,6 +319,26 @@ async fn a_scoped_admin_sees_and_acts_on_only_their_divisions_and_teams(app: Tes
         app.hx_get(&format!("/users/{erin}/edit")).await.status(),
         StatusCode::OK
     );
+    // A one-division scope walks its own index in name order (SQLite's plan says so).
+    let north = division(&app, org_id, "North").await;
+    let plan = app
+        .db(move |c| {
+            let mut query = gatehouse::users::forms::ListQuery::from_pairs(&[]);
+            query.scope = Some(gatehouse::users::scope::Scope {
+                divisions: [north].into(),
+                teams: Default::default(),
+            });
+            gatehouse::users::store::explain_list(c, org_id, &query)
+                .unwrap()
+                .join("\n")
+        })
+        .await;
+    if app.backend == crate::helpers::Backend::Sqlite {
+        assert!(
+            plan.contains("users_org_division_name (org_id=? AND division_id=?)"),
+            "{plan}"
+        );
+    }
 }
 
 async fn a_scoped_admin_gives_no_wider_scope_or_role_and_each_attempt_is_audited(app: TestApp) {
