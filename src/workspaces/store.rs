@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::Level;
+use super::{Level, Membership, Restriction};
 use crate::db::schema::{owned_records, users, workspace_members, workspaces};
 use crate::db::DbConn;
 
@@ -203,21 +203,70 @@ pub fn everyone_joins(conn: &mut DbConn, org_id: i64, owner: &str) -> QueryResul
     execute(conn, sql)
 }
 
+/// The memberships of these people in a workspace (others are left out).
+pub fn memberships_of(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, Membership>> {
+    let rows: Vec<(i64, String, String)> = workspace_members::table
+        .filter(workspace_members::workspace_id.eq(workspace_id))
+        .filter(workspace_members::user_id.eq_any(ids))
+        .select((
+            workspace_members::user_id,
+            workspace_members::level,
+            workspace_members::restrictions,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, code, restrictions)| {
+            let level = Level::parse(&code)?;
+            Some((
+                id,
+                Membership::new(level, Restriction::decode(&restrictions)),
+            ))
+        })
+        .collect())
+}
+
+/// Someone's membership of a workspace, if any.
+pub fn membership(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    user_id: i64,
+) -> QueryResult<Option<Membership>> {
+    Ok(memberships_of(conn, workspace_id, &[user_id])?.remove(&user_id))
+}
+
 /// The levels of these members of a workspace (others are left out).
 pub fn levels_of(
     conn: &mut DbConn,
     workspace_id: i64,
     ids: &[i64],
 ) -> QueryResult<std::collections::HashMap<i64, Level>> {
-    let rows: Vec<(i64, String)> = workspace_members::table
-        .filter(workspace_members::workspace_id.eq(workspace_id))
-        .filter(workspace_members::user_id.eq_any(ids))
-        .select((workspace_members::user_id, workspace_members::level))
-        .load(conn)?;
-    Ok(rows
+    Ok(memberships_of(conn, workspace_id, ids)?
         .into_iter()
-        .filter_map(|(id, code)| Level::parse(&code).map(|l| (id, l)))
+        .map(|(id, m)| (id, m.level))
         .collect())
+}
+
+/// Someone's level and restrictions in a workspace (a member already, or new to it).
+pub fn set_membership(
+    conn: &mut DbConn,
+    (workspace_id, user_id): (i64, i64),
+    membership: &Membership,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    set_member(conn, workspace_id, user_id, membership.level, now)?;
+    diesel::update(
+        workspace_members::table
+            .filter(workspace_members::workspace_id.eq(workspace_id))
+            .filter(workspace_members::user_id.eq(user_id)),
+    )
+    .set(workspace_members::restrictions.eq(Restriction::encode(&membership.restrictions)))
+    .execute(conn)
+    .map(drop)
 }
 
 /// A workspace's members by name, for the hand-over picker: (id, "First Last (email)").

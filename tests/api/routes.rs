@@ -153,6 +153,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
         Needs("directory.manage"),
     ),
     ("GET", "/workspaces/{id}/users", Steward),
+    ("GET", "/workspaces/{id}/users/export.csv", Steward),
     ("POST", "/workspaces/{id}/users", Steward),
     ("GET", "/workspaces/{id}/users/add", Steward),
     ("GET", "/workspaces/{id}/users/{member}/edit", Steward),

@@ -11,6 +11,8 @@ use crate::helpers::{someone, toast_of, TestApp, PASSWORD};
 both!(
     members_are_added_edited_and_revoked_with_their_contacts_handed_over,
     a_workspace_manager_manages_only_their_workspace_and_never_an_owner_or_themselves,
+    add_user_of_a_new_address_invites_to_the_organization_and_the_workspace_at_once,
+    restrictions_bind_managers_and_the_export_honours_the_search,
 );
 
 const OWNER: &str = "olive@acme.io";
@@ -94,8 +96,8 @@ async fn members_are_added_edited_and_revoked_with_their_contacts_handed_over(ap
     assert!(table.contains("ada@acme.io") && table.contains("<td>Manager"));
     for (email, says) in [
         (
-            "nobody@acme.io",
-            "Nobody in your organization has this email.",
+            "not-an-address",
+            "Enter an email address like name@example.com.",
         ),
         (
             "ada@acme.io",
@@ -248,7 +250,8 @@ async fn a_workspace_manager_manages_only_their_workspace_and_never_an_owner_or_
     );
     assert_eq!(
         app.get_html(&format!("/workspaces/{acme}/users")).await.0,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND,
+        "a workspace where she is only an Agent is none of hers to manage"
     );
     let other = app
         .db(|c| {
@@ -297,4 +300,193 @@ async fn a_workspace_manager_manages_only_their_workspace_and_never_an_owner_or_
     assert_eq!(levels[&ada], gatehouse::workspaces::Level::Manager);
     assert_eq!(levels[&owner], gatehouse::workspaces::Level::Owner);
     assert_eq!(levels[&bob], gatehouse::workspaces::Level::Agent);
+}
+
+async fn add_user_of_a_new_address_invites_to_the_organization_and_the_workspace_at_once(
+    app: TestApp,
+) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    let support = support(&app, org_id).await;
+    let acme = workspace(&app, org_id, "Acme").await;
+    let response = add(&app, support, "Jane.Doe@Acme.io", "manager").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        toast_of(response.headers()).as_deref(),
+        Some("An invitation was sent to jane.doe@acme.io: they join Support and the organization when they accept.")
+    );
+    let table = response.text().await.unwrap();
+    assert!(
+        table.contains("Jane Doe") && table.contains("Pending"),
+        "{table}"
+    );
+    let jane = app
+        .db(|c| {
+            use gatehouse::db::schema::users;
+            users::table
+                .filter(users::email.eq("jane.doe@acme.io"))
+                .select(users::id)
+                .first::<i64>(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(app.status_of(jane).await.as_deref(), Some("invited"));
+    // The workspace she was added to, not the organization's first; no role, no license.
+    let (here, there, roles, licenses) = app
+        .db(move |c| {
+            use gatehouse::db::schema::{license_assignments, user_roles};
+            let here = gatehouse::workspaces::store::levels_of(c, support, &[jane]).unwrap();
+            let there = gatehouse::workspaces::store::levels_of(c, acme, &[jane]).unwrap();
+            let roles: i64 = user_roles::table
+                .filter(user_roles::user_id.eq(jane))
+                .count()
+                .get_result(c)
+                .unwrap();
+            let licenses: i64 = license_assignments::table
+                .filter(license_assignments::user_id.eq(jane))
+                .count()
+                .get_result(c)
+                .unwrap();
+            (here, there, roles, licenses)
+        })
+        .await;
+    assert_eq!(here[&jane], gatehouse::workspaces::Level::Manager);
+    assert!(there.is_empty());
+    assert_eq!((roles, licenses), (0, 0));
+    let actions = app.audit_actions(org_id).await;
+    assert!(actions.contains(&"user.invited".to_string()));
+    assert!(actions.contains(&"workspace.member_added".to_string()));
+    let invited = app.audit_details(org_id, "user.invited").await;
+    assert_eq!(invited[0]["workspace"], "Support");
+    // The email arrives; its link makes her an active member of the organization.
+    let message = app.mail().message_to("jane.doe@acme.io").await;
+    assert!(message.subject().contains("Acme (workspace Support)"));
+    let link = message.link("/invite/").expect("an invite link");
+    let path = link
+        .strip_prefix(&app.address)
+        .expect("a link to the console");
+    let browser = app.new_browser();
+    let response = app
+        .post_from_page(
+            &browser,
+            path,
+            path,
+            &[("password", PASSWORD), ("password_confirm", PASSWORD)],
+        )
+        .await;
+    assert!(response.status().is_redirection() || response.status().is_success());
+    assert_eq!(app.status_of(jane).await.as_deref(), Some("active"));
+    // Someone of another organization is not invited twice.
+    let globex = app
+        .db(|c| {
+            let now = chrono::Utc::now().naive_utc();
+            gatehouse::orgs::store::create(c, "Globex", 3, now).unwrap()
+        })
+        .await;
+    app.add_people(globex, vec![someone("Gus", "gus@globex.io", "Agent")])
+        .await;
+    let response = add(&app, support, "gus@globex.io", "agent").await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("already has an account or a pending invitation"));
+}
+
+async fn restrictions_bind_managers_and_the_export_honours_the_search(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    app.add_people(
+        org_id,
+        vec![
+            someone("Ada", "ada@acme.io", "Agent"),
+            someone("Bob", "bob@acme.io", "Agent"),
+            someone("Cy", "cy@acme.io", "Agent"),
+        ],
+    )
+    .await;
+    let support = support(&app, org_id).await;
+    let response = app
+        .hx_post(
+            &format!("/workspaces/{support}/users"),
+            &[
+                ("email", "ada@acme.io"),
+                ("level", "manager"),
+                ("restriction", "no_export"),
+                ("restriction", "no_invite"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let table = response.text().await.unwrap();
+    assert!(table.contains("Cannot export") && table.contains("Cannot invite people new"));
+    add(&app, support, "bob@acme.io", "agent").await;
+    add(&app, support, "cy@acme.io", "agent").await;
+    // The export: the search, each member's level and restrictions.
+    let response = app
+        .get(&format!("/workspaces/{support}/users/export.csv?q=ada"))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let csv = response.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines,
+        vec![
+            "Name,Email,Access Level,Restrictions,Status,Last active",
+            "Ada Test,ada@acme.io,Manager,Cannot export; Cannot invite people new to the organization,Active,",
+        ]
+    );
+    let all = app
+        .get(&format!("/workspaces/{support}/users/export.csv"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(all.lines().count(), 4, "{all}");
+    // Ada, restricted: no export, no invitation, and her restrictions stay on the Managers
+    // she makes.
+    app.logout().await;
+    app.login_as("ada@acme.io", PASSWORD).await;
+    let (_, page) = app.get_html(&format!("/workspaces/{support}/users")).await;
+    assert!(!page.contains("export.csv"), "no Export for her");
+    let response = app
+        .get(&format!("/workspaces/{support}/users/export.csv"))
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = add(&app, support, "new@acme.io", "agent").await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("restricted: cannot invite people new to the organization"));
+    let bob = app
+        .db(|c| {
+            use gatehouse::db::schema::users;
+            users::table
+                .filter(users::email.eq("bob@acme.io"))
+                .select(users::id)
+                .first::<i64>(c)
+                .unwrap()
+        })
+        .await;
+    let url = format!("/workspaces/{support}/users/{bob}/edit");
+    let response = app.hx_post(&url, &[("level", "manager")]).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let dialog = response.text().await.unwrap();
+    assert!(dialog.contains("keep that restriction"), "{dialog}");
+    let response = app
+        .hx_post(
+            &url,
+            &[
+                ("level", "manager"),
+                ("restriction", "no_export"),
+                ("restriction", "no_invite"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let changed = app.audit_details(org_id, "workspace.member_changed").await;
+    assert_eq!(changed[0]["after"]["level"], "Manager");
+    assert_eq!(changed[0]["after"]["restrictions"][0], "Cannot export");
+    assert!(app.mail().count_to("new@acme.io") == 0);
 }

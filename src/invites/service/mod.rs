@@ -2,11 +2,13 @@
 //! the auto-signup switch.
 
 mod accept;
+mod by_email;
 mod confirm;
 mod pending;
 mod send;
 
 pub use accept::*;
+pub use by_email::*;
 pub use confirm::*;
 pub use pending::*;
 pub use send::*;

@@ -74,13 +74,7 @@ impl<'a> NewUser<'a> {
 
 /// Inserts a user and returns its id (emails are unique install-wide).
 pub fn insert_user(conn: &mut DbConn, user: &NewUser<'_>) -> QueryResult<i64> {
-    diesel::insert_into(users::table)
-        .values(user)
-        .execute(conn)?;
-    let id = users::table
-        .filter(users::email.eq(user.email))
-        .select(users::id)
-        .first(conn)?;
+    let id = insert_person(conn, user)?;
     // Everyone who joins the organization joins its first workspace (every entry point
     // creates people here: invitations, Create User, sign-up, imports, setup).
     crate::workspaces::store::join_organization(
@@ -91,6 +85,17 @@ pub fn insert_user(conn: &mut DbConn, user: &NewUser<'_>) -> QueryResult<i64> {
         user.created_at,
     )?;
     Ok(id)
+}
+
+/// Inserts a user who joins no workspace (the caller chooses one) and returns its id.
+pub fn insert_person(conn: &mut DbConn, user: &NewUser<'_>) -> QueryResult<i64> {
+    diesel::insert_into(users::table)
+        .values(user)
+        .execute(conn)?;
+    users::table
+        .filter(users::email.eq(user.email))
+        .select(users::id)
+        .first(conn)
 }
 
 /// A user's name ("First Last"), if the user exists.

@@ -3,17 +3,24 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::service::Added;
 use super::service::{self, MemberError, Steward};
-use super::views::{level_options, AddDialog, EditDialog, MemberRow, MembersPage, MembersTable};
+use super::views::{
+    level_options, restriction_options, AddDialog, EditDialog, MemberRow, MembersPage, MembersTable,
+};
 use crate::users::forms::{ListQuery, Page};
 use crate::users::views::relative_time;
 use crate::web::request_meta::origin_of;
 use crate::web::shell::{initials, Nav, Shell};
 use crate::web::{htmx, AppError, CurrentUser, State};
-use crate::workspaces::{store, Level};
+use crate::workspaces::{store, Level, Membership, Restriction};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/workspaces/{id}/users", web::get().to(list))
+        .route(
+            "/workspaces/{id}/users/export.csv",
+            web::get().to(super::export::export),
+        )
         .route("/workspaces/{id}/users", web::post().to(add))
         .route("/workspaces/{id}/users/add", web::get().to(add_dialog))
         .route(
@@ -68,7 +75,7 @@ fn givable(steward: &Steward) -> Vec<Level> {
     Level::ALL
         .into_iter()
         .filter(|l| {
-            steward.organization || steward.level == Some(Level::Owner) || *l != Level::Owner
+            steward.organization || steward.level() == Some(Level::Owner) || *l != Level::Owner
         })
         .collect()
 }
@@ -88,7 +95,7 @@ pub(super) async fn table(
         .db(move |conn| {
             let (rows, more) = crate::users::store::list_page(conn, org_id, &lookup)?;
             let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-            let levels = crate::workspaces::store::levels_of(conn, workspace_id, &ids)?;
+            let levels = crate::workspaces::store::memberships_of(conn, workspace_id, &ids)?;
             Ok((rows, more, levels))
         })
         .await?;
@@ -102,6 +109,12 @@ pub(super) async fn table(
     let me = steward.id;
     Ok(MembersTable {
         workspace_id,
+        export_href: steward.may(Restriction::NoExport).then(|| {
+            format!(
+                "/workspaces/{workspace_id}/users/export.csv?{}",
+                query.to_query_string(query.sort, &Page::First)
+            )
+        }),
         search: query.search.clone(),
         next_href,
         rows: rows
@@ -109,7 +122,10 @@ pub(super) async fn table(
             .map(|row| MemberRow {
                 initials: initials(&row.first_name, &row.last_name),
                 name: format!("{} {}", row.first_name, row.last_name),
-                level: levels.get(&row.id).copied().unwrap_or(Level::Agent).label(),
+                level: levels.get(&row.id).map_or("", |m| m.level.label()),
+                restrictions: levels.get(&row.id).map_or_else(Vec::new, |m| {
+                    m.restrictions.iter().map(|r| r.label()).collect()
+                }),
                 pending: row.status == crate::users::status::INVITED,
                 last_active: relative_time(row.last_active_at, now),
                 last_active_exact: row
@@ -153,6 +169,8 @@ pub async fn add_dialog(
         workspace_id: workspace.id,
         email: String::new(),
         levels: level_options(&givable(&steward), Level::Agent),
+        restrictions: restriction_options(steward.own_restrictions()),
+        may_invite: steward.may(Restriction::NoInvite),
         error: None,
     })
 }
@@ -165,6 +183,27 @@ pub(super) fn last<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
         .map_or("", |(_, v)| v.as_str())
 }
 
+/// The access level and restrictions a form asks for.
+fn membership_in(pairs: &[(String, String)]) -> Result<Membership, MemberError> {
+    let level = Level::parse(last(pairs, "level"))
+        .ok_or_else(|| MemberError::Invalid("Choose an access level.".into()))?;
+    let restrictions = pairs
+        .iter()
+        .filter(|(k, _)| k == "restriction")
+        .filter_map(|(_, v)| Restriction::parse(v))
+        .collect();
+    Ok(Membership::new(level, restrictions))
+}
+
+/// The restriction boxes as the form left them.
+fn ticked(pairs: &[(String, String)]) -> Vec<Restriction> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == "restriction")
+        .filter_map(|(_, v)| Restriction::parse(v))
+        .collect()
+}
+
 pub async fn add(
     req: HttpRequest,
     state: State,
@@ -174,34 +213,51 @@ pub async fn add(
 ) -> Result<HttpResponse, AppError> {
     let (steward, workspace) = steward_of(&state, &user, id.into_inner()).await?;
     let email = last(&pairs, "email").trim().to_owned();
-    let level = Level::parse(last(&pairs, "level"));
     let meta = origin_of(&req, &state.config.trusted_proxies);
     let now = state.clock.now();
-    let shown_level = level.unwrap_or(Level::Agent);
-    let outcome = match level {
-        None => Err(MemberError::Invalid("Choose an access level.".into())),
-        Some(level) => {
+    let shown_level = Level::parse(last(&pairs, "level")).unwrap_or(Level::Agent);
+    let outcome = match membership_in(&pairs) {
+        Err(e) => Err(e),
+        Ok(membership) => {
             let (s, w, e) = (steward.clone(), workspace.clone(), email.clone());
+            let base_url = state.base_url.clone();
             state
-                .db(move |conn| Ok(service::add(conn, (&s, &w), (&e, level), (&meta, now))))
+                .db(move |conn| {
+                    Ok(service::add(
+                        conn,
+                        (&s, &w),
+                        (&e, &membership),
+                        (&base_url, &meta, now),
+                    ))
+                })
                 .await?
         }
     };
     match outcome {
-        Ok(name) => {
+        Ok(added) => {
             let table = table(&state, (&steward, workspace.id), &[]).await?;
-            htmx::replaced(
-                "#member-table",
-                &table,
-                &format!("{name} was added to {}.", workspace.name),
-            )
+            let said = match added {
+                Added::Member(name) => format!("{name} was added to {}.", workspace.name),
+                Added::Invited(email) => format!(
+                    "An invitation was sent to {email}: they join {} and the organization when they accept.",
+                    workspace.name
+                ),
+            };
+            htmx::replaced("#member-table", &table, &said)
         }
         Err(MemberError::Invalid(message) | MemberError::Refused(message)) => {
+            let mut restrictions = restriction_options(steward.own_restrictions());
+            let wanted = ticked(&pairs);
+            for (code, _, on) in restrictions.iter_mut() {
+                *on = *on || wanted.iter().any(|r| r.code() == *code);
+            }
             htmx::html_with_status(
                 &AddDialog {
                     workspace_id: workspace.id,
                     email,
                     levels: level_options(&givable(&steward), shown_level),
+                    restrictions,
+                    may_invite: steward.may(Restriction::NoInvite),
                     error: Some(message),
                 },
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -211,12 +267,12 @@ pub async fn add(
     }
 }
 
-/// The member's name and level, if the steward may act on them.
+/// The member's name and membership, if the steward may act on them.
 pub(super) async fn member(
     state: &State,
     steward: &Steward,
     (workspace_id, user_id): (i64, i64),
-) -> Result<(String, Level), AppError> {
+) -> Result<(String, Membership), AppError> {
     if user_id == steward.id {
         return Err(AppError::Denied(
             "You cannot revoke or edit your own access.".into(),
@@ -224,12 +280,32 @@ pub(super) async fn member(
     }
     state
         .db(move |conn| {
-            let level =
-                service::level_of(conn, workspace_id, user_id)?.ok_or(AppError::NotFound)?;
+            let membership =
+                store::membership(conn, workspace_id, user_id)?.ok_or(AppError::NotFound)?;
             let name = crate::users::store::name_of(conn, user_id)?.ok_or(AppError::NotFound)?;
-            Ok((name, level))
+            Ok((name, membership))
         })
         .await
+}
+
+fn edit_view(
+    steward: &Steward,
+    (workspace_id, user_id, name): (i64, i64, String),
+    (level, restrictions): (Level, &[Restriction]),
+    error: Option<String>,
+) -> EditDialog {
+    let mut options = restriction_options(&[]);
+    for (code, _, on) in options.iter_mut() {
+        *on = restrictions.iter().any(|r| r.code() == *code);
+    }
+    EditDialog {
+        workspace_id,
+        user_id,
+        name,
+        levels: level_options(&givable(steward), level),
+        restrictions: options,
+        error,
+    }
 }
 
 pub async fn edit_dialog(
@@ -241,14 +317,13 @@ pub async fn edit_dialog(
     htmx::Fragment::of(&req)?;
     let (workspace_id, user_id) = path.into_inner();
     let (steward, workspace) = steward_of(&state, &user, workspace_id).await?;
-    let (name, level) = member(&state, &steward, (workspace.id, user_id)).await?;
-    htmx::html(&EditDialog {
-        workspace_id: workspace.id,
-        user_id,
-        name,
-        levels: level_options(&givable(&steward), level),
-        error: None,
-    })
+    let (name, held) = member(&state, &steward, (workspace.id, user_id)).await?;
+    htmx::html(&edit_view(
+        &steward,
+        (workspace.id, user_id, name),
+        (held.level, &held.restrictions),
+        None,
+    ))
 }
 
 pub async fn edit(
@@ -261,19 +336,18 @@ pub async fn edit(
     let (workspace_id, user_id) = path.into_inner();
     let (steward, workspace) = steward_of(&state, &user, workspace_id).await?;
     let (name, held) = member(&state, &steward, (workspace.id, user_id)).await?;
-    let level = Level::parse(last(&pairs, "level"));
     let meta = origin_of(&req, &state.config.trusted_proxies);
     let now = state.clock.now();
-    let outcome = match level {
-        None => Err(MemberError::Invalid("Choose an access level.".into())),
-        Some(level) => {
+    let outcome = match membership_in(&pairs) {
+        Err(e) => Err(e),
+        Ok(membership) => {
             let (s, w) = (steward.clone(), workspace.clone());
             state
                 .db(move |conn| {
                     Ok(service::set_level(
                         conn,
                         (&s, &w),
-                        (user_id, level),
+                        (user_id, &membership),
                         (&meta, now),
                     ))
                 })
@@ -290,14 +364,14 @@ pub async fn edit(
             )
         }
         Err(MemberError::Invalid(message) | MemberError::Refused(message)) => {
+            let level = Level::parse(last(&pairs, "level")).unwrap_or(held.level);
             htmx::html_with_status(
-                &EditDialog {
-                    workspace_id: workspace.id,
-                    user_id,
-                    name,
-                    levels: level_options(&givable(&steward), level.unwrap_or(held)),
-                    error: Some(message),
-                },
+                &edit_view(
+                    &steward,
+                    (workspace.id, user_id, name),
+                    (level, &ticked(&pairs)),
+                    Some(message),
+                ),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
         }

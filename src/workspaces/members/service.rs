@@ -8,9 +8,10 @@ use serde_json::json;
 
 use crate::audit::{self, action, Actor, Event, Origin};
 use crate::auth::permissions::{Permission, Permissions};
-use crate::db::schema::{owned_records, users, workspace_members};
+use crate::db::schema::{users, workspace_members};
 use crate::db::{write_tx, DbConn};
-use crate::workspaces::{store, Level};
+use crate::invites::service::{invite_by_email, Invitation};
+use crate::workspaces::{store, Level, Membership, Restriction};
 
 /// Who manages a workspace's members: an administrator of the whole organization's access,
 /// or one of the workspace's own Owners and Managers.
@@ -19,10 +20,42 @@ pub struct Steward {
     pub id: i64,
     pub org_id: i64,
     pub email: String,
+    pub name: String,
     /// Holds `users.access` over the whole organization.
     pub organization: bool,
-    /// Their own level in the workspace.
-    pub level: Option<Level>,
+    /// Their own level (and restrictions) in the workspace.
+    pub membership: Option<Membership>,
+}
+
+impl Steward {
+    pub fn level(&self) -> Option<Level> {
+        self.membership.as_ref().map(|m| m.level)
+    }
+
+    /// Whether the organization lets them do what `withheld` names here.
+    pub fn may(&self, withheld: Restriction) -> bool {
+        self.organization || self.membership.as_ref().is_some_and(|m| m.can(withheld))
+    }
+
+    /// The restrictions they cannot lift, being held to them themselves.
+    pub fn own_restrictions(&self) -> &[Restriction] {
+        match &self.membership {
+            Some(m) if !self.organization => &m.restrictions,
+            _ => &[],
+        }
+    }
+
+    /// Refused unless the organization lets them do what `withheld` names.
+    pub fn check(&self, withheld: Restriction) -> Result<(), MemberError> {
+        if self.may(withheld) {
+            Ok(())
+        } else {
+            Err(MemberError::Refused(format!(
+                "Your access to this workspace is restricted: {}.",
+                withheld.label().to_lowercase()
+            )))
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +71,7 @@ pub enum MemberError {
 }
 
 /// The steward of `workspace_id` a person is, if any; another organization's (or an archived)
-/// workspace is not found, someone who does not manage it is refused.
+/// workspace, or one they do not manage (an Agent of it included), is not found.
 pub fn steward(
     conn: &mut DbConn,
     (id, org_id, email): (i64, i64, &str),
@@ -48,34 +81,34 @@ pub fn steward(
     let workspace = store::find(conn, org_id, workspace_id)?
         .filter(|w| w.archived_at.is_none())
         .ok_or(MemberError::NotFound)?;
-    let level = level_of(conn, workspace_id, id)?;
+    let membership = store::membership(conn, workspace_id, id)?;
     let organization = permissions.has(Permission::UsersAccess) && !scoped;
-    if !organization && !matches!(level, Some(Level::Owner | Level::Manager)) {
-        return Err(MemberError::Refused(
-            "Only the workspace's Owners and Managers manage its users.".into(),
-        ));
+    let manages = matches!(
+        membership.as_ref().map(|m| m.level),
+        Some(Level::Owner | Level::Manager)
+    );
+    if !organization && !manages {
+        // Not theirs to manage: as if it did not exist (an Agent included), like another
+        // organization's.
+        return Err(MemberError::NotFound);
     }
+    let name = crate::users::store::name_of(conn, id)?.unwrap_or_default();
     let steward = Steward {
         id,
         org_id,
         email: email.to_owned(),
+        name,
         organization,
-        level,
+        membership,
     };
     Ok((steward, workspace))
 }
 
 pub fn level_of(conn: &mut DbConn, workspace_id: i64, user_id: i64) -> QueryResult<Option<Level>> {
-    let code: Option<String> = workspace_members::table
-        .filter(workspace_members::workspace_id.eq(workspace_id))
-        .filter(workspace_members::user_id.eq(user_id))
-        .select(workspace_members::level)
-        .first(conn)
-        .optional()?;
-    Ok(code.as_deref().and_then(Level::parse))
+    Ok(store::membership(conn, workspace_id, user_id)?.map(|m| m.level))
 }
 
-fn owners(conn: &mut DbConn, workspace_id: i64) -> QueryResult<i64> {
+pub(super) fn owners(conn: &mut DbConn, workspace_id: i64) -> QueryResult<i64> {
     workspace_members::table
         .filter(workspace_members::workspace_id.eq(workspace_id))
         .filter(workspace_members::level.eq(Level::Owner.code()))
@@ -83,10 +116,10 @@ fn owners(conn: &mut DbConn, workspace_id: i64) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-/// Whether `steward` may give `level` or act on someone at `theirs`: a Manager neither
-/// touches an Owner nor makes one.
+/// Whether `steward` may give `level` or act on someone at it: a Manager neither touches an
+/// Owner nor makes one.
 fn may_handle(steward: &Steward, level: Level) -> Result<(), MemberError> {
-    if steward.organization || steward.level == Some(Level::Owner) || level != Level::Owner {
+    if steward.organization || steward.level() == Some(Level::Owner) || level != Level::Owner {
         Ok(())
     } else {
         Err(MemberError::Refused(
@@ -95,7 +128,7 @@ fn may_handle(steward: &Steward, level: Level) -> Result<(), MemberError> {
     }
 }
 
-fn record(
+pub(super) fn record(
     conn: &mut DbConn,
     steward: &Steward,
     (action, target, details): (&str, (i64, &str), serde_json::Value),
@@ -130,78 +163,137 @@ fn member_of_org(
     Ok(found.map(|(id, email, first, last)| (id, email, format!("{first} {last}"))))
 }
 
-/// ADD USER: someone of the organization joins the workspace at `level`.
+/// A restricted Manager keeps their own restrictions on whomever they add or edit.
+fn within_own(steward: &Steward, membership: &Membership) -> Result<(), MemberError> {
+    match steward
+        .own_restrictions()
+        .iter()
+        .find(|r| membership.level != Level::Agent && !membership.restrictions.contains(r))
+    {
+        Some(r) => Err(MemberError::Invalid(format!(
+            "You are restricted yourself (“{}”), so the Managers you add or edit keep that restriction.",
+            r.label()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// What ADD USER did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Added {
+    /// Someone of the organization joined the workspace: their name.
+    Member(String),
+    /// Someone new was invited to the organization and the workspace: their address.
+    Invited(String),
+}
+
+/// ADD USER: someone of the organization joins the workspace at `membership`; an address new
+/// to the organization is invited to it at the same time (holding no license).
 pub fn add(
     conn: &mut DbConn,
     (steward, workspace): (&Steward, &store::Workspace),
-    (email, level): (&str, Level),
-    (meta, now): (&Origin, NaiveDateTime),
-) -> Result<String, MemberError> {
-    may_handle(steward, level)?;
+    (email, membership): (&str, &Membership),
+    (base_url, meta, now): (&str, &Origin, NaiveDateTime),
+) -> Result<Added, MemberError> {
+    may_handle(steward, membership.level)?;
+    within_own(steward, membership)?;
+    let email = crate::validation::EmailAddress::parse(email)
+        .map_err(|message| MemberError::Invalid(message.into()))?;
+    let email = email.as_str();
     write_tx(conn, |conn| {
-        let Some((user_id, email, name)) = member_of_org(conn, steward.org_id, email)? else {
-            return Err(MemberError::Invalid(
-                "Nobody in your organization has this email. Invite them to the organization first (+ Invite User), then add them here.".into(),
-            ));
+        let (user_id, email, added) = match member_of_org(conn, steward.org_id, email)? {
+            Some((user_id, email, name)) => {
+                if level_of(conn, workspace.id, user_id)?.is_some() {
+                    return Err(MemberError::Invalid(format!(
+                        "{name} is a member of this workspace already: use Edit to change their access level."
+                    )));
+                }
+                (user_id, email, Added::Member(name))
+            }
+            None => {
+                steward.check(Restriction::NoInvite)?;
+                let actor = Actor::user(steward.id, &steward.email);
+                let invitation = Invitation {
+                    org_id: steward.org_id,
+                    inviter: &actor,
+                    inviter_name: &steward.name,
+                    workspace: &workspace.name,
+                    base_url,
+                };
+                let Some(user_id) = invite_by_email(conn, &invitation, email, meta, now)? else {
+                    return Err(MemberError::Invalid(
+                        "This address already has an account or a pending invitation with another organization.".into(),
+                    ));
+                };
+                (user_id, email.to_owned(), Added::Invited(email.to_owned()))
+            }
         };
-        if level_of(conn, workspace.id, user_id)?.is_some() {
-            return Err(MemberError::Invalid(format!(
-                "{name} is a member of this workspace already: use Edit to change their access level."
-            )));
-        }
-        store::set_member(conn, workspace.id, user_id, level, now)?;
-        let details = json!({ "workspace": workspace.name, "level": level.label() });
+        store::set_membership(conn, (workspace.id, user_id), membership, now)?;
+        let details = json!({
+            "workspace": workspace.name,
+            "level": membership.level.label(),
+            "restrictions": labels(&membership.restrictions),
+        });
         record(
             conn,
             steward,
             (action::WORKSPACE_MEMBER_ADDED, (user_id, &email), details),
             (meta, now),
         )?;
-        Ok(name)
+        Ok(added)
     })
 }
 
-/// The member's current level, if `steward` may act on them (never on themselves).
-fn member(
+fn labels(restrictions: &[Restriction]) -> Vec<&'static str> {
+    restrictions.iter().map(|r| r.label()).collect()
+}
+
+/// The member's current membership, if `steward` may act on them (never on themselves).
+pub(super) fn member(
     conn: &mut DbConn,
     steward: &Steward,
     workspace_id: i64,
     user_id: i64,
-) -> Result<(Level, String), MemberError> {
-    let level = level_of(conn, workspace_id, user_id)?.ok_or(MemberError::NotFound)?;
+) -> Result<(Membership, String), MemberError> {
+    let membership =
+        store::membership(conn, workspace_id, user_id)?.ok_or(MemberError::NotFound)?;
     let email = crate::users::store::email_of(conn, user_id)?.ok_or(MemberError::NotFound)?;
     if user_id == steward.id {
         return Err(MemberError::Refused(
             "You cannot revoke or edit your own access.".into(),
         ));
     }
-    may_handle(steward, level)?;
-    Ok((level, email))
+    may_handle(steward, membership.level)?;
+    Ok((membership, email))
 }
 
-/// EDIT: a member's access level (UPDATE); the last Owner stays one.
+/// EDIT: a member's access level and restrictions (UPDATE); the last Owner stays one.
 pub fn set_level(
     conn: &mut DbConn,
     (steward, workspace): (&Steward, &store::Workspace),
-    (user_id, level): (i64, Level),
+    (user_id, membership): (i64, &Membership),
     (meta, now): (&Origin, NaiveDateTime),
 ) -> Result<(), MemberError> {
-    may_handle(steward, level)?;
+    may_handle(steward, membership.level)?;
     write_tx(conn, |conn| {
         let (was, email) = member(conn, steward, workspace.id, user_id)?;
-        if was == level {
+        if was == *membership {
             return Ok(());
         }
-        if was == Level::Owner && owners(conn, workspace.id)? <= 1 {
+        within_own(steward, membership)?;
+        if was.level == Level::Owner
+            && membership.level != Level::Owner
+            && owners(conn, workspace.id)? <= 1
+        {
             return Err(MemberError::Refused(
                 "A workspace keeps at least one Owner: make someone else Owner first.".into(),
             ));
         }
-        store::set_member(conn, workspace.id, user_id, level, now)?;
+        store::set_membership(conn, (workspace.id, user_id), membership, now)?;
         let details = json!({
             "workspace": workspace.name,
-            "before": { "level": was.label() },
-            "after": { "level": level.label() },
+            "before": { "level": was.level.label(), "restrictions": labels(&was.restrictions) },
+            "after": { "level": membership.level.label(), "restrictions": labels(&membership.restrictions) },
         });
         record(
             conn,
@@ -213,85 +305,4 @@ pub fn set_level(
     })
 }
 
-/// Where a revoked member's contacts go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HandOver {
-    Unassigned,
-    To(i64),
-}
-
-/// The member's records in the workspace, by kind.
-pub fn records_of(
-    conn: &mut DbConn,
-    workspace_id: i64,
-    user_id: i64,
-) -> QueryResult<Vec<(String, i64)>> {
-    owned_records::table
-        .filter(owned_records::workspace_id.eq(workspace_id))
-        .filter(owned_records::owner_id.eq(user_id))
-        .group_by(owned_records::kind)
-        .select((owned_records::kind, diesel::dsl::count_star()))
-        .order(owned_records::kind)
-        .load(conn)
-}
-
-/// Revoke Access: out of the workspace (the organization keeps them); their records in it
-/// unassigned or handed to another member of the same workspace. Returns how many moved.
-pub fn revoke(
-    conn: &mut DbConn,
-    (steward, workspace): (&Steward, &store::Workspace),
-    (user_id, hand_over): (i64, HandOver),
-    (meta, now): (&Origin, NaiveDateTime),
-) -> Result<i64, MemberError> {
-    write_tx(conn, |conn| {
-        let (level, email) = member(conn, steward, workspace.id, user_id)?;
-        if level == Level::Owner && owners(conn, workspace.id)? <= 1 {
-            return Err(MemberError::Refused(
-                "A workspace keeps at least one Owner: make someone else Owner first.".into(),
-            ));
-        }
-        let to = match hand_over {
-            HandOver::To(to) if to == user_id || level_of(conn, workspace.id, to)?.is_none() => {
-                return Err(MemberError::Invalid(
-                    "Choose another member of this workspace to receive the contacts.".into(),
-                ))
-            }
-            HandOver::To(to) => Some(to),
-            HandOver::Unassigned => None,
-        };
-        let held = records_of(conn, workspace.id, user_id)?;
-        let moved = diesel::update(
-            owned_records::table
-                .filter(owned_records::workspace_id.eq(workspace.id))
-                .filter(owned_records::owner_id.eq(user_id)),
-        )
-        .set((
-            owned_records::owner_id.eq(to),
-            owned_records::updated_at.eq(now),
-        ))
-        .execute(conn)? as i64;
-        diesel::delete(
-            workspace_members::table
-                .filter(workspace_members::workspace_id.eq(workspace.id))
-                .filter(workspace_members::user_id.eq(user_id)),
-        )
-        .execute(conn)?;
-        let to_email = match to {
-            Some(to) => crate::users::store::email_of(conn, to)?,
-            None => None,
-        };
-        let details = json!({
-            "workspace": workspace.name,
-            "level": level.label(),
-            "records": held.iter().map(|(k, n)| (k.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
-            "handed_to": to_email,
-        });
-        record(
-            conn,
-            steward,
-            (action::WORKSPACE_ACCESS_REVOKED, (user_id, &email), details),
-            (meta, now),
-        )?;
-        Ok(moved)
-    })
-}
+pub use super::handover::{records_of, revoke, HandOver};

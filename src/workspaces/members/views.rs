@@ -3,7 +3,7 @@
 use askama::Template;
 
 use crate::web::shell::{Nav, Shell};
-use crate::workspaces::Level;
+use crate::workspaces::{Level, Restriction};
 
 pub struct MemberRow {
     pub id: i64,
@@ -11,6 +11,7 @@ pub struct MemberRow {
     pub name: String,
     pub email: String,
     pub level: &'static str,
+    pub restrictions: Vec<&'static str>,
     /// Invited, not joined yet.
     pub pending: bool,
     pub last_active: String,
@@ -24,6 +25,8 @@ pub struct MemberRow {
 #[template(path = "workspaces/_members.html")]
 pub struct MembersTable {
     pub workspace_id: i64,
+    /// The export of this search, unless the steward may not export.
+    pub export_href: Option<String>,
     pub rows: Vec<MemberRow>,
     pub search: String,
     /// The next page's link, when more members follow.
@@ -46,12 +49,24 @@ pub fn level_options(levels: &[Level], selected: Level) -> Vec<(&'static str, &'
         .collect()
 }
 
+/// The restriction boxes: (code, label, ticked); `held` are ticked (a restricted Manager
+/// keeps theirs on whomever they add).
+pub fn restriction_options(held: &[Restriction]) -> Vec<(&'static str, &'static str, bool)> {
+    Restriction::ALL
+        .iter()
+        .map(|r| (r.code(), r.label(), held.contains(r)))
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "workspaces/_add.html")]
 pub struct AddDialog {
     pub workspace_id: i64,
     pub email: String,
     pub levels: Vec<(&'static str, &'static str, bool)>,
+    pub restrictions: Vec<(&'static str, &'static str, bool)>,
+    /// Whether an address new to the organization may be invited.
+    pub may_invite: bool,
     pub error: Option<String>,
 }
 
@@ -62,6 +77,7 @@ pub struct EditDialog {
     pub user_id: i64,
     pub name: String,
     pub levels: Vec<(&'static str, &'static str, bool)>,
+    pub restrictions: Vec<(&'static str, &'static str, bool)>,
     pub error: Option<String>,
 }
 
