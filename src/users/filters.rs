@@ -15,6 +15,9 @@ pub struct Filters {
     pub fields: Vec<(i64, String)>,
     /// The field filter now set.
     pub field: Option<super::forms::FieldFilter>,
+    pub workspace_id: Option<i64>,
+    /// The active workspaces to filter by (none when the organization has only one).
+    pub workspaces: Vec<(i64, String)>,
 }
 
 /// One kind's groups in the filter's menu.
@@ -51,6 +54,10 @@ impl Filters {
 
     pub fn role_selected(&self, id: &i64) -> bool {
         self.role_id == Some(*id)
+    }
+
+    pub fn workspace_selected(&self, id: &i64) -> bool {
+        self.workspace_id == Some(*id)
     }
 
     pub fn group_selected(&self, id: &i64) -> bool {

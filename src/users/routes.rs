@@ -76,6 +76,7 @@ pub async fn list(
                     products: catalog.products.clone(),
                     groups: GroupOptions::of(&groups),
                     fields: columns.settable(),
+                    workspaces: columns.workspaces.clone(),
                 });
                 let names = catalog.role_names();
                 Ok((
@@ -112,6 +113,8 @@ pub async fn list(
             groups: GroupOptions::of(&groups),
             fields: columns.filterable(),
             field: query.field.clone(),
+            workspace_id: query.workspace_id,
+            workspaces: columns.workspaces.clone(),
         },
         columns: columns.choices(),
         table,
@@ -120,12 +123,16 @@ pub async fn list(
     })
 }
 
-/// The user fields a list shows as extra columns, and their values for the page's rows.
+/// The user fields a list shows as extra columns, and their values for the page's rows; the
+/// workspaces of each row, when the organization has several.
 struct Columns {
     /// The organization's fields.
     fields: Vec<crate::fields::Field>,
     shown: Vec<crate::fields::Field>,
     values: std::collections::HashMap<i64, Vec<String>>,
+    /// The active workspaces (none when there is only one).
+    workspaces: Vec<(i64, String)>,
+    places: std::collections::HashMap<i64, Vec<String>>,
 }
 
 impl Columns {
@@ -138,10 +145,18 @@ impl Columns {
         let shown = columns::chosen(conn, viewer, &fields)?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let values = columns::values(conn, &ids, &shown)?;
+        let workspaces = crate::workspaces::store::several(conn, org_id)?;
+        let places = if workspaces.is_empty() {
+            Default::default()
+        } else {
+            crate::workspaces::store::names_of_members(conn, &ids)?
+        };
         Ok(Columns {
             fields,
             shown,
             values,
+            workspaces,
+            places,
         })
     }
 
@@ -149,6 +164,7 @@ impl Columns {
         table.extra_columns = self.shown.iter().map(|f| f.label.clone()).collect();
         for row in &mut table.rows {
             row.extra = self.values.remove(&row.id).unwrap_or_default();
+            row.workspaces = self.places.remove(&row.id).unwrap_or_default();
         }
     }
 

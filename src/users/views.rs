@@ -34,6 +34,8 @@ pub struct BulkBar {
     pub groups: Vec<GroupOptions>,
     /// User fields Set field offers (never a secret): (id, label).
     pub fields: Vec<(i64, String)>,
+    /// Workspaces to add people to or take them out of (none when there is only one).
+    pub workspaces: Vec<(i64, String)>,
 }
 
 #[derive(Template)]
@@ -105,6 +107,8 @@ pub struct UserRow {
     pub offers: Offers,
     /// The values of the user fields the viewer shows as columns.
     pub extra: Vec<String>,
+    /// The workspaces they belong to (chips; only when the organization has several).
+    pub workspaces: Vec<String>,
 }
 
 fn split_sorted(csv: Option<&str>) -> Vec<String> {
@@ -239,6 +243,7 @@ impl UserRow {
             },
             offers,
             extra: Vec::new(),
+            workspaces: Vec::new(),
         }
     }
 }
@@ -369,6 +374,7 @@ impl UsersTable {
         let filtered = !query.search.is_empty()
             || query.role_id.is_some()
             || query.group_id.is_some()
+            || query.workspace_id.is_some()
             || query.field.is_some()
             || query.last_active != super::forms::LastActive::Any;
         Self {

@@ -284,3 +284,33 @@ pub fn members_named(conn: &mut DbConn, workspace_id: i64) -> QueryResult<Vec<(i
         .map(|(id, first, last, email)| (id, format!("{first} {last} ({email})")))
         .collect())
 }
+
+/// The organization's active workspaces (id, name), when it has more than one: the workspace
+/// parts of User Management appear only then.
+pub fn several(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<(i64, String)>> {
+    let active: Vec<(i64, String)> = all(conn, org_id)?
+        .into_iter()
+        .filter(|w| w.archived_at.is_none())
+        .map(|w| (w.id, w.name))
+        .collect();
+    Ok(if active.len() > 1 { active } else { Vec::new() })
+}
+
+/// The active workspaces each of these people belongs to, by name (one query).
+pub fn names_of_members(
+    conn: &mut DbConn,
+    ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, Vec<String>>> {
+    let rows: Vec<(i64, String)> = workspace_members::table
+        .inner_join(workspaces::table)
+        .filter(workspace_members::user_id.eq_any(ids))
+        .filter(workspaces::archived_at.is_null())
+        .order(workspaces::name_key)
+        .select((workspace_members::user_id, workspaces::name))
+        .load(conn)?;
+    let mut names: std::collections::HashMap<i64, Vec<String>> = Default::default();
+    for (id, name) in rows {
+        names.entry(id).or_default().push(name);
+    }
+    Ok(names)
+}

@@ -43,4 +43,5 @@ mod signup;
 mod username;
 mod users_list;
 mod workspace_members;
+mod workspace_users;
 mod workspaces;

@@ -16,6 +16,9 @@ pub enum Action {
     /// A tag, skill group or team.
     AddGroup(i64),
     RemoveGroup(i64),
+    /// Workspace membership (as an Agent; out as Revoke Access, records unassigned).
+    JoinWorkspace(i64),
+    LeaveWorkspace(i64),
     /// A user field set to the value posted beside (`set_value`; empty clears it).
     SetField(i64),
     Activate,
@@ -37,6 +40,8 @@ impl Action {
             ("license_remove", Some(id)) => Action::RemoveLicense(id),
             ("group_add", Some(id)) => Action::AddGroup(id),
             ("group_remove", Some(id)) => Action::RemoveGroup(id),
+            ("workspace_add", Some(id)) => Action::JoinWorkspace(id),
+            ("workspace_remove", Some(id)) => Action::LeaveWorkspace(id),
             ("field_set", Some(id)) => Action::SetField(id),
             ("activate", None) => Action::Activate,
             ("deactivate", None) => Action::Deactivate,
@@ -53,6 +58,8 @@ impl Action {
             Action::RemoveLicense(id) => format!("license_remove:{id}"),
             Action::AddGroup(id) => format!("group_add:{id}"),
             Action::RemoveGroup(id) => format!("group_remove:{id}"),
+            Action::JoinWorkspace(id) => format!("workspace_add:{id}"),
+            Action::LeaveWorkspace(id) => format!("workspace_remove:{id}"),
             Action::SetField(id) => format!("field_set:{id}"),
             Action::Activate => "activate".into(),
             Action::Deactivate => "deactivate".into(),
@@ -74,6 +81,8 @@ mod tests {
             Action::RemoveLicense(2),
             Action::AddGroup(5),
             Action::RemoveGroup(6),
+            Action::JoinWorkspace(7),
+            Action::LeaveWorkspace(8),
             Action::SetField(7),
             Action::Activate,
             Action::Deactivate,

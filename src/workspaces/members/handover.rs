@@ -60,39 +60,58 @@ pub fn revoke(
             HandOver::To(to) => Some(to),
             HandOver::Unassigned => None,
         };
-        let held = records_of(conn, workspace.id, user_id)?;
-        let moved = diesel::update(
-            owned_records::table
-                .filter(owned_records::workspace_id.eq(workspace.id))
-                .filter(owned_records::owner_id.eq(user_id)),
-        )
-        .set((
-            owned_records::owner_id.eq(to),
-            owned_records::updated_at.eq(now),
-        ))
-        .execute(conn)? as i64;
-        diesel::delete(
-            workspace_members::table
-                .filter(workspace_members::workspace_id.eq(workspace.id))
-                .filter(workspace_members::user_id.eq(user_id)),
-        )
-        .execute(conn)?;
-        let to_email = match to {
-            Some(to) => crate::users::store::email_of(conn, to)?,
-            None => None,
-        };
-        let details = json!({
-            "workspace": workspace.name,
-            "level": level.label(),
-            "records": held.iter().map(|(k, n)| (k.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
-            "handed_to": to_email,
-        });
-        record(
+        Ok(take_out(
             conn,
-            steward,
-            (action::WORKSPACE_ACCESS_REVOKED, (user_id, &email), details),
+            (steward, workspace),
+            (user_id, level, &email),
+            to,
             (meta, now),
-        )?;
-        Ok(moved)
+        )?)
     })
+}
+
+/// Takes a member out of a workspace, checks done (within the caller's transaction): their
+/// records in it go to `to` (or are unassigned), the membership goes, and the audit event
+/// keeps a snapshot. Returns how many records moved.
+pub fn take_out(
+    conn: &mut DbConn,
+    (by, workspace): (&Steward, &store::Workspace),
+    (user_id, level, email): (i64, Level, &str),
+    to: Option<i64>,
+    (meta, now): (&Origin, NaiveDateTime),
+) -> QueryResult<i64> {
+    let held = records_of(conn, workspace.id, user_id)?;
+    let moved = diesel::update(
+        owned_records::table
+            .filter(owned_records::workspace_id.eq(workspace.id))
+            .filter(owned_records::owner_id.eq(user_id)),
+    )
+    .set((
+        owned_records::owner_id.eq(to),
+        owned_records::updated_at.eq(now),
+    ))
+    .execute(conn)? as i64;
+    diesel::delete(
+        workspace_members::table
+            .filter(workspace_members::workspace_id.eq(workspace.id))
+            .filter(workspace_members::user_id.eq(user_id)),
+    )
+    .execute(conn)?;
+    let to_email = match to {
+        Some(to) => crate::users::store::email_of(conn, to)?,
+        None => None,
+    };
+    let details = json!({
+        "workspace": workspace.name,
+        "level": level.label(),
+        "records": held.iter().map(|(k, n)| (k.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
+        "handed_to": to_email,
+    });
+    record(
+        conn,
+        by,
+        (action::WORKSPACE_ACCESS_REVOKED, (user_id, email), details),
+        (meta, now),
+    )?;
+    Ok(moved)
 }

@@ -108,7 +108,7 @@ pub fn level_of(conn: &mut DbConn, workspace_id: i64, user_id: i64) -> QueryResu
     Ok(store::membership(conn, workspace_id, user_id)?.map(|m| m.level))
 }
 
-pub(super) fn owners(conn: &mut DbConn, workspace_id: i64) -> QueryResult<i64> {
+pub fn owners(conn: &mut DbConn, workspace_id: i64) -> QueryResult<i64> {
     workspace_members::table
         .filter(workspace_members::workspace_id.eq(workspace_id))
         .filter(workspace_members::level.eq(Level::Owner.code()))
@@ -128,7 +128,7 @@ fn may_handle(steward: &Steward, level: Level) -> Result<(), MemberError> {
     }
 }
 
-pub(super) fn record(
+pub fn record(
     conn: &mut DbConn,
     steward: &Steward,
     (action, target, details): (&str, (i64, &str), serde_json::Value),
@@ -305,4 +305,4 @@ pub fn set_level(
     })
 }
 
-pub use super::handover::{records_of, revoke, HandOver};
+pub use super::handover::{records_of, revoke, take_out, HandOver};

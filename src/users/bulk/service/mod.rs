@@ -10,8 +10,7 @@ use serde_json::json;
 
 use super::Action;
 use crate::audit::Origin;
-use crate::audit::{self, action, Actor, Event};
-use crate::db::schema::{products, users};
+use crate::db::schema::products;
 use crate::db::{write_tx, DbConn};
 use crate::licenses::store::{self as licenses, take_seats};
 use crate::orgs::catalog::grantable_roles;
@@ -22,8 +21,12 @@ use crate::users::actions::lifecycle::service::{
 use crate::users::authority::{self, Act, Editor, Refusal};
 use crate::users::{status, store as users_store};
 
+mod changes;
 mod fields;
 mod selection;
+mod workspaces;
+
+use changes::{bulk_reason, record};
 
 use selection::{load_targets, BATCH};
 pub use selection::{resolve, Selection};
@@ -77,12 +80,19 @@ pub fn plan(
     Ok(plan_with(conn, editor, (action, value), ids)?.0)
 }
 
+/// What an action loads once for all its users.
+#[derive(Default)]
+struct Loaded {
+    field_set: Option<fields::FieldSet>,
+    workspace: Option<workspaces::WorkspaceSet>,
+}
+
 fn plan_with(
     conn: &mut DbConn,
     editor: &Editor,
     (action, value): (Action, &str),
     ids: &[i64],
-) -> Result<(Plan, Option<fields::FieldSet>), BulkError> {
+) -> Result<(Plan, Loaded), BulkError> {
     let grantable: BTreeMap<i64, String> =
         grantable_roles(conn, editor.org_id, editor.permissions)?
             .into_iter()
@@ -107,11 +117,17 @@ fn plan_with(
         Ok(format!("{} “{}”", group.kind().label(), group.name))
     };
     let mut plan = Plan::default();
-    let mut field_set = None;
+    let mut loaded = Loaded::default();
     plan.label = match action {
         Action::SetField(id) => {
             let (label, set) = fields::FieldSet::of(conn, editor.org_id, id, value, ids)?;
-            field_set = Some(set);
+            loaded.field_set = Some(set);
+            label
+        }
+        Action::JoinWorkspace(id) | Action::LeaveWorkspace(id) => {
+            let join = matches!(action, Action::JoinWorkspace(_));
+            let (label, set) = workspaces::WorkspaceSet::of(conn, editor.org_id, (id, join), ids)?;
+            loaded.workspace = Some(set);
             label
         }
         Action::AddRole(id) => format!("Assign the role {}", role_name(id)?),
@@ -134,6 +150,7 @@ fn plan_with(
     };
     let act = match action {
         Action::AddRole(_) | Action::RemoveRole(_) => Act::Access,
+        Action::JoinWorkspace(_) | Action::LeaveWorkspace(_) => Act::Access,
         Action::AddLicense(_) | Action::RemoveLicense(_) => Act::Licenses,
         Action::AddGroup(_) | Action::RemoveGroup(_) => Act::Profile,
         Action::SetField(_) => Act::Profile,
@@ -168,7 +185,11 @@ fn plan_with(
             Action::RemoveLicense(p) => (target.products.contains(&p), None),
             Action::AddGroup(g) => (!target.groups.contains(&g), None),
             Action::RemoveGroup(g) => (target.groups.contains(&g), None),
-            Action::SetField(_) => match &field_set {
+            Action::SetField(_) => match &loaded.field_set {
+                Some(set) => set.sort(&target),
+                None => (false, None),
+            },
+            Action::JoinWorkspace(_) | Action::LeaveWorkspace(_) => match &loaded.workspace {
                 Some(set) => set.sort(&target),
                 None => (false, None),
             },
@@ -198,7 +219,7 @@ fn plan_with(
             ));
         }
     }
-    if let Some(set) = &field_set {
+    if let Some(set) = &loaded.field_set {
         plan.refusal = plan.refusal.or(set.unique_refusal(conn, &plan.changing)?);
     }
     if action == Action::Delete {
@@ -219,24 +240,7 @@ fn plan_with(
         }
         plan.owned = crate::users::actions::lifecycle::describe_owned(&totals);
     }
-    Ok((plan, field_set))
-}
-
-/// Why a user is left out of a bulk action, as the confirmation lists it.
-fn bulk_reason(refusal: Option<Refusal>, action: Action) -> String {
-    match refusal {
-        Some(Refusal::Yourself(_))
-            if matches!(action, Action::AddRole(_) | Action::RemoveRole(_)) =>
-        {
-            "nobody changes their own roles".into()
-        }
-        Some(Refusal::Yourself(_)) => "that is your own account".into(),
-        Some(Refusal::Outranked) => "they hold permissions you do not have".into(),
-        Some(Refusal::OwnerOnly) => "only the Owner changes the Owner's roles".into(),
-        Some(Refusal::Owner(_)) => "the Owner cannot be deactivated or deleted".into(),
-        Some(Refusal::Lacks(p)) => format!("it needs the {} permission", p.label()),
-        None => String::new(),
-    }
+    Ok((plan, loaded))
 }
 
 /// Applies the action to the selection in one transaction: every change or none.
@@ -250,7 +254,7 @@ pub fn apply(
     now: NaiveDateTime,
 ) -> Result<Applied, BulkError> {
     write_tx(conn, |conn| {
-        let (plan, field_set) = plan_with(conn, editor, (action, value), ids)?;
+        let (plan, loaded) = plan_with(conn, editor, (action, value), ids)?;
         if let Some(refusal) = plan.refusal {
             return Err(BulkError::Refused(refusal));
         }
@@ -318,7 +322,7 @@ pub fn apply(
                     )?;
                 }
                 Action::SetField(_) => {
-                    if let Some(set) = &field_set {
+                    if let Some(set) = &loaded.field_set {
                         let (before, after) = set.apply(conn, user_id)?;
                         record(
                             conn,
@@ -346,6 +350,12 @@ pub fn apply(
                     );
                     record(conn, editor, user_id, change, meta, now)?;
                 }
+                Action::JoinWorkspace(_) | Action::LeaveWorkspace(_) => {
+                    if let Some(set) = &loaded.workspace {
+                        let email = users_store::email_of(conn, user_id)?.unwrap_or_default();
+                        set.apply(conn, editor, (user_id, &email), (meta, now))?;
+                    }
+                }
             }
         }
         selection::still_in_scope(conn, (editor.scope.as_ref(), action), &plan.changing)?;
@@ -362,38 +372,4 @@ pub fn apply(
             last_seat,
         })
     })
-}
-
-/// The user's audit event for a bulk role, license or group change; the version moves on, so an
-/// Edit dialog opened before sees that someone changed the user.
-fn record(
-    conn: &mut DbConn,
-    editor: &Editor,
-    user_id: i64,
-    (field, before, after): (&str, serde_json::Value, serde_json::Value),
-    meta: &Origin,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(users::table.find(user_id))
-        .set((
-            users::version.eq(users::version + 1),
-            users::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    let email: String = users::table
-        .find(user_id)
-        .select(users::email)
-        .first(conn)?;
-    audit::record(
-        conn,
-        Event {
-            org_id: Some(editor.org_id),
-            actor: &Actor::user(editor.id, &editor.email),
-            action: action::USER_UPDATED,
-            target: Some((user_id, &email)),
-            details: json!({ "before": { field: before }, "after": { field: after }, "bulk": true }),
-            meta,
-        },
-        now,
-    )
 }
