@@ -162,6 +162,7 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(groups::routes::configure)
             .configure(workspaces::routes::configure)
             .configure(workspaces::members::routes::configure)
+            .configure(workspaces::switcher::configure)
             .configure(fields::routes::configure)
             .configure(divisions::routes::configure)
             .configure(roles::routes::configure)

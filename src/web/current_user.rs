@@ -36,6 +36,10 @@ pub struct CurrentUser {
     /// Scoped administration: sees and acts on only these divisions' and teams' people
     /// (`None`: the whole organization; never set for the Owner or a superuser).
     pub scope: Option<crate::users::scope::Scope>,
+    /// The workspace last switched to in the header (unchecked: the switcher checks it).
+    pub workspace_id: Option<i64>,
+    /// The organization has several active workspaces: the header offers a switcher.
+    pub several_workspaces: bool,
 }
 
 impl CurrentUser {
@@ -213,6 +217,8 @@ fn load(
         temporary_password: row.password_must_change,
         superuser: row.superuser,
         scope,
+        workspace_id: row.workspace_id,
+        several_workspaces: row.workspace_count > 1,
     }))
 }
 

@@ -33,6 +33,8 @@ pub struct Shell {
     pub htmx_headers: String,
     /// The role requires a second factor and no authenticator app is set up yet: offer one.
     pub offer_totp: bool,
+    /// The organization has several workspaces: the header loads the switcher.
+    pub workspaces: bool,
 }
 
 impl Shell {
@@ -54,6 +56,7 @@ impl Shell {
             can_manage_directory: user.can(Permission::DirectoryManage),
             can_manage_roles: user.can(Permission::RolesManage),
             offer_totp: user.mfa_required && !user.has_totp && nav != Nav::Account,
+            workspaces: user.several_workspaces,
         }
     }
 

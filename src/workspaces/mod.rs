@@ -6,6 +6,7 @@ pub mod members;
 pub mod routes;
 pub mod service;
 pub mod store;
+pub mod switcher;
 pub mod views;
 
 /// A member's access level in a workspace.

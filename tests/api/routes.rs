@@ -152,6 +152,8 @@ const ROUTES: &[(&str, &str, Access)] = &[
         "/settings/fields/username",
         Needs("directory.manage"),
     ),
+    ("GET", "/workspaces/switcher", SignedIn),
+    ("POST", "/workspaces/switch", SignedIn),
     ("GET", "/workspaces/{id}/users", Steward),
     ("GET", "/workspaces/{id}/users/export.csv", Steward),
     ("POST", "/workspaces/{id}/users", Steward),

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use reqwest::StatusCode;
 
 use crate::both;
-use crate::helpers::{emails_in, someone, toast_of, TestApp};
+use crate::helpers::{emails_in, location_of, someone, toast_of, TestApp, PASSWORD};
 
 both!(user_management_shows_filters_and_changes_workspace_membership_in_bulk,);
 
@@ -137,4 +137,94 @@ async fn user_management_shows_filters_and_changes_workspace_membership_in_bulk(
     assert_eq!(response.status(), StatusCode::CONFLICT);
     let said = toast_of(response.headers()).unwrap_or_default() + &response.text().await.unwrap();
     assert!(said.contains("Choose a workspace from the list."), "{said}");
+}
+
+async fn the_header_switches_between_the_workspaces_one_manages_and_remembers(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    app.add_people(org_id, vec![someone("Ada", "ada@acme.io", "Agent")])
+        .await;
+    let (_, page) = app.get_html("/users").await;
+    assert!(
+        !page.contains("/workspaces/switcher"),
+        "one workspace: no switcher"
+    );
+    app.get_html("/settings/workspaces").await;
+    app.post_form("/settings/workspaces", &[("name", "Support")])
+        .await;
+    let (_, page) = app.get_html("/users").await;
+    assert!(page.contains("hx-get=\"/workspaces/switcher\""));
+    let switcher = app
+        .hx_get("/workspaces/switcher")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let options = |html: &str| -> Vec<(String, bool)> {
+        html.split("<option ")
+            .skip(1)
+            .map(|o| {
+                let name = o[o.find('>').unwrap() + 1..o.find("</option>").unwrap()].to_owned();
+                (name, o.contains(" selected"))
+            })
+            .collect()
+    };
+    assert_eq!(
+        options(&switcher),
+        vec![("Acme".into(), true), ("Support".into(), false)]
+    );
+    let support = app
+        .db(move |c| {
+            gatehouse::workspaces::store::all(c, org_id)
+                .unwrap()
+                .into_iter()
+                .find(|w| w.name == "Support")
+                .unwrap()
+                .id
+        })
+        .await;
+    let response = app
+        .post_form("/workspaces/switch", &[("workspace", &support.to_string())])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location_of(&response).as_deref(),
+        Some(format!("/workspaces/{support}/users").as_str())
+    );
+    let switcher = app
+        .hx_get("/workspaces/switcher")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        options(&switcher),
+        vec![("Acme".into(), false), ("Support".into(), true)],
+        "remembered"
+    );
+    // Ada manages Support only: she is offered Support, and Acme is not found.
+    app.hx_post(
+        &format!("/workspaces/{support}/users"),
+        &[("email", "ada@acme.io"), ("level", "manager")],
+    )
+    .await;
+    app.logout().await;
+    app.login_as("ada@acme.io", PASSWORD).await;
+    let switcher = app
+        .hx_get("/workspaces/switcher")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(options(&switcher), vec![("Support".into(), true)]);
+    let acme = app
+        .db(move |c| {
+            gatehouse::workspaces::store::first_active(c, org_id)
+                .unwrap()
+                .unwrap()
+        })
+        .await;
+    let response = app
+        .post_form("/workspaces/switch", &[("workspace", &acme.to_string())])
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }

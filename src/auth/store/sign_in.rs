@@ -190,6 +190,12 @@ pub struct SignedInRow {
     /// Scoped administration, as `users::scope::Scope::parse` reads it.
     #[diesel(sql_type = Nullable<Text>)]
     pub scope: Option<String>,
+    /// The workspace last switched to in the header.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub workspace_id: Option<i64>,
+    /// How many active workspaces the organization has (the switcher shows from two).
+    #[diesel(sql_type = BigInt)]
+    pub workspace_count: i64,
 }
 
 impl SignedInRow {
@@ -227,7 +233,10 @@ pub fn signed_in_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<Sig
          EXISTS (SELECT 1 FROM superusers su WHERE su.user_id = u.id) AS superuser, \
          (SELECT {role_ids} FROM user_roles ur WHERE ur.user_id = u.id) AS role_ids, \
          (SELECT {overrides} FROM user_permission_overrides po WHERE po.user_id = u.id) AS overrides, \
-         {scope} AS scope \
+         {scope} AS scope, \
+         (SELECT cw.workspace_id FROM current_workspaces cw WHERE cw.user_id = u.id) AS workspace_id, \
+         (SELECT COUNT(*) FROM workspaces w WHERE w.org_id = u.org_id AND w.archived_at IS NULL) \
+         AS workspace_count \
          FROM users u JOIN organizations o ON o.id = u.org_id WHERE u.id = "
     ));
     sql.bind(Bind::Int(user_id));

@@ -103,3 +103,11 @@ diesel::joinable!(workspace_members -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(workspace_members, workspaces);
 diesel::allow_tables_to_appear_in_same_query!(workspace_members, users);
 diesel::allow_tables_to_appear_in_same_query!(workspaces, users);
+
+diesel::table! {
+    /// The workspace each person last switched to in the header.
+    current_workspaces (user_id) {
+        user_id -> BigInt,
+        workspace_id -> BigInt,
+    }
+}
