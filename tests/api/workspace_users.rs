@@ -9,7 +9,10 @@ use reqwest::StatusCode;
 use crate::both;
 use crate::helpers::{emails_in, location_of, someone, toast_of, TestApp, PASSWORD};
 
-both!(user_management_shows_filters_and_changes_workspace_membership_in_bulk,);
+both!(
+    user_management_shows_filters_and_changes_workspace_membership_in_bulk,
+    the_header_switches_between_the_workspaces_one_manages_and_remembers,
+);
 
 const OWNER: &str = "olive@acme.io";
 
