@@ -12,6 +12,8 @@ pub enum Nav {
     Activity,
     Settings,
     Account,
+    /// A workspace's own pages (reached through the header's switcher).
+    Workspace,
 }
 
 pub struct Shell {

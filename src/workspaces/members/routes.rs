@@ -151,7 +151,7 @@ pub async fn list(
     let (steward, workspace) = steward_of(&state, &user, id.into_inner()).await?;
     let table = table(&state, (&steward, workspace.id), &pairs).await?;
     htmx::page_or_fragment(&req, table, |table| MembersPage {
-        shell: Shell::new(&req, &user, Nav::Users),
+        shell: Shell::new(&req, &user, Nav::Workspace),
         name: workspace.name.clone(),
         table,
     })
