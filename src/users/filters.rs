@@ -1,4 +1,5 @@
-//! The filter bar of User Management: what is set now and what it offers.
+//! The filter bar of User Management (what is set now and what it offers) and the bulk
+//! actions bar.
 
 /// The filter bar: what is set now and the roles to choose from.
 pub struct Filters {
@@ -79,4 +80,15 @@ impl Filters {
     pub fn field_empty(&self) -> bool {
         self.field.as_ref().is_some_and(|f| f.equals.is_none())
     }
+}
+
+/// What the bulk actions bar offers: roles within the viewer's access and the products.
+pub struct BulkBar {
+    pub roles: Vec<(i64, String)>,
+    pub products: Vec<(i64, String)>,
+    pub groups: Vec<GroupOptions>,
+    /// User fields Set field offers (never a secret): (id, label).
+    pub fields: Vec<(i64, String)>,
+    /// Workspaces to add people to or take them out of (none when there is only one).
+    pub workspaces: Vec<(i64, String)>,
 }

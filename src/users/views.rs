@@ -10,7 +10,7 @@ use crate::orgs::catalog::OrgCatalog;
 use crate::users::authority::{self, Offers, Standing};
 use crate::web::shell::{initials, Nav, Shell};
 
-pub use super::filters::{Filters, GroupOptions};
+pub use super::filters::{BulkBar, Filters, GroupOptions};
 
 #[derive(Template)]
 #[template(path = "users/list.html")]
@@ -25,17 +25,6 @@ pub struct UsersPage {
     pub columns: Vec<(i64, String, bool)>,
     /// For a scoped viewer: whom they manage ("Divisions: North; Teams: Night shift").
     pub scope_note: Option<String>,
-}
-
-/// What the bulk actions bar offers: roles within the viewer's access and the products.
-pub struct BulkBar {
-    pub roles: Vec<(i64, String)>,
-    pub products: Vec<(i64, String)>,
-    pub groups: Vec<GroupOptions>,
-    /// User fields Set field offers (never a secret): (id, label).
-    pub fields: Vec<(i64, String)>,
-    /// Workspaces to add people to or take them out of (none when there is only one).
-    pub workspaces: Vec<(i64, String)>,
 }
 
 #[derive(Template)]
