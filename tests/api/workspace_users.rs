@@ -12,6 +12,7 @@ use crate::helpers::{emails_in, location_of, someone, toast_of, TestApp, PASSWOR
 both!(
     user_management_shows_filters_and_changes_workspace_membership_in_bulk,
     the_header_switches_between_the_workspaces_one_manages_and_remembers,
+    delete_counts_records_per_workspace_and_hands_them_over_where_the_new_owner_belongs,
 );
 
 const OWNER: &str = "olive@acme.io";
@@ -230,4 +231,96 @@ async fn the_header_switches_between_the_workspaces_one_manages_and_remembers(ap
         .post_form("/workspaces/switch", &[("workspace", &acme.to_string())])
         .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+async fn delete_counts_records_per_workspace_and_hands_them_over_where_the_new_owner_belongs(
+    app: TestApp,
+) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    let ids = app
+        .add_people(
+            org_id,
+            vec![
+                someone("Ada", "ada@acme.io", "Agent"),
+                someone("Bob", "bob@acme.io", "Agent"),
+            ],
+        )
+        .await;
+    let (ada, bob) = (ids[0], ids[1]);
+    app.get_html("/settings/workspaces").await;
+    app.post_form("/settings/workspaces", &[("name", "Support")])
+        .await;
+    // Ada: 2 contacts in Acme (where Bob is too), 1 lead in Support (where he is not).
+    app.add_records(org_id, ada, "contact", 2).await;
+    app.add_records(org_id, ada, "lead", 1).await;
+    let (acme, support) = app
+        .db(move |c| {
+            use gatehouse::db::schema::owned_records;
+            let all = gatehouse::workspaces::store::all(c, org_id).unwrap();
+            let id = |name: &str| all.iter().find(|w| w.name == name).unwrap().id;
+            let (acme, support) = (id("Acme"), id("Support"));
+            for (kind, workspace) in [("contact", acme), ("lead", support)] {
+                diesel::update(owned_records::table.filter(owned_records::kind.eq(kind)))
+                    .set(owned_records::workspace_id.eq(workspace))
+                    .execute(c)
+                    .unwrap();
+            }
+            gatehouse::workspaces::store::set_member(
+                c,
+                support,
+                ada,
+                gatehouse::workspaces::Level::Agent,
+                chrono::Utc::now().naive_utc(),
+            )
+            .unwrap();
+            (acme, support)
+        })
+        .await;
+    let dialog = app
+        .hx_get(&format!("/users/{ada}/delete"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        dialog.contains("Ada owns 2 contacts in Acme; 1 lead in Support."),
+        "{dialog}"
+    );
+    let response = app
+        .hx_post(
+            &format!("/users/{ada}/delete"),
+            &[("reassign", "user"), ("reassign_email", "bob@acme.io")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        toast_of(response.headers()).as_deref(),
+        Some("ada@acme.io was deleted. 2 records went to bob@acme.io; 1 in workspaces they do not belong to are now unassigned.")
+    );
+    let owners = app
+        .db(move |c| {
+            use gatehouse::db::schema::owned_records;
+            owned_records::table
+                .filter(owned_records::org_id.eq(org_id))
+                .order(owned_records::reference)
+                .select((owned_records::workspace_id, owned_records::owner_id))
+                .load::<(Option<i64>, Option<i64>)>(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(
+        owners,
+        vec![
+            (Some(acme), Some(bob)),
+            (Some(acme), Some(bob)),
+            (Some(support), None)
+        ]
+    );
+    let deleted = app.audit_details(org_id, "user.deleted").await;
+    assert_eq!(deleted[0]["records_moved"], 2);
+    assert_eq!(deleted[0]["records_unassigned"], 1);
+    assert_eq!(
+        deleted[0]["owned_by_workspace"].as_array().unwrap().len(),
+        2
+    );
 }

@@ -30,6 +30,33 @@ pub fn describe_owned(counts: &[(String, i64)]) -> String {
         .join(", ")
 }
 
+/// "12 contacts, 1 lead", or, when they lie in several workspaces, "12 contacts in Acme;
+/// 1 lead in Support" (empty when nothing is owned).
+pub fn describe_owned_by_workspace(counts: &[(Option<String>, String, i64)]) -> String {
+    let mut places: Vec<Option<&String>> = counts.iter().map(|(w, _, _)| w.as_ref()).collect();
+    places.sort();
+    places.dedup();
+    let of = |place: Option<&String>| -> Vec<(String, i64)> {
+        counts
+            .iter()
+            .filter(|(w, _, _)| w.as_ref() == place)
+            .map(|(_, kind, n)| (kind.clone(), *n))
+            .collect()
+    };
+    match places.as_slice() {
+        [] => String::new(),
+        [_] => describe_owned(&of(places[0])),
+        several => several
+            .iter()
+            .map(|place| match place {
+                Some(name) => format!("{} in {name}", describe_owned(&of(*place))),
+                None => format!("{} in no workspace", describe_owned(&of(None))),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -37,5 +64,23 @@ mod tests {
         let counts = vec![("lead".to_owned(), 1), ("contact".to_owned(), 12)];
         assert_eq!(super::describe_owned(&counts), "12 contacts, 1 lead");
         assert_eq!(super::describe_owned(&[]), "");
+    }
+
+    #[test]
+    fn owned_records_are_counted_per_workspace_when_they_lie_in_several() {
+        let acme = Some("Acme".to_owned());
+        let support = Some("Support".to_owned());
+        let one = vec![(acme.clone(), "contact".to_owned(), 2)];
+        assert_eq!(super::describe_owned_by_workspace(&one), "2 contacts");
+        let several = vec![
+            (support, "lead".to_owned(), 1),
+            (acme.clone(), "contact".to_owned(), 12),
+            (acme, "lead".to_owned(), 3),
+        ];
+        assert_eq!(
+            super::describe_owned_by_workspace(&several),
+            "12 contacts, 3 leads in Acme; 1 lead in Support"
+        );
+        assert_eq!(super::describe_owned_by_workspace(&[]), "");
     }
 }

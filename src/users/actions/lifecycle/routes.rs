@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::service::{self, LifecycleError, Reassign};
 use super::views::{DeleteDialog, PeopleOptions};
-use super::{describe_owned, store};
+use super::{describe_owned_by_workspace, store};
 use crate::auth::permissions::Permission;
 use crate::users::authority::{self, Act, Editor};
 use crate::users::forms::ListQuery;
@@ -52,7 +52,7 @@ async fn dialog(state: &State, user: &CurrentUser, user_id: i64) -> Result<Delet
             Ok((
                 target,
                 store::license_names(conn, user_id)?,
-                store::owned_counts(conn, user_id)?,
+                store::owned_by_workspace(conn, user_id)?,
             ))
         })
         .await?;
@@ -62,7 +62,7 @@ async fn dialog(state: &State, user: &CurrentUser, user_id: i64) -> Result<Delet
         first_name: target.first_name,
         email: target.email,
         licenses,
-        owned: describe_owned(&owned),
+        owned: describe_owned_by_workspace(&owned),
         reassign_email: String::new(),
         leave_unassigned: false,
         reassign_error: None,
@@ -122,10 +122,15 @@ pub async fn delete(
         .await?;
     match outcome {
         Ok(done) => {
-            let moved = match done.records_moved {
-                0 => String::new(),
-                n if leave => format!(" {n} records are now unassigned."),
-                n => format!(" {n} records went to {}.", form.reassign_email.trim()),
+            let handed = done.records;
+            let moved = match (handed.moved, handed.unassigned) {
+                (0, 0) => String::new(),
+                (_, n) if leave => format!(" {n} records are now unassigned."),
+                (moved, 0) => format!(" {moved} records went to {}.", form.reassign_email.trim()),
+                (moved, n) => format!(
+                    " {moved} records went to {}; {n} in workspaces they do not belong to are now unassigned.",
+                    form.reassign_email.trim()
+                ),
             };
             Ok(htmx::changed(
                 &req,

@@ -148,7 +148,8 @@ pub fn reassign_target(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deleted {
     pub email: String,
-    pub records_moved: usize,
+    /// Where their records went.
+    pub records: store::HandedOver,
 }
 
 /// Deletes one user for good: their records go to the new owner (or nobody), their seats are
@@ -188,7 +189,8 @@ pub fn delete_in(
     let roles = store::role_names(conn, user_id)?;
     let licenses = store::license_names(conn, user_id)?;
     let owned = store::owned_counts(conn, user_id)?;
-    let moved = store::reassign_records(conn, user_id, new_owner, now)?;
+    let by_workspace = store::owned_by_workspace(conn, user_id)?;
+    let handed = store::reassign_records(conn, user_id, new_owner, now)?;
     licenses::release_all(conn, user_id)?;
     crate::auth::store::delete_user_sessions(conn, user_id)?;
     store::delete_user(conn, user_id)?;
@@ -208,7 +210,13 @@ pub fn delete_in(
             details: json!({
                 "snapshot": { "user": user, "roles": roles, "licenses": licenses },
                 "owned_records": owned,
+                "owned_by_workspace": by_workspace
+                    .iter()
+                    .map(|(w, kind, n)| json!({ "workspace": w, "kind": kind, "count": n }))
+                    .collect::<Vec<_>>(),
                 "reassigned_to": new_owner_email,
+                "records_moved": handed.moved,
+                "records_unassigned": handed.unassigned,
             }),
             meta,
         },
@@ -216,6 +224,6 @@ pub fn delete_in(
     )?;
     Ok(Deleted {
         email: user.email,
-        records_moved: moved,
+        records: handed,
     })
 }

@@ -64,19 +64,83 @@ pub fn owned_counts(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(String,
         .load(conn)
 }
 
-/// Gives the user's records to `new_owner` (or nobody); how many moved.
+/// How many records the user owns, by workspace (its name; `None`: none) and kind.
+pub fn owned_by_workspace(
+    conn: &mut DbConn,
+    user_id: i64,
+) -> QueryResult<Vec<(Option<String>, String, i64)>> {
+    use crate::db::schema::workspaces;
+    let counts: Vec<(Option<i64>, String, i64)> = owned_records::table
+        .filter(owned_records::owner_id.eq(user_id))
+        .group_by((owned_records::workspace_id, owned_records::kind))
+        .select((
+            owned_records::workspace_id,
+            owned_records::kind,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)?;
+    let ids: Vec<i64> = counts.iter().filter_map(|(w, _, _)| *w).collect();
+    let names: std::collections::HashMap<i64, String> = workspaces::table
+        .filter(workspaces::id.eq_any(&ids))
+        .select((workspaces::id, workspaces::name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(counts
+        .into_iter()
+        .map(|(w, kind, n)| (w.and_then(|w| names.get(&w).cloned()), kind, n))
+        .collect())
+}
+
+/// What a hand-over did: how many records went to the new owner, and how many were left
+/// unassigned (all of them without a new owner; else those in workspaces the new owner is
+/// not a member of).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HandedOver {
+    pub moved: usize,
+    pub unassigned: usize,
+}
+
+/// Gives the user's records to `new_owner` workspace by workspace: where the new owner is a
+/// member (or the record has no workspace) they get it; elsewhere it stays, unassigned.
 pub fn reassign_records(
     conn: &mut DbConn,
     user_id: i64,
     new_owner: Option<i64>,
     now: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(owned_records::table.filter(owned_records::owner_id.eq(user_id)))
-        .set((
-            owned_records::owner_id.eq(new_owner),
-            owned_records::updated_at.eq(now),
-        ))
-        .execute(conn)
+) -> QueryResult<HandedOver> {
+    use crate::db::schema::workspace_members;
+    let moved = match new_owner {
+        Some(new_owner) => {
+            let theirs: Vec<i64> = workspace_members::table
+                .filter(workspace_members::user_id.eq(new_owner))
+                .select(workspace_members::workspace_id)
+                .load(conn)?;
+            diesel::update(
+                owned_records::table
+                    .filter(owned_records::owner_id.eq(user_id))
+                    .filter(
+                        owned_records::workspace_id
+                            .is_null()
+                            .or(owned_records::workspace_id.eq_any(theirs)),
+                    ),
+            )
+            .set((
+                owned_records::owner_id.eq(new_owner),
+                owned_records::updated_at.eq(now),
+            ))
+            .execute(conn)?
+        }
+        None => 0,
+    };
+    let unassigned =
+        diesel::update(owned_records::table.filter(owned_records::owner_id.eq(user_id)))
+            .set((
+                owned_records::owner_id.eq(None::<i64>),
+                owned_records::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+    Ok(HandedOver { moved, unassigned })
 }
 
 /// Sets the status (and moves the version on, so open Edit dialogs see the change).
