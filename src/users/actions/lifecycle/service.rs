@@ -210,10 +210,7 @@ pub fn delete_in(
             details: json!({
                 "snapshot": { "user": user, "roles": roles, "licenses": licenses },
                 "owned_records": owned,
-                "owned_by_workspace": by_workspace
-                    .iter()
-                    .map(|(w, kind, n)| json!({ "workspace": w, "kind": kind, "count": n }))
-                    .collect::<Vec<_>>(),
+                "owned_by_workspace": super::describe_owned_by_workspace(&by_workspace),
                 "reassigned_to": new_owner_email,
                 "records_moved": handed.moved,
                 "records_unassigned": handed.unassigned,
