@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # The Gatehouse benchmark (see bench/README section in the top README).
 #
-#   bench/run.sh [--users N] [--backend sqlite|postgres] [--duration S]
+#   bench/run.sh [--users N] [--backend sqlite|postgres] [--duration S] [--workspaces W] [--quick]
+#
+# --workspaces W spreads the people over W workspaces (seed-demo --workspaces) and adds the
+# workspace Users page; --quick runs only W1 and the workspace page (to compare two seedings
+# in the same hour).
 #
 # Builds the LTO profile, seeds a fresh database with `seed-demo`, starts the server, signs in
 # as the demo admin and drives each workload with wrk for S seconds (after a warm-up) at 1 and
@@ -12,11 +16,18 @@ cd "$(dirname "$0")/.."
 USERS=100000
 BACKEND=sqlite
 DURATION=10
+WORKSPACES=1
+QUICK=0
+LOGIN_RPS=""
+EXPORT_ROWS=0
+EXPORT_SECONDS=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --users) USERS="$2"; shift 2 ;;
     --backend) BACKEND="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
+    --workspaces) WORKSPACES="$2"; shift 2 ;;
+    --quick) QUICK=1; shift ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -43,7 +54,7 @@ esac
 
 echo "seeding $USERS users on $BACKEND..."
 SEED_START=$(date +%s.%N)
-"$BIN" --data-dir "$WORK" seed-demo --users "$USERS" --admin-password "$PASSWORD" | tee "$WORK/seed.log"
+"$BIN" --data-dir "$WORK" seed-demo --users "$USERS" --workspaces "$WORKSPACES" --admin-password "$PASSWORD" | tee "$WORK/seed.log"
 SEED_SECONDS=$(python3 -c "import sys; print(float(sys.argv[1]) - float(sys.argv[2]))" "$(date +%s.%N)" "$SEED_START")
 
 "$BIN" --data-dir "$WORK" serve --addr "127.0.0.1:$PORT" --login-attempts-per-minute 100000000 --db-pool-size 8 > "$WORK/server.log" 2>&1 &
@@ -105,11 +116,23 @@ run_wrk() { # name connections path [script]
 : > "$WORK/table.md"
 for conns in 32 1; do
   run_wrk "W1 page 1 (name)" "$conns" "/users"
+  [ "$QUICK" = 1 ] && continue
   run_wrk "W1-deep page 1,000" "$conns" "$DEEP"
   run_wrk "W2 search \"northwind\"" "$conns" "/users?q=northwind"
   run_wrk "W3 Agent + active" "$conns" "/users?role=$AGENT&active=1"
   if [ -n "$VIP" ]; then run_wrk "W3-tag VIP + active" "$conns" "/users?group=$VIP&active=1"; fi
 done
+
+# Workspaces: the Users page of the second of W (about N / W members), as its Owner.
+if [ "$WORKSPACES" -gt 1 ]; then
+  WS=$(curl -fs -H "Cookie: $COOKIE" -H "HX-Request: true" "$BASE/workspaces/switcher" | grep -o '<option value="[0-9]*"' | grep -o '[0-9]*' | sed -n 2p)
+  curl -fs -H "Cookie: $COOKIE" "$BASE/workspaces/$WS/users" | grep -q 'id="member-' || { echo "the workspace page shows nobody" >&2; exit 1; }
+  for conns in 32 1; do
+    run_wrk "W1-workspace page 1, one of $WORKSPACES workspaces" "$conns" "/workspaces/$WS/users"
+  done
+fi
+
+if [ "$QUICK" = 0 ]; then
 
 # A scoped administrator: the demo's lead@demo.test, an Admin of one division (of six); W1
 # and W3 as they see them (the issue asks: within 10% of unscoped).
@@ -202,11 +225,13 @@ curl -fs -H "Cookie: $COOKIE" "$BASE/users/export.csv?active=0" -o "$WORK/export
 EXPORT_SECONDS=$(python3 -c "import sys; print(float(sys.argv[1]) - float(sys.argv[2]))" "$(date +%s.%N)" "$EXPORT_START")
 EXPORT_ROWS=$(( $(wc -l < "$WORK/export.csv") - 1 ))
 
+fi # not --quick
+
 RSS_KB=$(awk '/VmHWM/ { print $2 }' "/proc/$SERVER/status")
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 {
   echo
-  echo "## $(date -u +%Y-%m-%d) · $BACKEND · N = $USERS · commit $COMMIT"
+  echo "## $(date -u +%Y-%m-%d) · $BACKEND · N = $USERS · $WORKSPACES workspace(s)$([ "$QUICK" = 1 ] && echo " · quick") · commit $COMMIT"
   echo
   echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ { print $2 }') GiB; load generator (wrk) on the same machine; ${DURATION} s per run."
   echo "seed-demo: $(printf %.1f "$SEED_SECONDS") s. Peak server RSS: $((RSS_KB / 1024)) MB. W5 sign-ins: ${LOGIN_RPS:-?} req/s at 8 connections. Export: $EXPORT_ROWS users as CSV in $(printf %.1f "$EXPORT_SECONDS") s."

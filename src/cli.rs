@@ -144,7 +144,11 @@ pub fn export_audit(
     Ok(())
 }
 
-pub fn seed_demo(conn: &mut DbConn, users: u64, password: Option<String>) -> anyhow::Result<()> {
+pub fn seed_demo(
+    conn: &mut DbConn,
+    (users, workspaces): (u64, i64),
+    password: Option<String>,
+) -> anyhow::Result<()> {
     let (password, generated) = match password {
         Some(p) => (p, false),
         None => (generated_password(), true),
@@ -152,6 +156,12 @@ pub fn seed_demo(conn: &mut DbConn, users: u64, password: Option<String>) -> any
     let hasher = auth::password::Hasher::new(HashCost::OWASP)?;
     let hash = hasher.hash_blocking(&password)?;
     let report = demo::seed(conn, users, &hash)?;
+    if workspaces > 1 {
+        let now = chrono::Utc::now().naive_utc();
+        let ids = demo::workspaces::spread(conn, report.org_id, workspaces, now)?;
+        crate::db::analyze(conn)?;
+        println!("Spread over {} workspaces.", ids.len());
+    }
     println!(
         "Seeded {} with {} users in {:.1} s.",
         demo::ORG_NAME,

@@ -177,6 +177,9 @@ struct SeedDemoArgs {
     /// Password of admin@demo.test (and every demo user); default: generated and printed.
     #[arg(long)]
     admin_password: Option<String>,
+    /// Spread the people over this many workspaces (one each, by id; the admin Owner of all).
+    #[arg(long, default_value_t = 1)]
+    workspaces: i64,
 }
 
 /// glibc raises its mmap threshold after the first big free, after which argon2's 19 MiB
@@ -249,9 +252,11 @@ async fn run() -> anyhow::Result<()> {
         Command::Audit(AuditCommand::Export { org, since }) => {
             cli::export_audit(&mut connect(&config)?, org.as_deref(), since.as_deref())
         }
-        Command::SeedDemo(args) => {
-            cli::seed_demo(&mut connect(&config)?, args.users, args.admin_password)
-        }
+        Command::SeedDemo(args) => cli::seed_demo(
+            &mut connect(&config)?,
+            (args.users, args.workspaces),
+            args.admin_password,
+        ),
     }
 }
 

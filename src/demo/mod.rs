@@ -17,6 +17,7 @@ use crate::users::{name_key, search_text, status};
 
 mod fields;
 pub mod lead;
+pub mod workspaces;
 use crate::{insert_batch, orgs};
 use fields::{demo_fields, demo_values};
 pub const ORG_NAME: &str = "Demo Corp";

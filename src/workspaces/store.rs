@@ -186,13 +186,13 @@ pub fn everyone_joins(conn: &mut DbConn, org_id: i64, owner: &str) -> QueryResul
     };
     let mut sql = Sql::new();
     sql.push(
-        "INSERT INTO workspace_members (workspace_id, user_id, level, restrictions, created_at) \
-         SELECT ",
+        "INSERT INTO workspace_members (workspace_id, user_id, level, restrictions, created_at, \
+         name_key) SELECT ",
     )
     .bind(Bind::Int(workspace_id))
     .push(", u.id, CASE WHEN u.email = ")
     .bind(Bind::Text(owner.to_owned()))
-    .push(" THEN 'owner' ELSE 'agent' END, '', u.created_at FROM users u WHERE u.org_id = ")
+    .push(" THEN 'owner' ELSE 'agent' END, '', u.created_at, u.name_key FROM users u WHERE u.org_id = ")
     .bind(Bind::Int(org_id))
     .push(
         " AND NOT EXISTS (SELECT 1 FROM workspace_members m \

@@ -13,6 +13,7 @@ both!(
     a_workspace_manager_manages_only_their_workspace_and_never_an_owner_or_themselves,
     add_user_of_a_new_address_invites_to_the_organization_and_the_workspace_at_once,
     restrictions_bind_managers_and_the_export_honours_the_search,
+    the_users_page_walks_members_in_name_order_and_follows_renames,
 );
 
 const OWNER: &str = "olive@acme.io";
@@ -489,4 +490,69 @@ async fn restrictions_bind_managers_and_the_export_honours_the_search(app: TestA
     assert_eq!(changed[0]["after"]["level"], "Manager");
     assert_eq!(changed[0]["after"]["restrictions"][0], "Cannot export");
     assert!(app.mail().count_to("new@acme.io") == 0);
+}
+
+async fn the_users_page_walks_members_in_name_order_and_follows_renames(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    let people: Vec<crate::helpers::Person> = (0..55)
+        .map(|n| {
+            let first: &'static str = Box::leak(format!("P{n:02}").into_boxed_str());
+            let email: &'static str = Box::leak(format!("p{n:02}@acme.io").into_boxed_str());
+            someone(first, email, "Agent")
+        })
+        .collect();
+    let ids = app.add_people(org_id, people).await;
+    let acme = workspace(&app, org_id, "Acme").await;
+    // Two pages, in name order (last name first: Owner before Test), nobody twice or missing.
+    let (_, first) = app.get_html(&format!("/workspaces/{acme}/users")).await;
+    let next = crate::helpers::link_rel(&first, "next").expect("a next page");
+    let (_, second) = app.get_html(&next.replace("&amp;", "&")).await;
+    let mut seen = crate::helpers::emails_in(&first);
+    assert_eq!(seen.len(), 50);
+    seen.extend(crate::helpers::emails_in(&second));
+    let mut expected = vec![OWNER.to_string()];
+    expected.extend((0..55).map(|n| format!("p{n:02}@acme.io")));
+    assert_eq!(seen, expected);
+    // A rename moves the member on the workspace's page too (the membership's copy of the
+    // name follows, whichever path renamed them).
+    let p00 = ids[0];
+    app.db(move |c| {
+        use gatehouse::db::schema::users;
+        diesel::update(users::table.find(p00))
+            .set((
+                users::first_name.eq("Zed"),
+                users::name_key.eq(gatehouse::users::name_key("Zed", "Test")),
+            ))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let (_, page) = app
+        .get_html(&format!("/workspaces/{acme}/users?q=p0"))
+        .await;
+    let shown = crate::helpers::emails_in(&page);
+    assert_eq!(shown.first().map(String::as_str), Some("p01@acme.io"));
+    assert_eq!(shown.last().map(String::as_str), Some("p00@acme.io"));
+    // The page walks the membership's name index (SQLite's plan says so).
+    let plan = app
+        .db(move |c| {
+            let mut query = gatehouse::users::forms::ListQuery::from_pairs(&[]);
+            query.workspace_id = Some(acme);
+            gatehouse::users::store::explain_list(c, org_id, &query)
+                .unwrap()
+                .join("\n")
+        })
+        .await;
+    if app.backend == crate::helpers::Backend::Sqlite {
+        let inner: Vec<&str> = plan.lines().take_while(|l| *l != "SCAN page").collect();
+        assert_eq!(
+            inner,
+            [
+                "CO-ROUTINE page",
+                "SEARCH fw USING COVERING INDEX workspace_members_name (workspace_id=?)",
+                "SEARCH u USING INTEGER PRIMARY KEY (rowid=?)",
+            ],
+            "the page is found in order, without a sort: {plan}"
+        );
+    }
 }

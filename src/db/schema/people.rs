@@ -95,6 +95,8 @@ diesel::table! {
         level -> Text,
         restrictions -> Text,
         created_at -> Timestamp,
+        /// The user's `name_key`, kept by triggers: the Users page walks it in order.
+        name_key -> Text,
     }
 }
 

@@ -164,8 +164,24 @@ fn list_sql(
     let mut sql = Sql::new();
     // The inner query finds the page's ids through the indexes; only those rows then get their
     // roles, licenses and mail state (a sort of all matches never carries the aggregates).
-    sql.push(&row_columns(backend, columns))
-        .push("FROM (SELECT u.id FROM users u WHERE u.org_id = ");
+    // A workspace's members in name order walk (workspace_id, name_key, user_id) directly:
+    // the walk never reads the organization's other users.
+    let members_of = query
+        .workspace_id
+        .filter(|_| query.sort.key == SortKey::Name);
+    sql.push(&row_columns(backend, columns));
+    match members_of {
+        Some(workspace_id) => {
+            sql.push(
+                "FROM (SELECT u.id FROM workspace_members fw JOIN users u ON u.id = fw.user_id \
+                 WHERE fw.workspace_id = ",
+            );
+            sql.bind(Bind::Int(workspace_id)).push(" AND u.org_id = ");
+        }
+        None => {
+            sql.push("FROM (SELECT u.id FROM users u WHERE u.org_id = ");
+        }
+    }
     sql.bind(Bind::Int(org_id));
     if query.active_only {
         sql.push(" AND u.status <> 'inactive'");
@@ -186,7 +202,7 @@ fn list_sql(
         });
         sql.bind(Bind::Int(group_id)).push(")");
     }
-    if let Some(workspace_id) = query.workspace_id {
+    if let (Some(workspace_id), None) = (query.workspace_id, members_of) {
         sql.push(" AND EXISTS (SELECT 1 FROM workspace_members fw WHERE fw.workspace_id = ");
         sql.bind(Bind::Int(workspace_id))
             .push(" AND fw.user_id = u.id)");
@@ -245,6 +261,11 @@ fn list_sql(
         SortKey::Email => "u.email",
         SortKey::LastActive => "u.active_sort",
     };
+    // What the inner query walks: the membership's copy of the name for a workspace.
+    let (walked, walked_id) = match members_of {
+        Some(_) => ("fw.name_key", "fw.user_id"),
+        None => (column, "u.id"),
+    };
     // Walking backwards (a previous page) flips the comparison and the order; the caller
     // reverses the rows again.
     let backwards = matches!(query.page, Page::Before(_));
@@ -261,7 +282,7 @@ fn list_sql(
         };
         // A row value: both backends turn it into one range scan of the (org, sort, id) index.
         let op = if descending { "<" } else { ">" };
-        sql.push(&format!(" AND ({column}, u.id) {op} ("));
+        sql.push(&format!(" AND ({walked}, {walked_id}) {op} ("));
         sql.bind(key)
             .push(", ")
             .bind(Bind::Int(cursor.id))
@@ -269,7 +290,7 @@ fn list_sql(
     }
     let direction = if descending { "DESC" } else { "ASC" };
     sql.push(&format!(
-        " ORDER BY {column} {direction}, u.id {direction} LIMIT {limit}) page \
+        " ORDER BY {walked} {direction}, {walked_id} {direction} LIMIT {limit}) page \
          JOIN users u ON u.id = page.id ORDER BY {column} {direction}, u.id {direction}"
     ));
     sql
