@@ -21,7 +21,7 @@ pub fn spread(
         .first(conn)
         .optional()?
         .ok_or_else(|| anyhow::anyhow!("seed the demo first"))?;
-    Ok(write_tx(conn, |conn| -> anyhow::Result<Vec<i64>> {
+    write_tx(conn, |conn| -> anyhow::Result<Vec<i64>> {
         let first = store::first_active(conn, org_id)?
             .ok_or_else(|| anyhow::anyhow!("the demo has no workspace"))?;
         let mut ids = vec![first];
@@ -63,5 +63,5 @@ pub fn spread(
             store::set_member(conn, workspace_id, admin, Level::Owner, now)?;
         }
         Ok(ids)
-    })?)
+    })
 }
