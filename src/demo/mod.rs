@@ -17,9 +17,11 @@ use crate::users::{name_key, search_text, status};
 
 mod fields;
 pub mod lead;
+mod rng;
 pub mod workspaces;
 use crate::{insert_batch, orgs};
 use fields::{demo_fields, demo_values};
+use rng::Rng;
 pub const ORG_NAME: &str = "Demo Corp";
 pub const ADMIN_EMAIL: &str = "admin@demo.test";
 /// Search term that matches about 500 users at any N (their mail domain), for the benchmark.
@@ -73,27 +75,6 @@ const DOMAINS: &[&str] = &[
     "sales.demo.test",
     "support.demo.test",
 ];
-
-/// SplitMix64: small, fast and the same everywhere, so a given N always seeds the same data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
 
 #[derive(Insertable)]
 #[diesel(table_name = users)]
