@@ -43,10 +43,23 @@ pub fn describe_owned_by_workspace(counts: &[(Option<String>, String, i64)]) -> 
             .map(|(_, kind, n)| (kind.clone(), *n))
             .collect()
     };
-    match places.as_slice() {
-        [] => String::new(),
-        [_] => describe_owned(&of(places[0])),
-        several => several
+    let totals = || -> Vec<(String, i64)> {
+        counts.iter().map(|(_, kind, n)| (kind.clone(), *n)).fold(
+            Vec::new(),
+            |mut all, (kind, n)| {
+                match all.iter_mut().find(|(k, _)| *k == kind) {
+                    Some(total) => total.1 += n,
+                    None => all.push((kind, n)),
+                }
+                all
+            },
+        )
+    };
+    // Per workspace only when at least two workspaces hold some (records from before
+    // workspaces, with none, do not split a one-workspace count).
+    match places.iter().filter(|p| p.is_some()).count() {
+        0 | 1 => describe_owned(&totals()),
+        _ => places
             .iter()
             .map(|place| match place {
                 Some(name) => format!("{} in {name}", describe_owned(&of(*place))),
@@ -82,5 +95,10 @@ mod tests {
             "12 contacts, 3 leads in Acme; 1 lead in Support"
         );
         assert_eq!(super::describe_owned_by_workspace(&[]), "");
+        let older = vec![
+            (None, "contact".to_owned(), 3),
+            (Some("Acme".to_owned()), "contact".to_owned(), 1),
+        ];
+        assert_eq!(super::describe_owned_by_workspace(&older), "4 contacts");
     }
 }
