@@ -314,3 +314,18 @@ pub fn names_of_members(
     }
     Ok(names)
 }
+
+/// Locks a workspace's row until the transaction ends (PostgreSQL; SQLite's writers already
+/// take turns), so changes to its members wait for each other: a count of its Owners then
+/// holds until the change commits.
+pub fn lock(conn: &mut DbConn, workspace_id: i64) -> QueryResult<()> {
+    use crate::db::sql::{execute, Bind, Sql};
+    if crate::db::backend_of(conn) == crate::db::Backend::Postgres {
+        let mut sql = Sql::new();
+        sql.push("SELECT id FROM workspaces WHERE id = ")
+            .bind(Bind::Int(workspace_id))
+            .push(" FOR UPDATE");
+        execute(conn, sql)?;
+    }
+    Ok(())
+}

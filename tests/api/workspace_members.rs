@@ -228,11 +228,23 @@ async fn a_workspace_manager_manages_only_their_workspace_and_never_an_owner_or_
     add(&app, support, "ada@acme.io", "manager").await;
     add(&app, support, "olive@acme.io", "owner").await;
     let owner = app.org_owner(org_id).await;
-    // An administrator of the organization keeps the last Owner of Acme.
+    // The organization's Owner is touched by the Owner alone, even through a workspace.
     app.logout().await;
     app.login_as("adam@acme.io", PASSWORD).await;
     let response = app
         .hx_post(&format!("/workspaces/{acme}/users/{owner}/revoke"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // The last Owner of a workspace stays one.
+    app.logout().await;
+    app.login_as(OWNER, PASSWORD).await;
+    app.post_form("/settings/workspaces", &[("name", "Sales")])
+        .await;
+    let sales = workspace(&app, org_id, "Sales").await;
+    add(&app, sales, "adam@acme.io", "owner").await;
+    let adam = ids[2];
+    let response = app
+        .hx_post(&format!("/workspaces/{sales}/users/{adam}/revoke"), &[])
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(response
@@ -269,6 +281,15 @@ async fn a_workspace_manager_manages_only_their_workspace_and_never_an_owner_or_
     );
     let response = add(&app, support, "bob@acme.io", "agent").await;
     assert_eq!(response.status(), StatusCode::OK);
+    // Workspace access is no way around the organization's ranks: Adam (Admin) holds
+    // permissions Ada does not, so she neither brings him in nor touches him.
+    let response = add(&app, support, "adam@acme.io", "agent").await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("holds permissions you do not have"));
     // Not an Owner: gives no Owner level, touches no Owner; and never herself.
     let response = app
         .hx_post(
@@ -490,6 +511,37 @@ async fn restrictions_bind_managers_and_the_export_honours_the_search(app: TestA
     assert_eq!(changed[0]["after"]["level"], "Manager");
     assert_eq!(changed[0]["after"]["restrictions"][0], "Cannot export");
     assert!(app.mail().count_to("new@acme.io") == 0);
+    // Her restriction on revoking is hers too: no Revoke Access dialog or button.
+    let ada_restricted = app
+        .db(move |c| {
+            use gatehouse::workspaces::{store, Membership, Restriction};
+            let ada: i64 = {
+                use gatehouse::db::schema::users;
+                users::table
+                    .filter(users::email.eq("ada@acme.io"))
+                    .select(users::id)
+                    .first(c)
+                    .unwrap()
+            };
+            let now = chrono::Utc::now().naive_utc();
+            let membership = Membership::new(
+                gatehouse::workspaces::Level::Manager,
+                vec![Restriction::NoRevoke],
+            );
+            store::set_membership(c, (support, ada), &membership, now).unwrap();
+            ada
+        })
+        .await;
+    let _ = ada_restricted;
+    let (_, page) = app.get_html(&format!("/workspaces/{support}/users")).await;
+    assert!(
+        !page.contains("Revoke Access of"),
+        "no Revoke Access for her"
+    );
+    let response = app
+        .hx_get(&format!("/workspaces/{support}/users/{bob}/revoke"))
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
 
 async fn the_users_page_walks_members_in_name_order_and_follows_renames(app: TestApp) {

@@ -1,7 +1,7 @@
 -- A workspace's Users page walks its members in name order directly: each membership keeps
 -- its user's name_key (kept by triggers, whichever path inserts a member or renames a user),
 -- and (workspace_id, name_key, user_id) serves the page and its cursor.
-ALTER TABLE workspace_members ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE workspace_members ADD COLUMN name_key TEXT COLLATE "C" NOT NULL DEFAULT '';
 UPDATE workspace_members m SET name_key = u.name_key FROM users u WHERE u.id = m.user_id;
 CREATE INDEX workspace_members_name ON workspace_members (workspace_id, name_key, user_id);
 

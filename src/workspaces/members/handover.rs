@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::service::{level_of, member, owners, record, MemberError, Steward};
+use super::service::{begin, level_of, member, owners, record, MemberError, Steward};
 use crate::audit::{action, Origin};
 use crate::db::schema::{owned_records, workspace_members};
 use crate::db::{write_tx, DbConn};
@@ -44,6 +44,7 @@ pub fn revoke(
 ) -> Result<i64, MemberError> {
     steward.check(Restriction::NoRevoke)?;
     write_tx(conn, |conn| {
+        begin(conn, steward, workspace.id)?;
         let (membership, email) = member(conn, steward, workspace.id, user_id)?;
         let level = membership.level;
         if level == Level::Owner && owners(conn, workspace.id)? <= 1 {

@@ -47,6 +47,7 @@ pub async fn revoke_dialog(
     htmx::Fragment::of(&req)?;
     let (workspace_id, user_id) = path.into_inner();
     let (steward, workspace) = steward_of(&state, &user, workspace_id).await?;
+    steward.check(crate::workspaces::Restriction::NoRevoke)?;
     htmx::html(&revoke_view(&state, &steward, (workspace.id, user_id)).await?)
 }
 

@@ -91,12 +91,16 @@ pub(super) async fn table(
     let now = state.clock.now();
     let lookup = query.clone();
     let org_id = steward.org_id;
-    let (rows, more, levels) = state
+    let me = steward.id;
+    let (rows, more, (levels, standings)) = state
         .db(move |conn| {
             let (rows, more) = crate::users::store::list_page(conn, org_id, &lookup)?;
             let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
             let levels = crate::workspaces::store::memberships_of(conn, workspace_id, &ids)?;
-            Ok((rows, more, levels))
+            let mut everyone = ids.clone();
+            everyone.push(me);
+            let standings = crate::users::authority::standings_of(conn, org_id, &everyone)?;
+            Ok((rows, more, (levels, standings)))
         })
         .await?;
     let next_href = match (more, rows.last()) {
@@ -106,7 +110,18 @@ pub(super) async fn table(
         )),
         _ => None,
     };
-    let me = steward.id;
+    // The row offers only what would be allowed: not oneself, not above one's level or rank.
+    let may_act = |id: i64, level: Option<Level>| -> bool {
+        let handles = steward.organization
+            || steward.level() == Some(Level::Owner)
+            || level != Some(Level::Owner);
+        let ranks = match (standings.get(&me), standings.get(&id)) {
+            (Some(mine), Some(theirs)) => service::ranks_over(mine, theirs),
+            _ => false,
+        };
+        id != me && handles && ranks
+    };
+    let may_revoke = steward.may(Restriction::NoRevoke);
     Ok(MembersTable {
         workspace_id,
         export_href: steward.may(Restriction::NoExport).then(|| {
@@ -133,7 +148,8 @@ pub(super) async fn table(
                     .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
                     .unwrap_or_else(|| "Never signed in".into()),
                 online: row.live && row.status == crate::users::status::ACTIVE,
-                actions: row.id != me,
+                actions: may_act(row.id, levels.get(&row.id).map(|m| m.level)),
+                revoke: may_revoke && may_act(row.id, levels.get(&row.id).map(|m| m.level)),
                 email: row.email,
                 id: row.id,
             })
@@ -267,21 +283,17 @@ pub async fn add(
     }
 }
 
-/// The member's name and membership, if the steward may act on them.
+/// The member's name and membership, if the steward may act on them (their level, their
+/// rank in the organization; never oneself).
 pub(super) async fn member(
     state: &State,
     steward: &Steward,
     (workspace_id, user_id): (i64, i64),
 ) -> Result<(String, Membership), AppError> {
-    if user_id == steward.id {
-        return Err(AppError::Denied(
-            "You cannot revoke or edit your own access.".into(),
-        ));
-    }
+    let s = steward.clone();
     state
         .db(move |conn| {
-            let membership =
-                store::membership(conn, workspace_id, user_id)?.ok_or(AppError::NotFound)?;
+            let (membership, _) = service::member(conn, &s, workspace_id, user_id)?;
             let name = crate::users::store::name_of(conn, user_id)?.ok_or(AppError::NotFound)?;
             Ok((name, membership))
         })

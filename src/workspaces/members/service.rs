@@ -23,6 +23,8 @@ pub struct Steward {
     pub name: String,
     /// Holds `users.access` over the whole organization.
     pub organization: bool,
+    /// Administers only some divisions and teams (invites nobody: an invitee is in none).
+    pub scoped: bool,
     /// Their own level (and restrictions) in the workspace.
     pub membership: Option<Membership>,
 }
@@ -99,6 +101,7 @@ pub fn steward(
         email: email.to_owned(),
         name,
         organization,
+        scoped,
         membership,
     };
     Ok((steward, workspace))
@@ -163,6 +166,49 @@ fn member_of_org(
     Ok(found.map(|(id, email, first, last)| (id, email, format!("{first} {last}"))))
 }
 
+/// Starts a change to a workspace's members: the workspace's row is locked (concurrent
+/// changes wait: the last-Owner and restriction checks then see what is committed), and the
+/// steward's own place is read again, so a Manager demoted a moment ago acts no more.
+pub fn begin(conn: &mut DbConn, steward: &Steward, workspace_id: i64) -> Result<(), MemberError> {
+    store::lock(conn, workspace_id)?;
+    if !steward.organization
+        && store::membership(conn, workspace_id, steward.id)? != steward.membership
+    {
+        return Err(MemberError::Refused(
+            "Your access to this workspace changed meanwhile: reload the page.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Workspace access is no way around the organization's ranks: a steward acts on someone of
+/// the organization only if they hold every console permission that person holds (the Owner
+/// is touched by the Owner alone), as every other entry point requires.
+pub fn within_rank(conn: &mut DbConn, steward: &Steward, user_id: i64) -> Result<(), MemberError> {
+    use crate::users::authority::{self, Refusal};
+    let standings = authority::standings_of(conn, steward.org_id, &[steward.id, user_id])?;
+    let (Some(me), Some(them)) = (standings.get(&steward.id), standings.get(&user_id)) else {
+        return Err(MemberError::NotFound);
+    };
+    if !ranks_over(me, them) {
+        Err(MemberError::Refused(Refusal::Outranked.to_string()))
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether `me` holds every console permission `them` holds (and the Owner's place, when
+/// they are the Owner; an organization-wide administrator is above a scoped one).
+pub fn ranks_over(
+    me: &crate::users::authority::Standing,
+    them: &crate::users::authority::Standing,
+) -> bool {
+    use crate::users::authority::{administers, covers};
+    (me.owner || !them.owner)
+        && covers(me.permissions, them.permissions)
+        && !(me.scoped && !them.scoped && administers(them))
+}
+
 /// A restricted Manager keeps their own restrictions on whomever they add or edit.
 fn within_own(steward: &Steward, membership: &Membership) -> Result<(), MemberError> {
     match steward
@@ -201,8 +247,10 @@ pub fn add(
         .map_err(|message| MemberError::Invalid(message.into()))?;
     let email = email.as_str();
     write_tx(conn, |conn| {
+        begin(conn, steward, workspace.id)?;
         let (user_id, email, added) = match member_of_org(conn, steward.org_id, email)? {
             Some((user_id, email, name)) => {
+                within_rank(conn, steward, user_id)?;
                 if level_of(conn, workspace.id, user_id)?.is_some() {
                     return Err(MemberError::Invalid(format!(
                         "{name} is a member of this workspace already: use Edit to change their access level."
@@ -212,6 +260,9 @@ pub fn add(
             }
             None => {
                 steward.check(Restriction::NoInvite)?;
+                if steward.scoped {
+                    return Err(MemberError::Refused(crate::users::scope::NO_INVITES.into()));
+                }
                 let actor = Actor::user(steward.id, &steward.email);
                 let invitation = Invitation {
                     org_id: steward.org_id,
@@ -222,7 +273,7 @@ pub fn add(
                 };
                 let Some(user_id) = invite_by_email(conn, &invitation, email, meta, now)? else {
                     return Err(MemberError::Invalid(
-                        "This address already has an account or a pending invitation with another organization.".into(),
+                        "This person already has an account or a pending invitation.".into(),
                     ));
                 };
                 (user_id, email.to_owned(), Added::Invited(email.to_owned()))
@@ -249,7 +300,7 @@ fn labels(restrictions: &[Restriction]) -> Vec<&'static str> {
 }
 
 /// The member's current membership, if `steward` may act on them (never on themselves).
-pub(super) fn member(
+pub fn member(
     conn: &mut DbConn,
     steward: &Steward,
     workspace_id: i64,
@@ -257,6 +308,7 @@ pub(super) fn member(
 ) -> Result<(Membership, String), MemberError> {
     let membership =
         store::membership(conn, workspace_id, user_id)?.ok_or(MemberError::NotFound)?;
+    within_rank(conn, steward, user_id)?;
     let email = crate::users::store::email_of(conn, user_id)?.ok_or(MemberError::NotFound)?;
     if user_id == steward.id {
         return Err(MemberError::Refused(
@@ -276,6 +328,7 @@ pub fn set_level(
 ) -> Result<(), MemberError> {
     may_handle(steward, membership.level)?;
     write_tx(conn, |conn| {
+        begin(conn, steward, workspace.id)?;
         let (was, email) = member(conn, steward, workspace.id, user_id)?;
         if was == *membership {
             return Ok(());

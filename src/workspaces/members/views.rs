@@ -17,8 +17,10 @@ pub struct MemberRow {
     pub last_active: String,
     pub last_active_exact: String,
     pub online: bool,
-    /// Not oneself (nobody edits or revokes their own access).
+    /// EDIT: not oneself, nobody above one's level or rank.
     pub actions: bool,
+    /// Revoke Access: as EDIT, unless one's access is restricted from revoking.
+    pub revoke: bool,
 }
 
 #[derive(Template)]

@@ -126,7 +126,7 @@ fn plan_with(
         }
         Action::JoinWorkspace(id) | Action::LeaveWorkspace(id) => {
             let join = matches!(action, Action::JoinWorkspace(_));
-            let (label, set) = workspaces::WorkspaceSet::of(conn, editor.org_id, (id, join), ids)?;
+            let (label, set) = workspaces::WorkspaceSet::of(conn, editor, (id, join), ids)?;
             loaded.workspace = Some(set);
             label
         }

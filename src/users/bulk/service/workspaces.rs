@@ -29,11 +29,18 @@ impl WorkspaceSet {
     /// The workspace (active, the organization's) and the action's label.
     pub(super) fn of(
         conn: &mut DbConn,
-        org_id: i64,
+        editor: &Editor,
         (workspace_id, join): (i64, bool),
         ids: &[i64],
     ) -> Result<(String, WorkspaceSet), BulkError> {
-        let workspace = store::find(conn, org_id, workspace_id)?
+        if editor.scope.is_some() {
+            return Err(BulkError::Refused(
+                "Workspace membership is changed in bulk by administrators of the whole organization; you manage only some divisions and teams.".into(),
+            ));
+        }
+        // Applying, the count of Owners below holds until the change commits.
+        store::lock(conn, workspace_id)?;
+        let workspace = store::find(conn, editor.org_id, workspace_id)?
             .filter(|w| w.archived_at.is_none())
             .ok_or_else(|| BulkError::Refused("Choose a workspace from the list.".into()))?;
         let mut levels = HashMap::new();
@@ -82,6 +89,7 @@ impl WorkspaceSet {
             email: editor.email.clone(),
             name: String::new(),
             organization: true,
+            scoped: false,
             membership: None,
         };
         if self.join {
