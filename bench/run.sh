@@ -54,7 +54,7 @@ esac
 
 echo "seeding $USERS users on $BACKEND..."
 SEED_START=$(date +%s.%N)
-"$BIN" --data-dir "$WORK" seed-demo --users "$USERS" --workspaces "$WORKSPACES" --admin-password "$PASSWORD" | tee "$WORK/seed.log"
+"$BIN" --data-dir "$WORK" seed-demo --users "$USERS" $([ "$WORKSPACES" -gt 1 ] && echo --workspaces "$WORKSPACES") --admin-password "$PASSWORD" | tee "$WORK/seed.log"
 SEED_SECONDS=$(python3 -c "import sys; print(float(sys.argv[1]) - float(sys.argv[2]))" "$(date +%s.%N)" "$SEED_START")
 
 "$BIN" --data-dir "$WORK" serve --addr "127.0.0.1:$PORT" --login-attempts-per-minute 100000000 --db-pool-size 8 > "$WORK/server.log" 2>&1 &

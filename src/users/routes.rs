@@ -33,6 +33,8 @@ pub async fn list(
     let app = state.get_ref().clone();
     let viewer = user.id;
     let scope = user.scope.clone();
+    // The signed-in query counted the active workspaces: one of them asks nothing more here.
+    let several = user.several_workspaces;
     let (rows, more, catalog, roles, groups, (allow_auto_signup, scope_note), bulk, mut columns) =
         state
             .db(move |conn| {
@@ -41,7 +43,7 @@ pub async fn list(
                 // actions each row offers.
                 let catalog = app.catalog.of(conn, org_id)?;
                 let groups = crate::groups::store::all(conn, org_id)?;
-                let columns = Columns::load(conn, (org_id, viewer), &rows)?;
+                let columns = Columns::load(conn, (org_id, viewer), &rows, several)?;
                 if !full_page {
                     return Ok((
                         rows,
@@ -140,12 +142,17 @@ impl Columns {
         conn: &mut crate::db::DbConn,
         (org_id, viewer): (i64, i64),
         rows: &[store::UserListRow],
+        several: bool,
     ) -> diesel::QueryResult<Columns> {
         let fields = crate::fields::store::all(conn, org_id)?;
         let shown = columns::chosen(conn, viewer, &fields)?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let values = columns::values(conn, &ids, &shown)?;
-        let workspaces = crate::workspaces::store::several(conn, org_id)?;
+        let workspaces = if several {
+            crate::workspaces::store::several(conn, org_id)?
+        } else {
+            Vec::new()
+        };
         let places = if workspaces.is_empty() {
             Default::default()
         } else {
