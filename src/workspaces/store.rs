@@ -119,7 +119,8 @@ pub fn first_active(conn: &mut DbConn, org_id: i64) -> QueryResult<Option<i64>> 
         .optional()
 }
 
-/// Adds someone to a workspace (or sets their level there).
+/// Adds someone to a workspace (or sets their level there), in one statement: two requests
+/// adding the same person at once end with one membership, not a unique-key error.
 pub fn set_member(
     conn: &mut DbConn,
     workspace_id: i64,
@@ -127,24 +128,18 @@ pub fn set_member(
     level: Level,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let updated = diesel::update(
-        workspace_members::table
-            .filter(workspace_members::workspace_id.eq(workspace_id))
-            .filter(workspace_members::user_id.eq(user_id)),
-    )
-    .set(workspace_members::level.eq(level.code()))
-    .execute(conn)?;
-    if updated == 0 {
-        diesel::insert_into(workspace_members::table)
-            .values((
-                workspace_members::workspace_id.eq(workspace_id),
-                workspace_members::user_id.eq(user_id),
-                workspace_members::level.eq(level.code()),
-                workspace_members::created_at.eq(now),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
+    use crate::db::sql::{execute, Bind, Sql};
+    let mut sql = Sql::new();
+    sql.push("INSERT INTO workspace_members (workspace_id, user_id, level, restrictions, created_at) VALUES (")
+        .bind(Bind::Int(workspace_id))
+        .push(", ")
+        .bind(Bind::Int(user_id))
+        .push(", ")
+        .bind(Bind::Text(level.code().to_owned()))
+        .push(", '', ")
+        .bind(Bind::Time(now))
+        .push(") ON CONFLICT (workspace_id, user_id) DO UPDATE SET level = excluded.level");
+    execute(conn, sql).map(drop)
 }
 
 /// A new member of the organization joins its first active workspace (the Owner as its
