@@ -297,38 +297,50 @@ pub fn confirm_email_change(
             },
             now,
         )?;
-        let old_email = user.email.as_str();
-        for (to, kind, text) in [
-            (
-                old_email,
-                "email_changed_old",
-                format!(
-                    "The email address of your Gatehouse account was changed from {old_email} to {new_email}: the new address confirmed it. This address no longer signs in."
-                ),
-            ),
-            (
-                new_email,
-                "email_changed_new",
-                format!(
-                    "This is now the email address of your Gatehouse account (it was {old_email}). Sign in with it from now on."
-                ),
-            ),
-        ] {
-            let notice = mail::Simple {
-                first_name: &user.first_name,
-                paragraphs: vec![text],
-                link: None,
-                footer: "If this was not you, tell an administrator of your organization at once.",
-            };
-            let email = notice.email(
-                Some(user.org_id),
-                Some(user.id),
-                kind,
-                to,
-                "Your Gatehouse email address was changed",
-            );
-            mail::store::enqueue(conn, &email, now)?;
-        }
+        tell_both_addresses(conn, user, new_email, now)?;
         Ok(Confirmed::Changed(link.new_email))
     })
+}
+
+/// Both addresses hear of the change: the old one that it no longer signs in, the new one that
+/// it does.
+fn tell_both_addresses(
+    conn: &mut DbConn,
+    user: &store::SessionUserRow,
+    new_email: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let old_email = user.email.as_str();
+    for (to, kind, text) in [
+        (
+            old_email,
+            "email_changed_old",
+            format!(
+                "The email address of your Gatehouse account was changed from {old_email} to {new_email}: the new address confirmed it. This address no longer signs in."
+            ),
+        ),
+        (
+            new_email,
+            "email_changed_new",
+            format!(
+                "This is now the email address of your Gatehouse account (it was {old_email}). Sign in with it from now on."
+            ),
+        ),
+    ] {
+        let notice = mail::Simple {
+            first_name: &user.first_name,
+            paragraphs: vec![text],
+            link: None,
+            footer: "If this was not you, tell an administrator of your organization at once.",
+        };
+        let email = notice.email(
+            Some(user.org_id),
+            Some(user.id),
+            kind,
+            to,
+            "Your Gatehouse email address was changed",
+        );
+        mail::store::enqueue(conn, &email, now)?;
+    }
+    Ok(())
 }

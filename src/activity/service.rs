@@ -102,6 +102,13 @@ pub fn resolve(
             },
         }
     }
+    read_dates_and_search(&mut resolved, query);
+    Ok(resolved)
+}
+
+/// The dates, read at the viewer's midnight, and the search term, each with a note when it
+/// cannot be used.
+fn read_dates_and_search(resolved: &mut Resolved, query: &ActivityQuery) {
     let tz = resolved.timezone.clone();
     resolved.filter.since = query.from.map(|d| start_of_day(d, &tz));
     resolved.filter.until = query
@@ -126,5 +133,4 @@ pub fn resolve(
             "Search needs at least {MIN_SEARCH} characters; showing everything else that matches."
         ));
     }
-    Ok(resolved)
 }

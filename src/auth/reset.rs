@@ -143,16 +143,7 @@ pub fn look_up(
     secret: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<ResetAccount>> {
-    let Some(token) =
-        store::find_usable_token(conn, tokens::kind::RESET, &tokens::hash_token(secret), now)?
-    else {
-        return Ok(None);
-    };
-    let Some(user_id) = token.user_id else {
-        return Ok(None);
-    };
-    let Some(user) = store::session_user(conn, user_id)?.filter(|u| u.status == status::ACTIVE)
-    else {
+    let Some((_, user)) = usable(conn, secret, now)? else {
         return Ok(None);
     };
     let min_length = crate::settings::store::policy(conn, user.org_id)?.min_length();
@@ -174,19 +165,11 @@ pub fn complete(
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     write_tx(conn, |conn| {
-        let Some(token) =
-            store::find_usable_token(conn, tokens::kind::RESET, &tokens::hash_token(secret), now)?
-        else {
+        let Some((token_id, user)) = usable(conn, secret, now)? else {
             return Ok(false);
         };
-        let Some(user_id) = token.user_id else {
-            return Ok(false);
-        };
-        let Some(user) = store::session_user(conn, user_id)?.filter(|u| u.status == status::ACTIVE)
-        else {
-            return Ok(false);
-        };
-        if !store::consume_token(conn, token.id, now)? {
+        let user_id = user.id;
+        if !store::consume_token(conn, token_id, now)? {
             return Ok(false);
         }
         diesel::update(users::table.find(user_id))
@@ -236,23 +219,51 @@ pub fn complete(
             },
             now,
         )?;
-        let notice = mail::Simple {
-            first_name: &user.first_name,
-            paragraphs: vec![format!(
-                "The password of your Gatehouse account {} was just changed, and every session was signed out.",
-                user.email
-            )],
-            link: None,
-            footer: "If this was not you, tell an administrator of your organization at once.",
-        };
-        let email = notice.email(
-            Some(user.org_id),
-            Some(user.id),
-            "password_changed",
-            &user.email,
-            "Your Gatehouse password was changed",
-        );
-        mail::store::enqueue(conn, &email, now)?;
+        tell_password_changed(conn, &user, now)?;
         Ok(true)
     })
+}
+
+/// A usable reset link's token and the active account it is for.
+fn usable(
+    conn: &mut DbConn,
+    secret: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(i64, store::SessionUserRow)>> {
+    let Some(token) =
+        store::find_usable_token(conn, tokens::kind::RESET, &tokens::hash_token(secret), now)?
+    else {
+        return Ok(None);
+    };
+    let Some(user_id) = token.user_id else {
+        return Ok(None);
+    };
+    Ok(store::session_user(conn, user_id)?
+        .filter(|u| u.status == status::ACTIVE)
+        .map(|user| (token.id, user)))
+}
+
+fn tell_password_changed(
+    conn: &mut DbConn,
+    user: &store::SessionUserRow,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let notice = mail::Simple {
+        first_name: &user.first_name,
+        paragraphs: vec![format!(
+            "The password of your Gatehouse account {} was just changed, and every session was signed out.",
+            user.email
+        )],
+        link: None,
+        footer: "If this was not you, tell an administrator of your organization at once.",
+    };
+    let email = notice.email(
+        Some(user.org_id),
+        Some(user.id),
+        "password_changed",
+        &user.email,
+        "Your Gatehouse password was changed",
+    );
+    mail::store::enqueue(conn, &email, now)?;
+    Ok(())
 }

@@ -4,12 +4,11 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
-use super::service::{self, ImportUsersError, Mode};
-use super::{parse, LineError, CORE_COLUMNS, MAX_LINES};
+use super::service::{self, Mode, Outcome};
+use super::{LineError, CORE_COLUMNS, MAX_LINES};
 use crate::auth::permissions::Permission;
 use crate::users::actions::create::service::Creator;
 use crate::users::actions::lifecycle::routes::editor_of;
-use crate::web::errors::{triage, ServiceError};
 use crate::web::request_meta::origin_of;
 use crate::web::shell::{Nav, Shell};
 use crate::web::{htmx, AppError, CurrentUser, State};
@@ -17,15 +16,6 @@ use crate::web::{htmx, AppError, CurrentUser, State};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/users/import-users", web::get().to(page))
         .route("/users/import-users", web::post().to(import));
-}
-
-impl ServiceError for ImportUsersError {
-    fn sort(self) -> Result<Self, AppError> {
-        match self {
-            ImportUsersError::Database(e) => Err(e.into()),
-            shown => Ok(shown),
-        }
-    }
 }
 
 #[derive(Template)]
@@ -108,57 +98,38 @@ pub async fn import(
     let name = user.display_name();
     let base_url = state.base_url.clone();
     let meta = origin_of(&req, &state.config.trusted_proxies);
-    let (org_id, now) = (user.org_id, state.clock.now());
+    let now = state.clock.now();
     let text = csv.clone();
     let outcome = state
         .db(move |conn| {
-            let names = service::names(conn, org_id)?;
-            let (lines, mut bad) = match parse(&text, &names) {
-                Ok(parsed) => parsed,
-                Err(problem) => return Ok(Err((Vec::new(), Some(problem)))),
-            };
-            if lines.is_empty() && bad.is_empty() {
-                return Ok(Err((
-                    Vec::new(),
-                    Some("There are no users below the first line.".into()),
-                )));
-            }
             let creator = Creator {
                 editor: &editor,
                 name: &name,
                 base_url: &base_url,
             };
-            // Lines that parsed are checked too, so the report lists every bad line at once.
-            let mode = if bad.is_empty() { mode } else { Mode::Check };
-            let outcome = triage(service::import(conn, &creator, &lines, mode, &meta, now))?;
-            Ok(match outcome {
-                Ok(created) if bad.is_empty() => Ok(Ok(created)),
-                Ok(_) | Err(ImportUsersError::Checked(_)) if !bad.is_empty() => Err((bad, None)),
-                Err(ImportUsersError::Checked(ready)) => Ok(Err(ready)),
-                Err(ImportUsersError::Lines(more)) => {
-                    bad.extend(more);
-                    Err((bad, None))
-                }
-                Ok(created) => Ok(Ok(created)),
-                Err(ImportUsersError::Database(e)) => return Err(e.into()),
-            })
+            Ok(service::import_text(
+                conn, &creator, &text, mode, &meta, now,
+            )?)
         })
         .await?;
     let mut view = view(&req, &state, &user).await?;
     let response = match outcome {
-        Ok(Ok(created)) => {
+        Outcome::Imported(created) => {
             view.notice = Some(format!(
                 "Imported {created} user{}: each gets an email to confirm the account and choose a password.",
                 if created == 1 { "" } else { "s" }
             ));
             htmx::html(&view)
         }
-        Ok(Err(ready)) => {
+        Outcome::Ready(ready) => {
             view.csv = csv;
             view.ready = Some(ready);
             htmx::html(&view)
         }
-        Err((mut errors, problem)) => {
+        Outcome::Refused {
+            mut errors,
+            problem,
+        } => {
             errors.sort_by_key(|e| e.line);
             view.csv = csv;
             view.errors = errors;

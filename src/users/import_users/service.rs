@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::{LineError, Names, UserLine};
+use super::{parse, LineError, Names, UserLine};
 use crate::audit::{self, action, Actor, Event, Origin};
 use crate::db::{write_tx, DbConn};
 use crate::users::actions::create::service::{create_once, CreateError, Creator};
@@ -109,5 +109,58 @@ pub fn import(
         };
         audit::record(conn, event, now)?;
         Ok(created)
+    })
+}
+
+/// What a pasted import came to.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Written: this many users were created.
+    Imported(usize),
+    /// Checked and clean: this many would be created.
+    Ready(usize),
+    /// Nothing written: every bad line with its reason, or a problem with the whole text.
+    Refused {
+        errors: Vec<LineError>,
+        problem: Option<String>,
+    },
+}
+
+/// Parses the pasted text against the organization's names, then checks or imports it. Lines
+/// that parsed are checked even when others did not, so the report lists every bad line at
+/// once; a text with a bad line imports nothing.
+pub fn import_text(
+    conn: &mut DbConn,
+    creator: &Creator<'_>,
+    text: &str,
+    mode: Mode,
+    meta: &Origin,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<Outcome> {
+    let names = names(conn, creator.editor.org_id)?;
+    let refused = |errors, problem: Option<&str>| Outcome::Refused {
+        errors,
+        problem: problem.map(str::to_owned),
+    };
+    let (lines, mut bad) = match parse(text, &names) {
+        Ok(parsed) => parsed,
+        Err(problem) => return Ok(refused(Vec::new(), Some(&problem))),
+    };
+    if lines.is_empty() && bad.is_empty() {
+        return Ok(refused(
+            Vec::new(),
+            Some("There are no users below the first line."),
+        ));
+    }
+    let mode = if bad.is_empty() { mode } else { Mode::Check };
+    Ok(match import(conn, creator, &lines, mode, meta, now) {
+        Ok(created) if bad.is_empty() => Outcome::Imported(created),
+        Err(ImportUsersError::Checked(ready)) if bad.is_empty() => Outcome::Ready(ready),
+        Ok(_) | Err(ImportUsersError::Checked(_)) => refused(bad, None),
+        Err(ImportUsersError::Lines(more)) => {
+            bad.extend(more);
+            refused(bad, None)
+        }
+        Err(ImportUsersError::Database(e)) => return Err(e),
     })
 }

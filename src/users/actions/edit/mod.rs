@@ -1,5 +1,6 @@
 //! The Edit User dialog: details, roles, licenses, access, and the Active toggle.
 
+pub mod dialog;
 pub mod forms;
 pub mod routes;
 pub mod service;
