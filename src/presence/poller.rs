@@ -111,53 +111,7 @@ pub fn spawn(state: Arc<AppState>) {
             let now = state.clock.now();
             let beat_due = last_beat.elapsed() >= beat_every;
             let check_due = last_check.elapsed() >= check_every;
-            let tick = {
-                let mut inner = hub.lock();
-                let row = |id: &String| {
-                    inner.conns.get(id).map(|c| NewPresence {
-                        connection_id: id.clone(),
-                        user_id: c.user_id,
-                        org_id: c.org_id,
-                        instance_id: hub.instance_id.clone(),
-                        last_beat: now,
-                    })
-                };
-                let opened: Vec<NewPresence> = inner.opened.iter().filter_map(row).collect();
-                let beat = beat_due.then(|| inner.conns.keys().filter_map(row).collect());
-                let sessions = check_due.then(|| {
-                    let set: HashSet<String> = inner
-                        .conns
-                        .values()
-                        .map(|c| c.session_hash.clone())
-                        .collect();
-                    set.into_iter().collect()
-                });
-                let permissions: HashSet<(i64, &'static str)> = if check_due {
-                    inner
-                        .conns
-                        .values()
-                        .filter_map(|c| c.needs.map(|p| (c.user_id, p)))
-                        .collect()
-                } else {
-                    HashSet::new()
-                };
-                let tick = Tick {
-                    now,
-                    last_id: inner.last_event_id,
-                    gaps: gaps.keys().copied().collect(),
-                    opened,
-                    closed: std::mem::take(&mut inner.closed),
-                    beat,
-                    stale_cutoff: now
-                        - chrono::Duration::from_std(stale)
-                            .unwrap_or(chrono::Duration::seconds(10)),
-                    sessions,
-                    permissions: permissions.into_iter().collect(),
-                    watched: inner.watchers.keys().copied().collect(),
-                };
-                inner.opened.clear();
-                tick
-            };
+            let tick = next_tick(&hub, now, (beat_due, check_due), &gaps, stale);
             let instance = hub.instance_id.clone();
             let tick = Arc::new(tick);
             let work = tick.clone();
@@ -192,6 +146,61 @@ pub fn spawn(state: Arc<AppState>) {
             }
         }
     });
+}
+
+/// What this tick asks of the database: the connections opened and closed since the last,
+/// the heartbeats and session checks that are due, the gaps still awaited, the watched users.
+fn next_tick(
+    hub: &Hub,
+    now: chrono::NaiveDateTime,
+    (beat_due, check_due): (bool, bool),
+    gaps: &BTreeMap<i64, Instant>,
+    stale: Duration,
+) -> Tick {
+    let mut inner = hub.lock();
+    let row = |id: &String| {
+        inner.conns.get(id).map(|c| NewPresence {
+            connection_id: id.clone(),
+            user_id: c.user_id,
+            org_id: c.org_id,
+            instance_id: hub.instance_id.clone(),
+            last_beat: now,
+        })
+    };
+    let opened: Vec<NewPresence> = inner.opened.iter().filter_map(row).collect();
+    let beat = beat_due.then(|| inner.conns.keys().filter_map(row).collect());
+    let sessions = check_due.then(|| {
+        let set: HashSet<String> = inner
+            .conns
+            .values()
+            .map(|c| c.session_hash.clone())
+            .collect();
+        set.into_iter().collect()
+    });
+    let permissions: HashSet<(i64, &'static str)> = if check_due {
+        inner
+            .conns
+            .values()
+            .filter_map(|c| c.needs.map(|p| (c.user_id, p)))
+            .collect()
+    } else {
+        HashSet::new()
+    };
+    let tick = Tick {
+        now,
+        last_id: inner.last_event_id,
+        gaps: gaps.keys().copied().collect(),
+        opened,
+        closed: std::mem::take(&mut inner.closed),
+        beat,
+        stale_cutoff: now
+            - chrono::Duration::from_std(stale).unwrap_or(chrono::Duration::seconds(10)),
+        sessions,
+        permissions: permissions.into_iter().collect(),
+        watched: inner.watchers.keys().copied().collect(),
+    };
+    inner.opened.clear();
+    tick
 }
 
 fn deliver(hub: &Hub, outcome: Outcome, tick: &Tick, gaps: &mut BTreeMap<i64, Instant>) {

@@ -35,64 +35,34 @@ pub async fn list(
     let scope = user.scope.clone();
     // The signed-in query counted the active workspaces: one of them asks nothing more here.
     let several = user.several_workspaces;
-    let (rows, more, catalog, roles, groups, (allow_auto_signup, scope_note), bulk, mut columns) =
-        state
-            .db(move |conn| {
-                let (rows, more) = store::list_page(conn, org_id, &lookup)?;
-                // Roles and products come from memory; what each role gives decides which
-                // actions each row offers.
-                let catalog = app.catalog.of(conn, org_id)?;
-                let groups = crate::groups::store::all(conn, org_id)?;
-                let columns = Columns::load(conn, (org_id, viewer), &rows, several)?;
-                if !full_page {
-                    return Ok((
-                        rows,
-                        more,
-                        catalog,
-                        Vec::new(),
-                        groups,
-                        (false, None),
-                        None,
-                        columns,
-                    ));
-                }
-                // The sign-up switch (which changes) comes from the database.
-                let allow = crate::orgs::store::allow_auto_signup(conn, org_id)?;
-                // Whom a scoped viewer manages, named above the list.
-                let note = match &scope {
-                    Some(scope) => {
-                        let divisions =
-                            crate::users::actions::edit::store::divisions(conn, org_id)?;
-                        let teams: Vec<(i64, String)> =
-                            groups.iter().map(|g| (g.id, g.name.clone())).collect();
-                        Some(crate::users::scope::describe(
-                            Some(scope),
-                            &divisions,
-                            &teams,
-                        ))
-                    }
-                    None => None,
-                };
-                let bulk = bulk_for.map(|permissions| BulkBar {
-                    roles: catalog.grantable(permissions),
-                    products: catalog.products.clone(),
-                    groups: GroupOptions::of(&groups),
-                    fields: columns.settable(),
-                    workspaces: columns.workspaces.clone(),
-                });
-                let names = catalog.role_names();
-                Ok((
-                    rows,
-                    more,
-                    catalog,
-                    names,
-                    groups,
-                    (allow, note),
-                    bulk,
-                    columns,
-                ))
-            })
-            .await?;
+    let (rows, more, catalog, groups, mut columns, around) = state
+        .db(move |conn| {
+            let (rows, more) = store::list_page(conn, org_id, &lookup)?;
+            // Roles and products come from memory; what each role gives decides which
+            // actions each row offers.
+            let catalog = app.catalog.of(conn, org_id)?;
+            let groups = crate::groups::store::all(conn, org_id)?;
+            let columns = Columns::load(conn, (org_id, viewer), &rows, several)?;
+            let around = if full_page {
+                Around::load(
+                    conn,
+                    (org_id, scope.as_ref()),
+                    (&catalog, &groups),
+                    &columns,
+                    bulk_for,
+                )?
+            } else {
+                Around::default()
+            };
+            Ok((rows, more, catalog, groups, columns, around))
+        })
+        .await?;
+    let Around {
+        roles,
+        allow_auto_signup,
+        scope_note,
+        bulk,
+    } = around;
     let names = crate::groups::GroupNames::of(&groups);
     let mut table = UsersTable::new(&query, rows, more, now, actions, (&catalog, &names));
     columns.fill(&mut table);
@@ -123,6 +93,58 @@ pub async fn list(
         bulk,
         scope_note,
     })
+}
+
+/// What the whole page shows around the table: the role filter, the sign-up switch, whom a
+/// scoped viewer manages, and the bulk bar.
+#[derive(Default)]
+struct Around {
+    roles: Vec<(i64, String)>,
+    allow_auto_signup: bool,
+    scope_note: Option<String>,
+    bulk: Option<BulkBar>,
+}
+
+impl Around {
+    fn load(
+        conn: &mut crate::db::DbConn,
+        (org_id, scope): (i64, Option<&crate::users::scope::Scope>),
+        (catalog, groups): (
+            &crate::orgs::catalog::OrgCatalog,
+            &[crate::groups::store::Group],
+        ),
+        columns: &Columns,
+        bulk_for: Option<crate::auth::permissions::Permissions>,
+    ) -> diesel::QueryResult<Self> {
+        // The sign-up switch (which changes) comes from the database.
+        let allow_auto_signup = crate::orgs::store::allow_auto_signup(conn, org_id)?;
+        let scope_note = match scope {
+            Some(scope) => {
+                let divisions = crate::users::actions::edit::store::divisions(conn, org_id)?;
+                let teams: Vec<(i64, String)> =
+                    groups.iter().map(|g| (g.id, g.name.clone())).collect();
+                Some(crate::users::scope::describe(
+                    Some(scope),
+                    &divisions,
+                    &teams,
+                ))
+            }
+            None => None,
+        };
+        let bulk = bulk_for.map(|permissions| BulkBar {
+            roles: catalog.grantable(permissions),
+            products: catalog.products.clone(),
+            groups: GroupOptions::of(groups),
+            fields: columns.settable(),
+            workspaces: columns.workspaces.clone(),
+        });
+        Ok(Self {
+            roles: catalog.role_names(),
+            allow_auto_signup,
+            scope_note,
+            bulk,
+        })
+    }
 }
 
 /// The user fields a list shows as extra columns, and their values for the page's rows; the

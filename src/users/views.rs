@@ -318,48 +318,7 @@ impl UsersTable {
         } else {
             None
         };
-        let sort_links = [
-            ("Name", SortKey::Name),
-            ("Email", SortKey::Email),
-            ("Last active", SortKey::LastActive),
-        ]
-        .into_iter()
-        .map(|(label, key)| {
-            let current = query.sort.key == key;
-            // Clicking the current column flips it; a new column starts in its natural
-            // direction (names A→Z, most recently active first).
-            let next_sort = if current {
-                Sort {
-                    key,
-                    descending: !query.sort.descending,
-                }
-            } else {
-                Sort {
-                    key,
-                    descending: key == SortKey::LastActive,
-                }
-            };
-            let qs = query.to_query_string(next_sort, &Page::First);
-            SortLink {
-                label,
-                href: if qs.is_empty() {
-                    "/users".into()
-                } else {
-                    format!("/users?{qs}")
-                },
-                aria_sort: match (current, query.sort.descending) {
-                    (false, _) => "none",
-                    (true, false) => "ascending",
-                    (true, true) => "descending",
-                },
-                arrow: match (current, query.sort.descending) {
-                    (false, _) => "",
-                    (true, false) => "▲",
-                    (true, true) => "▼",
-                },
-            }
-        })
-        .collect();
+        let sort_links = sort_links(query);
         let filtered = !query.search.is_empty()
             || query.role_id.is_some()
             || query.group_id.is_some()
@@ -388,4 +347,51 @@ impl UsersTable {
             first,
         }
     }
+}
+
+/// The column headers' links: the current column flips; a new one starts in its natural
+/// direction (names A→Z, most recently active first).
+fn sort_links(query: &ListQuery) -> Vec<SortLink> {
+    [
+        ("Name", SortKey::Name),
+        ("Email", SortKey::Email),
+        ("Last active", SortKey::LastActive),
+    ]
+    .into_iter()
+    .map(|(label, key)| {
+        let current = query.sort.key == key;
+        // Clicking the current column flips it; a new column starts in its natural
+        // direction (names A→Z, most recently active first).
+        let next_sort = if current {
+            Sort {
+                key,
+                descending: !query.sort.descending,
+            }
+        } else {
+            Sort {
+                key,
+                descending: key == SortKey::LastActive,
+            }
+        };
+        let qs = query.to_query_string(next_sort, &Page::First);
+        SortLink {
+            label,
+            href: if qs.is_empty() {
+                "/users".into()
+            } else {
+                format!("/users?{qs}")
+            },
+            aria_sort: match (current, query.sort.descending) {
+                (false, _) => "none",
+                (true, false) => "ascending",
+                (true, true) => "descending",
+            },
+            arrow: match (current, query.sort.descending) {
+                (false, _) => "",
+                (true, false) => "▲",
+                (true, true) => "▼",
+            },
+        }
+    })
+    .collect()
 }

@@ -264,28 +264,7 @@ fn save_once(
         if desired == held {
             return Ok(());
         }
-        for role in held.role_ids.difference(&desired.role_ids) {
-            edit::store::remove_role(conn, user_id, *role)?;
-        }
-        for role in desired.role_ids.difference(&held.role_ids) {
-            users_store::add_role(conn, user_id, *role)?;
-        }
-        diesel::delete(
-            user_permission_overrides::table.filter(user_permission_overrides::user_id.eq(user_id)),
-        )
-        .execute(conn)?;
-        for (permission, o) in &desired.overrides {
-            diesel::insert_into(user_permission_overrides::table)
-                .values((
-                    user_permission_overrides::user_id.eq(user_id),
-                    user_permission_overrides::permission.eq(permission),
-                    user_permission_overrides::granted.eq(*o == Override::Grant),
-                ))
-                .execute(conn)?;
-        }
-        if desired.scope != held.scope {
-            scope::set(conn, user_id, desired.scope.as_ref())?;
-        }
+        write_access(conn, user_id, &held, &desired)?;
         let bumped = diesel::update(
             users::table
                 .find(user_id)
@@ -300,30 +279,80 @@ fn save_once(
             let by = edit::store::last_editor(conn, user_id)?.unwrap_or_else(|| "Someone".into());
             return Err(AccessError::Stale { by });
         }
-        let divisions = edit::store::divisions(conn, editor.org_id)?;
-        let teams: Vec<(i64, String)> = crate::groups::store::all(conn, editor.org_id)?
-            .into_iter()
-            .map(|g| (g.id, g.name))
-            .collect();
-        let show = |a: &Access| {
-            json!({
-                "manages": scope::describe(a.scope.as_ref(), &divisions, &teams),
-                "role_ids": a.role_ids,
-                "overrides": a.overrides.iter().map(|(p, o)| (p.to_string(), json!(if *o == Override::Grant { "grant" } else { "deny" }))).collect::<serde_json::Map<_, _>>(),
-            })
-        };
-        audit::record(
+        record_change(
             conn,
-            Event {
-                org_id: Some(editor.org_id),
-                actor: &Actor::user(editor.id, &editor.email),
-                action: action::PERMISSIONS_CHANGED,
-                target: Some((user_id, &current.email)),
-                details: json!({ "before": show(&held), "after": show(&desired) }),
-                meta,
-            },
-            now,
+            editor,
+            (user_id, &current.email),
+            (&held, &desired),
+            (meta, now),
         )?;
         Ok(())
     })
+}
+
+/// Writes the roles, overrides and scope that differ from what is held.
+fn write_access(
+    conn: &mut DbConn,
+    user_id: i64,
+    held: &Access,
+    desired: &Access,
+) -> diesel::QueryResult<()> {
+    for role in held.role_ids.difference(&desired.role_ids) {
+        edit::store::remove_role(conn, user_id, *role)?;
+    }
+    for role in desired.role_ids.difference(&held.role_ids) {
+        users_store::add_role(conn, user_id, *role)?;
+    }
+    diesel::delete(
+        user_permission_overrides::table.filter(user_permission_overrides::user_id.eq(user_id)),
+    )
+    .execute(conn)?;
+    for (permission, o) in &desired.overrides {
+        diesel::insert_into(user_permission_overrides::table)
+            .values((
+                user_permission_overrides::user_id.eq(user_id),
+                user_permission_overrides::permission.eq(permission),
+                user_permission_overrides::granted.eq(*o == Override::Grant),
+            ))
+            .execute(conn)?;
+    }
+    if desired.scope != held.scope {
+        scope::set(conn, user_id, desired.scope.as_ref())?;
+    }
+    Ok(())
+}
+
+/// The audit row of a change, with what was held and what is now, in words.
+fn record_change(
+    conn: &mut DbConn,
+    editor: &Editor,
+    (user_id, email): (i64, &str),
+    (held, desired): (&Access, &Access),
+    (meta, now): (&Origin, NaiveDateTime),
+) -> diesel::QueryResult<()> {
+    let divisions = edit::store::divisions(conn, editor.org_id)?;
+    let teams: Vec<(i64, String)> = crate::groups::store::all(conn, editor.org_id)?
+        .into_iter()
+        .map(|g| (g.id, g.name))
+        .collect();
+    let show = |a: &Access| {
+        json!({
+            "manages": scope::describe(a.scope.as_ref(), &divisions, &teams),
+            "role_ids": a.role_ids,
+            "overrides": a.overrides.iter().map(|(p, o)| (p.to_string(), json!(if *o == Override::Grant { "grant" } else { "deny" }))).collect::<serde_json::Map<_, _>>(),
+        })
+    };
+    audit::record(
+        conn,
+        Event {
+            org_id: Some(editor.org_id),
+            actor: &Actor::user(editor.id, &editor.email),
+            action: action::PERMISSIONS_CHANGED,
+            target: Some((user_id, email)),
+            details: json!({ "before": show(held), "after": show(desired) }),
+            meta,
+        },
+        now,
+    )?;
+    Ok(())
 }
