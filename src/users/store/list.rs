@@ -210,8 +210,62 @@ fn list_sql(
     if let Some(field) = field {
         field.push_to(&mut sql);
     }
-    // Last active: a range of active_sort, which (org_id, active_sort, id) serves directly
-    // when the list is sorted by Last active and as a filter beside the other sort indexes.
+    push_last_active(&mut sql, query);
+    push_search(&mut sql, backend, org_id, &query.search);
+
+    let column = match query.sort.key {
+        SortKey::Name => "u.name_key",
+        SortKey::Email => "u.email",
+        SortKey::LastActive => "u.active_sort",
+    };
+    // What the inner query walks: the membership's copy of the name for a workspace.
+    let (walked, walked_id) = match members_of {
+        Some(_) => ("fw.name_key", "fw.user_id"),
+        None => (column, "u.id"),
+    };
+    // Walking backwards (a previous page) flips the comparison and the order; the caller
+    // reverses the rows again.
+    let backwards = matches!(query.page, Page::Before(_));
+    let descending = query.sort.descending != backwards;
+    push_cursor(&mut sql, query, (walked, walked_id), descending);
+    let direction = if descending { "DESC" } else { "ASC" };
+    sql.push(&format!(
+        " ORDER BY {walked} {direction}, {walked_id} {direction} LIMIT {limit}) page \
+         JOIN users u ON u.id = page.id ORDER BY {column} {direction}, u.id {direction}"
+    ));
+    sql
+}
+
+/// Where the page starts: after (or, walking back, before) the cursor's row.
+fn push_cursor(
+    sql: &mut Sql,
+    query: &ListQuery,
+    (walked, walked_id): (&str, &str),
+    descending: bool,
+) {
+    if let Page::After(cursor) | Page::Before(cursor) = &query.page {
+        let key = match query.sort.key {
+            SortKey::LastActive => {
+                match NaiveDateTime::parse_from_str(&cursor.key, TIMESTAMP_FORMAT) {
+                    Ok(time) => Bind::Time(time),
+                    Err(_) => Bind::Time(NaiveDateTime::MIN),
+                }
+            }
+            _ => Bind::Text(cursor.key.clone()),
+        };
+        // A row value: both backends turn it into one range scan of the (org, sort, id) index.
+        let op = if descending { "<" } else { ">" };
+        sql.push(&format!(" AND ({walked}, {walked_id}) {op} ("));
+        sql.bind(key)
+            .push(", ")
+            .bind(Bind::Int(cursor.id))
+            .push(")");
+    }
+}
+
+/// Last active: a range of active_sort, which (org_id, active_sort, id) serves directly when
+/// the list is sorted by Last active and as a filter beside the other sort indexes.
+fn push_last_active(sql: &mut Sql, query: &ListQuery) {
     let as_of = query
         .as_of
         .unwrap_or_else(|| chrono::Utc::now().naive_utc());
@@ -226,7 +280,11 @@ fn list_sql(
             sql.bind(Bind::Time(as_of - chrono::Duration::days(90)));
         }
     }
-    let term = query.search.as_str();
+}
+
+/// The search term: three characters and more through the trigram index of each backend,
+/// one or two as the start of a word.
+fn push_search(sql: &mut Sql, backend: Backend, org_id: i64, term: &str) {
     if term.chars().count() >= 3 {
         match backend {
             Backend::Sqlite => {
@@ -255,45 +313,6 @@ fn list_sql(
         sql.bind(Bind::Text(format!("% {}%", like_escape(term))))
             .push(" ESCAPE '\\'");
     }
-
-    let column = match query.sort.key {
-        SortKey::Name => "u.name_key",
-        SortKey::Email => "u.email",
-        SortKey::LastActive => "u.active_sort",
-    };
-    // What the inner query walks: the membership's copy of the name for a workspace.
-    let (walked, walked_id) = match members_of {
-        Some(_) => ("fw.name_key", "fw.user_id"),
-        None => (column, "u.id"),
-    };
-    // Walking backwards (a previous page) flips the comparison and the order; the caller
-    // reverses the rows again.
-    let backwards = matches!(query.page, Page::Before(_));
-    let descending = query.sort.descending != backwards;
-    if let Page::After(cursor) | Page::Before(cursor) = &query.page {
-        let key = match query.sort.key {
-            SortKey::LastActive => {
-                match NaiveDateTime::parse_from_str(&cursor.key, TIMESTAMP_FORMAT) {
-                    Ok(time) => Bind::Time(time),
-                    Err(_) => Bind::Time(NaiveDateTime::MIN),
-                }
-            }
-            _ => Bind::Text(cursor.key.clone()),
-        };
-        // A row value: both backends turn it into one range scan of the (org, sort, id) index.
-        let op = if descending { "<" } else { ">" };
-        sql.push(&format!(" AND ({walked}, {walked_id}) {op} ("));
-        sql.bind(key)
-            .push(", ")
-            .bind(Bind::Int(cursor.id))
-            .push(")");
-    }
-    let direction = if descending { "DESC" } else { "ASC" };
-    sql.push(&format!(
-        " ORDER BY {walked} {direction}, {walked_id} {direction} LIMIT {limit}) page \
-         JOIN users u ON u.id = page.id ORDER BY {column} {direction}, u.id {direction}"
-    ));
-    sql
 }
 
 /// One row of the list (after an edit), if the user belongs to the organization.

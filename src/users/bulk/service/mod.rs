@@ -4,29 +4,24 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde_json::json;
 
 use super::Action;
-use crate::audit::Origin;
 use crate::db::schema::products;
-use crate::db::{write_tx, DbConn};
-use crate::licenses::store::{self as licenses, take_seats};
+use crate::db::DbConn;
 use crate::orgs::catalog::grantable_roles;
-use crate::users::actions::edit;
-use crate::users::actions::lifecycle::service::{
-    delete_in, set_active_in, LifecycleError, Reassign,
-};
+use crate::users::actions::lifecycle::service::LifecycleError;
 use crate::users::authority::{self, Act, Editor, Refusal};
-use crate::users::{status, store as users_store};
+use crate::users::status;
 
+mod apply;
 mod changes;
 mod fields;
 mod selection;
 mod workspaces;
 
-use changes::{bulk_reason, record};
+pub use apply::apply;
+use changes::bulk_reason;
 
 use selection::{load_targets, BATCH};
 pub use selection::{resolve, Selection};
@@ -93,70 +88,10 @@ fn plan_with(
     (action, value): (Action, &str),
     ids: &[i64],
 ) -> Result<(Plan, Loaded), BulkError> {
-    let grantable: BTreeMap<i64, String> =
-        grantable_roles(conn, editor.org_id, editor.permissions)?
-            .into_iter()
-            .collect();
-    let role_name = |id: i64| -> Result<String, BulkError> {
-        grantable.get(&id).cloned().ok_or_else(|| {
-            BulkError::Refused("You can only give or take roles within your own access.".into())
-        })
-    };
-    let product = |conn: &mut DbConn, id: i64| -> Result<(String, i32), BulkError> {
-        products::table
-            .find(id)
-            .filter(products::org_id.eq(editor.org_id))
-            .select((products::name, products::seats - products::seats_used))
-            .first::<(String, i32)>(conn)
-            .optional()?
-            .ok_or_else(|| BulkError::Refused("Choose a product from the list.".into()))
-    };
-    let group = |conn: &mut DbConn, id: i64| -> Result<String, BulkError> {
-        let group = crate::groups::store::find(conn, editor.org_id, id)?
-            .ok_or_else(|| BulkError::Refused("Choose a group from the list.".into()))?;
-        Ok(format!("{} “{}”", group.kind().label(), group.name))
-    };
     let mut plan = Plan::default();
     let mut loaded = Loaded::default();
-    plan.label = match action {
-        Action::SetField(id) => {
-            let (label, set) = fields::FieldSet::of(conn, editor.org_id, id, value, ids)?;
-            loaded.field_set = Some(set);
-            label
-        }
-        Action::JoinWorkspace(id) | Action::LeaveWorkspace(id) => {
-            let join = matches!(action, Action::JoinWorkspace(_));
-            let (label, set) = workspaces::WorkspaceSet::of(conn, editor, (id, join), ids)?;
-            loaded.workspace = Some(set);
-            label
-        }
-        Action::AddRole(id) => format!("Assign the role {}", role_name(id)?),
-        Action::RemoveRole(id) => format!("Remove the role {}", role_name(id)?),
-        Action::AddLicense(id) | Action::RemoveLicense(id) => {
-            let (name, left) = product(conn, id)?;
-            let label = if matches!(action, Action::AddLicense(_)) {
-                format!("Assign a {name} license")
-            } else {
-                format!("Remove the {name} license")
-            };
-            plan.seats = Some((name, left));
-            label
-        }
-        Action::AddGroup(id) => format!("Add the {}", group(conn, id)?),
-        Action::RemoveGroup(id) => format!("Remove the {}", group(conn, id)?),
-        Action::Activate => "Activate".into(),
-        Action::Deactivate => "Deactivate".into(),
-        Action::Delete => "Delete".into(),
-    };
-    let act = match action {
-        Action::AddRole(_) | Action::RemoveRole(_) => Act::Access,
-        Action::JoinWorkspace(_) | Action::LeaveWorkspace(_) => Act::Access,
-        Action::AddLicense(_) | Action::RemoveLicense(_) => Act::Licenses,
-        Action::AddGroup(_) | Action::RemoveGroup(_) => Act::Profile,
-        Action::SetField(_) => Act::Profile,
-        Action::Activate | Action::Deactivate => Act::Status,
-        Action::Delete => Act::Delete,
-    };
+    plan.label = label(conn, editor, (action, value), ids, (&mut plan, &mut loaded))?;
+    let act = act_of(action);
     if !editor.permissions.has(act.needs()) {
         return Err(BulkError::Refused(Refusal::Lacks(act.needs()).to_string()));
     }
@@ -223,153 +158,103 @@ fn plan_with(
         plan.refusal = plan.refusal.or(set.unique_refusal(conn, &plan.changing)?);
     }
     if action == Action::Delete {
-        let mut totals: Vec<(String, i64)> = Vec::new();
-        for chunk in plan.changing.chunks(BATCH) {
-            use crate::db::schema::owned_records;
-            let counts: Vec<(String, i64)> = owned_records::table
-                .filter(owned_records::owner_id.eq_any(chunk))
-                .group_by(owned_records::kind)
-                .select((owned_records::kind, diesel::dsl::count_star()))
-                .load(conn)?;
-            for (kind, n) in counts {
-                match totals.iter_mut().find(|(k, _)| *k == kind) {
-                    Some(total) => total.1 += n,
-                    None => totals.push((kind, n)),
-                }
-            }
-        }
-        plan.owned = crate::users::actions::lifecycle::describe_owned(&totals);
+        plan.owned = owned_by(conn, &plan.changing)?;
     }
     Ok((plan, loaded))
 }
 
-/// Applies the action to the selection in one transaction: every change or none.
-pub fn apply(
+/// The action's words ("Assign the role Supervisor"), with what it loads once for all users.
+fn label(
     conn: &mut DbConn,
     editor: &Editor,
     (action, value): (Action, &str),
     ids: &[i64],
-    reassign: Reassign,
-    meta: &Origin,
-    now: NaiveDateTime,
-) -> Result<Applied, BulkError> {
-    write_tx(conn, |conn| {
-        let (plan, loaded) = plan_with(conn, editor, (action, value), ids)?;
-        if let Some(refusal) = plan.refusal {
-            return Err(BulkError::Refused(refusal));
-        }
-        if let Reassign::To(new_owner) = reassign {
-            if plan.changing.contains(&new_owner) {
-                return Err(BulkError::Refused(
-                    "Choose someone who is not being deleted to receive the records.".into(),
-                ));
-            }
-        }
-        if let Action::AddLicense(product_id) = action {
-            if !take_seats(conn, product_id, plan.changing.len() as i32)? {
-                return Err(BulkError::Refused(
-                    "The seats were taken meanwhile. Nothing was assigned: look at the seats left and try again.".into(),
-                ));
-            }
-        }
-        let org_groups = match action {
-            Action::AddGroup(_) | Action::RemoveGroup(_) => {
-                crate::groups::store::all(conn, editor.org_id)?
-            }
-            _ => Vec::new(),
-        };
-        for &user_id in &plan.changing {
-            match action {
-                Action::Activate | Action::Deactivate => {
-                    set_active_in(conn, editor, user_id, action == Action::Activate, meta, now)?;
-                }
-                Action::Delete => {
-                    delete_in(conn, editor, user_id, reassign, meta, now)?;
-                }
-                Action::AddRole(role) | Action::RemoveRole(role) => {
-                    let before = edit::store::role_ids(conn, user_id)?;
-                    if action == Action::AddRole(role) {
-                        users_store::add_role(conn, user_id, role)?;
-                        crate::users::authority::bound_by(conn, editor, user_id)?;
-                    } else {
-                        edit::store::remove_role(conn, user_id, role)?;
-                    }
-                    let after = edit::store::role_ids(conn, user_id)?;
-                    record(
-                        conn,
-                        editor,
-                        user_id,
-                        ("role_ids", json!(before), json!(after)),
-                        meta,
-                        now,
-                    )?;
-                }
-                Action::AddLicense(product) | Action::RemoveLicense(product) => {
-                    let before = licenses::product_ids_of(conn, user_id)?;
-                    if action == Action::AddLicense(product) {
-                        licenses::assign(conn, user_id, product, now)?;
-                    } else {
-                        licenses::release(conn, user_id, product)?;
-                    }
-                    let after = licenses::product_ids_of(conn, user_id)?;
-                    record(
-                        conn,
-                        editor,
-                        user_id,
-                        ("product_ids", json!(before), json!(after)),
-                        meta,
-                        now,
-                    )?;
-                }
-                Action::SetField(_) => {
-                    if let Some(set) = &loaded.field_set {
-                        let (before, after) = set.apply(conn, user_id)?;
-                        record(
-                            conn,
-                            editor,
-                            user_id,
-                            (&set.field.label, before, after),
-                            meta,
-                            now,
-                        )?;
-                    }
-                }
-                Action::AddGroup(group) | Action::RemoveGroup(group) => {
-                    use crate::groups::store::{self as groups, labels};
-                    let before = groups::of_user(conn, user_id)?;
-                    if action == Action::AddGroup(group) {
-                        groups::add_member(conn, user_id, group)?;
-                    } else {
-                        groups::remove_member(conn, user_id, group)?;
-                    }
-                    let after = groups::of_user(conn, user_id)?;
-                    let change = (
-                        "groups",
-                        json!(labels(&org_groups, &before)),
-                        json!(labels(&org_groups, &after)),
-                    );
-                    record(conn, editor, user_id, change, meta, now)?;
-                }
-                Action::JoinWorkspace(_) | Action::LeaveWorkspace(_) => {
-                    if let Some(set) = &loaded.workspace {
-                        let email = users_store::email_of(conn, user_id)?.unwrap_or_default();
-                        set.apply(conn, editor, (user_id, &email), (meta, now))?;
-                    }
-                }
-            }
-        }
-        selection::still_in_scope(conn, (editor.scope.as_ref(), action), &plan.changing)?;
-        let last_seat = match (action, plan.seats) {
-            (Action::AddLicense(_), Some((name, left)))
-                if !plan.changing.is_empty() && left == plan.changing.len() as i32 =>
-            {
-                Some(name)
-            }
-            _ => None,
-        };
-        Ok(Applied {
-            changed: plan.changing.len(),
-            last_seat,
+    (plan, loaded): (&mut Plan, &mut Loaded),
+) -> Result<String, BulkError> {
+    let grantable: BTreeMap<i64, String> =
+        grantable_roles(conn, editor.org_id, editor.permissions)?
+            .into_iter()
+            .collect();
+    let role_name = |id: i64| -> Result<String, BulkError> {
+        grantable.get(&id).cloned().ok_or_else(|| {
+            BulkError::Refused("You can only give or take roles within your own access.".into())
         })
+    };
+    let product = |conn: &mut DbConn, id: i64| -> Result<(String, i32), BulkError> {
+        products::table
+            .find(id)
+            .filter(products::org_id.eq(editor.org_id))
+            .select((products::name, products::seats - products::seats_used))
+            .first::<(String, i32)>(conn)
+            .optional()?
+            .ok_or_else(|| BulkError::Refused("Choose a product from the list.".into()))
+    };
+    let group = |conn: &mut DbConn, id: i64| -> Result<String, BulkError> {
+        let group = crate::groups::store::find(conn, editor.org_id, id)?
+            .ok_or_else(|| BulkError::Refused("Choose a group from the list.".into()))?;
+        Ok(format!("{} “{}”", group.kind().label(), group.name))
+    };
+    Ok(match action {
+        Action::SetField(id) => {
+            let (label, set) = fields::FieldSet::of(conn, editor.org_id, id, value, ids)?;
+            loaded.field_set = Some(set);
+            label
+        }
+        Action::JoinWorkspace(id) | Action::LeaveWorkspace(id) => {
+            let join = matches!(action, Action::JoinWorkspace(_));
+            let (label, set) = workspaces::WorkspaceSet::of(conn, editor, (id, join), ids)?;
+            loaded.workspace = Some(set);
+            label
+        }
+        Action::AddRole(id) => format!("Assign the role {}", role_name(id)?),
+        Action::RemoveRole(id) => format!("Remove the role {}", role_name(id)?),
+        Action::AddLicense(id) | Action::RemoveLicense(id) => {
+            let (name, left) = product(conn, id)?;
+            let label = if matches!(action, Action::AddLicense(_)) {
+                format!("Assign a {name} license")
+            } else {
+                format!("Remove the {name} license")
+            };
+            plan.seats = Some((name, left));
+            label
+        }
+        Action::AddGroup(id) => format!("Add the {}", group(conn, id)?),
+        Action::RemoveGroup(id) => format!("Remove the {}", group(conn, id)?),
+        Action::Activate => "Activate".into(),
+        Action::Deactivate => "Deactivate".into(),
+        Action::Delete => "Delete".into(),
     })
+}
+
+/// What the editor's standing must allow over each user.
+fn act_of(action: Action) -> Act {
+    match action {
+        Action::AddRole(_) | Action::RemoveRole(_) => Act::Access,
+        Action::JoinWorkspace(_) | Action::LeaveWorkspace(_) => Act::Access,
+        Action::AddLicense(_) | Action::RemoveLicense(_) => Act::Licenses,
+        Action::AddGroup(_) | Action::RemoveGroup(_) => Act::Profile,
+        Action::SetField(_) => Act::Profile,
+        Action::Activate | Action::Deactivate => Act::Status,
+        Action::Delete => Act::Delete,
+    }
+}
+
+/// What the users to delete own, in words ("40 contacts, 3 leads").
+fn owned_by(conn: &mut DbConn, ids: &[i64]) -> QueryResult<String> {
+    use crate::db::schema::owned_records;
+    let mut totals: Vec<(String, i64)> = Vec::new();
+    for chunk in ids.chunks(BATCH) {
+        let counts: Vec<(String, i64)> = owned_records::table
+            .filter(owned_records::owner_id.eq_any(chunk))
+            .group_by(owned_records::kind)
+            .select((owned_records::kind, diesel::dsl::count_star()))
+            .load(conn)?;
+        for (kind, n) in counts {
+            match totals.iter_mut().find(|(k, _)| *k == kind) {
+                Some(total) => total.1 += n,
+                None => totals.push((kind, n)),
+            }
+        }
+    }
+    Ok(crate::users::actions::lifecycle::describe_owned(&totals))
 }
