@@ -107,6 +107,84 @@ pub fn sign_in_session(
     Ok(())
 }
 
+/// The sign-in page again with a message.
+fn login_page(
+    req: &HttpRequest,
+    form: &LoginForm,
+    error: &str,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    htmx::html_with_status(
+        &crate::auth::views::LoginPage {
+            csrf: csrf::token(req),
+            email: form.email.clone(),
+            next: form.next.clone(),
+            error: Some(error.to_owned()),
+            notice: None,
+        },
+        status,
+    )
+}
+
+/// The password was right and a second step must follow (an emailed code is on its way): the
+/// session holds only a marker until then, and is not signed in.
+fn await_second_step(
+    session: &Session,
+    pending: &PendingSecondStep,
+) -> Result<HttpResponse, AppError> {
+    session.renew();
+    session
+        .insert(PENDING_SECOND_STEP, pending)
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session: {e}")))?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", "/login/mfa"))
+        .finish())
+}
+
+/// Refused before any password is checked: the network tried too often this minute.
+fn too_many_attempts(req: &HttpRequest, form: &LoginForm) -> Result<HttpResponse, AppError> {
+    let mut response = login_page(
+        req,
+        form,
+        "Too many sign-in attempts from your network. Wait a minute, then try again.",
+        StatusCode::TOO_MANY_REQUESTS,
+    )?;
+    response.headers_mut().insert(
+        actix_web::http::header::RETRY_AFTER,
+        actix_web::http::header::HeaderValue::from_static("60"),
+    );
+    Ok(response)
+}
+
+/// The candidate whose password this is, of those the name given may mean (one hash checked
+/// even when there is none, so an unknown name takes as long as a known one).
+async fn matching(
+    state: &State,
+    candidates: Vec<store::LoginCandidate>,
+    password: &str,
+) -> Result<(Option<store::LoginCandidate>, bool), AppError> {
+    if candidates.len() <= 1 {
+        let candidate = candidates.into_iter().next();
+        let stored_hash = candidate.as_ref().and_then(|c| c.password_hash.clone());
+        let ok = state
+            .hasher
+            .verify(stored_hash, password.to_owned())
+            .await?;
+        return Ok((candidate, ok));
+    }
+    for candidate in candidates {
+        let stored_hash = candidate.password_hash.clone();
+        if state
+            .hasher
+            .verify(stored_hash, password.to_owned())
+            .await?
+        {
+            return Ok((Some(candidate), true));
+        }
+    }
+    Ok((None, false))
+}
+
 pub async fn submit(
     req: HttpRequest,
     state: State,
@@ -116,83 +194,23 @@ pub async fn submit(
     let form = form.into_inner();
     let now = state.clock.now();
     let meta = origin_of(&req, &state.config.trusted_proxies);
-    let page = |error: &str, status: StatusCode| {
-        htmx::html_with_status(
-            &crate::auth::views::LoginPage {
-                csrf: csrf::token(&req),
-                email: form.email.clone(),
-                next: form.next.clone(),
-                error: Some(error.to_owned()),
-                notice: None,
-            },
-            status,
-        )
-    };
     if !state.login_limiter.allow(&meta.ip, now) {
-        let mut response = page(
-            "Too many sign-in attempts from your network. Wait a minute, then try again.",
-            StatusCode::TOO_MANY_REQUESTS,
-        )?;
-        response.headers_mut().insert(
-            actix_web::http::header::RETRY_AFTER,
-            actix_web::http::header::HeaderValue::from_static("60"),
-        );
-        return Ok(response);
+        return too_many_attempts(&req, &form);
     }
     let email = normalize_email(&form.email);
     if email.is_empty() || form.password.is_empty() || form.password.len() > 1024 {
-        return page(GENERIC_FAILURE, StatusCode::UNPROCESSABLE_ENTITY);
+        return login_page(
+            &req,
+            &form,
+            GENERIC_FAILURE,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     }
     let lookup = email.clone();
-    // An address has an @; anything else is a username, unique in its organization only: the
-    // same username may name a few accounts of different organizations, and the password
-    // tells which (each tried; none right reads as an unknown name, so no tenant's account
-    // is counted a failure, or locked, for another's).
     let candidates = state
-        .db(move |conn| {
-            let addresses = if lookup.contains('@') {
-                vec![lookup]
-            } else {
-                let mut addresses = Vec::new();
-                for id in crate::users::username::users_named(conn, &lookup)? {
-                    addresses.extend(crate::users::store::email_of(conn, id)?);
-                }
-                addresses
-            };
-            let mut candidates = Vec::new();
-            for address in addresses {
-                candidates.extend(store::find_login_candidate(conn, &address)?);
-            }
-            Ok(candidates)
-        })
+        .db(move |conn| Ok(store::sign_in_candidates(conn, &lookup)?))
         .await?;
-    let (candidate, password_ok) = match candidates.len() {
-        0 | 1 => {
-            let candidate = candidates.into_iter().next();
-            let stored_hash = candidate.as_ref().and_then(|c| c.password_hash.clone());
-            let ok = state
-                .hasher
-                .verify(stored_hash, form.password.clone())
-                .await?;
-            (candidate, ok)
-        }
-        _ => {
-            let mut matched = None;
-            for candidate in candidates {
-                let stored_hash = candidate.password_hash.clone();
-                if state
-                    .hasher
-                    .verify(stored_hash, form.password.clone())
-                    .await?
-                {
-                    matched = Some(candidate);
-                    break;
-                }
-            }
-            let ok = matched.is_some();
-            (matched, ok)
-        }
-    };
+    let (candidate, password_ok) = matching(&state, candidates, &form.password).await?;
     let email_hint = crate::mfa::views::mask_email(candidate.as_ref().map_or(&email, |c| &c.email));
     let base_url = state.base_url.clone();
     let ip_shown = meta.ip.clone();
@@ -210,6 +228,7 @@ pub async fn submit(
         })
         .await?;
     let next = safe_next(&form.next).unwrap_or("").to_owned();
+    let page = |error: &str, status| login_page(&req, &form, error, status);
     match outcome {
         SignIn::Complete(user_id) => {
             sign_in_session(&req, &session, user_id, Proof::Password)?;
@@ -219,9 +238,6 @@ pub async fn submit(
                 .finish())
         }
         SignIn::SecondStep { user_id, method } => {
-            // The emailed code is on its way.
-            // Only a marker until the second step: this session is not signed in.
-            session.renew();
             let pending = PendingSecondStep {
                 user_id,
                 method: method.as_str().to_owned(),
@@ -229,35 +245,22 @@ pub async fn submit(
                 since: now.and_utc().timestamp(),
                 email_hint,
             };
-            session
-                .insert(PENDING_SECOND_STEP, &pending)
-                .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session: {e}")))?;
-            Ok(HttpResponse::SeeOther()
-                .insert_header(("Location", "/login/mfa"))
-                .finish())
+            await_second_step(&session, &pending)
         }
-        SignIn::Refused => {
-            // A block may have queued its unblock email.
-            page(GENERIC_FAILURE, StatusCode::UNPROCESSABLE_ENTITY)
-        }
+        // A block may have queued its unblock email.
+        SignIn::Refused => page(GENERIC_FAILURE, StatusCode::UNPROCESSABLE_ENTITY),
         // Said only after the right password: it tells nothing to someone guessing.
-        SignIn::BlockedForInactivity { days } => {
-            page(
-                &format!(
-                    "Your account is blocked because nobody signed in to it for {days} days. {}",
-                    crate::auth::inactivity::BLOCKED_WHAT_NEXT
-                ),
-                StatusCode::FORBIDDEN,
-            )
-        }
-        SignIn::ProductOnly => page(
-            crate::users::product_access::REFUSED,
+        SignIn::BlockedForInactivity { days } => page(
+            &format!(
+                "Your account is blocked because nobody signed in to it for {days} days. {}",
+                crate::auth::inactivity::BLOCKED_WHAT_NEXT
+            ),
             StatusCode::FORBIDDEN,
         ),
+        SignIn::ProductOnly => page(crate::users::product_access::REFUSED, StatusCode::FORBIDDEN),
         SignIn::NotFromHere => page(
             &format!(
-                "Your account cannot sign in from this network ({ip}). Ask an administrator of your organization to add it to your login IP allowlist.",
-                ip = ip_shown
+                "Your account cannot sign in from this network ({ip_shown}). Ask an administrator of your organization to add it to your login IP allowlist."
             ),
             StatusCode::FORBIDDEN,
         ),

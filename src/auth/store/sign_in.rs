@@ -326,3 +326,27 @@ pub fn unblock(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> QueryResu
     .execute(conn)?;
     Ok(updated == 1)
 }
+
+/// The accounts a name given at sign-in may mean. An address has an @; anything else is a
+/// username, unique in its organization only: the same username may name a few accounts of
+/// different organizations, and the password tells which (each tried; none right reads as an
+/// unknown name, so no tenant's account is counted a failure, or locked, for another's).
+pub fn sign_in_candidates(
+    conn: &mut DbConn,
+    name: &str,
+) -> diesel::QueryResult<Vec<LoginCandidate>> {
+    let addresses = if name.contains('@') {
+        vec![name.to_owned()]
+    } else {
+        let mut addresses = Vec::new();
+        for id in crate::users::username::users_named(conn, name)? {
+            addresses.extend(crate::users::store::email_of(conn, id)?);
+        }
+        addresses
+    };
+    let mut candidates = Vec::new();
+    for address in addresses {
+        candidates.extend(find_login_candidate(conn, &address)?);
+    }
+    Ok(candidates)
+}

@@ -186,28 +186,7 @@ pub fn check_form(
     }
     let key = match current {
         Some(field) => field.key.clone(),
-        None => {
-            let key = match form.key.trim() {
-                "" => key_from_label(&label),
-                typed => typed.to_owned(),
-            };
-            let shape = key.len() <= 40
-                && key.starts_with(|c: char| c.is_ascii_lowercase())
-                && key
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-            if !shape {
-                errors.add(
-                    "key",
-                    "Use lower-case letters, digits and _, starting with a letter, at most 40.",
-                );
-            } else if RESERVED_KEYS.contains(&key.as_str()) {
-                errors.add("key", "This key names a built-in column: choose another.");
-            } else if others.iter().any(|f| f.key == key) {
-                errors.add("key", "Another field has this key.");
-            }
-            key
-        }
+        None => new_key(&mut errors, form, &label, others),
     };
     let kind = Kind::parse(&form.kind);
     let Some(kind) = kind else {
@@ -224,23 +203,7 @@ pub fn check_form(
     }
     let section = text(&mut errors, "section", &form.section, 60);
     let help = text(&mut errors, "help", &form.help, 200);
-    let required = match form.required.as_str() {
-        "" | "never" => Required::Never,
-        "always" => Required::Always,
-        "roles" => {
-            let chosen: BTreeSet<i64> = form.required_roles.iter().copied().collect();
-            if chosen.is_empty() {
-                errors.add("required", "Tick at least one role it is required for.");
-            } else if !chosen.is_subset(roles) {
-                errors.add("required", "Choose roles from the list.");
-            }
-            Required::Roles(chosen)
-        }
-        _ => {
-            errors.add("required", "Choose when it is required.");
-            Required::Never
-        }
-    };
+    let required = required(&mut errors, form, roles);
     if form.unique && !kind.can_be_unique() {
         errors.add(
             "unique",
@@ -254,51 +217,12 @@ pub fn check_form(
         );
     }
     let (min_length, max_length, pattern_source, pattern_message) = if kind.has_length() {
-        let min = length(&mut errors, "min_length", &form.min_length);
-        let max = length(&mut errors, "max_length", &form.max_length);
-        if let (Some(min), Some(max)) = (min, max) {
-            if min > max {
-                errors.add("max_length", "Make the maximum at least the minimum.");
-            }
-        }
-        let pattern = form.pattern.trim();
-        if pattern.len() > 300 {
-            errors.add("pattern", "Use at most 300 characters.");
-        } else if let Err(problem) = compile(pattern) {
-            errors.add("pattern", problem);
-        }
-        let message = text(&mut errors, "pattern_message", &form.pattern_message, 200);
-        (min, max, pattern.to_owned(), message)
+        lengths_and_pattern(&mut errors, form)
     } else {
         (None, None, String::new(), String::new())
     };
     let options = if kind.has_options() {
-        let options = Choice::parse_lines(&form.options);
-        let mut codes = BTreeSet::new();
-        if options.is_empty() {
-            errors.add("options", "Enter at least one option, one per line.");
-        } else if options.len() > OPTIONS_MAX {
-            errors.add("options", format!("Use at most {OPTIONS_MAX} options."));
-        } else if let Some(bad) = options.iter().find(|o| {
-            o.code.is_empty()
-                || o.label.is_empty()
-                || o.code.chars().count() > 100
-                || o.label.chars().count() > 100
-        }) {
-            errors.add(
-                "options",
-                format!(
-                    "“{}”: give each option a code and a label of at most 100 characters.",
-                    bad.label
-                ),
-            );
-        } else if let Some(twice) = options
-            .iter()
-            .find(|o| !codes.insert(o.code.to_lowercase()))
-        {
-            errors.add("options", format!("“{}” is listed twice.", twice.code));
-        }
-        options
+        options(&mut errors, &form.options)
     } else {
         Vec::new()
     };
@@ -327,6 +251,104 @@ pub fn check_form(
     field.access = access;
     field.searchable = form.searchable;
     Ok(field)
+}
+
+/// A new field's key: typed, or made from the label; its shape, not a built-in column's, and
+/// not another field's.
+fn new_key(errors: &mut FieldErrors, form: &FieldForm, label: &str, others: &[Field]) -> String {
+    let key = match form.key.trim() {
+        "" => key_from_label(label),
+        typed => typed.to_owned(),
+    };
+    let shape = key.len() <= 40
+        && key.starts_with(|c: char| c.is_ascii_lowercase())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !shape {
+        errors.add(
+            "key",
+            "Use lower-case letters, digits and _, starting with a letter, at most 40.",
+        );
+    } else if RESERVED_KEYS.contains(&key.as_str()) {
+        errors.add("key", "This key names a built-in column: choose another.");
+    } else if others.iter().any(|f| f.key == key) {
+        errors.add("key", "Another field has this key.");
+    }
+    key
+}
+
+/// When the field is required: never, always, or for some of the organization's roles.
+fn required(errors: &mut FieldErrors, form: &FieldForm, roles: &BTreeSet<i64>) -> Required {
+    match form.required.as_str() {
+        "" | "never" => Required::Never,
+        "always" => Required::Always,
+        "roles" => {
+            let chosen: BTreeSet<i64> = form.required_roles.iter().copied().collect();
+            if chosen.is_empty() {
+                errors.add("required", "Tick at least one role it is required for.");
+            } else if !chosen.is_subset(roles) {
+                errors.add("required", "Choose roles from the list.");
+            }
+            Required::Roles(chosen)
+        }
+        _ => {
+            errors.add("required", "Choose when it is required.");
+            Required::Never
+        }
+    }
+}
+
+/// A text-like field's lengths and pattern (with its message).
+fn lengths_and_pattern(
+    errors: &mut FieldErrors,
+    form: &FieldForm,
+) -> (Option<i32>, Option<i32>, String, String) {
+    let min = length(errors, "min_length", &form.min_length);
+    let max = length(errors, "max_length", &form.max_length);
+    if let (Some(min), Some(max)) = (min, max) {
+        if min > max {
+            errors.add("max_length", "Make the maximum at least the minimum.");
+        }
+    }
+    let pattern = form.pattern.trim();
+    if pattern.len() > 300 {
+        errors.add("pattern", "Use at most 300 characters.");
+    } else if let Err(problem) = compile(pattern) {
+        errors.add("pattern", problem);
+    }
+    let message = text(errors, "pattern_message", &form.pattern_message, 200);
+    (min, max, pattern.to_owned(), message)
+}
+
+/// A choice field's options, one per line: each with a code and a label, no code twice.
+fn options(errors: &mut FieldErrors, lines: &str) -> Vec<Choice> {
+    let options = Choice::parse_lines(lines);
+    let mut codes = BTreeSet::new();
+    if options.is_empty() {
+        errors.add("options", "Enter at least one option, one per line.");
+    } else if options.len() > OPTIONS_MAX {
+        errors.add("options", format!("Use at most {OPTIONS_MAX} options."));
+    } else if let Some(bad) = options.iter().find(|o| {
+        o.code.is_empty()
+            || o.label.is_empty()
+            || o.code.chars().count() > 100
+            || o.label.chars().count() > 100
+    }) {
+        errors.add(
+            "options",
+            format!(
+                "“{}”: give each option a code and a label of at most 100 characters.",
+                bad.label
+            ),
+        );
+    } else if let Some(twice) = options
+        .iter()
+        .find(|o| !codes.insert(o.code.to_lowercase()))
+    {
+        errors.add("options", format!("“{}” is listed twice.", twice.code));
+    }
+    options
 }
 
 #[cfg(test)]

@@ -3,12 +3,11 @@
 
 use chrono::NaiveDateTime;
 
-use crate::audit::{self, action, Actor, Event, Origin};
+use crate::audit::{Actor, Origin};
 use crate::db::DbConn;
-use crate::mail;
 use crate::users::{normalize_email, status, store as users_store};
 
-use super::new_invite_link;
+use super::{send_link, Invitee, Sender};
 
 /// Where the invitation leads and who sends it.
 pub struct Invitation<'a> {
@@ -65,43 +64,25 @@ pub fn invite_by_email(
     let user_id = users_store::insert_person(conn, &new_user)?;
     let org = crate::orgs::store::name_of(conn, invitation.org_id)?;
     let days = crate::orgs::store::invite_days(conn, invitation.org_id)?;
-    let link = new_invite_link(
-        conn,
-        invitation.org_id,
-        user_id,
-        invitation.base_url,
-        days,
-        now,
-    )?;
     let place = format!("{org} (workspace {})", invitation.workspace);
-    let text = mail::views::InviteText {
-        first_name: &first,
-        inviter: invitation.inviter_name,
-        org: &place,
-        link: &link,
+    let sender = Sender {
+        org_id: invitation.org_id,
+        inviter_name: invitation.inviter_name,
+        actor: invitation.inviter,
+        base_url: invitation.base_url,
         days,
     };
-    mail::store::enqueue(
-        conn,
-        &mail::views::invite_email(invitation.org_id, user_id, &email, text),
-        now,
-    )?;
-    let details = serde_json::json!({
-        "email": email, "first_name": first, "last_name": last,
-        "role_ids": [], "product_ids": [], "workspace": invitation.workspace,
-    });
-    audit::record(
-        conn,
-        Event {
-            org_id: Some(invitation.org_id),
-            actor: invitation.inviter,
-            action: action::USER_INVITED,
-            target: Some((user_id, &email)),
-            details,
-            meta,
-        },
-        now,
-    )?;
+    let invitee = Invitee {
+        user_id,
+        email: &email,
+        first_name: &first,
+        place: &place,
+        details: serde_json::json!({
+            "email": email, "first_name": first, "last_name": last,
+            "role_ids": [], "product_ids": [], "workspace": invitation.workspace,
+        }),
+    };
+    send_link(conn, &sender, invitee, meta, now)?;
     Ok(Some(user_id))
 }
 

@@ -90,6 +90,63 @@ pub fn new_invite_link(
     Ok(format!("{base_url}/invite/{secret}"))
 }
 
+/// Who sends invitations, as their email and audit rows name them.
+pub(super) struct Sender<'a> {
+    pub org_id: i64,
+    pub inviter_name: &'a str,
+    pub actor: &'a Actor,
+    pub base_url: &'a str,
+    /// How many days the link works.
+    pub days: i32,
+}
+
+/// One invited person, as their email and audit row name them.
+pub(super) struct Invitee<'a> {
+    pub user_id: i64,
+    pub email: &'a str,
+    pub first_name: &'a str,
+    /// Where they are invited: the organization's name, or "Acme (workspace Support)".
+    pub place: &'a str,
+    /// The audit row's details.
+    pub details: serde_json::Value,
+}
+
+/// The invitee's link, their email and the `user.invited` audit row, written together.
+pub(super) fn send_link(
+    conn: &mut DbConn,
+    sender: &Sender<'_>,
+    invitee: Invitee<'_>,
+    meta: &Origin,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    let (org_id, user_id, email) = (sender.org_id, invitee.user_id, invitee.email);
+    let link = new_invite_link(conn, org_id, user_id, sender.base_url, sender.days, now)?;
+    let text = crate::mail::views::InviteText {
+        first_name: invitee.first_name,
+        inviter: sender.inviter_name,
+        org: invitee.place,
+        link: &link,
+        days: sender.days,
+    };
+    crate::mail::store::enqueue(
+        conn,
+        &crate::mail::views::invite_email(org_id, user_id, email, text),
+        now,
+    )?;
+    audit::record(
+        conn,
+        Event {
+            org_id: Some(org_id),
+            actor: sender.actor,
+            action: action::USER_INVITED,
+            target: Some((user_id, email)),
+            details: invitee.details,
+            meta,
+        },
+        now,
+    )
+}
+
 /// Turns Allow users to signup automatically on or off, audited.
 pub fn set_auto_signup(
     conn: &mut DbConn,

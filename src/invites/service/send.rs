@@ -2,15 +2,14 @@
 
 use chrono::NaiveDateTime;
 
+use crate::audit::Actor;
 use crate::audit::Origin;
-use crate::audit::{self, action, Actor, Event};
 use crate::db::{write_tx, DbConn};
 use crate::invites::forms::{RawRow, RowErrors};
 use crate::licenses::store as licenses;
-use crate::mail::{self};
 use crate::users::{normalize_email, status, store as users_store};
 
-use super::{new_invite_link, Inviter, SendError};
+use super::{send_link, Invitee, Inviter, SendError, Sender};
 
 /// What an invitee copies from another user: their roles (the grid ticks those within the
 /// inviter's access) and their permission overrides within the inviter's own permissions.
@@ -74,134 +73,33 @@ pub fn send_invites(
 ) -> Result<usize, SendError> {
     write_tx(conn, |conn| {
         let org = crate::orgs::store::name_of(conn, inviter.org_id)?;
-        let days = crate::orgs::store::invite_days(conn, inviter.org_id)?;
         let products = licenses::products(conn, inviter.org_id)?;
-        let mut errors: Vec<RowErrors> = rows.iter().map(|_| RowErrors::default()).collect();
-        // Seats first, against what is free now, so each row hears which product ran out.
-        for product in &products {
-            let wanted: Vec<usize> = rows
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| !r.is_blank() && r.product_ids.contains(&product.id))
-                .map(|(i, _)| i)
-                .collect();
-            if wanted.len() as i32 > product.available() {
-                for &i in wanted.iter().skip(product.available() as usize) {
-                    errors[i].licenses = Some(seat_message(
-                        &product.name,
-                        product.available(),
-                        wanted.len(),
-                    ));
-                }
-            }
-        }
+        let mut errors = seat_shortages(rows, &products);
         let actor = Actor::user(inviter.id, &inviter.email);
+        let sender = Sender {
+            org_id: inviter.org_id,
+            inviter_name: &inviter.name,
+            actor: &actor,
+            base_url,
+            days: crate::orgs::store::invite_days(conn, inviter.org_id)?,
+        };
         let mut sent = 0;
-        for (i, row) in rows.iter().enumerate() {
+        for (row, errors) in rows.iter().zip(errors.iter_mut()) {
             if row.is_blank() {
                 continue;
             }
-            let email = normalize_email(&row.email);
-            if inviter.scope.is_some() {
-                // An invitee has no division yet: they would be nobody's a scoped
-                // administrator manages.
-                errors[i].email = Some(crate::users::scope::NO_INVITES.into());
+            let Some(copied) = admissible(conn, inviter, row, errors)? else {
                 continue;
-            }
-            if users_store::email_taken(conn, &email)? {
-                errors[i].email =
-                    Some("This person already has an account or a pending invitation.".into());
-                continue;
-            }
-            let copied = match normalize_email(&row.copy_from) {
-                from if from.is_empty() => None,
-                from => match access_to_copy(conn, inviter.org_id, inviter.permissions, &from)? {
-                    Some(access) => Some((from, access)),
-                    None => {
-                        errors[i].roles = Some(format!(
-                            "No user of your organization has the email {from}."
-                        ));
-                        None
-                    }
-                },
             };
-            if !errors[i].is_empty() {
-                continue;
-            }
-            let (first, last) = (row.first_name.trim(), row.last_name.trim());
-            let new_user = users_store::NewUser::new(
-                inviter.org_id,
-                &email,
-                first,
-                last,
-                status::INVITED,
-                now,
-            );
-            let user_id = users_store::insert_user(conn, &new_user)?;
-            for role_id in &row.role_ids {
-                users_store::add_role(conn, user_id, *role_id)?;
-            }
-            if let Some((_, access)) = &copied {
-                for (permission, granted) in &access.overrides {
-                    use crate::db::schema::user_permission_overrides as upo;
-                    use diesel::prelude::*;
-                    diesel::insert_into(upo::table)
-                        .values((
-                            upo::user_id.eq(user_id),
-                            upo::permission.eq(permission),
-                            upo::granted.eq(granted),
-                        ))
-                        .execute(conn)?;
-                }
-            }
-            for product_id in &row.product_ids {
-                if !licenses::take_seat(conn, *product_id)? {
-                    // Someone else took the last seat meanwhile.
-                    let name = products
-                        .iter()
-                        .find(|p| p.id == *product_id)
-                        .map(|p| p.name.as_str())
-                        .unwrap_or("this product");
-                    errors[i].licenses = Some(seat_message(name, 0, 1));
-                    break;
-                }
-                licenses::assign(conn, user_id, *product_id, now)?;
-            }
-            if !errors[i].is_empty() {
-                continue;
-            }
-            let link = new_invite_link(conn, inviter.org_id, user_id, base_url, days, now)?;
-            let text = mail::views::InviteText {
-                first_name: first,
-                inviter: &inviter.name,
-                org: &org,
-                link: &link,
-                days,
-            };
-            mail::store::enqueue(
+            if invite_row(
                 conn,
-                &mail::views::invite_email(inviter.org_id, user_id, &email, text),
-                now,
-            )?;
-            let details = serde_json::json!({
-                "email": email, "first_name": first, "last_name": last,
-                "role_ids": row.role_ids, "product_ids": row.product_ids,
-                "copied_from": copied.as_ref().map(|(from, _)| from),
-                "overrides": copied.as_ref().map(|(_, a)| a.overrides.iter().map(|(p, g)| (p.clone(), serde_json::json!(if *g { "grant" } else { "deny" }))).collect::<serde_json::Map<_, _>>()),
-            });
-            audit::record(
-                conn,
-                Event {
-                    org_id: Some(inviter.org_id),
-                    actor: &actor,
-                    action: action::USER_INVITED,
-                    target: Some((user_id, &email)),
-                    details,
-                    meta,
-                },
-                now,
-            )?;
-            sent += 1;
+                (&sender, &org),
+                (row, copied),
+                (&products, errors),
+                (meta, now),
+            )? {
+                sent += 1;
+            }
         }
         if errors.iter().any(|e| !e.is_empty()) {
             // Err rolls the whole transaction back: nothing saved, nothing sent.
@@ -209,6 +107,122 @@ pub fn send_invites(
         }
         Ok(sent)
     })
+}
+
+/// Seats first, against what is free now, so each row hears which product ran out.
+fn seat_shortages(rows: &[RawRow], products: &[licenses::Product]) -> Vec<RowErrors> {
+    let mut errors: Vec<RowErrors> = rows.iter().map(|_| RowErrors::default()).collect();
+    for product in products {
+        let wanted: Vec<usize> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !r.is_blank() && r.product_ids.contains(&product.id))
+            .map(|(i, _)| i)
+            .collect();
+        if wanted.len() as i32 > product.available() {
+            for &i in wanted.iter().skip(product.available() as usize) {
+                errors[i].licenses = Some(seat_message(
+                    &product.name,
+                    product.available(),
+                    wanted.len(),
+                ));
+            }
+        }
+    }
+    errors
+}
+
+/// Whether the row may be invited (its messages noted otherwise), with the access it copies.
+fn admissible(
+    conn: &mut DbConn,
+    inviter: &Inviter,
+    row: &RawRow,
+    errors: &mut RowErrors,
+) -> diesel::QueryResult<Option<Option<(String, CopiedAccess)>>> {
+    let email = normalize_email(&row.email);
+    if inviter.scope.is_some() {
+        // An invitee has no division yet: they would be nobody's a scoped administrator
+        // manages.
+        errors.email = Some(crate::users::scope::NO_INVITES.into());
+        return Ok(None);
+    }
+    if users_store::email_taken(conn, &email)? {
+        errors.email = Some("This person already has an account or a pending invitation.".into());
+        return Ok(None);
+    }
+    let copied = match normalize_email(&row.copy_from) {
+        from if from.is_empty() => None,
+        from => match access_to_copy(conn, inviter.org_id, inviter.permissions, &from)? {
+            Some(access) => Some((from, access)),
+            None => {
+                errors.roles = Some(format!(
+                    "No user of your organization has the email {from}."
+                ));
+                None
+            }
+        },
+    };
+    Ok(errors.is_empty().then_some(copied))
+}
+
+/// Saves one row's invitee with their roles, copied overrides and seats, then their link,
+/// email and audit row; `false` (with the row's message) when a seat went meanwhile.
+fn invite_row(
+    conn: &mut DbConn,
+    (sender, org): (&Sender<'_>, &str),
+    (row, copied): (&RawRow, Option<(String, CopiedAccess)>),
+    (products, errors): (&[licenses::Product], &mut RowErrors),
+    (meta, now): (&Origin, NaiveDateTime),
+) -> diesel::QueryResult<bool> {
+    let email = normalize_email(&row.email);
+    let (first, last) = (row.first_name.trim(), row.last_name.trim());
+    let new_user =
+        users_store::NewUser::new(sender.org_id, &email, first, last, status::INVITED, now);
+    let user_id = users_store::insert_user(conn, &new_user)?;
+    for role_id in &row.role_ids {
+        users_store::add_role(conn, user_id, *role_id)?;
+    }
+    if let Some((_, access)) = &copied {
+        for (permission, granted) in &access.overrides {
+            use crate::db::schema::user_permission_overrides as upo;
+            use diesel::prelude::*;
+            diesel::insert_into(upo::table)
+                .values((
+                    upo::user_id.eq(user_id),
+                    upo::permission.eq(permission),
+                    upo::granted.eq(granted),
+                ))
+                .execute(conn)?;
+        }
+    }
+    for product_id in &row.product_ids {
+        if !licenses::take_seat(conn, *product_id)? {
+            // Someone else took the last seat meanwhile.
+            let name = products
+                .iter()
+                .find(|p| p.id == *product_id)
+                .map(|p| p.name.as_str())
+                .unwrap_or("this product");
+            errors.licenses = Some(seat_message(name, 0, 1));
+            return Ok(false);
+        }
+        licenses::assign(conn, user_id, *product_id, now)?;
+    }
+    let details = serde_json::json!({
+        "email": email, "first_name": first, "last_name": last,
+        "role_ids": row.role_ids, "product_ids": row.product_ids,
+        "copied_from": copied.as_ref().map(|(from, _)| from),
+        "overrides": copied.as_ref().map(|(_, a)| a.overrides.iter().map(|(p, g)| (p.clone(), serde_json::json!(if *g { "grant" } else { "deny" }))).collect::<serde_json::Map<_, _>>()),
+    });
+    let invitee = Invitee {
+        user_id,
+        email: &email,
+        first_name: first,
+        place: org,
+        details,
+    };
+    send_link(conn, sender, invitee, meta, now)?;
+    Ok(true)
 }
 
 fn seat_message(product: &str, available: i32, wanted: usize) -> String {

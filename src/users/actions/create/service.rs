@@ -91,60 +91,8 @@ pub fn create_once(
                 );
             }
         }
-        let username = match crate::users::username::check(&form.username) {
-            Err(problem) => {
-                errors.add("username", problem);
-                None
-            }
-            Ok(None) => {
-                if crate::users::username::required(conn, org_id)? {
-                    errors.add(
-                        "username",
-                        "Enter a username: your organization requires one.",
-                    );
-                }
-                None
-            }
-            Ok(Some(name)) => {
-                if crate::users::username::taken(conn, org_id, &name, 0)? {
-                    errors.add(
-                        "username",
-                        "Another user of your organization has this username.",
-                    );
-                }
-                Some(name)
-            }
-        };
-        let grantable: BTreeSet<i64> = grantable_roles(conn, org_id, editor.permissions)?
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
-        if form.role_ids.is_empty() {
-            errors.add("roles", "Choose at least one role.");
-        } else if !form.role_ids.is_subset(&grantable) {
-            errors.add("roles", "You can only give roles within your own access.");
-        }
-        let division = form.division_id();
-        if division.is_none() && !form.division.trim().is_empty() {
-            errors.add("division", "Choose a division from the list.");
-        }
-        let org_divisions = crate::users::actions::edit::store::divisions(conn, org_id)?;
-        if division.is_some_and(|d| !org_divisions.iter().any(|(id, _)| *id == d)) {
-            errors.add("division", "Choose a division from the list.");
-        }
-        if let Some(scope) = &editor.scope {
-            if !scope.reaches(division, &form.group_ids) {
-                errors.add("division", crate::users::scope::OUTSIDE);
-            }
-        }
-        let org_groups = groups::store::all(conn, org_id)?;
-        if form
-            .group_ids
-            .iter()
-            .any(|id| !org_groups.iter().any(|g| g.id == *id))
-        {
-            errors.add("groups", "Choose groups from the lists.");
-        }
+        let username = username_for(conn, org_id, &form.username, &mut errors)?;
+        let (division, org_groups) = check_placement(conn, editor, form, &mut errors)?;
         let fields = crate::fields::store::all(conn, org_id)?;
         let none = crate::fields::store::Values::new();
         let profile = profile::check(
@@ -155,25 +103,7 @@ pub fn create_once(
             &mut errors,
         );
         profile.check_unique(conn, 0, &mut errors)?;
-        let catalogue = products(conn, org_id)?;
-        let mut last_seats = Vec::new();
-        for product_id in &form.product_ids {
-            let Some(product) = catalogue.iter().find(|p| p.id == *product_id) else {
-                errors.add("licenses", "Choose from the products listed.");
-                continue;
-            };
-            if !take_seat(conn, product.id)? {
-                errors.add(
-                    "licenses",
-                    format!(
-                        "No {} seats are left. Free one from another user, or add seats in Settings.",
-                        product.name
-                    ),
-                );
-            } else if product.seats_used + 1 >= product.seats {
-                last_seats.push(product.name.clone());
-            }
-        }
+        let last_seats = take_seats(conn, org_id, &form.product_ids, &mut errors)?;
         let (Some(first), Some(last), Some(email), true) = (first, last, email, errors.is_empty())
         else {
             // Err rolls the transaction back: the seats taken above are free again.
@@ -211,36 +141,157 @@ pub fn create_once(
         users::refresh_search_text(conn, user_id)?;
         let person = (user_id, first.as_str(), email.as_str());
         send_link(conn, creator, person, form.product_only, now)?;
-        let mut fields_set = Changes::default();
-        profile.audit(&mut fields_set);
-        let details = json!({
-            "email": email.as_str(),
-            "username": username,
-            "first_name": first.as_str(),
-            "last_name": last.as_str(),
-            "role_ids": form.role_ids,
-            "product_ids": form.product_ids,
-            "division_id": division,
-            "groups": groups::store::labels(&org_groups, &form.group_ids),
-            "fields": fields_set.into_details()["after"],
-            "product_access_only": form.product_only,
-        });
-        let actor = Actor::user(editor.id, &editor.email);
-        let event = Event {
-            org_id: Some(org_id),
-            actor: &actor,
-            action: action::USER_CREATED,
-            target: Some((user_id, email.as_str())),
-            details,
-            meta,
-        };
-        audit::record(conn, event, now)?;
+        let created = (user_id, email.as_str(), (first.as_str(), last.as_str()));
+        let placed = (username.as_deref(), division, org_groups.as_slice());
+        record_created(conn, editor, form, created, placed, &profile, (meta, now))?;
         Ok(Created {
             user_id,
             email: email.to_string(),
             last_seats,
         })
     })
+}
+
+/// The username, if one is given: its shape, unique in the organization, and required when
+/// the organization says so.
+fn username_for(
+    conn: &mut DbConn,
+    org_id: i64,
+    raw: &str,
+    errors: &mut FieldErrors,
+) -> diesel::QueryResult<Option<String>> {
+    Ok(match crate::users::username::check(raw) {
+        Err(problem) => {
+            errors.add("username", problem);
+            None
+        }
+        Ok(None) => {
+            if crate::users::username::required(conn, org_id)? {
+                errors.add(
+                    "username",
+                    "Enter a username: your organization requires one.",
+                );
+            }
+            None
+        }
+        Ok(Some(name)) => {
+            if crate::users::username::taken(conn, org_id, &name, 0)? {
+                errors.add(
+                    "username",
+                    "Another user of your organization has this username.",
+                );
+            }
+            Some(name)
+        }
+    })
+}
+
+/// The roles (within the creator's access), the division and the groups, as the creator's
+/// scope allows: the division's id and the organization's groups.
+fn check_placement(
+    conn: &mut DbConn,
+    editor: &Editor,
+    form: &CreateForm,
+    errors: &mut FieldErrors,
+) -> diesel::QueryResult<(Option<i64>, Vec<groups::store::Group>)> {
+    let org_id = editor.org_id;
+    let grantable: BTreeSet<i64> = grantable_roles(conn, org_id, editor.permissions)?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    if form.role_ids.is_empty() {
+        errors.add("roles", "Choose at least one role.");
+    } else if !form.role_ids.is_subset(&grantable) {
+        errors.add("roles", "You can only give roles within your own access.");
+    }
+    let division = form.division_id();
+    if division.is_none() && !form.division.trim().is_empty() {
+        errors.add("division", "Choose a division from the list.");
+    }
+    let org_divisions = crate::users::actions::edit::store::divisions(conn, org_id)?;
+    if division.is_some_and(|d| !org_divisions.iter().any(|(id, _)| *id == d)) {
+        errors.add("division", "Choose a division from the list.");
+    }
+    if let Some(scope) = &editor.scope {
+        if !scope.reaches(division, &form.group_ids) {
+            errors.add("division", crate::users::scope::OUTSIDE);
+        }
+    }
+    let org_groups = groups::store::all(conn, org_id)?;
+    if form
+        .group_ids
+        .iter()
+        .any(|id| !org_groups.iter().any(|g| g.id == *id))
+    {
+        errors.add("groups", "Choose groups from the lists.");
+    }
+    Ok((division, org_groups))
+}
+
+/// Takes a seat of each product (given back with the transaction on any error): the products
+/// whose last seat it took.
+fn take_seats(
+    conn: &mut DbConn,
+    org_id: i64,
+    product_ids: &BTreeSet<i64>,
+    errors: &mut FieldErrors,
+) -> diesel::QueryResult<Vec<String>> {
+    let catalogue = products(conn, org_id)?;
+    let mut last_seats = Vec::new();
+    for product_id in product_ids {
+        let Some(product) = catalogue.iter().find(|p| p.id == *product_id) else {
+            errors.add("licenses", "Choose from the products listed.");
+            continue;
+        };
+        if !take_seat(conn, product.id)? {
+            errors.add(
+                "licenses",
+                format!(
+                    "No {} seats are left. Free one from another user, or add seats in Settings.",
+                    product.name
+                ),
+            );
+        } else if product.seats_used + 1 >= product.seats {
+            last_seats.push(product.name.clone());
+        }
+    }
+    Ok(last_seats)
+}
+
+/// The `user.created` audit row: the profile as created.
+fn record_created(
+    conn: &mut DbConn,
+    editor: &Editor,
+    form: &CreateForm,
+    (user_id, email, (first, last)): (i64, &str, (&str, &str)),
+    (username, division, org_groups): (Option<&str>, Option<i64>, &[groups::store::Group]),
+    profile: &profile::ProfileChange,
+    (meta, now): (&Origin, NaiveDateTime),
+) -> diesel::QueryResult<()> {
+    let mut fields_set = Changes::default();
+    profile.audit(&mut fields_set);
+    let details = json!({
+        "email": email,
+        "username": username,
+        "first_name": first,
+        "last_name": last,
+        "role_ids": form.role_ids,
+        "product_ids": form.product_ids,
+        "division_id": division,
+        "groups": groups::store::labels(org_groups, &form.group_ids),
+        "fields": fields_set.into_details()["after"],
+        "product_access_only": form.product_only,
+    });
+    let actor = Actor::user(editor.id, &editor.email);
+    let event = Event {
+        org_id: Some(editor.org_id),
+        actor: &actor,
+        action: action::USER_CREATED,
+        target: Some((user_id, email)),
+        details,
+        meta,
+    };
+    audit::record(conn, event, now)
 }
 
 /// The email with the person's sign-in and a link to confirm the account and choose a

@@ -122,13 +122,6 @@ impl TryFrom<&EditForm> for UserChange {
     /// Every check that needs no database, each message beside its field.
     fn try_from(form: &EditForm) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
-        fn field<T>(
-            errors: &mut FieldErrors,
-            name: &'static str,
-            checked: Result<T, String>,
-        ) -> Option<T> {
-            checked.map_err(|message| errors.add(name, message)).ok()
-        }
         let first_name = field(
             &mut errors,
             "first_name",
@@ -149,27 +142,14 @@ impl TryFrom<&EditForm> for UserChange {
             .username
             .as_ref()
             .and_then(|raw| field(&mut errors, "username", crate::users::username::check(raw)));
-        let phone = form.phone.trim();
-        let phone_ok = phone.len() <= 30
-            && phone
-                .chars()
-                .all(|c| c.is_ascii_digit() || " +-().".contains(c));
-        field(
-            &mut errors,
-            "phone",
-            phone_ok.then_some(()).ok_or_else(|| {
-                "Use digits, spaces and + - ( ) only, at most 30 characters.".to_owned()
-            }),
-        );
+        let phone = field(&mut errors, "phone", phone(&form.phone)).unwrap_or_default();
         let timezone_ok = super::TIMEZONES.contains(&form.timezone.as_str())
             || form.timezone.contains('/')
             || form.timezone == "UTC";
         field(
             &mut errors,
             "timezone",
-            timezone_ok
-                .then_some(())
-                .ok_or_else(|| "Choose a time zone from the list.".to_owned()),
+            listed(timezone_ok, "Choose a time zone from the list."),
         );
         let language_ok = super::LANGUAGES
             .iter()
@@ -177,39 +157,16 @@ impl TryFrom<&EditForm> for UserChange {
         field(
             &mut errors,
             "language",
-            language_ok
-                .then_some(())
-                .ok_or_else(|| "Choose a language from the list.".to_owned()),
+            listed(language_ok, "Choose a language from the list."),
         );
         let scope_ok = [super::CHAT_ALL, super::CHAT_ASSIGNED].contains(&form.chat_scope.as_str());
         field(
             &mut errors,
             "chat_scope",
-            scope_ok
-                .then_some(())
-                .ok_or_else(|| "Choose All divisions or Assigned divisions only.".to_owned()),
+            listed(scope_ok, "Choose All divisions or Assigned divisions only."),
         );
-        let division_id = match form.division.trim() {
-            "" => None,
-            text => field(
-                &mut errors,
-                "division",
-                text.parse::<i64>()
-                    .map_err(|_| "Choose a division from the list.".to_owned()),
-            ),
-        };
-        let ip_allowlist = field(
-            &mut errors,
-            "ip_allowlist",
-            parse_cidrs(&form.ip_allowlist.replace('\n', ","))
-                .map(|nets| {
-                    nets.iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .map_err(|message| format!("{message}. Use addresses or CIDR blocks like 10.0.0.0/8, separated by commas.")),
-        );
+        let division_id = field(&mut errors, "division", division(&form.division)).flatten();
+        let ip_allowlist = field(&mut errors, "ip_allowlist", allowlist(&form.ip_allowlist));
         match (first_name, last_name, email, ip_allowlist) {
             (Some(first_name), Some(last_name), Some(email), Some(ip_allowlist))
                 if errors.is_empty() =>
@@ -219,7 +176,7 @@ impl TryFrom<&EditForm> for UserChange {
                     last_name,
                     email,
                     username,
-                    phone: phone.to_owned(),
+                    phone,
                     timezone: form.timezone.clone(),
                     language: form.language.clone(),
                     call_recording: form.call_recording,
@@ -246,6 +203,54 @@ impl TryFrom<&EditForm> for UserChange {
             _ => Err(errors),
         }
     }
+}
+
+/// The checked value, or its message noted beside the field.
+fn field<T>(errors: &mut FieldErrors, name: &'static str, checked: Result<T, String>) -> Option<T> {
+    checked.map_err(|message| errors.add(name, message)).ok()
+}
+
+/// A value that must come from the offered list.
+fn listed(ok: bool, message: &str) -> Result<(), String> {
+    ok.then_some(()).ok_or_else(|| message.to_owned())
+}
+
+fn phone(raw: &str) -> Result<String, String> {
+    let phone = raw.trim();
+    let ok = phone.len() <= 30
+        && phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    listed(
+        ok,
+        "Use digits, spaces and + - ( ) only, at most 30 characters.",
+    )?;
+    Ok(phone.to_owned())
+}
+
+/// No division (empty), or a division's id.
+fn division(raw: &str) -> Result<Option<i64>, String> {
+    match raw.trim() {
+        "" => Ok(None),
+        text => text
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| "Choose a division from the list.".to_owned()),
+    }
+}
+
+/// Addresses and CIDR blocks, one per line or separated by commas, normalized.
+fn allowlist(raw: &str) -> Result<String, String> {
+    parse_cidrs(&raw.replace('\n', ","))
+        .map(|nets| {
+            nets.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .map_err(|message| {
+            format!("{message}. Use addresses or CIDR blocks like 10.0.0.0/8, separated by commas.")
+        })
 }
 
 #[cfg(test)]

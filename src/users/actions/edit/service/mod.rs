@@ -1,8 +1,6 @@
 //! Saving the Edit User dialog: the rules, seats, sessions and the audit event, in one
 //! transaction.
 
-use std::collections::BTreeSet;
-
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
@@ -10,19 +8,16 @@ use super::forms::UserChange;
 use super::store::{self, Details};
 use crate::audit::Origin;
 use crate::db::{write_tx, DbConn};
-use crate::divisions::store as divisions;
 use crate::users::authority::{self, Act, Editor, Refusal};
 use crate::users::{status, store as users_store};
 use crate::validation::FieldErrors;
 
 mod checks;
+mod plan;
 mod record;
 
-use checks::{
-    chat_of, check_credentials, groups_of, licenses_of, profile_of, roles_of, status_of,
-    username_of,
-};
-use record::{details_changes, record};
+use plan::Plan;
+use record::record;
 
 /// What a save changes (the checked form) and where a confirmation link points.
 pub struct Change<'a> {
@@ -163,89 +158,13 @@ fn save_once(
             let by = store::last_editor(conn, user_id)?.unwrap_or_else(|| "Someone".into());
             return Err(EditError::Stale { by });
         }
-        let mut errors = FieldErrors::default();
-        let parties = (&me, &target);
-        let new_status = status_of(&current, form);
-        check_credentials(parties, &current, form, new_status, &mut errors);
-        let held: BTreeSet<i64> = store::role_ids(conn, user_id)?.into_iter().collect();
-        let desired = roles_of(conn, editor, parties, &held, &form.role_ids, &mut errors)?;
-        let org_divisions = store::divisions(conn, editor.org_id)?;
-        let chat = chat_of(
-            conn,
-            (user_id, &current),
-            form,
-            &desired,
-            &org_divisions,
-            &mut errors,
-        )?;
-        // A scoped editor opens chats only within their own divisions.
-        if let Some(scope) = &editor.scope {
-            let changed = chat.scope != current.chat_scope || chat.want != chat.held;
-            let all = chat.scope != super::CHAT_ASSIGNED;
-            if changed && (all || !chat.want.is_subset(&scope.divisions)) {
-                errors.add("chat_scope", "You manage only some divisions: choose Assigned divisions only, with divisions you manage.");
-            }
-        }
-        let deactivating = new_status == status::INACTIVE && current.status != status::INACTIVE;
-        if deactivating && errors.is_empty() && !form.confirmed {
-            return Err(EditError::NeedsConfirmation);
-        }
-        if let Some(division) = form.division_id {
-            if !org_divisions.iter().any(|(id, _)| *id == division) {
-                errors.add("division", "Choose a division from the list.");
-            }
-        }
-        let email_changes = form.email.as_str() != current.email;
-        if email_changes && users_store::email_taken(conn, form.email.as_str())? {
-            errors.add("email", "Another account already uses this email address.");
-        }
-        let seats = licenses_of(
-            conn,
-            (editor.org_id, user_id),
-            (parties, form),
-            new_status,
-            now,
-            &mut errors,
-        )?;
-        let groups = groups_of(conn, (editor.org_id, user_id), form, &mut errors)?;
-        let profile = profile_of(conn, (editor.org_id, user_id), form, &desired, &mut errors)?;
-        let (had_username, username) =
-            username_of(conn, (editor.org_id, user_id), parties, form, &mut errors)?;
-        let superuser = superuser_of(conn, (editor, &target), form, &mut errors)?;
-        if !errors.is_empty() {
-            return Err(EditError::Invalid(errors));
-        }
-        if let Some((was, now_is)) = superuser {
-            record_superuser(
-                conn,
-                (editor, user_id, &current.email),
-                (was, now_is),
-                meta,
-                now,
-            )?;
-        }
-        if chat.want != chat.held {
-            divisions::assign(conn, user_id, &chat.want)?;
-        }
-        groups.apply(conn, user_id)?;
-        profile.apply(conn, user_id)?;
-        if username != had_username {
-            crate::users::username::set(conn, editor.org_id, user_id, username.as_deref())?;
-        }
-        for role in held.difference(&desired) {
-            store::remove_role(conn, user_id, *role)?;
-        }
-        for role in desired.difference(&held) {
-            users_store::add_role(conn, user_id, *role)?;
-        }
-        if desired != held {
-            authority::bound_by(conn, editor, user_id)?;
-        }
+        let plan = Plan::check(conn, editor, (&me, &target), (&current, form), now)?;
+        plan.apply_beside(conn, editor, (user_id, &current.email), (meta, now))?;
         // A new address of an invitee (who has no sign-in yet) is theirs at once: the next
         // invitation goes there. Anyone else's waits for the new address to confirm it, and
         // the old address is told: an administrator cannot move someone's sign-in to an
         // address they do not control.
-        let email_waits = email_changes && current.status != status::INVITED;
+        let email_waits = plan.email_changes && current.status != status::INVITED;
         let details = Details {
             email: if email_waits {
                 current.email.as_str()
@@ -259,9 +178,9 @@ fn save_once(
             language: &form.language,
             call_recording: form.call_recording,
             division_id: form.division_id,
-            chat_scope: &chat.scope,
+            chat_scope: &plan.chat.scope,
             ip_allowlist: &form.ip_allowlist,
-            status: new_status,
+            status: plan.new_status,
         };
         if !store::save_details(conn, user_id, form.version, &details, now)? {
             let by = store::last_editor(conn, user_id)?.unwrap_or_else(|| "Someone".into());
@@ -271,29 +190,20 @@ fn save_once(
         // would hand them to nobody (and is theirs to ask an administrator of all for).
         if let Some(scope) = &editor.scope {
             if !crate::users::scope::contains(conn, scope, user_id)? {
+                let mut errors = FieldErrors::default();
                 errors.add("division", crate::users::scope::OUTSIDE);
                 return Err(EditError::Invalid(errors));
             }
         }
         // save_details wrote the name and email; the username and searchable fields join them.
         users_store::refresh_search_text(conn, user_id)?;
-        if deactivating {
+        if plan.deactivating {
             crate::auth::store::delete_user_sessions(conn, user_id)?;
         }
-        let mut changes = details_changes(&current, &details);
-        changes.field(
-            "chat_divisions",
-            divisions::names(&org_divisions, &chat.held),
-            divisions::names(&org_divisions, &chat.want),
-        );
-        changes.field("role_ids", &held, &desired);
-        changes.field("product_ids", &seats.had, &seats.want);
-        groups.audit(&mut changes);
-        profile.audit(&mut changes);
-        changes.field("username", &had_username, &username);
+        let changes = plan.changes(&current, &details);
         let saved = Saved {
-            last_seats: seats.last_seats,
-            deactivated: deactivating,
+            last_seats: plan.seats.last_seats,
+            deactivated: plan.deactivating,
             email_waiting: email_waits.then(|| form.email.to_string()),
         };
         let saved_now = (&current, &details, &saved);
