@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::{check_current_password, me, page, refused};
 use crate::account::email::{self, EmailError};
 use crate::validation::FieldErrors;
+use crate::web::errors::{triage, ServiceError};
 use crate::web::request_meta::origin_of;
 use crate::web::{csrf, htmx, AppError, CurrentUser, State};
 
@@ -46,11 +47,9 @@ pub async fn change_email(
         let base_url = state.base_url.clone();
         let outcome = state
             .db(move |conn| {
-                match email::request_email_change(conn, &me, &new_email, &base_url, &meta, now) {
-                    Ok(()) => Ok(Ok(())),
-                    Err(EmailError::Database(e)) => Err(e.into()),
-                    Err(other) => Ok(Err(other)),
-                }
+                triage(email::request_email_change(
+                    conn, &me, &new_email, &base_url, &meta, now,
+                ))
             })
             .await?;
         match outcome {
@@ -150,4 +149,13 @@ pub async fn confirm_email(
         step: ConfirmStep::Done(done),
     };
     htmx::html_with_status(&page, status)
+}
+
+impl ServiceError for EmailError {
+    fn sort(self) -> Result<Self, AppError> {
+        match self {
+            EmailError::Database(e) => Err(e.into()),
+            shown => Ok(shown),
+        }
+    }
 }

@@ -9,6 +9,7 @@ use super::service::{self, Inviter, SendError};
 use super::views::*;
 use crate::auth::permissions::Permission;
 use crate::licenses::store::Product;
+use crate::web::errors::{triage, ServiceError};
 use crate::web::htmx;
 use crate::web::request_meta::origin_of;
 use crate::web::{AppError, CurrentUser, State};
@@ -196,11 +197,9 @@ pub async fn send(
         let (base_url, now, rows) = (state.base_url.clone(), state.clock.now(), raw.clone());
         let outcome = state
             .db(move |conn| {
-                match service::send_invites(conn, &inviter, &rows, &base_url, &meta, now) {
-                    Ok(sent) => Ok(Ok(sent)),
-                    Err(SendError::Invalid(errors)) => Ok(Err(errors)),
-                    Err(SendError::Database(e)) => Err(e.into()),
-                }
+                triage(service::send_invites(
+                    conn, &inviter, &rows, &base_url, &meta, now,
+                ))
             })
             .await?;
         match outcome {
@@ -214,7 +213,8 @@ pub async fn send(
                     .reswap("none")
                     .empty();
             }
-            Err(row_errors) => errors = row_errors,
+            Err(SendError::Invalid(row_errors)) => errors = row_errors,
+            Err(SendError::Database(e)) => return Err(e.into()),
         }
     }
     // Blank rows stay in the grid as they were; every row keeps what was typed.
@@ -242,5 +242,14 @@ pub fn inviter_of(user: &CurrentUser) -> Inviter {
         permissions: user.permissions,
         owner: user.is_owner(),
         scope: user.scope.clone(),
+    }
+}
+
+impl ServiceError for SendError {
+    fn sort(self) -> Result<Self, AppError> {
+        match self {
+            SendError::Database(e) => Err(e.into()),
+            shown => Ok(shown),
+        }
     }
 }

@@ -10,8 +10,9 @@ use super::Action;
 use crate::auth::permissions::Permission;
 use crate::licenses::last_seat_notice;
 use crate::users::actions::lifecycle::routes::{editor_of, refusal};
-use crate::users::actions::lifecycle::service::{reassign_target, LifecycleError, Reassign};
+use crate::users::actions::lifecycle::service::{reassign_target, Reassign};
 use crate::users::forms::ListQuery;
+use crate::web::errors::triage;
 use crate::web::request_meta::origin_of;
 use crate::web::{htmx, AppError, CurrentUser, State};
 
@@ -166,17 +167,14 @@ pub async fn apply(
             } else {
                 // Whether the new owner is among those deleted is the plan's to say: the
                 // selection may hold people who are left out (the Owner, oneself).
-                match reassign_target(conn, &editor, &email, &[]) {
+                match triage(reassign_target(conn, &editor, &email, &[]))? {
                     Ok(to) => to,
-                    Err(LifecycleError::Invalid(message)) => return Ok(Err(message)),
-                    Err(other) => return Err(refusal(other)),
+                    Err(shown) => return Ok(Err(shown.to_string())),
                 }
             };
-            match service::apply(conn, &editor, (action, &value), &ids, reassign, &meta, now) {
-                Ok(changed) => Ok(Ok(changed)),
-                Err(BulkError::Refused(message)) => Err(AppError::Conflict(message)),
-                Err(other) => Err(bulk_error(other)),
-            }
+            let applied =
+                service::apply(conn, &editor, (action, &value), &ids, reassign, &meta, now);
+            Ok(Ok(applied.map_err(bulk_error)?))
         })
         .await?;
     match outcome {

@@ -11,6 +11,7 @@ use super::{describe_owned_by_workspace, store};
 use crate::auth::permissions::Permission;
 use crate::users::authority::{self, Act, Editor};
 use crate::users::forms::ListQuery;
+use crate::web::errors::{triage, ServiceError};
 use crate::web::request_meta::origin_of;
 use crate::web::{htmx, AppError, CurrentUser, State};
 
@@ -40,6 +41,17 @@ pub fn refusal(error: LifecycleError) -> AppError {
         LifecycleError::Database(e) => e.into(),
         LifecycleError::Refused(refusal) => refusal.into(),
         other => AppError::Conflict(format!("{other} Nothing was changed.")),
+    }
+}
+
+/// A lifecycle error the dialog shows again (a reassignment that cannot be) stays; the rest
+/// are answered by the error pages.
+impl ServiceError for LifecycleError {
+    fn sort(self) -> Result<Self, AppError> {
+        match self {
+            shown @ LifecycleError::Invalid(_) => Ok(shown),
+            other => Err(refusal(other)),
+        }
     }
 }
 
@@ -111,13 +123,7 @@ pub async fn delete(
             } else {
                 service::reassign_target(conn, &editor, &email, &[user_id])
             };
-            let result =
-                reassign.and_then(|to| service::delete(conn, &editor, user_id, to, &meta, now));
-            match result {
-                Ok(done) => Ok(Ok(done)),
-                Err(LifecycleError::Invalid(message)) => Ok(Err(message)),
-                Err(other) => Err(refusal(other)),
-            }
+            triage(reassign.and_then(|to| service::delete(conn, &editor, user_id, to, &meta, now)))
         })
         .await?;
     match outcome {
@@ -137,11 +143,11 @@ pub async fn delete(
                 &format!("{} was deleted.{moved}", done.email),
             ))
         }
-        Err(message) => {
+        Err(shown) => {
             let mut view = dialog(&state, &user, user_id).await?;
             view.reassign_email = form.reassign_email;
             view.leave_unassigned = leave;
-            view.reassign_error = Some(message);
+            view.reassign_error = Some(shown.to_string());
             htmx::html_with_status(&view, StatusCode::UNPROCESSABLE_ENTITY)
         }
     }
