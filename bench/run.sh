@@ -4,8 +4,8 @@
 #   bench/run.sh [--users N] [--backend sqlite|postgres] [--duration S] [--workspaces W] [--quick]
 #
 # --workspaces W spreads the people over W workspaces (seed-demo --workspaces) and adds the
-# workspace Users page; --quick runs only W1 and the workspace page (to compare two seedings
-# in the same hour).
+# workspace Users page; --quick runs only W1, the workspace page and W4 (to compare two builds
+# or seedings in the same hour).
 #
 # Builds the LTO profile, seeds a fresh database with `seed-demo`, starts the server, signs in
 # as the demo admin and drives each workload with wrk for S seconds (after a warm-up) at 1 and
@@ -132,6 +132,46 @@ if [ "$WORKSPACES" -gt 1 ]; then
   done
 fi
 
+# W4: Save of the Edit User dialog, each request a different user (each save bumps the
+# user's version, so a user is saved once per run), with the CSRF token and the audit row.
+PAGE_CSRF=$(token_of < "$WORK/page1.html")
+FIRST_ID=$(grep -o 'id="user-[0-9]*"' "$WORK/page1.html" | grep -o '[0-9]*' | sort -n | head -n1)
+FIRST_ID=$((FIRST_ID + 1)) # the smallest id is the admin (inserted first); never edit oneself
+cat > "$WORK/edit.lua" <<'LUA'
+local id = tonumber(os.getenv("W4_START"))
+local csrf = os.getenv("W4_CSRF")
+local agent = os.getenv("W4_AGENT")
+-- wrk.format replaces wrk.headers when given headers: keep the Cookie and Host of -H.
+local headers = {}
+for name, value in pairs(wrk.headers) do headers[name] = value end
+headers["Content-Type"] = "application/x-www-form-urlencoded"
+headers["HX-Request"] = "true"
+request = function()
+  local body = "csrf_token=" .. csrf .. "&version=1&first_name=Bench&last_name=User" .. id ..
+    "&email=w4-" .. id .. "%40demo.test&phone=&timezone=UTC&language=en&division=&chat_scope=all" ..
+    "&ip_allowlist=&call_recording=0&active=0&active=1&confirmed=1&role=" .. agent
+  local path = "/users/" .. id .. "/edit"
+  id = id + 1
+  return wrk.format("POST", path, headers, body)
+end
+LUA
+run_w4() {
+export W4_CSRF="$PAGE_CSRF" W4_AGENT="$AGENT"
+for conns in 32 1; do
+  export W4_START=$(( FIRST_ID + (conns == 32 ? 0 : 40000) ))
+  # One wrk thread, so every request edits a different user; no warm-up (it would use ids up).
+  wrk -t 1 -c "$conns" -d "${DURATION}s" --latency -H "Cookie: $COOKIE" -s "$WORK/edit.lua" "$BASE/users" > "$WORK/wrk.out" 2>&1 || true
+  rps=$(awk '/Requests\/sec/ { print $2 }' "$WORK/wrk.out")
+  p50=$(awk '$1 == "50%" { print $2 }' "$WORK/wrk.out")
+  p99=$(awk '$1 == "99%" { print $2 }' "$WORK/wrk.out")
+  errors=$(awk '/Non-2xx/ { n += $NF } /Socket errors/ { gsub(",", ""); n += $4 + $6 + $8 + $10 } END { print n + 0 }' "$WORK/wrk.out")
+  echo "| W4 save Edit User | $conns | ${rps:-?} | ${p50:-?} | ${p99:-?} | $errors |" | tee -a "$WORK/table.md"
+done
+}
+
+# --quick: W1, the workspace page and W4 only.
+if [ "$QUICK" = 1 ]; then run_w4; fi
+
 if [ "$QUICK" = 0 ]; then
 
 # A scoped administrator: the demo's lead@demo.test, an Admin of one division (of six); W1
@@ -162,40 +202,7 @@ if [ -n "$AUTO" ] && [ -n "$EXT" ]; then
   curl -fs -o /dev/null -H "Cookie: $COOKIE" -X POST "$BASE/users/columns" --data-urlencode "csrf_token=$COLUMNS_CSRF"
 fi
 
-# W4: Save of the Edit User dialog, each request a different user (each save bumps the
-# user's version, so a user is saved once per run), with the CSRF token and the audit row.
-PAGE_CSRF=$(token_of < "$WORK/page1.html")
-FIRST_ID=$(grep -o 'id="user-[0-9]*"' "$WORK/page1.html" | grep -o '[0-9]*' | sort -n | head -n1)
-FIRST_ID=$((FIRST_ID + 1)) # the smallest id is the admin (inserted first); never edit oneself
-cat > "$WORK/edit.lua" <<'LUA'
-local id = tonumber(os.getenv("W4_START"))
-local csrf = os.getenv("W4_CSRF")
-local agent = os.getenv("W4_AGENT")
--- wrk.format replaces wrk.headers when given headers: keep the Cookie and Host of -H.
-local headers = {}
-for name, value in pairs(wrk.headers) do headers[name] = value end
-headers["Content-Type"] = "application/x-www-form-urlencoded"
-headers["HX-Request"] = "true"
-request = function()
-  local body = "csrf_token=" .. csrf .. "&version=1&first_name=Bench&last_name=User" .. id ..
-    "&email=w4-" .. id .. "%40demo.test&phone=&timezone=UTC&language=en&division=&chat_scope=all" ..
-    "&ip_allowlist=&call_recording=0&active=0&active=1&confirmed=1&role=" .. agent
-  local path = "/users/" .. id .. "/edit"
-  id = id + 1
-  return wrk.format("POST", path, headers, body)
-end
-LUA
-export W4_CSRF="$PAGE_CSRF" W4_AGENT="$AGENT"
-for conns in 32 1; do
-  export W4_START=$(( FIRST_ID + (conns == 32 ? 0 : 40000) ))
-  # One wrk thread, so every request edits a different user; no warm-up (it would use ids up).
-  wrk -t 1 -c "$conns" -d "${DURATION}s" --latency -H "Cookie: $COOKIE" -s "$WORK/edit.lua" "$BASE/users" > "$WORK/wrk.out" 2>&1 || true
-  rps=$(awk '/Requests\/sec/ { print $2 }' "$WORK/wrk.out")
-  p50=$(awk '$1 == "50%" { print $2 }' "$WORK/wrk.out")
-  p99=$(awk '$1 == "99%" { print $2 }' "$WORK/wrk.out")
-  errors=$(awk '/Non-2xx/ { n += $NF } /Socket errors/ { gsub(",", ""); n += $4 + $6 + $8 + $10 } END { print n + 0 }' "$WORK/wrk.out")
-  echo "| W4 save Edit User | $conns | ${rps:-?} | ${p50:-?} | ${p99:-?} | $errors |" | tee -a "$WORK/table.md"
-done
+run_w4
 
 # W5: sign-ins (argon2) at 8 connections while W1 runs at 32.
 EMAILS=$(grep -o '<td class="email">[^<]*' "$WORK/page1.html" | sed 's/.*>//' | head -n 20 | paste -sd, -)

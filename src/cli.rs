@@ -180,3 +180,36 @@ pub fn seed_demo(
     );
     Ok(())
 }
+
+/// `gatehouse token create`: a token made for the organization's Owner; prints the secret
+/// alone on the last line (for provisioning scripts).
+pub fn create_token(
+    conn: &mut DbConn,
+    org: &str,
+    (name, scopes, expires_days): (&str, &str, Option<i64>),
+    now: NaiveDateTime,
+) -> anyhow::Result<()> {
+    use crate::api::tokens::service::{self, TokenError, TokenRequest};
+    let scopes = crate::api::tokens::Scopes::parse(scopes).map_err(anyhow::Error::msg)?;
+    let maker = service::owner_as_maker(conn, org)?
+        .ok_or_else(|| anyhow::anyhow!("no organization {org} with an active Owner"))?;
+    let request = TokenRequest {
+        name: name.to_owned(),
+        scopes,
+        expires_days,
+        personal: false,
+    };
+    let origin = crate::audit::Origin::default();
+    match service::create(conn, &maker, &request, &origin, now) {
+        Ok(made) => {
+            eprintln!("Created API token {name} (id {}) for {org}.", made.id);
+            println!("{}", made.secret);
+            Ok(())
+        }
+        Err(TokenError::Invalid(errors)) => {
+            let messages: Vec<String> = errors.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+            anyhow::bail!("{}", messages.join("; "))
+        }
+        Err(other) => Err(other.into()),
+    }
+}

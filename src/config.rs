@@ -43,6 +43,8 @@ pub struct Config {
     pub login_attempts_per_minute: u32,
     /// Sign-up requests allowed per client IP per hour.
     pub signups_per_ip_per_hour: u32,
+    /// API requests allowed per token per minute (then `429` with `Retry-After`).
+    pub api_requests_per_minute: u32,
     /// Networks whose X-Forwarded-For header is believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub db_pool_size: u32,
@@ -77,6 +79,7 @@ impl Config {
             secret_key: None,
             hash_cost: HashCost::OWASP,
             login_attempts_per_minute: 30,
+            api_requests_per_minute: 600,
             signups_per_ip_per_hour: 20,
             trusted_proxies: Vec::new(),
             db_pool_size: 8,

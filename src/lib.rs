@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod activity;
+pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod cli;
@@ -96,6 +97,7 @@ impl Application {
             mail_wakeup: Arc::new(tokio::sync::Notify::new()),
             hasher: Hasher::new(config.hash_cost)?,
             login_limiter: RateLimiter::new(config.login_attempts_per_minute),
+            api_limiter: RateLimiter::new(config.api_requests_per_minute),
             signup_ip_limiter: RateLimiter::per_window(config.signups_per_ip_per_hour, 3_600),
             signup_email_limiter: RateLimiter::per_window(3, 3_600),
             live: presence::Hub::new(),
@@ -178,6 +180,7 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(users::import::routes::configure)
             .configure(users::import_users::routes::configure)
             .configure(users::actions::configure)
+            .configure(api::configure)
             .default_service(aweb::to(|| async {
                 Err::<actix_web::HttpResponse, _>(web::AppError::NotFound)
             }))

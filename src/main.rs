@@ -64,6 +64,27 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Make an organization's API token (for its Owner) and print it alone on the last line.
+    Create {
+        /// The organization's slug or name.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: users:read, users:write, audit:read, scim, webhooks.
+        #[arg(long)]
+        scopes: String,
+        /// Days until it stops working (7, 30, 90 or 365); default: until revoked.
+        #[arg(long)]
+        expires_days: Option<i64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -99,6 +120,9 @@ struct ServeArgs {
     /// Sign-in attempts allowed per client IP per minute.
     #[arg(long, env = "GATEHOUSE_LOGIN_RATE", default_value_t = 30)]
     login_attempts_per_minute: u32,
+    /// API requests allowed per token per minute.
+    #[arg(long, env = "GATEHOUSE_API_RATE", default_value_t = 600)]
+    api_requests_per_minute: u32,
     /// Database connections in the pool.
     #[arg(long, env = "GATEHOUSE_DB_POOL", default_value_t = 8)]
     db_pool_size: u32,
@@ -255,6 +279,17 @@ async fn run() -> anyhow::Result<()> {
         Command::Audit(AuditCommand::Export { org, since }) => {
             cli::export_audit(&mut connect(&config)?, org.as_deref(), since.as_deref())
         }
+        Command::Token(TokenCommand::Create {
+            org,
+            name,
+            scopes,
+            expires_days,
+        }) => cli::create_token(
+            &mut connect(&config)?,
+            &org,
+            (&name, &scopes, expires_days),
+            clock.now(),
+        ),
         Command::SeedDemo(args) => cli::seed_demo(
             &mut connect(&config)?,
             (args.users, args.workspaces),
@@ -284,6 +319,7 @@ async fn serve(mut config: Config, clock: Clock, args: ServeArgs) -> anyhow::Res
     config.trusted_proxies = parse_cidrs(&args.trusted_proxies).map_err(anyhow::Error::msg)?;
     config.secret_key = args.secret_key;
     config.login_attempts_per_minute = args.login_attempts_per_minute;
+    config.api_requests_per_minute = args.api_requests_per_minute;
     config.db_pool_size = args.db_pool_size;
     config.smtp_url = args.smtp_url.filter(|u| !u.is_empty());
     config.smtp_timeout_secs = args.smtp_timeout_secs;

@@ -62,6 +62,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("workspace.member_added", "Added to a workspace"),
     ("workspace.member_changed", "Workspace access level changed"),
     ("workspace.access_revoked", "Workspace access revoked"),
+    ("api_token.created", "API token created"),
+    ("api_token.revoked", "API token revoked"),
     ("records.imported", "Records imported"),
     ("users.imported", "Users imported"),
     ("org.setup", "Organization set up"),

@@ -236,8 +236,13 @@ pub async fn render(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let machine = crate::api::is_machine_path(req.path());
     let res = next.call(req).await?.map_into_boxed_body();
     let status = res.status();
+    // The machine doors answer problem details of their own.
+    if machine {
+        return Ok(res);
+    }
     if !(status.is_client_error() || status.is_server_error())
         || status == StatusCode::UNPROCESSABLE_ENTITY
     {

@@ -33,6 +33,8 @@ pub struct AppState {
     pub hasher: Hasher,
     pub cookie_key: actix_web::cookie::Key,
     pub login_limiter: crate::auth::rate_limit::RateLimiter,
+    /// API requests per token per minute.
+    pub api_limiter: crate::auth::rate_limit::RateLimiter,
     /// Sign-up requests per client IP per hour.
     pub signup_ip_limiter: crate::auth::rate_limit::RateLimiter,
     /// Sign-up emails per address per hour (nobody's inbox gets flooded).

@@ -32,6 +32,8 @@ pub struct Shell {
     pub can_general: bool,
     pub can_manage_directory: bool,
     pub can_manage_roles: bool,
+    /// Settings → General's own settings and API tokens (`settings.manage`).
+    pub can_settings: bool,
     pub htmx_headers: String,
     /// The role requires a second factor and no authenticator app is set up yet: offer one.
     pub offer_totp: bool,
@@ -57,6 +59,7 @@ impl Shell {
                 || user.can(Permission::LicensesManage),
             can_manage_directory: user.can(Permission::DirectoryManage),
             can_manage_roles: user.can(Permission::RolesManage),
+            can_settings: user.can(Permission::SettingsManage),
             offer_totp: user.mfa_required && !user.has_totp && nav != Nav::Account,
             workspaces: user.several_workspaces,
         }

@@ -31,6 +31,9 @@ enum Access {
     /// A workspace's own Owners and Managers, or `users.access` over the whole organization
     /// (tests/api/workspace_members.rs checks who).
     Steward,
+    /// An API token with this scope (a browser's session counts for nothing there:
+    /// tests/api/api_tokens.rs checks scopes, permissions and organizations).
+    Token(&'static str),
 }
 
 use Access::*;
@@ -298,6 +301,32 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/users/import-users", Needs("users.invite")),
     ("POST", "/users/import-users", Needs("users.invite")),
     ("POST", "/users/new", Needs("users.invite")),
+    ("GET", "/api/v1/openapi.json", Public),
+    ("GET", "/api/v1/users", Token("users:read")),
+    ("GET", "/api/v1/users/{id}", Token("users:read")),
+    ("GET", "/api/v1/users/{id}/access", Token("users:read")),
+    (
+        "POST",
+        "/api/v1/users/{id}/deactivate",
+        Token("users:write"),
+    ),
+    ("POST", "/api/v1/users/{id}/activate", Token("users:write")),
+    ("GET", "/settings/api-tokens", Needs("settings.manage")),
+    ("POST", "/settings/api-tokens", Needs("settings.manage")),
+    (
+        "GET",
+        "/settings/api-tokens/{id}/revoke",
+        Needs("settings.manage"),
+    ),
+    (
+        "POST",
+        "/settings/api-tokens/{id}/revoke",
+        Needs("settings.manage"),
+    ),
+    ("GET", "/account/api-tokens", SignedIn),
+    ("POST", "/account/api-tokens", SignedIn),
+    ("GET", "/account/api-tokens/{id}/revoke", SignedIn),
+    ("POST", "/account/api-tokens/{id}/revoke", SignedIn),
 ];
 
 /// (method, path) of every `.route("…", web::get()…)` in the source.
@@ -380,6 +409,20 @@ async fn anonymous_visitors_are_sent_to_sign_in_on_every_console_route(app: Test
             continue;
         }
         let path = concrete(pattern, ada);
+        // The API: 401 with a bearer challenge, as problem details.
+        if let Token(_) = access {
+            let response = call(&app, method, &path).await;
+            assert_eq!(
+                response.status(),
+                StatusCode::UNAUTHORIZED,
+                "{method} {path}"
+            );
+            assert_eq!(
+                response.headers().get("content-type").unwrap(),
+                "application/problem+json"
+            );
+            continue;
+        }
         // A live stream answers 204: the browser's EventSource stops reconnecting.
         if pattern.ends_with("/stream") {
             let response = app.get(&path).await;
@@ -426,7 +469,7 @@ async fn an_agent_is_refused_every_admin_route(app: TestApp) {
     for (method, pattern, access) in ROUTES {
         // Only what cannot end her own session (sign-out, a new password …).
         let harmless = matches!(access, Needs(_) | NeedsAny(_)) || *method == "GET";
-        if !harmless || *access == Public {
+        if !harmless || *access == Public || matches!(access, Token(_)) {
             continue;
         }
         let path = concrete(pattern, ids[1]);
@@ -438,11 +481,15 @@ async fn an_agent_is_refused_every_admin_route(app: TestApp) {
                     response.status()
                 ));
             }
-            SignedIn if *method == "GET" && !pattern.contains("stream") => assert!(
-                response.status().is_success() || response.status().is_redirection(),
-                "{method} {path} is open to any signed-in person: {}",
-                response.status()
-            ),
+            SignedIn
+                if *method == "GET" && !pattern.contains("stream") && !pattern.contains("{id}") =>
+            {
+                assert!(
+                    response.status().is_success() || response.status().is_redirection(),
+                    "{method} {path} is open to any signed-in person: {}",
+                    response.status()
+                )
+            }
             _ => {}
         }
     }
@@ -532,7 +579,11 @@ async fn another_organizations_admin_gets_404_for_this_organizations_ids(app: Te
                 .unwrap()
         })
         .await;
-    for (method, pattern, _) in ROUTES.iter().filter(|(_, p, _)| p.contains("{id}")) {
+    // The API's own ids: tests/api/api_tokens.rs, with a token of the other organization.
+    let console = ROUTES
+        .iter()
+        .filter(|(_, p, access)| p.contains("{id}") && !matches!(access, Token(_)));
+    for (method, pattern, _) in console {
         let id = if pattern.contains("/workspaces/") {
             workspace
         } else {

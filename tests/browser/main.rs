@@ -33,4 +33,5 @@ mod mfa;
 mod no_js;
 mod roles;
 mod row_menu;
+mod tokens;
 mod workspaces;

@@ -113,3 +113,25 @@ diesel::table! {
         workspace_id -> BigInt,
     }
 }
+
+diesel::table! {
+    /// API tokens: only the secret's SHA-256 is kept (`prefix` tells them apart).
+    api_tokens (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        personal -> Bool,
+        scopes -> Text,
+        token_hash -> Text,
+        prefix -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        last_used_ip -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(api_tokens, users);

@@ -1,0 +1,61 @@
+//! Doors for machines: API tokens and the JSON API under `/api/v1`. Handlers call the same
+//! use cases as the pages (`users::actions::*::service`); errors are RFC 9457 problem details.
+//! `/api/v1/openapi.json` is generated from the handlers' annotations (utoipa), not written
+//! by hand.
+
+pub mod caller;
+pub mod problem;
+pub mod tokens;
+pub mod users;
+
+use actix_web::{web, HttpResponse};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Gatehouse API",
+        description = "Users, their access and licenses, for products, scripts and identity providers. Authenticate with `Authorization: Bearer <token>` (Settings → API tokens). Errors are RFC 9457 problem details.",
+    ),
+    paths(users::list, users::get, users::access, users::deactivate, users::activate),
+    components(schemas(
+        users::UserSummary,
+        users::UserPage,
+        users::UserDetail,
+        users::EffectiveAccess,
+        problem::ProblemBody,
+        problem::FieldProblem,
+    )),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/openapi.json", web::get().to(openapi))
+        .configure(users::configure)
+        .configure(tokens::routes::configure);
+}
+
+/// The OpenAPI 3.1 document of the API (public: it describes, it does not grant).
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}
+
+/// Whether a path belongs to the machine doors (bearer tokens, no cookies, no CSRF, errors as
+/// problem details).
+pub fn is_machine_path(path: &str) -> bool {
+    path.starts_with("/api/") || path.starts_with("/scim/")
+}
