@@ -18,12 +18,23 @@ use utoipa::{Modify, OpenApi};
         title = "Gatehouse API",
         description = "Users, their access and licenses, for products, scripts and identity providers. Authenticate with `Authorization: Bearer <token>` (Settings → API tokens). Errors are RFC 9457 problem details.",
     ),
-    paths(users::list, users::get, users::access, users::deactivate, users::activate),
+    paths(
+        users::list,
+        users::get,
+        users::access,
+        users::write::create,
+        users::write::update,
+        users::write::deactivate,
+        users::write::activate,
+    ),
     components(schemas(
         users::UserSummary,
         users::UserPage,
         users::UserDetail,
         users::EffectiveAccess,
+        users::write::UserPatch,
+        users::write::NewUser,
+        users::write::FieldValue,
         problem::ProblemBody,
         problem::FieldProblem,
     )),
@@ -44,7 +55,18 @@ impl Modify for BearerAuth {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/openapi.json", web::get().to(openapi))
+    // A body that is not the JSON asked for: problem details too.
+    let json = web::JsonConfig::default()
+        .limit(256 * 1024)
+        .error_handler(|error, _| {
+            problem::Problem::new(
+                actix_web::http::StatusCode::BAD_REQUEST,
+                format!("The body is not the JSON this endpoint takes: {error}"),
+            )
+            .into()
+        });
+    cfg.app_data(json)
+        .route("/api/v1/openapi.json", web::get().to(openapi))
         .configure(users::configure)
         .configure(tokens::routes::configure);
 }

@@ -41,7 +41,7 @@ pub async fn make_token(app: &TestApp, base: &str, name: &str, scopes: &[&str]) 
     value[..value.find('"').unwrap()].to_owned()
 }
 
-async fn api(app: &TestApp, method: &str, path: &str, token: &str) -> reqwest::Response {
+pub async fn api(app: &TestApp, method: &str, path: &str, token: &str) -> reqwest::Response {
     let request = match method {
         "POST" => app.client.post(app.url(path)),
         _ => app.client.get(app.url(path)),
@@ -53,13 +53,13 @@ async fn api(app: &TestApp, method: &str, path: &str, token: &str) -> reqwest::R
         .expect("API request")
 }
 
-async fn json(response: reqwest::Response) -> Value {
+pub async fn json(response: reqwest::Response) -> Value {
     let text = response.text().await.expect("body");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("JSON ({e}): {text}"))
 }
 
 /// A problem answer: its status, content type and body.
-async fn problem(response: reqwest::Response, status: StatusCode) -> Value {
+pub async fn problem(response: reqwest::Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status);
     assert_eq!(
         response.headers().get("content-type").unwrap(),

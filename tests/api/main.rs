@@ -9,6 +9,7 @@ mod account;
 mod activity;
 mod activity_log;
 mod api_tokens;
+mod api_users;
 mod auth;
 mod authority;
 mod bulk;

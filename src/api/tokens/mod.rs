@@ -61,6 +61,7 @@ impl Scope {
         };
         match self {
             Scope::UsersRead => of(&[UsersView]),
+            // Credentials: an email address is one (the Owner's stay the Owner's alone).
             Scope::UsersWrite => of(&[
                 UsersView,
                 UsersInvite,
@@ -69,6 +70,7 @@ impl Scope {
                 LicensesManage,
                 UsersStatus,
                 UsersDelete,
+                UsersCredentials,
             ]),
             Scope::AuditRead => of(&[AuditView]),
             Scope::Scim => of(&[
@@ -79,6 +81,7 @@ impl Scope {
                 LicensesManage,
                 UsersStatus,
                 UsersDelete,
+                UsersCredentials,
                 DirectoryManage,
             ]),
             Scope::Webhooks => of(&[SettingsManage]),

@@ -127,6 +127,23 @@ fn field_sections(
     Ok(fields_views::sections(&shown, |_| true))
 }
 
+/// The user's saved details as Edit User's form (what an API update starts from).
+pub fn current_form(
+    conn: &mut DbConn,
+    org_id: i64,
+    user_id: i64,
+) -> diesel::QueryResult<Option<EditForm>> {
+    let Some(current) = store::edit_row(conn, org_id, user_id)? else {
+        return Ok(None);
+    };
+    let saved = Saved {
+        held: store::role_ids(conn, user_id)?,
+        had: product_ids_of(conn, user_id)?,
+        current,
+    };
+    saved_form(conn, &saved).map(Some)
+}
+
 pub fn build(
     conn: &mut DbConn,
     editor: &Editor,

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
@@ -19,12 +19,13 @@ use crate::users::forms::{ListQuery, Page};
 use crate::users::store::{self, UserListRow};
 use crate::web::State;
 
+pub mod write;
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/users", web::get().to(list))
         .route("/api/v1/users/{id}", web::get().to(get))
         .route("/api/v1/users/{id}/access", web::get().to(access))
-        .route("/api/v1/users/{id}/deactivate", web::post().to(deactivate))
-        .route("/api/v1/users/{id}/activate", web::post().to(activate));
+        .configure(write::configure);
 }
 
 fn split(text: Option<&str>) -> Vec<String> {
@@ -176,7 +177,7 @@ fn field_values(
 
 /// The user if the caller's organization and scope reach them (else 404, as another
 /// organization's user is).
-fn reachable(conn: &mut DbConn, editor: &Editor, user_id: i64) -> Result<(), Problem> {
+pub(crate) fn reachable(conn: &mut DbConn, editor: &Editor, user_id: i64) -> Result<(), Problem> {
     match authority::visible_standing(conn, editor, user_id) {
         Ok(_) => Ok(()),
         Err(authority::Denied::Database(e)) => Err(e.into()),
@@ -184,7 +185,11 @@ fn reachable(conn: &mut DbConn, editor: &Editor, user_id: i64) -> Result<(), Pro
     }
 }
 
-fn detail(conn: &mut DbConn, editor: &Editor, user_id: i64) -> Result<UserDetail, Problem> {
+pub(crate) fn detail(
+    conn: &mut DbConn,
+    editor: &Editor,
+    user_id: i64,
+) -> Result<UserDetail, Problem> {
     reachable(conn, editor, user_id)?;
     let org_id = editor.org_id;
     let row = store::list_row(conn, org_id, user_id)?.ok_or_else(Problem::not_found)?;
@@ -201,7 +206,7 @@ fn detail(conn: &mut DbConn, editor: &Editor, user_id: i64) -> Result<UserDetail
     })
 }
 
-fn with_etag(detail: &UserDetail) -> HttpResponse {
+pub(crate) fn with_etag(detail: &UserDetail) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::ETAG, format!("W/\"{}\"", detail.version)))
         .json(detail)
@@ -315,76 +320,4 @@ pub async fn access(
         })
         .await??;
     Ok(HttpResponse::Ok().json(access))
-}
-
-async fn set_active(
-    caller: Caller,
-    state: State,
-    req: HttpRequest,
-    user_id: i64,
-    active: bool,
-) -> Result<HttpResponse, Problem> {
-    use crate::users::actions::lifecycle::service::{self as lifecycle, LifecycleError};
-    caller.require(Scope::UsersWrite, Permission::UsersStatus)?;
-    let editor = caller.editor();
-    let meta = caller.origin.clone();
-    let now = state.clock.now();
-    let _ = req;
-    let outcome = state
-        .db(move |conn| {
-            let done = lifecycle::set_active(conn, &editor, user_id, active, &meta, now);
-            Ok(match done {
-                Ok(_) => detail(conn, &editor, user_id),
-                Err(LifecycleError::NotFound) => Err(Problem::not_found()),
-                Err(LifecycleError::Database(e)) => Err(e.into()),
-                Err(other) => Err(Problem::new(
-                    actix_web::http::StatusCode::CONFLICT,
-                    format!("{other} Nothing was changed."),
-                )),
-            })
-        })
-        .await??;
-    Ok(with_etag(&outcome))
-}
-
-#[utoipa::path(
-    post,
-    path = "/api/v1/users/{id}/deactivate",
-    params(("id" = i64, Path, description = "The user's id")),
-    responses(
-        (status = 200, body = UserDetail, description = "Deactivated: licenses released, sessions ended"),
-        (status = 403, body = super::problem::ProblemBody),
-        (status = 404, body = super::problem::ProblemBody),
-        (status = 409, body = super::problem::ProblemBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn deactivate(
-    caller: Caller,
-    state: State,
-    req: HttpRequest,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, Problem> {
-    set_active(caller, state, req, id.into_inner(), false).await
-}
-
-#[utoipa::path(
-    post,
-    path = "/api/v1/users/{id}/activate",
-    params(("id" = i64, Path, description = "The user's id")),
-    responses(
-        (status = 200, body = UserDetail),
-        (status = 403, body = super::problem::ProblemBody),
-        (status = 404, body = super::problem::ProblemBody),
-        (status = 409, body = super::problem::ProblemBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn activate(
-    caller: Caller,
-    state: State,
-    req: HttpRequest,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, Problem> {
-    set_active(caller, state, req, id.into_inner(), true).await
 }
