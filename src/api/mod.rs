@@ -24,8 +24,8 @@ use utoipa::{Modify, OpenApi};
         users::access,
         users::write::create,
         users::write::update,
-        users::write::deactivate,
-        users::write::activate,
+        users::status::deactivate,
+        users::status::activate,
     ),
     components(schemas(
         users::UserSummary,

@@ -19,13 +19,15 @@ use crate::users::forms::{ListQuery, Page};
 use crate::users::store::{self, UserListRow};
 use crate::web::State;
 
+pub mod status;
 pub mod write;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/users", web::get().to(list))
         .route("/api/v1/users/{id}", web::get().to(get))
         .route("/api/v1/users/{id}/access", web::get().to(access))
-        .configure(write::configure);
+        .configure(write::configure)
+        .configure(status::configure);
 }
 
 fn split(text: Option<&str>) -> Vec<String> {

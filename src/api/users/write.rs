@@ -20,9 +20,7 @@ use crate::web::State;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/users", web::post().to(create))
-        .route("/api/v1/users/{id}", web::patch().to(update))
-        .route("/api/v1/users/{id}/deactivate", web::post().to(deactivate))
-        .route("/api/v1/users/{id}/activate", web::post().to(activate));
+        .route("/api/v1/users/{id}", web::patch().to(update));
 }
 
 /// A user field's value: text, or several for a multiple choice (`null` or `""` clears it).
@@ -340,72 +338,4 @@ pub async fn create(
         ))
         .insert_header((header::ETAG, format!("W/\"{}\"", made.version)))
         .json(made))
-}
-
-async fn set_active(
-    caller: Caller,
-    state: State,
-    user_id: i64,
-    active: bool,
-) -> Result<HttpResponse, Problem> {
-    use crate::users::actions::lifecycle::service::{self as lifecycle, LifecycleError};
-    caller.require(Scope::UsersWrite, Permission::UsersStatus)?;
-    let editor = caller.editor();
-    let meta = caller.origin.clone();
-    let now = state.clock.now();
-    let outcome = state
-        .db(move |conn| {
-            let done = lifecycle::set_active(conn, &editor, user_id, active, &meta, now);
-            Ok(match done {
-                Ok(_) => detail(conn, &editor, user_id),
-                Err(LifecycleError::NotFound) => Err(Problem::not_found()),
-                Err(LifecycleError::Database(e)) => Err(e.into()),
-                Err(other) => Err(Problem::new(
-                    StatusCode::CONFLICT,
-                    format!("{other} Nothing was changed."),
-                )),
-            })
-        })
-        .await??;
-    Ok(with_etag(&outcome))
-}
-
-#[utoipa::path(
-    post,
-    path = "/api/v1/users/{id}/deactivate",
-    params(("id" = i64, Path, description = "The user's id")),
-    responses(
-        (status = 200, body = UserDetail, description = "Deactivated: licenses released, sessions ended"),
-        (status = 403, body = crate::api::problem::ProblemBody),
-        (status = 404, body = crate::api::problem::ProblemBody),
-        (status = 409, body = crate::api::problem::ProblemBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn deactivate(
-    caller: Caller,
-    state: State,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, Problem> {
-    set_active(caller, state, id.into_inner(), false).await
-}
-
-#[utoipa::path(
-    post,
-    path = "/api/v1/users/{id}/activate",
-    params(("id" = i64, Path, description = "The user's id")),
-    responses(
-        (status = 200, body = UserDetail),
-        (status = 403, body = crate::api::problem::ProblemBody),
-        (status = 404, body = crate::api::problem::ProblemBody),
-        (status = 409, body = crate::api::problem::ProblemBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn activate(
-    caller: Caller,
-    state: State,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, Problem> {
-    set_active(caller, state, id.into_inner(), true).await
 }
