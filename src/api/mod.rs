@@ -3,7 +3,10 @@
 //! `/api/v1/openapi.json` is generated from the handlers' annotations (utoipa), not written
 //! by hand.
 
+pub mod audit;
 pub mod caller;
+pub mod catalog;
+pub mod invitations;
 pub mod problem;
 pub mod tokens;
 pub mod users;
@@ -24,6 +27,13 @@ use utoipa::{Modify, OpenApi};
         users::access,
         users::write::create,
         users::write::update,
+        users::remove::delete,
+        invitations::invite,
+        catalog::roles,
+        catalog::products,
+        catalog::groups,
+        catalog::fields,
+        audit::events,
         users::status::deactivate,
         users::status::activate,
     ),
@@ -35,6 +45,14 @@ use utoipa::{Modify, OpenApi};
         users::write::UserPatch,
         users::write::NewUser,
         users::write::FieldValue,
+        users::remove::DeletedUser,
+        invitations::Invitation,
+        catalog::RoleOut,
+        catalog::ProductOut,
+        catalog::GroupOut,
+        catalog::FieldOut,
+        audit::AuditEvent,
+        audit::AuditPage,
         problem::ProblemBody,
         problem::FieldProblem,
     )),
@@ -68,6 +86,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(json)
         .route("/api/v1/openapi.json", web::get().to(openapi))
         .configure(users::configure)
+        .configure(invitations::configure)
+        .configure(catalog::configure)
+        .configure(audit::configure)
         .configure(tokens::routes::configure);
 }
 

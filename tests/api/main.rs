@@ -8,6 +8,7 @@ mod sse;
 mod account;
 mod activity;
 mod activity_log;
+mod api_more;
 mod api_tokens;
 mod api_users;
 mod auth;

@@ -307,6 +307,13 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/users/{id}/access", Token("users:read")),
     ("POST", "/api/v1/users", Token("users:write")),
     ("PATCH", "/api/v1/users/{id}", Token("users:write")),
+    ("DELETE", "/api/v1/users/{id}", Token("users:write")),
+    ("POST", "/api/v1/invitations", Token("users:write")),
+    ("GET", "/api/v1/roles", Token("users:read")),
+    ("GET", "/api/v1/products", Token("users:read")),
+    ("GET", "/api/v1/groups", Token("users:read")),
+    ("GET", "/api/v1/fields", Token("users:read")),
+    ("GET", "/api/v1/audit", Token("audit:read")),
     (
         "POST",
         "/api/v1/users/{id}/deactivate",

@@ -19,6 +19,7 @@ use crate::users::forms::{ListQuery, Page};
 use crate::users::store::{self, UserListRow};
 use crate::web::State;
 
+pub mod remove;
 pub mod status;
 pub mod write;
 
@@ -27,7 +28,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/users/{id}", web::get().to(get))
         .route("/api/v1/users/{id}/access", web::get().to(access))
         .configure(write::configure)
-        .configure(status::configure);
+        .configure(status::configure)
+        .configure(remove::configure);
 }
 
 fn split(text: Option<&str>) -> Vec<String> {

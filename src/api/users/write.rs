@@ -204,6 +204,7 @@ fn save(
     let change = Change {
         user: &checked,
         base_url,
+        email_at_once: false,
     };
     edit::save(conn, editor, user_id, &change, meta, now).map_err(edit_problem)?;
     detail(conn, editor, user_id)
@@ -309,6 +310,8 @@ pub async fn create(
         group_ids: body.group_ids.into_iter().collect(),
         fields: crate::fields::profile::Posted::from_pairs(&field_pairs(&body.fields)),
         product_only: body.product_only,
+        phone: String::new(),
+        provisioned: None,
     };
     let editor = caller.editor();
     let name = caller.actor_label();

@@ -135,3 +135,14 @@ diesel::table! {
 
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(api_tokens, users);
+
+diesel::table! {
+    /// The identity provider's id of a user it provisions over SCIM.
+    scim_external_ids (user_id) {
+        user_id -> BigInt,
+        org_id -> BigInt,
+        external_id -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(scim_external_ids, users);

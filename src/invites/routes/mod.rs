@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::forms::{check_rows, parse_grid, RawRow, RowErrors};
+use super::forms::{parse_grid, RawRow, RowErrors};
 use super::service::{self, Inviter, SendError};
 use super::views::*;
 use crate::auth::permissions::Permission;
@@ -175,48 +175,32 @@ pub async fn send(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::UsersInvite)?;
-    let (products, roles, auto) = grid_context(&state, &user).await?;
-    if auto {
-        return Err(AppError::Conflict(
-            "Turn off Allow users to signup automatically to invite people.".into(),
-        ));
-    }
+    let (products, roles, _) = grid_context(&state, &user).await?;
     let raw = parse_grid(&form);
-    let role_ids: Vec<i64> = roles.iter().map(|(id, _)| *id).collect();
-    let product_ids: Vec<i64> = products.iter().map(|p| p.id).collect();
-    let mut errors = check_rows(&raw, &role_ids, &product_ids);
-    if raw.iter().all(RawRow::is_blank) {
-        if errors.is_empty() {
-            errors.push(RowErrors::default());
+    let inviter = inviter_of(&user);
+    let meta = origin_of(&req, &state.config.trusted_proxies);
+    let (base_url, now, rows) = (state.base_url.clone(), state.clock.now(), raw.clone());
+    let outcome = state
+        .db(move |conn| {
+            triage(service::invite_rows(
+                conn, &inviter, &rows, &base_url, &meta, now,
+            ))
+        })
+        .await?;
+    let errors = match outcome {
+        Ok(sent) => {
+            log::info!("{} sent {sent} invitation(s)", user.email);
+            // No swap: the dialog closes and the table reloads.
+            return htmx::Hx::new()
+                .toast(htmx::ToastKind::Success, "Invite has been sent")
+                .users_changed()
+                .close_dialog()
+                .reswap("none")
+                .empty();
         }
-        errors[0].first_name = Some("Fill in at least one row.".into());
-    }
-    if errors.iter().all(RowErrors::is_empty) {
-        let inviter = inviter_of(&user);
-        let meta = origin_of(&req, &state.config.trusted_proxies);
-        let (base_url, now, rows) = (state.base_url.clone(), state.clock.now(), raw.clone());
-        let outcome = state
-            .db(move |conn| {
-                triage(service::send_invites(
-                    conn, &inviter, &rows, &base_url, &meta, now,
-                ))
-            })
-            .await?;
-        match outcome {
-            Ok(sent) => {
-                log::info!("{} sent {sent} invitation(s)", user.email);
-                // No swap: the dialog closes and the table reloads.
-                return htmx::Hx::new()
-                    .toast(htmx::ToastKind::Success, "Invite has been sent")
-                    .users_changed()
-                    .close_dialog()
-                    .reswap("none")
-                    .empty();
-            }
-            Err(SendError::Invalid(row_errors)) => errors = row_errors,
-            Err(SendError::Database(e)) => return Err(e.into()),
-        }
-    }
+        Err(SendError::Invalid(row_errors)) => row_errors,
+        Err(other) => return Err(AppError::Conflict(other.to_string())),
+    };
     // Blank rows stay in the grid as they were; every row keeps what was typed.
     let rows: Vec<GridRow> = raw
         .iter()
@@ -249,6 +233,7 @@ impl ServiceError for SendError {
     fn sort(self) -> Result<Self, AppError> {
         match self {
             SendError::Database(e) => Err(e.into()),
+            SendError::Refused(message) => Err(AppError::Conflict(message)),
             shown => Ok(shown),
         }
     }

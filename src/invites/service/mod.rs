@@ -3,12 +3,14 @@
 
 mod accept;
 mod by_email;
+mod checked;
 mod confirm;
 mod pending;
 mod send;
 
 pub use accept::*;
 pub use by_email::*;
+pub use checked::*;
 pub use confirm::*;
 pub use pending::*;
 pub use send::*;
@@ -63,6 +65,9 @@ pub enum SendError {
     /// Messages per row (and per product for seats); nothing was written.
     #[error("some rows need attention")]
     Invalid(Vec<RowErrors>),
+    /// Nobody can be invited now (sign-up is automatic): nothing was written.
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }

@@ -117,6 +117,16 @@ pub fn email_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<String>> 
         .map(crate::db::unique)
 }
 
+/// The organization's user with this (normalized) address.
+pub fn id_by_email(conn: &mut DbConn, org_id: i64, email: &str) -> QueryResult<Option<i64>> {
+    users::table
+        .filter(users::org_id.eq(org_id))
+        .filter(users::email.eq(email))
+        .select(users::id)
+        .load(conn)
+        .map(crate::db::unique)
+}
+
 pub fn email_taken(conn: &mut DbConn, email: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         users::table.filter(users::email.eq(email)),
@@ -149,6 +159,13 @@ pub fn exists_in_org(conn: &mut DbConn, org_id: i64, user_id: i64) -> QueryResul
 pub fn set_division(conn: &mut DbConn, user_id: i64, division_id: Option<i64>) -> QueryResult<()> {
     diesel::update(users::table.find(user_id))
         .set(users::division_id.eq(division_id))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn set_phone(conn: &mut DbConn, user_id: i64, phone: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set(users::phone.eq(phone))
         .execute(conn)
         .map(drop)
 }

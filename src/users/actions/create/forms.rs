@@ -19,6 +19,11 @@ pub struct CreateForm {
     pub fields: Posted,
     /// Holds roles and licenses but never signs into the console.
     pub product_only: bool,
+    /// Checked by the caller (`edit::forms::phone`); empty for none.
+    pub phone: String,
+    /// Provisioned by an identity provider (SCIM): active (`Some(true)`) or inactive at once,
+    /// with no email to confirm; `None`: invited to confirm the account.
+    pub provisioned: Option<bool>,
 }
 
 impl CreateForm {
@@ -49,6 +54,8 @@ impl CreateForm {
             group_ids: all("group"),
             fields: Posted::from_pairs(pairs),
             product_only: last("product_only") == "1",
+            phone: String::new(),
+            provisioned: None,
         }
     }
 

@@ -114,33 +114,29 @@ pub fn create_once(
             email.as_str(),
             first.as_str(),
             last.as_str(),
-            status::INVITED,
+            match form.provisioned {
+                None => status::INVITED,
+                Some(true) => status::ACTIVE,
+                Some(false) => status::INACTIVE,
+            },
             now,
         );
         let user_id = users::insert_user(conn, &new_user)?;
-        for role_id in &form.role_ids {
-            users::add_role(conn, user_id, *role_id)?;
-        }
-        crate::users::authority::bound_by(conn, editor, user_id)?;
-        for product_id in &form.product_ids {
-            licenses::assign(conn, user_id, *product_id, now)?;
-        }
-        if division.is_some() {
-            users::set_division(conn, user_id, division)?;
-        }
-        for group_id in &form.group_ids {
-            groups::store::add_member(conn, user_id, *group_id)?;
-        }
-        profile.apply(conn, user_id)?;
-        if username.is_some() {
-            crate::users::username::set(conn, org_id, user_id, username.as_deref())?;
-        }
-        if form.product_only {
-            product_access::mark(conn, user_id, now)?;
-        }
+        write_holdings(
+            conn,
+            (editor, user_id),
+            form,
+            (division, username.as_deref()),
+            &profile,
+            now,
+        )?;
         users::refresh_search_text(conn, user_id)?;
-        let person = (user_id, first.as_str(), email.as_str());
-        send_link(conn, creator, person, form.product_only, now)?;
+        // Provisioned by an identity provider: nothing to confirm (they sign in through it,
+        // or choose a password with "Forgot your password?").
+        if form.provisioned.is_none() {
+            let person = (user_id, first.as_str(), email.as_str());
+            send_link(conn, creator, person, form.product_only, now)?;
+        }
         let created = (user_id, email.as_str(), (first.as_str(), last.as_str()));
         let placed = (username.as_deref(), division, org_groups.as_slice());
         record_created(conn, editor, form, created, placed, &profile, (meta, now))?;
@@ -150,6 +146,42 @@ pub fn create_once(
             last_seats,
         })
     })
+}
+
+/// The new user's roles (bounded by the creator's access), licenses, division, groups, field
+/// values, username, product-only mark and phone.
+fn write_holdings(
+    conn: &mut DbConn,
+    (editor, user_id): (&Editor, i64),
+    form: &CreateForm,
+    (division, username): (Option<i64>, Option<&str>),
+    profile: &profile::ProfileChange,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    for role_id in &form.role_ids {
+        users::add_role(conn, user_id, *role_id)?;
+    }
+    crate::users::authority::bound_by(conn, editor, user_id)?;
+    for product_id in &form.product_ids {
+        licenses::assign(conn, user_id, *product_id, now)?;
+    }
+    if division.is_some() {
+        users::set_division(conn, user_id, division)?;
+    }
+    for group_id in &form.group_ids {
+        groups::store::add_member(conn, user_id, *group_id)?;
+    }
+    profile.apply(conn, user_id)?;
+    if username.is_some() {
+        crate::users::username::set(conn, editor.org_id, user_id, username)?;
+    }
+    if form.product_only {
+        product_access::mark(conn, user_id, now)?;
+    }
+    if !form.phone.is_empty() {
+        users::set_phone(conn, user_id, &form.phone)?;
+    }
+    Ok(())
 }
 
 /// The username, if one is given: its shape, unique in the organization, and required when
@@ -281,6 +313,7 @@ fn record_created(
         "groups": groups::store::labels(org_groups, &form.group_ids),
         "fields": fields_set.into_details()["after"],
         "product_access_only": form.product_only,
+        "provisioned": form.provisioned.is_some(),
     });
     let actor = Actor::user(editor.id, &editor.email);
     let event = Event {

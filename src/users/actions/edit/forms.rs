@@ -215,7 +215,8 @@ fn listed(ok: bool, message: &str) -> Result<(), String> {
     ok.then_some(()).ok_or_else(|| message.to_owned())
 }
 
-fn phone(raw: &str) -> Result<String, String> {
+/// A phone number: digits, spaces and `+-()`, at most 30 characters; trimmed.
+pub fn phone(raw: &str) -> Result<String, String> {
     let phone = raw.trim();
     let ok = phone.len() <= 30
         && phone

@@ -98,6 +98,7 @@ pub async fn update(
             let change = Change {
                 user: &checked,
                 base_url: &base_url,
+                email_at_once: false,
             };
             Ok(
                 match triage(service::save(conn, &editor, user_id, &change, &meta, now))? {

@@ -24,6 +24,9 @@ pub struct Change<'a> {
     pub user: &'a UserChange,
     /// Where the link that confirms a new email address points.
     pub base_url: &'a str,
+    /// The identity provider vouches for a new email address (SCIM): it counts at once
+    /// rather than waiting for the address to confirm it. Credentials stay the Owner's alone.
+    pub email_at_once: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -164,7 +167,8 @@ fn save_once(
         // invitation goes there. Anyone else's waits for the new address to confirm it, and
         // the old address is told: an administrator cannot move someone's sign-in to an
         // address they do not control.
-        let email_waits = plan.email_changes && current.status != status::INVITED;
+        let email_waits =
+            plan.email_changes && current.status != status::INVITED && !change.email_at_once;
         let details = Details {
             email: if email_waits {
                 current.email.as_str()
