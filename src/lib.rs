@@ -26,6 +26,7 @@ pub mod mfa;
 pub mod orgs;
 pub mod presence;
 pub mod roles;
+pub mod scim;
 pub mod settings;
 pub mod signup;
 pub mod users;
@@ -181,6 +182,7 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(users::import_users::routes::configure)
             .configure(users::actions::configure)
             .configure(api::configure)
+            .configure(scim::configure)
             .default_service(aweb::to(|| async {
                 Err::<actix_web::HttpResponse, _>(web::AppError::NotFound)
             }))

@@ -38,6 +38,7 @@ mod presence;
 mod reset;
 mod roles;
 mod routes;
+mod scim;
 mod scopes;
 mod security;
 mod settings;

@@ -322,6 +322,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/scim/v2/Users", Token("scim")),
     ("POST", "/scim/v2/Users", Token("scim")),
     ("POST", "/scim/v2/Users/.search", Token("scim")),
+    ("POST", "/scim/v2/.search", Token("scim")),
     ("GET", "/scim/v2/Users/{id}", Token("scim")),
     ("PUT", "/scim/v2/Users/{id}", Token("scim")),
     ("PATCH", "/scim/v2/Users/{id}", Token("scim")),

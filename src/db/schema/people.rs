@@ -137,12 +137,16 @@ diesel::joinable!(api_tokens -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(api_tokens, users);
 
 diesel::table! {
-    /// The identity provider's id of a user it provisions over SCIM.
-    scim_external_ids (user_id) {
+    /// What an identity provider said of a user that Gatehouse keeps only for SCIM.
+    scim_attributes (user_id) {
         user_id -> BigInt,
         org_id -> BigInt,
-        external_id -> Text,
+        external_id -> Nullable<Text>,
+        email_type -> Nullable<Text>,
+        email_primary -> Nullable<Bool>,
+        phone_type -> Nullable<Text>,
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(scim_external_ids, users);
+diesel::allow_tables_to_appear_in_same_query!(scim_attributes, users);
+diesel::allow_tables_to_appear_in_same_query!(scim_attributes, usernames);

@@ -1,1 +1,0 @@
-DROP TABLE scim_external_ids;

@@ -1,0 +1,198 @@
+//! Discovery (RFC 7644 §4): what this service provider supports, its resource types and the
+//! schemas of their attributes, exactly as far as Gatehouse stores them (an attribute it
+//! would not keep is not published, so a client never sends it in vain).
+
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Value};
+
+use super::error::{ScimError, CONTENT_TYPE};
+use super::{base, ScimCaller};
+use crate::web::State;
+
+pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+
+fn scim(value: Value) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Content-Type", CONTENT_TYPE))
+        .body(value.to_string())
+}
+
+pub async fn config(caller: ScimCaller, state: State) -> Result<HttpResponse, ScimError> {
+    caller.get()?;
+    Ok(scim(json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+        "documentationUri": format!("{}/api/v1/openapi.json", state.base_url),
+        "patch": { "supported": true },
+        "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": 0 },
+        "filter": { "supported": true, "maxResults": super::users::MAX_RESULTS },
+        "changePassword": { "supported": false },
+        "sort": { "supported": false },
+        "etag": { "supported": true },
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "OAuth Bearer Token",
+            "description": "An API token with the scim scope (Settings → API tokens).",
+            "primary": true,
+        }],
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": format!("{}/ServiceProviderConfig", base(&state)),
+        },
+    })))
+}
+
+fn user_resource_type(state: &State) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+        "id": "User",
+        "name": "User",
+        "endpoint": "/Users",
+        "description": "A person of the organization",
+        "schema": USER_SCHEMA,
+        "schemaExtensions": [],
+        "meta": {
+            "resourceType": "ResourceType",
+            "location": format!("{}/ResourceTypes/User", base(state)),
+        },
+    })
+}
+
+fn list(items: Vec<Value>) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+        "totalResults": items.len(),
+        "startIndex": 1,
+        "itemsPerPage": items.len(),
+        "Resources": items,
+    })
+}
+
+pub async fn resource_types(caller: ScimCaller, state: State) -> Result<HttpResponse, ScimError> {
+    caller.get()?;
+    Ok(scim(list(vec![user_resource_type(&state)])))
+}
+
+pub async fn resource_type(
+    caller: ScimCaller,
+    state: State,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ScimError> {
+    caller.get()?;
+    match name.as_str() {
+        "User" => Ok(scim(user_resource_type(&state))),
+        _ => Err(ScimError::not_found()),
+    }
+}
+
+/// One attribute of a schema.
+fn attribute(
+    name: &str,
+    kind: &str,
+    (required, mutability): (bool, &str),
+    description: &str,
+) -> Value {
+    json!({
+        "name": name,
+        "type": kind,
+        "multiValued": false,
+        "description": description,
+        "required": required,
+        "caseExact": false,
+        "mutability": mutability,
+        "returned": "default",
+        "uniqueness": "none",
+    })
+}
+
+fn user_schema(state: &State) -> Value {
+    let mut user_name = attribute(
+        "userName",
+        "string",
+        (true, "readWrite"),
+        "The username, or the email address when the user has none.",
+    );
+    user_name["uniqueness"] = "server".into();
+    let mut name = attribute("name", "complex", (true, "readWrite"), "The user's name.");
+    name["subAttributes"] = json!([
+        attribute("givenName", "string", (true, "readWrite"), "First name."),
+        attribute("familyName", "string", (true, "readWrite"), "Last name."),
+    ]);
+    let mut emails = attribute(
+        "emails",
+        "complex",
+        (true, "readWrite"),
+        "The user's one email address (they sign in with it).",
+    );
+    emails["multiValued"] = true.into();
+    emails["subAttributes"] = json!([
+        attribute("value", "string", (true, "readWrite"), "The address."),
+        attribute(
+            "type",
+            "string",
+            (false, "readWrite"),
+            "As the provider gave it (work, home …)."
+        ),
+        attribute(
+            "primary",
+            "boolean",
+            (false, "readWrite"),
+            "As the provider gave it."
+        ),
+    ]);
+    let mut phones = attribute(
+        "phoneNumbers",
+        "complex",
+        (false, "readWrite"),
+        "The user's phone number.",
+    );
+    phones["multiValued"] = true.into();
+    phones["subAttributes"] = json!([
+        attribute(
+            "value",
+            "string",
+            (true, "readWrite"),
+            "Digits, spaces and + - ( )."
+        ),
+        attribute(
+            "type",
+            "string",
+            (false, "readWrite"),
+            "As the provider gave it."
+        ),
+    ]);
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": USER_SCHEMA,
+        "name": "User",
+        "description": "A person of the organization",
+        "attributes": [
+            user_name,
+            name,
+            attribute("displayName", "string", (false, "readOnly"), "First and last name."),
+            attribute("active", "boolean", (true, "readWrite"), "Whether the user may sign in and hold licenses."),
+            emails,
+            phones,
+        ],
+        "meta": {
+            "resourceType": "Schema",
+            "location": format!("{}/Schemas/{USER_SCHEMA}", base(state)),
+        },
+    })
+}
+
+pub async fn schemas(caller: ScimCaller, state: State) -> Result<HttpResponse, ScimError> {
+    caller.get()?;
+    Ok(scim(list(vec![user_schema(&state)])))
+}
+
+pub async fn schema(
+    caller: ScimCaller,
+    state: State,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ScimError> {
+    caller.get()?;
+    match id.as_str() {
+        USER_SCHEMA => Ok(scim(user_schema(&state))),
+        _ => Err(ScimError::not_found()),
+    }
+}

@@ -1,0 +1,142 @@
+//! SCIM PATCH (RFC 7644 §3.5.2): add, replace and remove, with or without a path, as the
+//! providers send them — Entra's capitalised `"Replace"` and `"False"` strings, path-less
+//! objects with dotted or URN keys, Okta's `{"op":"replace","value":{"active":false}}`.
+
+use serde_json::Value;
+
+use super::model::{remove, set, Draft};
+use crate::scim::error::ScimError;
+use crate::scim::filter::normalize;
+
+const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+/// A value path written the way `model::set` names it: `emails[type eq "work"].value`.
+fn canonical(path: &str) -> String {
+    let normalized = normalize(path);
+    match normalized.split_once('[') {
+        None => normalized,
+        Some((attribute, rest)) => {
+            let (inside, after) = rest.split_once(']').unwrap_or((rest, ""));
+            let inside = inside.split_whitespace().collect::<Vec<_>>().join(" ");
+            format!("{attribute}[{inside}]{after}")
+        }
+    }
+}
+
+/// Applies the operations in order to `draft`.
+pub fn apply(draft: &mut Draft, body: &Value) -> Result<(), ScimError> {
+    let schemas_ok = body["schemas"]
+        .as_array()
+        .is_some_and(|s| s.iter().any(|v| v == PATCH_SCHEMA));
+    if !schemas_ok {
+        return Err(ScimError::bad(
+            "invalidSyntax",
+            format!("A PATCH names the schema {PATCH_SCHEMA}."),
+        ));
+    }
+    let Some(operations) = body["Operations"].as_array() else {
+        return Err(ScimError::bad(
+            "invalidSyntax",
+            "A PATCH carries Operations.",
+        ));
+    };
+    for operation in operations {
+        let op = operation["op"].as_str().unwrap_or("").to_lowercase();
+        let path = operation["path"].as_str().map(canonical);
+        let value = &operation["value"];
+        match (op.as_str(), path) {
+            ("add" | "replace", Some(path)) => set(draft, &path, value)?,
+            ("add" | "replace", None) => {
+                let Some(object) = value.as_object() else {
+                    return Err(ScimError::bad(
+                        "invalidValue",
+                        "A PATCH without a path takes an object of attributes.",
+                    ));
+                };
+                for (key, inner) in object {
+                    let key = canonical(key);
+                    if key.starts_with("urn:") {
+                        continue; // an extension Gatehouse does not keep
+                    }
+                    set(draft, &key, inner)?;
+                }
+            }
+            ("remove", Some(path)) => remove(draft, &path)?,
+            ("remove", None) => {
+                return Err(ScimError::bad("noTarget", "remove needs a path."));
+            }
+            (other, _) => {
+                return Err(ScimError::bad(
+                    "invalidSyntax",
+                    format!("“{other}” is not add, replace or remove."),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn draft() -> Draft {
+        Draft {
+            user_name: "ada".into(),
+            given_name: "Ada".into(),
+            family_name: "Lovelace".into(),
+            email: "ada@acme.io".into(),
+            phone: "123".into(),
+            active: true,
+            extra: Default::default(),
+        }
+    }
+
+    fn patch(ops: Value) -> Value {
+        json!({ "schemas": [PATCH_SCHEMA], "Operations": ops })
+    }
+
+    #[test]
+    fn entras_capitalised_ops_string_booleans_and_dotted_or_urn_keys_apply() {
+        let mut d = draft();
+        apply(&mut d, &patch(json!([
+            { "op": "Replace", "path": "active", "value": "False" },
+            { "op": "Replace", "value": { "name.givenName": "Augusta", "urn:ietf:params:scim:schemas:core:2.0:User:name.familyName": "King" } },
+            { "op": "Add", "path": "emails[type eq \"work\"].value", "value": "augusta@acme.io" },
+        ]))).unwrap();
+        assert!(!d.active);
+        assert_eq!(
+            (d.given_name.as_str(), d.family_name.as_str()),
+            ("Augusta", "King")
+        );
+        assert_eq!(d.email, "augusta@acme.io");
+    }
+
+    #[test]
+    fn oktas_pathless_active_false_and_removes() {
+        let mut d = draft();
+        apply(
+            &mut d,
+            &patch(json!([{ "op": "replace", "value": { "active": false } }])),
+        )
+        .unwrap();
+        assert!(!d.active);
+        apply(
+            &mut d,
+            &patch(json!([{ "op": "remove", "path": "phoneNumbers" }])),
+        )
+        .unwrap();
+        assert_eq!(d.phone, "");
+        assert!(apply(
+            &mut d,
+            &patch(json!([{ "op": "remove", "path": "userName" }]))
+        )
+        .is_err());
+        assert!(apply(
+            &mut d,
+            &patch(json!([{ "op": "jump", "path": "userName" }]))
+        )
+        .is_err());
+    }
+}
