@@ -5,27 +5,26 @@
 pub mod model;
 pub mod patch;
 pub mod store;
+mod write;
+
+pub use write::{create, delete, patch, replace};
 
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
 use super::error::{ScimError, CONTENT_TYPE};
 use super::{base, filter, ScimCaller};
 use crate::api::caller::Caller;
-use crate::audit::Origin;
-use crate::auth::permissions::Permission;
 use crate::db::sql::Sql;
-use crate::db::{write_tx, DbConn};
+use crate::db::DbConn;
 use crate::users::authority::Editor;
-use crate::validation::FieldErrors;
 use crate::web::State;
-use model::Draft;
 
 /// The most users one list answers.
 pub const MAX_RESULTS: i64 = 200;
 
-fn respond(status: StatusCode, user: &Value, version: Option<i32>) -> HttpResponse {
+pub(super) fn respond(status: StatusCode, user: &Value, version: Option<i32>) -> HttpResponse {
     let mut response = HttpResponse::build(status);
     response.insert_header((header::CONTENT_TYPE, CONTENT_TYPE));
     if let Some(version) = version {
@@ -67,7 +66,11 @@ impl ListParams {
 
 /// A reachable user of the caller's organization (404 for anyone else's, or outside the
 /// maker's scope).
-fn reachable(conn: &mut DbConn, editor: &Editor, id: &str) -> Result<store::Stored, ScimError> {
+pub(super) fn reachable(
+    conn: &mut DbConn,
+    editor: &Editor,
+    id: &str,
+) -> Result<store::Stored, ScimError> {
     let id: i64 = id.parse().map_err(|_| ScimError::not_found())?;
     crate::api::users::reachable(conn, editor, id)?;
     store::one(conn, editor.org_id, id)?.ok_or_else(ScimError::not_found)
@@ -146,7 +149,7 @@ pub async fn list(
     answer_list(caller, &state, params).await
 }
 
-fn json_body(body: &[u8]) -> Result<Value, ScimError> {
+pub(super) fn json_body(body: &[u8]) -> Result<Value, ScimError> {
     serde_json::from_slice(body)
         .map_err(|e| ScimError::bad("invalidSyntax", format!("The body is not JSON: {e}")))
 }
@@ -197,282 +200,4 @@ pub async fn get(
         find("excludedAttributes"),
     );
     Ok(respond(StatusCode::OK, &user, Some(stored.version)))
-}
-
-/// A refusal of Create User's or Edit User's checks: a taken address or username is a
-/// `409 uniqueness`, anything else a `400 invalidValue` naming each field.
-fn refused(errors: &FieldErrors) -> ScimError {
-    let taken = errors.iter().any(|(field, message)| {
-        (field == "email" || field == "username")
-            && (message.contains("already") || message.contains("has this username"))
-    });
-    let detail: Vec<String> = errors.iter().map(|(f, m)| format!("{f}: {m}")).collect();
-    if taken {
-        ScimError::typed(StatusCode::CONFLICT, "uniqueness", detail.join(" "))
-    } else {
-        ScimError::bad("invalidValue", detail.join(" "))
-    }
-}
-
-fn check_phone(draft: &Draft) -> Result<String, ScimError> {
-    crate::users::actions::edit::forms::phone(&draft.phone)
-        .map_err(|m| ScimError::bad("invalidValue", format!("phoneNumbers: {m}")))
-}
-
-/// Context of a change: who, for which base URL, from where, when.
-struct Writing<'a> {
-    caller_label: &'a str,
-    base_url: &'a str,
-    meta: &'a Origin,
-    now: chrono::NaiveDateTime,
-}
-
-fn create_user(
-    conn: &mut DbConn,
-    editor: &Editor,
-    draft: &Draft,
-    writing: &Writing<'_>,
-) -> Result<i64, ScimError> {
-    use crate::users::actions::create::{forms::CreateForm, service as creating};
-    let phone = check_phone(draft)?;
-    let agent =
-        crate::users::store::role_id_by_name(conn, editor.org_id, crate::auth::permissions::AGENT)?;
-    let form = CreateForm {
-        first_name: draft.given_name.clone(),
-        last_name: draft.family_name.clone(),
-        email: draft.address(),
-        username: draft.username().unwrap_or_default(),
-        role_ids: [agent].into_iter().collect(),
-        phone,
-        provisioned: Some(draft.active),
-        ..CreateForm::default()
-    };
-    let creator = creating::Creator {
-        editor,
-        name: writing.caller_label,
-        base_url: writing.base_url,
-    };
-    write_tx(conn, |conn| {
-        let created = match creating::create(conn, &creator, &form, writing.meta, writing.now) {
-            Ok(created) => created,
-            Err(creating::CreateError::Invalid(errors)) => return Err(refused(&errors)),
-            Err(creating::CreateError::Database(e)) => return Err(e.into()),
-        };
-        store::set_extra(conn, (editor.org_id, created.user_id), &draft.extra)?;
-        Ok(created.user_id)
-    })
-}
-
-fn update_user(
-    conn: &mut DbConn,
-    editor: &Editor,
-    (id, draft): (i64, &Draft),
-    writing: &Writing<'_>,
-) -> Result<(), ScimError> {
-    use crate::users::actions::edit::forms::UserChange;
-    use crate::users::actions::edit::service::{self as edit, Change, EditError};
-    let mut form = crate::users::actions::edit::dialog::current_form(conn, editor.org_id, id)?
-        .ok_or_else(ScimError::not_found)?;
-    form.first_name = draft.given_name.clone();
-    form.last_name = draft.family_name.clone();
-    form.email = draft.address();
-    form.username = Some(draft.username().unwrap_or_default());
-    form.phone = check_phone(draft)?;
-    form.active = Some(draft.active);
-    form.confirmed = true;
-    let checked = UserChange::try_from(&form).map_err(|errors| refused(&errors))?;
-    let change = Change {
-        user: &checked,
-        base_url: writing.base_url,
-        email_at_once: true,
-    };
-    write_tx(conn, |conn| {
-        match edit::save(conn, editor, id, &change, writing.meta, writing.now) {
-            Ok(_) => {}
-            Err(EditError::Invalid(errors)) => return Err(refused(&errors)),
-            Err(EditError::NotFound) => return Err(ScimError::not_found()),
-            Err(EditError::Refused(refusal)) => {
-                return Err(ScimError::new(StatusCode::FORBIDDEN, refusal.to_string()))
-            }
-            Err(EditError::Stale { by }) => {
-                return Err(ScimError::new(
-                    StatusCode::PRECONDITION_FAILED,
-                    format!("{by} changed this user meanwhile."),
-                ))
-            }
-            Err(EditError::NeedsConfirmation) => {
-                return Err(ScimError::new(
-                    StatusCode::CONFLICT,
-                    "Deactivating needs a confirmation.",
-                ))
-            }
-            Err(EditError::Database(e)) => return Err(e.into()),
-        }
-        store::set_extra(conn, (editor.org_id, id), &draft.extra)?;
-        Ok(())
-    })
-}
-
-pub async fn create(
-    caller: ScimCaller,
-    state: State,
-    body: web::Bytes,
-) -> Result<HttpResponse, ScimError> {
-    let caller = caller.write(Permission::UsersInvite)?;
-    caller.require(crate::api::tokens::Scope::Scim, Permission::UsersEdit)?;
-    let blank = Draft {
-        user_name: String::new(),
-        given_name: String::new(),
-        family_name: String::new(),
-        email: String::new(),
-        phone: String::new(),
-        active: true,
-        extra: store::Extra::default(),
-    };
-    let draft = model::from_json(&json_body(&body)?, blank)?;
-    if draft.user_name.trim().is_empty() {
-        return Err(ScimError::bad("invalidValue", "userName is required."));
-    }
-    let (editor, label, base_url, base) = (
-        caller.editor(),
-        caller.actor_label(),
-        state.base_url.clone(),
-        base(&state),
-    );
-    let (meta, now) = (caller.origin.clone(), state.clock.now());
-    let stored = state
-        .db(move |conn| {
-            let writing = Writing {
-                caller_label: &label,
-                base_url: &base_url,
-                meta: &meta,
-                now,
-            };
-            Ok(create_user(conn, &editor, &draft, &writing).and_then(|id| {
-                store::one(conn, editor.org_id, id)?.ok_or_else(ScimError::not_found)
-            }))
-        })
-        .await??;
-    let user = model::to_json(&stored, &base);
-    let mut response = respond(StatusCode::CREATED, &user, Some(stored.version));
-    response.headers_mut().insert(
-        header::LOCATION,
-        header::HeaderValue::from_str(&format!("{base}/Users/{}", stored.id))
-            .map_err(|e| ScimError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?,
-    );
-    Ok(response)
-}
-
-/// `If-Match`: the version the client last saw (a stale one answers 412).
-fn if_match(req: &HttpRequest) -> Option<i32> {
-    let text = req.headers().get(header::IF_MATCH)?.to_str().ok()?.trim();
-    text.trim_start_matches("W/").trim_matches('"').parse().ok()
-}
-
-/// A change of one user: `change` turns what is stored into what it should be.
-async fn change_user(
-    caller: &Caller,
-    state: &State,
-    (req, id): (&HttpRequest, String),
-    change: impl FnOnce(&store::Stored) -> Result<Draft, ScimError> + Send + 'static,
-) -> Result<HttpResponse, ScimError> {
-    let (editor, label, base_url, base) = (
-        caller.editor(),
-        caller.actor_label(),
-        state.base_url.clone(),
-        base(state),
-    );
-    let (meta, now, expected) = (caller.origin.clone(), state.clock.now(), if_match(req));
-    let stored = state
-        .db(move |conn| {
-            let run = |conn: &mut DbConn| -> Result<store::Stored, ScimError> {
-                let stored = reachable(conn, &editor, &id)?;
-                if expected.is_some_and(|v| v != stored.version) {
-                    return Err(ScimError::new(
-                        StatusCode::PRECONDITION_FAILED,
-                        "The user changed since that version.",
-                    ));
-                }
-                let draft = change(&stored)?;
-                if draft != Draft::of(&stored) {
-                    let writing = Writing {
-                        caller_label: &label,
-                        base_url: &base_url,
-                        meta: &meta,
-                        now,
-                    };
-                    update_user(conn, &editor, (stored.id, &draft), &writing)?;
-                }
-                store::one(conn, editor.org_id, stored.id)?.ok_or_else(ScimError::not_found)
-            };
-            Ok(run(conn))
-        })
-        .await??;
-    Ok(respond(
-        StatusCode::OK,
-        &model::to_json(&stored, &base),
-        Some(stored.version),
-    ))
-}
-
-pub async fn replace(
-    caller: ScimCaller,
-    state: State,
-    req: HttpRequest,
-    id: web::Path<String>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ScimError> {
-    let caller = caller.write(Permission::UsersEdit)?;
-    let body = json_body(&body)?;
-    change_user(caller, &state, (&req, id.into_inner()), move |stored| {
-        let draft = model::from_json(&body, Draft::of(stored))?;
-        Ok(draft)
-    })
-    .await
-}
-
-pub async fn patch(
-    caller: ScimCaller,
-    state: State,
-    req: HttpRequest,
-    id: web::Path<String>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ScimError> {
-    let caller = caller.write(Permission::UsersEdit)?;
-    let body = json_body(&body)?;
-    change_user(caller, &state, (&req, id.into_inner()), move |stored| {
-        let mut draft = Draft::of(stored);
-        patch::apply(&mut draft, &body)?;
-        Ok(draft)
-    })
-    .await
-}
-
-pub async fn delete(
-    caller: ScimCaller,
-    state: State,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ScimError> {
-    use crate::users::actions::lifecycle::service::{self as lifecycle, LifecycleError, Reassign};
-    let caller = caller.write(Permission::UsersDelete)?;
-    let editor = caller.editor();
-    let (meta, now) = (caller.origin.clone(), state.clock.now());
-    state
-        .db(move |conn| {
-            let run = |conn: &mut DbConn| -> Result<(), ScimError> {
-                let stored = reachable(conn, &editor, &id)?;
-                match lifecycle::delete(conn, &editor, stored.id, Reassign::Nobody, &meta, now) {
-                    Ok(_) => Ok(()),
-                    Err(LifecycleError::NotFound) => Err(ScimError::not_found()),
-                    Err(LifecycleError::Refused(r)) => {
-                        Err(ScimError::new(StatusCode::FORBIDDEN, r.to_string()))
-                    }
-                    Err(LifecycleError::Invalid(m)) => Err(ScimError::bad("invalidValue", m)),
-                    Err(LifecycleError::Database(e)) => Err(e.into()),
-                }
-            };
-            Ok(run(conn))
-        })
-        .await??;
-    Ok(HttpResponse::NoContent().finish())
 }
