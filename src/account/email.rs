@@ -174,7 +174,11 @@ pub fn pending_email_change(
 }
 
 /// Ends every unused link of the user's email changes.
-fn retire_email_changes(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn retire_email_changes(
+    conn: &mut DbConn,
+    user_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(
         db_tokens::table
             .filter(db_tokens::user_id.eq(user_id))

@@ -120,6 +120,11 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, Problem> {
                     "The token's maker is deactivated, blocked or gone: the token no longer works.",
                 ));
             };
+            if !service::allowed_from(conn, &token, &ip)? {
+                return Ok(Err(
+                    "This personal token's maker may sign in only from some networks, not this one.",
+                ));
+            }
             service::note_use(conn, &token, &ip, now)?;
             Ok(Ok((token, user)))
         })

@@ -229,8 +229,15 @@ async fn scopes_and_the_makers_permissions_bound_what_a_token_does(app: TestApp)
 async fn a_token_stops_with_its_maker_and_when_revoked(app: TestApp) {
     let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
     let ids = app
-        .add_people(org_id, vec![someone("Adam", "adam@acme.io", "Admin")])
+        .add_people(
+            org_id,
+            vec![
+                someone("Adam", "adam@acme.io", "Admin"),
+                someone("Max", "max@acme.io", "Manager"),
+            ],
+        )
         .await;
+    let (adam, max) = (ids[0], ids[1]);
     let olive_token = make_token(&app, "/settings/api-tokens", "CI", &["users:read"]).await;
     app.logout().await;
     app.login_as("adam@acme.io", PASSWORD).await;
@@ -241,54 +248,98 @@ async fn a_token_stops_with_its_maker_and_when_revoked(app: TestApp) {
             .status(),
         StatusCode::OK
     );
-    // Adam sees the organization's tokens (Olive's too) but cannot revoke another's
-    // personal token; he revokes the organization's after a confirmation.
-    let id: i64 = app
-        .db(|c| {
+    let token_id = |name: &'static str| {
+        app.db(move |c| {
             use diesel::prelude::*;
             use gatehouse::db::schema::api_tokens as t;
             t::table
-                .filter(t::name.eq("CI"))
+                .filter(t::name.eq(name))
                 .select(t::id)
-                .first(c)
+                .first::<i64>(c)
                 .unwrap()
         })
-        .await;
+    };
+    // Adam sees the Owner's token but cannot revoke it (the Owner's credentials are hers),
+    // nor reach it from his own page.
+    let ci = token_id("CI").await;
     assert_eq!(
-        app.hx_get(&format!("/account/api-tokens/{id}/revoke"))
+        app.hx_get(&format!("/account/api-tokens/{ci}/revoke"))
             .await
             .status(),
         StatusCode::NOT_FOUND
     );
+    let refused = app
+        .hx_post(&format!("/settings/api-tokens/{ci}/revoke"), &[])
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        api(&app, "GET", "/api/v1/users", &olive_token)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // Max's personal token is listed in Settings for the administrators.
+    app.logout().await;
+    app.login_as("max@acme.io", PASSWORD).await;
+    let max_token = make_token(&app, "/account/api-tokens", "Max's script", &["users:read"]).await;
+    app.logout().await;
+    app.login_as("olive@acme.io", PASSWORD).await;
+    let (_, page) = app.get_html("/settings/api-tokens").await;
+    assert!(page.contains("Max&#39;s script") || page.contains("Max's script"));
+    assert!(page.contains(">Personal<"));
+    // The Owner revokes Adam's token after a confirmation.
+    let adams = token_id("Adam's").await;
     let dialog = app
-        .hx_get(&format!("/settings/api-tokens/{id}/revoke"))
+        .hx_get(&format!("/settings/api-tokens/{adams}/revoke"))
         .await
         .text()
         .await
         .unwrap();
-    assert!(dialog.contains("Revoke the token “CI”?"));
+    assert!(dialog.contains("Revoke the token"));
     let response = app
-        .hx_post(&format!("/settings/api-tokens/{id}/revoke"), &[])
+        .hx_post(&format!("/settings/api-tokens/{adams}/revoke"), &[])
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let body = problem(
-        api(&app, "GET", "/api/v1/users", &olive_token).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
-    assert_eq!(body["detail"], "This API token was revoked.");
-    // Adam deactivated: his token stops at once.
-    app.logout().await;
-    app.login_as("olive@acme.io", PASSWORD).await;
-    let adam = ids[0];
-    app.hx_post(&format!("/users/{adam}/deactivate"), &[]).await;
-    assert_eq!(app.status_of(adam).await.as_deref(), Some("inactive"));
     let body = problem(
         api(&app, "GET", "/api/v1/users", &adam_token).await,
         StatusCode::UNAUTHORIZED,
     )
     .await;
-    assert!(body["detail"].as_str().unwrap().contains("deactivated"));
+    assert_eq!(body["detail"], "This API token was revoked.");
+    // A personal token keeps to its maker's login IP allowlist.
+    app.db(move |c| {
+        use diesel::prelude::*;
+        use gatehouse::db::schema::users;
+        diesel::update(users::table.find(max))
+            .set(users::ip_allowlist.eq("10.0.0.0/8"))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    let body = problem(
+        api(&app, "GET", "/api/v1/users", &max_token).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert!(body["detail"].as_str().unwrap().contains("networks"));
+    // Deactivated: the organization's token Adam made stops while he is; Max's personal token
+    // is revoked for good with his sessions.
+    app.hx_post(&format!("/users/{adam}/deactivate"), &[]).await;
+    app.hx_post(&format!("/users/{max}/deactivate"), &[]).await;
+    assert_eq!(app.status_of(adam).await.as_deref(), Some("inactive"));
+    app.hx_post(&format!("/users/{max}/activate"), &[]).await;
+    let revoked: bool = app
+        .db(|c| {
+            use diesel::prelude::*;
+            use gatehouse::db::schema::api_tokens as t;
+            t::table
+                .filter(t::name.eq("Max's script"))
+                .select(t::revoked_at.is_not_null())
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    assert!(revoked, "a personal token ends with its maker's sessions");
     let (_, activity) = app.get_html("/activity").await;
     assert!(activity.contains("API token revoked"));
 }

@@ -347,6 +347,20 @@ async fn scim_keeps_to_its_scope_its_organization_and_its_versions(app: TestApp)
     assert_eq!(response.status(), StatusCode::PRECONDITION_FAILED);
     let (_, user) = scim(&app, Method::GET, &path, &t, None).await;
     assert_eq!(user["name"]["givenName"], "Ada");
+    // The Owner's address never moves at once, even by the Owner's own token: it waits for
+    // the new address to confirm it.
+    let olive = app.org_owner(acme).await;
+    let body_email = json!({ "schemas": [PATCH], "Operations": [{ "op": "replace", "path": "emails[type eq \"work\"].value", "value": "olive@elsewhere.test" }] });
+    let (status, owner) = scim(
+        &app,
+        Method::PATCH,
+        &format!("/scim/v2/Users/{olive}"),
+        &t,
+        Some(body_email),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{owner}");
+    assert_eq!(owner["emails"][0]["value"], "olive@acme.io");
     // Another organization's token: 404 for Acme's ids, and none of Acme's people listed.
     app.logout().await;
     let globex = app
@@ -366,6 +380,7 @@ async fn scim_keeps_to_its_scope_its_organization_and_its_versions(app: TestApp)
     let (status, _) = scim(&app, Method::PATCH, &path, &gus, Some(body)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, list) = scim(&app, Method::GET, "/scim/v2/Users?count=200", &gus, None).await;
+    let _ = &list;
     assert!(list["Resources"]
         .as_array()
         .unwrap()

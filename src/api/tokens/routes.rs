@@ -17,32 +17,22 @@ use crate::web::shell::{Nav, Shell};
 use crate::web::{htmx, AppError, CurrentUser, State};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/settings/api-tokens", web::get().to(org_page))
-        .route("/settings/api-tokens", web::post().to(org_create))
-        .route(
-            "/settings/api-tokens/{id}/revoke",
-            web::get().to(org_confirm),
-        )
-        .route(
-            "/settings/api-tokens/{id}/revoke",
-            web::post().to(org_revoke),
-        )
-        .route("/account/api-tokens", web::get().to(own_page))
-        .route("/account/api-tokens", web::post().to(own_create))
-        .route(
-            "/account/api-tokens/{id}/revoke",
-            web::get().to(own_confirm),
-        )
-        .route(
-            "/account/api-tokens/{id}/revoke",
-            web::post().to(own_revoke),
-        );
+    // The same handlers for both: the path tells whose tokens (`Kind::of`).
+    cfg.route("/settings/api-tokens", web::get().to(show))
+        .route("/settings/api-tokens", web::post().to(create))
+        .route("/settings/api-tokens/{id}/revoke", web::get().to(confirm))
+        .route("/settings/api-tokens/{id}/revoke", web::post().to(revoke))
+        .route("/account/api-tokens", web::get().to(show))
+        .route("/account/api-tokens", web::post().to(create))
+        .route("/account/api-tokens/{id}/revoke", web::get().to(confirm))
+        .route("/account/api-tokens/{id}/revoke", web::post().to(revoke));
 }
 
 impl ServiceError for TokenError {
     fn sort(self) -> Result<Self, AppError> {
         match self {
             TokenError::NotFound => Err(AppError::NotFound),
+            TokenError::Refused(message) => Err(AppError::Denied(message)),
             TokenError::Database(e) => Err(e.into()),
             shown => Ok(shown),
         }
@@ -57,6 +47,15 @@ enum Kind {
 }
 
 impl Kind {
+    /// The page's kind, by where it lives (`/account/…` is one's own).
+    fn of(req: &HttpRequest) -> Kind {
+        if req.path().starts_with("/account/") {
+            Kind::Personal
+        } else {
+            Kind::Organization
+        }
+    }
+
     fn base(self) -> &'static str {
         match self {
             Kind::Organization => "/settings/api-tokens",
@@ -141,12 +140,12 @@ fn no_store(response: Result<HttpResponse, AppError>) -> Result<HttpResponse, Ap
     Ok(response)
 }
 
-async fn show(
+pub async fn show(
     req: HttpRequest,
     state: State,
     user: CurrentUser,
-    kind: Kind,
 ) -> Result<HttpResponse, AppError> {
+    let kind = Kind::of(&req);
     kind.require(&user)?;
     let fresh = TokenRequest {
         expires_days: Some(90),
@@ -185,13 +184,13 @@ fn request_of(pairs: &[(String, String)], kind: Kind) -> Result<TokenRequest, Fi
     })
 }
 
-async fn create(
+pub async fn create(
     req: HttpRequest,
     state: State,
     user: CurrentUser,
     pairs: web::Form<Vec<(String, String)>>,
-    kind: Kind,
 ) -> Result<HttpResponse, AppError> {
+    let kind = Kind::of(&req);
     kind.require(&user)?;
     let (request, parsed) = match request_of(&pairs, kind) {
         Ok(request) => (request.clone(), Ok(request)),
@@ -233,20 +232,20 @@ async fn create(
     }
 }
 
-async fn confirm(
+pub async fn confirm(
     req: HttpRequest,
     state: State,
     user: CurrentUser,
-    id: i64,
-    kind: Kind,
+    id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
+    let (kind, id) = (Kind::of(&req), id.into_inner());
     kind.require(&user)?;
     htmx::Fragment::of(&req)?;
     let (org_id, me) = (user.org_id, user.id);
     let token = state
         .db(move |conn| {
             store::find(conn, org_id, id)?
-                .filter(|t| t.personal == kind.personal() && (!kind.personal() || t.user_id == me))
+                .filter(|t| !kind.personal() || (t.personal && t.user_id == me))
                 .ok_or(AppError::NotFound)
         })
         .await?;
@@ -263,22 +262,22 @@ async fn confirm(
     })
 }
 
-async fn revoke(
+pub async fn revoke(
     req: HttpRequest,
     state: State,
     user: CurrentUser,
-    id: i64,
-    kind: Kind,
+    id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
+    let (kind, id) = (Kind::of(&req), id.into_inner());
     kind.require(&user)?;
-    let maker = maker_of(&user);
+    let editor = crate::users::actions::lifecycle::routes::editor_of(&user);
     let meta = origin_of(&req, &state.config.trusted_proxies);
     let now = state.clock.now();
     let token = state
         .db(move |conn| {
             triage(service::revoke(
                 conn,
-                &maker,
+                &editor,
                 (id, kind.personal()),
                 &meta,
                 now,
@@ -288,74 +287,4 @@ async fn revoke(
         .await?;
     let message = format!("Token “{}” revoked.", token.name);
     htmx::replaced("#token-list", &list(&state, &user, kind).await?, &message)
-}
-
-pub async fn org_page(
-    req: HttpRequest,
-    state: State,
-    user: CurrentUser,
-) -> Result<HttpResponse, AppError> {
-    show(req, state, user, Kind::Organization).await
-}
-
-pub async fn own_page(
-    req: HttpRequest,
-    state: State,
-    user: CurrentUser,
-) -> Result<HttpResponse, AppError> {
-    show(req, state, user, Kind::Personal).await
-}
-
-pub async fn org_create(
-    req: HttpRequest,
-    state: State,
-    user: CurrentUser,
-    pairs: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, AppError> {
-    create(req, state, user, pairs, Kind::Organization).await
-}
-
-pub async fn own_create(
-    req: HttpRequest,
-    state: State,
-    user: CurrentUser,
-    pairs: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, AppError> {
-    create(req, state, user, pairs, Kind::Personal).await
-}
-
-pub async fn org_confirm(
-    req: HttpRequest,
-    state: State,
-    user: CurrentUser,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    confirm(req, state, user, id.into_inner(), Kind::Organization).await
-}
-
-pub async fn own_confirm(
-    req: HttpRequest,
-    state: State,
-    user: CurrentUser,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    confirm(req, state, user, id.into_inner(), Kind::Personal).await
-}
-
-pub async fn org_revoke(
-    req: HttpRequest,
-    state: State,
-    user: CurrentUser,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    revoke(req, state, user, id.into_inner(), Kind::Organization).await
-}
-
-pub async fn own_revoke(
-    req: HttpRequest,
-    state: State,
-    user: CurrentUser,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    revoke(req, state, user, id.into_inner(), Kind::Personal).await
 }

@@ -49,6 +49,9 @@ pub enum TokenError {
     Invalid(FieldErrors),
     #[error("That token does not exist, or belongs to another organization.")]
     NotFound,
+    /// The token's maker is beyond the revoker's access.
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -127,19 +130,39 @@ pub fn create(
     })
 }
 
-/// Revokes one of the organization's tokens (`personal`: one of the maker's own), audited.
+/// Revokes a token, audited: on one's own page (`own`) one's own personal tokens; in Settings
+/// any of the organization's, but another person's only when the revoker may reset their
+/// credentials (the Owner's by the Owner alone, a scoped administrator's people only).
 /// Revoking a revoked token changes nothing and says nothing.
 pub fn revoke(
     conn: &mut DbConn,
-    by: &Maker,
-    (id, personal): (i64, bool),
+    by: &crate::users::authority::Editor,
+    (id, own): (i64, bool),
     meta: &Origin,
     now: NaiveDateTime,
 ) -> Result<TokenRow, TokenError> {
+    use crate::users::authority::{self, Act, Denied};
     write_tx(conn, |conn| {
         let token = store::find(conn, by.org_id, id)?
-            .filter(|t| t.personal == personal && (!personal || t.user_id == by.id))
+            .filter(|t| !own || (t.personal && t.user_id == by.id))
             .ok_or(TokenError::NotFound)?;
+        if token.user_id != by.id {
+            match authority::ensure(conn, by, token.user_id, Act::Credentials) {
+                Ok(_) => {}
+                Err(Denied::NotFound) => return Err(TokenError::NotFound),
+                Err(Denied::Refused(refusal)) => {
+                    return Err(TokenError::Refused(refusal.to_string()))
+                }
+                Err(Denied::Database(e)) => return Err(e.into()),
+            }
+        }
+        let by = &Maker {
+            id: by.id,
+            org_id: by.org_id,
+            email: by.email.clone(),
+            permissions: by.permissions,
+            actor: Actor::user(by.id, &by.email),
+        };
         if store::revoke(conn, id, now)? {
             let details = serde_json::json!({
                 "token_id": id, "name": token.name, "prefix": token.prefix,
@@ -200,6 +223,21 @@ pub fn usable(
     } else {
         Ok(token)
     })
+}
+
+/// A personal token keeps to its maker's login IP allowlist (the organization's tokens serve
+/// identity providers and products, from wherever they run).
+pub fn allowed_from(conn: &mut DbConn, token: &TokenRow, ip: &str) -> QueryResult<bool> {
+    if !token.personal {
+        return Ok(true);
+    }
+    use crate::db::schema::users;
+    use diesel::prelude::*;
+    let allowlist: String = users::table
+        .find(token.user_id)
+        .select(users::ip_allowlist)
+        .first(conn)?;
+    Ok(crate::auth::store::ip_allowed(&allowlist, ip))
 }
 
 /// Notes the use (at most once a minute per token, or when the address changes).

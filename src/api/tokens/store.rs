@@ -90,8 +90,9 @@ pub fn insert(conn: &mut DbConn, token: &NewToken<'_>, now: NaiveDateTime) -> Qu
         .first(conn)
 }
 
-/// The organization's tokens (`personal_of: None`) or one person's personal tokens, newest
-/// first, revoked ones included (the list says so).
+/// Every token of the organization, personal ones included (`personal_of: None`, for its
+/// administrators), or one person's personal tokens; newest first, revoked ones included (the
+/// list says so).
 pub fn list(
     conn: &mut DbConn,
     org_id: i64,
@@ -100,12 +101,13 @@ pub fn list(
     let query = api_tokens::table
         .inner_join(users::table)
         .filter(api_tokens::org_id.eq(org_id))
-        .filter(api_tokens::personal.eq(personal_of.is_some()))
         .order(api_tokens::id.desc())
         .select(COLUMNS)
         .into_boxed();
     let query = match personal_of {
-        Some(user_id) => query.filter(api_tokens::user_id.eq(user_id)),
+        Some(user_id) => query
+            .filter(api_tokens::personal.eq(true))
+            .filter(api_tokens::user_id.eq(user_id)),
         None => query,
     };
     query.load(conn)

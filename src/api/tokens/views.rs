@@ -28,6 +28,8 @@ pub struct TokenLine {
     pub last_ip: String,
     /// "Revoked", "Expired", or empty while it works.
     pub state: &'static str,
+    /// Made on someone's own account (listed in Settings for the administrators).
+    pub personal: bool,
 }
 
 impl TokenLine {
@@ -58,6 +60,7 @@ impl TokenLine {
                 None => "Never".into(),
             },
             last_ip: row.last_used_ip.unwrap_or_default(),
+            personal: row.personal,
             name: row.name,
             prefix: row.prefix,
             maker: row.maker,

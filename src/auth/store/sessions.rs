@@ -117,8 +117,19 @@ pub fn delete_session(conn: &mut DbConn, id_hash: &str) -> QueryResult<usize> {
     diesel::delete(sessions::table.find(id_hash)).execute(conn)
 }
 
-/// Ends every session of a user, on every instance at once.
+/// Ends every session of a user, on every instance at once, and revokes their personal API
+/// tokens (each caller is a credential event: deactivation, a new password or second factor,
+/// sign out everywhere). The organization's tokens they made stay, in its list.
 pub fn delete_user_sessions(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
+    use crate::db::schema::api_tokens;
+    diesel::update(
+        api_tokens::table
+            .filter(api_tokens::user_id.eq(user_id))
+            .filter(api_tokens::personal.eq(true))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(diesel::dsl::now))
+    .execute(conn)?;
     diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)
 }
 

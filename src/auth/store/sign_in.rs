@@ -33,16 +33,7 @@ impl LoginCandidate {
     /// Whether a sign-in from `ip` is allowed. A list that no longer parses, or an address
     /// that is not one, allows nothing: the list is there to keep people out.
     pub fn signs_in_from(&self, ip: &str) -> bool {
-        if self.ip_allowlist.trim().is_empty() {
-            return true;
-        }
-        let (Ok(nets), Ok(ip)) = (
-            crate::config::parse_cidrs(&self.ip_allowlist),
-            ip.parse::<std::net::IpAddr>(),
-        ) else {
-            return false;
-        };
-        nets.iter().any(|net| net.contains(&ip))
+        ip_allowed(&self.ip_allowlist, ip)
     }
 
     /// Where inactivity counts from: the last sign-in (or the account's creation when it never
@@ -349,4 +340,19 @@ pub fn sign_in_candidates(
         candidates.extend(find_login_candidate(conn, &address)?);
     }
     Ok(candidates)
+}
+
+/// Whether `ip` is within an account's login IP allowlist (empty: anywhere). A list that no
+/// longer parses, or an address that is not one, allows nothing.
+pub fn ip_allowed(allowlist: &str, ip: &str) -> bool {
+    if allowlist.trim().is_empty() {
+        return true;
+    }
+    let (Ok(nets), Ok(ip)) = (
+        crate::config::parse_cidrs(allowlist),
+        ip.parse::<std::net::IpAddr>(),
+    ) else {
+        return false;
+    };
+    nets.iter().any(|net| net.contains(&ip))
 }

@@ -43,9 +43,17 @@ pub fn normalize(path: &str) -> String {
     lower.strip_prefix(CORE).unwrap_or(&lower).to_owned()
 }
 
+/// The longest filter, the deepest nesting and the most comparisons one may hold: a provider
+/// sends a handful; a flood of parentheses must not exhaust a worker's stack.
+const MAX_LENGTH: usize = 4_096;
+const MAX_DEPTH: usize = 16;
+const MAX_TERMS: usize = 64;
+
 struct Parser<'a> {
     text: &'a str,
     at: usize,
+    depth: usize,
+    terms: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -85,6 +93,15 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// One level deeper (a parenthesis, `not`, a value filter), within the limit.
+    fn deeper(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("filters nest at most {MAX_DEPTH} deep"));
+        }
+        Ok(())
+    }
+
     fn or(&mut self) -> Result<Filter, String> {
         let mut left = self.and()?;
         while self.peek_word() == "or" {
@@ -109,10 +126,12 @@ impl<'a> Parser<'a> {
             if !self.eat('(') {
                 return Err("not takes a filter in parentheses".into());
             }
+            self.deeper()?;
             let inner = self.or()?;
             if !self.eat(')') {
                 return Err("a parenthesis is not closed".into());
             }
+            self.depth -= 1;
             return Ok(Filter::Not(Box::new(inner)));
         }
         self.primary()
@@ -120,11 +139,17 @@ impl<'a> Parser<'a> {
 
     fn primary(&mut self) -> Result<Filter, String> {
         if self.eat('(') {
+            self.deeper()?;
             let inner = self.or()?;
             if !self.eat(')') {
                 return Err("a parenthesis is not closed".into());
             }
+            self.depth -= 1;
             return Ok(inner);
+        }
+        self.terms += 1;
+        if self.terms > MAX_TERMS {
+            return Err(format!("a filter holds at most {MAX_TERMS} comparisons"));
         }
         let path = self.word();
         if path.is_empty() {
@@ -132,10 +157,12 @@ impl<'a> Parser<'a> {
         }
         if self.rest().starts_with('[') {
             self.at += 1;
+            self.deeper()?;
             let inner = self.or()?;
             if !self.eat(']') {
                 return Err("a bracket is not closed".into());
             }
+            self.depth -= 1;
             // `emails[type eq "work"].value` compares a sub-attribute of the chosen values.
             let sub = if self.rest().starts_with('.') {
                 self.at += 1;
@@ -220,7 +247,15 @@ impl<'a> Parser<'a> {
 }
 
 pub fn parse(text: &str) -> Result<Filter, String> {
-    let mut parser = Parser { text, at: 0 };
+    if text.len() > MAX_LENGTH {
+        return Err(format!("a filter is at most {MAX_LENGTH} characters"));
+    }
+    let mut parser = Parser {
+        text,
+        at: 0,
+        depth: 0,
+        terms: 0,
+    };
     let filter = parser.or()?;
     parser.skip_spaces();
     if !parser.rest().is_empty() {
@@ -260,6 +295,22 @@ mod tests {
                 Value::Text("a \"quoted\" name".into())
             )
         );
+    }
+
+    #[test]
+    fn deep_or_long_filters_are_refused_before_they_recurse() {
+        let deep = format!(
+            "{}userName eq \"x\"{}",
+            "(".repeat(10_000),
+            ")".repeat(10_000)
+        );
+        assert!(parse(&deep).is_err());
+        let nots = format!("{}userName eq \"x\"{}", "not (".repeat(40), ")".repeat(40));
+        assert!(parse(&nots).unwrap_err().contains("nest"));
+        let many = [r#"userName eq "x""#; 65].join(" or ");
+        assert!(parse(&many).unwrap_err().contains("comparisons"));
+        let fine = [r#"userName eq "x""#; 10].join(" or ");
+        assert!(parse(&fine).is_ok());
     }
 
     #[test]

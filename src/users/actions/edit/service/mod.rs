@@ -167,8 +167,10 @@ fn save_once(
         // invitation goes there. Anyone else's waits for the new address to confirm it, and
         // the old address is told: an administrator cannot move someone's sign-in to an
         // address they do not control.
-        let email_waits =
-            plan.email_changes && current.status != status::INVITED && !change.email_at_once;
+        // An identity provider's new address (SCIM) counts at once, but never the Owner's nor
+        // the token maker's own: those wait for the new address like any other.
+        let at_once = change.email_at_once && !target.owner && target.id != editor.id;
+        let email_waits = plan.email_changes && current.status != status::INVITED && !at_once;
         let details = Details {
             email: if email_waits {
                 current.email.as_str()
@@ -203,6 +205,9 @@ fn save_once(
         users_store::refresh_search_text(conn, user_id)?;
         if plan.deactivating {
             crate::auth::store::delete_user_sessions(conn, user_id)?;
+        }
+        if plan.email_changes && at_once && current.status != status::INVITED {
+            record::moved_at_once(conn, (&current, form.email.as_str()), now)?;
         }
         let changes = plan.changes(&current, &details);
         let saved = Saved {

@@ -76,3 +76,32 @@ pub(super) fn record(
     };
     audit::record(conn, event, now)
 }
+
+/// An address the identity provider moved at once: the old address is told, every session
+/// ends (the sign-in changed), and a change the person had asked for is dropped.
+pub(super) fn moved_at_once(
+    conn: &mut DbConn,
+    (current, new_email): (&store::EditRow, &str),
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    crate::auth::store::delete_user_sessions(conn, current.id)?;
+    crate::account::email::retire_email_changes(conn, current.id, now)?;
+    let notice = crate::mail::Simple {
+        first_name: &current.first_name,
+        paragraphs: vec![format!(
+            "Your organization's identity provider changed the email address of your Gatehouse account from {} to {new_email}. This address no longer signs in, and every session was signed out.",
+            current.email
+        )],
+        link: None,
+        footer: "If this was not expected, tell an administrator of your organization at once.",
+    };
+    let email = notice.email(
+        Some(current.org_id),
+        Some(current.id),
+        "email_changed_old",
+        &current.email,
+        "Your Gatehouse email address was changed",
+    );
+    crate::mail::store::enqueue(conn, &email, now)?;
+    Ok(())
+}
