@@ -57,7 +57,9 @@ SEED_START=$(date +%s.%N)
 "$BIN" --data-dir "$WORK" seed-demo --users "$USERS" $([ "$WORKSPACES" -gt 1 ] && echo --workspaces "$WORKSPACES") --admin-password "$PASSWORD" | tee "$WORK/seed.log"
 SEED_SECONDS=$(python3 -c "import sys; print(float(sys.argv[1]) - float(sys.argv[2]))" "$(date +%s.%N)" "$SEED_START")
 
-"$BIN" --data-dir "$WORK" serve --addr "127.0.0.1:$PORT" --login-attempts-per-minute 100000000 --db-pool-size 8 > "$WORK/server.log" 2>&1 &
+# A token for the machine doors (JSON API and SCIM), made as an operator would.
+API_TOKEN=$("$BIN" --data-dir "$WORK" token create --org "Demo Corp" --name bench --scopes users:read,scim | tail -n1)
+"$BIN" --data-dir "$WORK" serve --addr "127.0.0.1:$PORT" --login-attempts-per-minute 100000000 --api-requests-per-minute 100000000 --db-pool-size 8 > "$WORK/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 100); do curl -fs "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -99,9 +101,21 @@ for _ in $(seq 1 999); do
   DEEP="$NEXT"
 done
 
+# The machine doors: the same page of 50 users as JSON, and an identity provider's lookup of
+# one user by userName, with the bearer token instead of the session cookie.
+SOME_EMAIL=$(grep -o '<td class="email">[^<]*' "$WORK/page1.html" | sed 's/.*>//' | sed -n 5p)
+SCIM_LOOKUP="/scim/v2/Users?filter=userName%20eq%20%22${SOME_EMAIL/@/%40}%22"
+curl -fs -H "Authorization: Bearer $API_TOKEN" "$BASE$SCIM_LOOKUP" | grep -q '"totalResults":1' || { echo "the SCIM lookup finds nobody" >&2; exit 1; }
+run_api() { # name connections path
+  local saved="$COOKIE"
+  COOKIE="x"; API_HEADER="Authorization: Bearer $API_TOKEN" run_wrk "$@"
+  COOKIE="$saved"
+}
+
 run_wrk() { # name connections path [script]
   local name="$1" conns="$2" path="$3" script="${4:-}"
   local args=(-t "$(( conns < 2 ? 1 : 2 ))" -c "$conns" -d "${DURATION}s" --latency -H "Cookie: $COOKIE")
+  [ -n "${API_HEADER:-}" ] && args+=(-H "$API_HEADER")
   [ -n "$script" ] && args+=(-s "$script")
   wrk "${args[@]}" -d 2s "$BASE$path" >/dev/null 2>&1 || true   # warm-up
   wrk "${args[@]}" "$BASE$path" > "$WORK/wrk.out" 2>&1 || true
@@ -116,6 +130,8 @@ run_wrk() { # name connections path [script]
 : > "$WORK/table.md"
 for conns in 32 1; do
   run_wrk "W1 page 1 (name)" "$conns" "/users"
+  run_api "API GET /api/v1/users (50)" "$conns" "/api/v1/users"
+  run_api "SCIM userName eq" "$conns" "$SCIM_LOOKUP"
   [ "$QUICK" = 1 ] && continue
   run_wrk "W1-deep page 1,000" "$conns" "$DEEP"
   run_wrk "W2 search \"northwind\"" "$conns" "/users?q=northwind"
