@@ -63,6 +63,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("workspace.member_changed", "Workspace access level changed"),
     ("workspace.access_revoked", "Workspace access revoked"),
     ("api_token.created", "API token created"),
+    ("group.members_changed", "Group members changed"),
     ("api_token.revoked", "API token revoked"),
     ("records.imported", "Records imported"),
     ("users.imported", "Users imported"),

@@ -146,5 +146,6 @@ pub mod action {
     pub const WORKSPACE_MEMBER_CHANGED: &str = "workspace.member_changed";
     pub const WORKSPACE_ACCESS_REVOKED: &str = "workspace.access_revoked";
     pub const API_TOKEN_CREATED: &str = "api_token.created";
+    pub const GROUP_MEMBERS_CHANGED: &str = "group.members_changed";
     pub const API_TOKEN_REVOKED: &str = "api_token.revoked";
 }

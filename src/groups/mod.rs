@@ -2,6 +2,7 @@
 //! Groups creates, renames and deletes them; Edit User, the list's chips and filter, bulk
 //! actions and the CSV export use them.
 
+pub mod members;
 pub mod routes;
 pub mod service;
 pub mod store;

@@ -10,6 +10,7 @@ use super::{base, ScimCaller};
 use crate::web::State;
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub use super::groups::model::GROUP_SCHEMA;
 
 fn scim(value: Value) -> HttpResponse {
     HttpResponse::Ok()
@@ -57,6 +58,22 @@ fn user_resource_type(state: &State) -> Value {
     })
 }
 
+fn group_resource_type(state: &State) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+        "id": "Group",
+        "name": "Group",
+        "endpoint": "/Groups",
+        "description": "A group of the organization: a tag, skill group or team",
+        "schema": GROUP_SCHEMA,
+        "schemaExtensions": [],
+        "meta": {
+            "resourceType": "ResourceType",
+            "location": format!("{}/ResourceTypes/Group", base(state)),
+        },
+    })
+}
+
 fn list(items: Vec<Value>) -> Value {
     json!({
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
@@ -69,7 +86,10 @@ fn list(items: Vec<Value>) -> Value {
 
 pub async fn resource_types(caller: ScimCaller, state: State) -> Result<HttpResponse, ScimError> {
     caller.get()?;
-    Ok(scim(list(vec![user_resource_type(&state)])))
+    Ok(scim(list(vec![
+        user_resource_type(&state),
+        group_resource_type(&state),
+    ])))
 }
 
 pub async fn resource_type(
@@ -80,6 +100,7 @@ pub async fn resource_type(
     caller.get()?;
     match name.as_str() {
         "User" => Ok(scim(user_resource_type(&state))),
+        "Group" => Ok(scim(group_resource_type(&state))),
         _ => Err(ScimError::not_found()),
     }
 }
@@ -180,9 +201,43 @@ fn user_schema(state: &State) -> Value {
     })
 }
 
+fn group_schema(state: &State) -> Value {
+    let mut name = attribute(
+        "displayName",
+        "string",
+        (true, "readWrite"),
+        "The group's name.",
+    );
+    name["uniqueness"] = "server".into();
+    let mut members = attribute(
+        "members",
+        "complex",
+        (false, "readWrite"),
+        "The users in the group.",
+    );
+    members["multiValued"] = true.into();
+    let mut reference = attribute("$ref", "reference", (false, "immutable"), "The user's URI.");
+    reference["referenceTypes"] = json!(["User"]);
+    members["subAttributes"] = json!([
+        attribute("value", "string", (false, "immutable"), "The user's id."),
+        reference,
+    ]);
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": GROUP_SCHEMA,
+        "name": "Group",
+        "description": "A group of the organization",
+        "attributes": [name, members],
+        "meta": {
+            "resourceType": "Schema",
+            "location": format!("{}/Schemas/{GROUP_SCHEMA}", base(state)),
+        },
+    })
+}
+
 pub async fn schemas(caller: ScimCaller, state: State) -> Result<HttpResponse, ScimError> {
     caller.get()?;
-    Ok(scim(list(vec![user_schema(&state)])))
+    Ok(scim(list(vec![user_schema(&state), group_schema(&state)])))
 }
 
 pub async fn schema(
@@ -193,6 +248,7 @@ pub async fn schema(
     caller.get()?;
     match id.as_str() {
         USER_SCHEMA => Ok(scim(user_schema(&state))),
+        GROUP_SCHEMA => Ok(scim(group_schema(&state))),
         _ => Err(ScimError::not_found()),
     }
 }

@@ -117,11 +117,13 @@ pub async fn unmatched(req: HttpRequest) -> Result<HttpResponse, ScimError> {
         "/scim/v2/ResourceTypes",
         "/scim/v2/Schemas",
         "/scim/v2/Users",
+        "/scim/v2/Groups",
     ];
     let known = known.contains(&path)
         || path.starts_with("/scim/v2/ResourceTypes/")
         || path.starts_with("/scim/v2/Schemas/")
-        || path.starts_with("/scim/v2/Users/");
+        || path.starts_with("/scim/v2/Users/")
+        || path.starts_with("/scim/v2/Groups/");
     Err(if known {
         ScimError::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -130,4 +132,14 @@ pub async fn unmatched(req: HttpRequest) -> Result<HttpResponse, ScimError> {
     } else {
         ScimError::not_found()
     })
+}
+
+/// `POST /.search` across resource types: not offered (search `/Users/.search` or
+/// `/Groups/.search`), as RFC 7644 lets a provider answer.
+pub async fn root_search(caller: super::ScimCaller) -> Result<HttpResponse, ScimError> {
+    caller.get()?;
+    Err(ScimError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "Search one resource type at a time: /Users/.search or /Groups/.search.",
+    ))
 }

@@ -6,6 +6,7 @@
 pub mod discovery;
 pub mod error;
 pub mod filter;
+pub mod groups;
 pub mod users;
 
 use std::future::Future;
@@ -38,11 +39,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/scim/v2/Users", web::get().to(users::list))
     .route("/scim/v2/Users", web::post().to(users::create))
     .route("/scim/v2/Users/.search", web::post().to(users::search))
-    .route("/scim/v2/.search", web::post().to(users::search))
+    .route("/scim/v2/.search", web::post().to(error::root_search))
     .route("/scim/v2/Users/{id}", web::get().to(users::get))
     .route("/scim/v2/Users/{id}", web::put().to(users::replace))
     .route("/scim/v2/Users/{id}", web::patch().to(users::patch))
     .route("/scim/v2/Users/{id}", web::delete().to(users::delete))
+    .route("/scim/v2/Groups", web::get().to(groups::list))
+    .route("/scim/v2/Groups", web::post().to(groups::create))
+    .route("/scim/v2/Groups/.search", web::post().to(groups::search))
+    .route("/scim/v2/Groups/{id}", web::get().to(groups::get))
+    .route("/scim/v2/Groups/{id}", web::put().to(groups::replace))
+    .route("/scim/v2/Groups/{id}", web::patch().to(groups::patch))
+    .route("/scim/v2/Groups/{id}", web::delete().to(groups::delete))
     .route("/scim/v2/{tail:.*}", web::route().to(error::unmatched));
 }
 

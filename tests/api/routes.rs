@@ -327,6 +327,13 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("PUT", "/scim/v2/Users/{id}", Token("scim")),
     ("PATCH", "/scim/v2/Users/{id}", Token("scim")),
     ("DELETE", "/scim/v2/Users/{id}", Token("scim")),
+    ("GET", "/scim/v2/Groups", Token("scim")),
+    ("POST", "/scim/v2/Groups", Token("scim")),
+    ("POST", "/scim/v2/Groups/.search", Token("scim")),
+    ("GET", "/scim/v2/Groups/{id}", Token("scim")),
+    ("PUT", "/scim/v2/Groups/{id}", Token("scim")),
+    ("PATCH", "/scim/v2/Groups/{id}", Token("scim")),
+    ("DELETE", "/scim/v2/Groups/{id}", Token("scim")),
     (
         "POST",
         "/api/v1/users/{id}/deactivate",

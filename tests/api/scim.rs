@@ -21,7 +21,7 @@ both!(
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
-async fn scim(
+pub async fn scim(
     app: &TestApp,
     method: Method,
     path: &str,
@@ -49,7 +49,7 @@ async fn scim(
     (status, value)
 }
 
-fn new_user(user_name: &str, given: &str, email: &str) -> Value {
+pub fn new_user(user_name: &str, given: &str, email: &str) -> Value {
     json!({
         "schemas": [USER],
         "userName": user_name,
@@ -60,7 +60,7 @@ fn new_user(user_name: &str, given: &str, email: &str) -> Value {
     })
 }
 
-async fn token(app: &TestApp) -> String {
+pub async fn token(app: &TestApp) -> String {
     make_token(app, "/settings/api-tokens", "Entra", &["scim"]).await
 }
 

@@ -150,3 +150,14 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(scim_attributes, users);
 diesel::allow_tables_to_appear_in_same_query!(scim_attributes, usernames);
+
+diesel::table! {
+    /// The identity provider's id of a group it provisions over SCIM.
+    scim_group_attributes (group_id) {
+        group_id -> BigInt,
+        org_id -> BigInt,
+        external_id -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(scim_group_attributes, org_groups);

@@ -265,7 +265,7 @@ pub fn parse(text: &str) -> Result<Filter, String> {
 }
 
 mod sql;
-pub use sql::to_sql;
+pub use sql::{compare_text, to_sql};
 
 #[cfg(test)]
 mod tests {

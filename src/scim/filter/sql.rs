@@ -13,7 +13,7 @@ fn text_of(value: &Value) -> Result<String, String> {
 }
 
 /// A text comparison on a column.
-fn compare_text(
+pub fn compare_text(
     sql: &mut Sql,
     column: &str,
     op: Op,

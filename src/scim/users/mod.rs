@@ -24,7 +24,7 @@ use crate::web::State;
 /// The most users one list answers.
 pub const MAX_RESULTS: i64 = 200;
 
-pub(super) fn respond(status: StatusCode, user: &Value, version: Option<i32>) -> HttpResponse {
+pub(crate) fn respond(status: StatusCode, user: &Value, version: Option<i32>) -> HttpResponse {
     let mut response = HttpResponse::build(status);
     response.insert_header((header::CONTENT_TYPE, CONTENT_TYPE));
     if let Some(version) = version {
@@ -35,15 +35,42 @@ pub(super) fn respond(status: StatusCode, user: &Value, version: Option<i32>) ->
 
 /// What a list asks for.
 #[derive(Debug, Default)]
-struct ListParams {
-    filter: Option<String>,
-    start_index: i64,
-    count: i64,
-    attributes: Option<String>,
-    excluded: Option<String>,
+pub(crate) struct ListParams {
+    pub filter: Option<String>,
+    pub start_index: i64,
+    pub count: i64,
+    pub attributes: Option<String>,
+    pub excluded: Option<String>,
 }
 
 impl ListParams {
+    /// From a list's query string (names in any case).
+    pub fn of_query(query: &[(String, String)]) -> Result<Self, ScimError> {
+        Self::of(|name| {
+            query
+                .iter()
+                .rev()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    /// From a `.search` body.
+    pub fn of_body(body: &Value) -> Result<Self, ScimError> {
+        Self::of(|name| match &body[name] {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            Value::Array(items) => Some(
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            other => Some(other.to_string()),
+        })
+    }
+
     fn of(get: impl Fn(&str) -> Option<String>) -> Result<Self, ScimError> {
         let number = |name: &str, default: i64| -> Result<i64, ScimError> {
             match get(name) {
@@ -139,17 +166,10 @@ pub async fn list(
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ScimError> {
     let caller = caller.get()?;
-    let params = ListParams::of(|name| {
-        query
-            .iter()
-            .rev()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-    })?;
-    answer_list(caller, &state, params).await
+    answer_list(caller, &state, ListParams::of_query(&query)?).await
 }
 
-pub(super) fn json_body(body: &[u8]) -> Result<Value, ScimError> {
+pub(crate) fn json_body(body: &[u8]) -> Result<Value, ScimError> {
     serde_json::from_slice(body)
         .map_err(|e| ScimError::bad("invalidSyntax", format!("The body is not JSON: {e}")))
 }
@@ -161,19 +181,7 @@ pub async fn search(
 ) -> Result<HttpResponse, ScimError> {
     let caller = caller.get()?;
     let body = json_body(&body)?;
-    let params = ListParams::of(|name| match &body[name] {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Array(items) => Some(
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(","),
-        ),
-        other => Some(other.to_string()),
-    })?;
-    answer_list(caller, &state, params).await
+    answer_list(caller, &state, ListParams::of_body(&body)?).await
 }
 
 pub async fn get(
