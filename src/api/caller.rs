@@ -88,8 +88,13 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, Problem> {
         ));
     };
     let now = state.clock.now();
-    // Per token, counted before the database is asked (a flood of one token costs no query).
-    if !state.api_limiter.allow(&hash_token(&secret), now) {
+    let origin = crate::web::request_meta::origin_of(&req, &state.config.trusted_proxies);
+    // Secrets that were refused count per client address: past the limit, that address asks
+    // the database nothing more this minute. Good tokens count per token, before any query.
+    let failures = format!("refused:{}", origin.ip);
+    if state.api_limiter.exceeded(&failures, now)
+        || !state.api_limiter.allow(&hash_token(&secret), now)
+    {
         let seconds = 60 - now.and_utc().timestamp().rem_euclid(60);
         return Err(Problem {
             retry_after: Some(seconds as u64),
@@ -99,7 +104,6 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, Problem> {
             )
         });
     }
-    let origin = crate::web::request_meta::origin_of(&req, &state.config.trusted_proxies);
     let app = state.get_ref().clone();
     let ip = origin.ip.clone();
     let found = state
@@ -130,7 +134,10 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, Problem> {
         })
         .await
         .map_err(Problem::from)?;
-    let (token, mut user) = found.map_err(Problem::unauthorized)?;
+    let (token, mut user) = found.map_err(|message| {
+        state.api_limiter.allow(&failures, now);
+        Problem::unauthorized(message)
+    })?;
     let scopes = Scopes::parse(&token.scopes).unwrap_or_default();
     user.permissions = user.permissions.within(scopes.permissions());
     Ok(Caller {

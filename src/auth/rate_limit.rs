@@ -26,6 +26,18 @@ impl RateLimiter {
         }
     }
 
+    /// Whether `key` is over its limit in this window already (counts nothing).
+    pub fn exceeded(&self, key: &str, now: NaiveDateTime) -> bool {
+        let minute = now.and_utc().timestamp() / self.window_seconds;
+        let windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        windows
+            .get(key)
+            .is_some_and(|(window, count)| *window == minute && *count >= self.per_window)
+    }
+
     /// Counts one attempt for `key`; false when the key is over its limit for this window.
     pub fn allow(&self, key: &str, now: NaiveDateTime) -> bool {
         let minute = now.and_utc().timestamp() / self.window_seconds;
@@ -48,6 +60,18 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exceeded_tells_without_counting() {
+        let limiter = RateLimiter::new(1);
+        let t = chrono::DateTime::from_timestamp(600, 0)
+            .unwrap()
+            .naive_utc();
+        assert!(!limiter.exceeded("a", t));
+        assert!(limiter.allow("a", t));
+        assert!(limiter.exceeded("a", t));
+        assert!(!limiter.exceeded("a", t + chrono::Duration::minutes(1)));
+    }
 
     #[test]
     fn the_limit_applies_per_key_per_minute() {
