@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod error;
 pub mod filter;
 pub mod groups;
+pub mod shared;
 pub mod users;
 
 use std::future::Future;

@@ -6,8 +6,7 @@ use serde_json::Value;
 use super::model::{member_ids, set, GroupDraft};
 use crate::scim::error::ScimError;
 use crate::scim::filter::{self, Filter, Op};
-
-const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+use crate::scim::shared::{attributes, operations, unknown_op, Operation};
 
 fn normalize(path: &str) -> String {
     filter::normalize(path).replace("urn:ietf:params:scim:schemas:core:2.0:group:", "")
@@ -38,70 +37,44 @@ fn member_of_path(path: &str) -> Result<Option<i64>, ScimError> {
 }
 
 pub fn apply(draft: &mut GroupDraft, body: &Value) -> Result<(), ScimError> {
-    let schemas_ok = body["schemas"]
-        .as_array()
-        .is_some_and(|s| s.iter().any(|v| v == PATCH_SCHEMA));
-    if !schemas_ok {
-        return Err(ScimError::bad(
-            "invalidSyntax",
-            format!("A PATCH names the schema {PATCH_SCHEMA}."),
-        ));
-    }
-    let Some(operations) = body["Operations"].as_array() else {
-        return Err(ScimError::bad(
-            "invalidSyntax",
-            "A PATCH carries Operations.",
-        ));
-    };
-    for operation in operations {
-        let op = operation["op"].as_str().unwrap_or("").to_lowercase();
-        let raw_path = operation["path"].as_str();
-        let value = &operation["value"];
-        match (op.as_str(), raw_path) {
+    for Operation { op, path, value } in operations(body)? {
+        match (op.as_str(), path) {
             ("add" | "replace", Some(path)) => set(draft, &normalize(path), value, op == "add")?,
             ("add" | "replace", None) => {
-                let Some(object) = value.as_object() else {
-                    return Err(ScimError::bad(
-                        "invalidValue",
-                        "A PATCH without a path takes an object of attributes.",
-                    ));
-                };
-                for (key, inner) in object {
+                for (key, inner) in attributes(value)? {
                     set(draft, &normalize(key), inner, op == "add")?;
                 }
             }
-            ("remove", Some(path)) => {
-                let path = normalize(path);
-                if let Some(id) = member_of_path(&path)? {
-                    draft.members.remove(&id);
-                } else {
-                    match path.as_str() {
-                        // With a value, only those members go (Entra); without, all of them.
-                        "members" if !value.is_null() => {
-                            for id in member_ids(value)? {
-                                draft.members.remove(&id);
-                            }
-                        }
-                        "members" => draft.members.clear(),
-                        "externalid" => draft.external_id = None,
-                        "displayname" => {
-                            return Err(ScimError::bad(
-                                "mutability",
-                                "displayName is required and cannot be removed",
-                            ))
-                        }
-                        _ => {}
-                    }
-                }
-            }
+            ("remove", Some(path)) => remove(draft, &normalize(path), value)?,
             ("remove", None) => return Err(ScimError::bad("noTarget", "remove needs a path.")),
-            (other, _) => {
-                return Err(ScimError::bad(
-                    "invalidSyntax",
-                    format!("“{other}” is not add, replace or remove."),
-                ));
+            (other, _) => return Err(unknown_op(other)),
+        }
+    }
+    Ok(())
+}
+
+/// `remove`: one member by a value path, those a value lists, or all of them (Entra sends a
+/// value to take only those).
+fn remove(draft: &mut GroupDraft, path: &str, value: &Value) -> Result<(), ScimError> {
+    if let Some(id) = member_of_path(path)? {
+        draft.members.remove(&id);
+        return Ok(());
+    }
+    match path {
+        "members" if !value.is_null() => {
+            for id in member_ids(value)? {
+                draft.members.remove(&id);
             }
         }
+        "members" => draft.members.clear(),
+        "externalid" => draft.external_id = None,
+        "displayname" => {
+            return Err(ScimError::bad(
+                "mutability",
+                "displayName is required and cannot be removed",
+            ))
+        }
+        _ => {}
     }
     Ok(())
 }
@@ -120,7 +93,7 @@ mod tests {
     }
 
     fn patch(ops: Value) -> Value {
-        json!({ "schemas": [PATCH_SCHEMA], "Operations": ops })
+        json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops })
     }
 
     #[test]

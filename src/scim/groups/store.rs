@@ -5,10 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 
 use crate::db::schema::{group_members, org_groups, scim_group_attributes, users};
-use crate::db::sql::{self, Bind, Sql};
+use crate::db::sql::Sql;
 use crate::db::DbConn;
 
 /// A group as SCIM shows it.
@@ -67,43 +66,14 @@ pub fn one(conn: &mut DbConn, org_id: i64, id: i64) -> QueryResult<Option<Stored
     Ok(load(conn, org_id, &[id])?.pop())
 }
 
-#[derive(QueryableByName)]
-struct IdRow {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
-#[derive(QueryableByName)]
-struct CountRow {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
 /// The ids a condition on `g` (org_groups) selects in the organization, by id, and how many.
 pub fn select(
     conn: &mut DbConn,
     org_id: i64,
     condition: &Sql,
-    (offset, count): (i64, i64),
+    page: (i64, i64),
 ) -> QueryResult<(Vec<i64>, i64)> {
-    let from = |head: &str| {
-        let mut sql = Sql::new();
-        sql.push(head).push(" FROM org_groups g WHERE g.org_id = ");
-        sql.bind(Bind::Int(org_id)).push(" AND (");
-        sql.append(condition).push(")");
-        sql.cache = false;
-        sql
-    };
-    let total = sql::load::<CountRow>(conn, from("SELECT COUNT(*) AS n"))?
-        .first()
-        .map_or(0, |r| r.n);
-    let mut page = from("SELECT g.id");
-    page.push(&format!(" ORDER BY g.id LIMIT {count} OFFSET {offset}"));
-    let ids = sql::load::<IdRow>(conn, page)?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-    Ok((ids, total))
+    crate::scim::shared::select_page(conn, ("org_groups", "g"), (org_id, condition), page)
 }
 
 /// Sets (or with `None` removes) the group's external id.

@@ -7,8 +7,7 @@ use serde_json::Value;
 use super::model::{remove, set, Draft};
 use crate::scim::error::ScimError;
 use crate::scim::filter::normalize;
-
-const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+use crate::scim::shared::{attributes, operations, unknown_op, Operation};
 
 /// A value path written the way `model::set` names it: `emails[type eq "work"].value`.
 fn canonical(path: &str) -> String {
@@ -25,35 +24,11 @@ fn canonical(path: &str) -> String {
 
 /// Applies the operations in order to `draft`.
 pub fn apply(draft: &mut Draft, body: &Value) -> Result<(), ScimError> {
-    let schemas_ok = body["schemas"]
-        .as_array()
-        .is_some_and(|s| s.iter().any(|v| v == PATCH_SCHEMA));
-    if !schemas_ok {
-        return Err(ScimError::bad(
-            "invalidSyntax",
-            format!("A PATCH names the schema {PATCH_SCHEMA}."),
-        ));
-    }
-    let Some(operations) = body["Operations"].as_array() else {
-        return Err(ScimError::bad(
-            "invalidSyntax",
-            "A PATCH carries Operations.",
-        ));
-    };
-    for operation in operations {
-        let op = operation["op"].as_str().unwrap_or("").to_lowercase();
-        let path = operation["path"].as_str().map(canonical);
-        let value = &operation["value"];
-        match (op.as_str(), path) {
+    for Operation { op, path, value } in operations(body)? {
+        match (op.as_str(), path.map(canonical)) {
             ("add" | "replace", Some(path)) => set(draft, &path, value)?,
             ("add" | "replace", None) => {
-                let Some(object) = value.as_object() else {
-                    return Err(ScimError::bad(
-                        "invalidValue",
-                        "A PATCH without a path takes an object of attributes.",
-                    ));
-                };
-                for (key, inner) in object {
+                for (key, inner) in attributes(value)? {
                     let key = canonical(key);
                     if key.starts_with("urn:") {
                         continue; // an extension Gatehouse does not keep
@@ -65,12 +40,7 @@ pub fn apply(draft: &mut Draft, body: &Value) -> Result<(), ScimError> {
             ("remove", None) => {
                 return Err(ScimError::bad("noTarget", "remove needs a path."));
             }
-            (other, _) => {
-                return Err(ScimError::bad(
-                    "invalidSyntax",
-                    format!("“{other}” is not add, replace or remove."),
-                ));
-            }
+            (other, _) => return Err(unknown_op(other)),
         }
     }
     Ok(())
@@ -94,7 +64,7 @@ mod tests {
     }
 
     fn patch(ops: Value) -> Value {
-        json!({ "schemas": [PATCH_SCHEMA], "Operations": ops })
+        json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops })
     }
 
     #[test]

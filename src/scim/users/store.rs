@@ -3,10 +3,9 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 
 use crate::db::schema::{scim_attributes, usernames, users};
-use crate::db::sql::{self, Bind, Sql};
+use crate::db::sql::Sql;
 use crate::db::DbConn;
 
 /// A user as SCIM shows them.
@@ -79,44 +78,15 @@ pub fn one(conn: &mut DbConn, org_id: i64, id: i64) -> QueryResult<Option<Stored
     Ok(load(conn, org_id, &[id])?.pop())
 }
 
-#[derive(QueryableByName)]
-struct IdRow {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
-#[derive(QueryableByName)]
-struct CountRow {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
 /// The ids a condition on `u` selects in the organization, by id, `offset` skipped (SCIM's
 /// `startIndex`), and how many there are in all.
 pub fn select(
     conn: &mut DbConn,
     org_id: i64,
     condition: &Sql,
-    (offset, count): (i64, i64),
+    page: (i64, i64),
 ) -> QueryResult<(Vec<i64>, i64)> {
-    let from = |head: &str| {
-        let mut sql = Sql::new();
-        sql.push(head).push(" FROM users u WHERE u.org_id = ");
-        sql.bind(Bind::Int(org_id)).push(" AND (");
-        sql.append(condition).push(")");
-        sql.cache = false;
-        sql
-    };
-    let total = sql::load::<CountRow>(conn, from("SELECT COUNT(*) AS n"))?
-        .first()
-        .map_or(0, |r| r.n);
-    let mut page = from("SELECT u.id");
-    page.push(&format!(" ORDER BY u.id LIMIT {count} OFFSET {offset}"));
-    let ids = sql::load::<IdRow>(conn, page)?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-    Ok((ids, total))
+    crate::scim::shared::select_page(conn, ("users", "u"), (org_id, condition), page)
 }
 
 /// Keeps what the provider said of the user (nothing: the row goes).
