@@ -45,6 +45,13 @@ pub struct Config {
     pub signups_per_ip_per_hour: u32,
     /// API requests allowed per token per minute (then `429` with `Retry-After`).
     pub api_requests_per_minute: u32,
+    /// How often each instance looks for due webhook deliveries (milliseconds).
+    pub webhook_poll_ms: u64,
+    /// The first wait before a failed delivery is tried again (doubled each time, an hour at
+    /// most).
+    pub webhook_retry_secs: u64,
+    /// Whether webhooks may go to this machine or a private network.
+    pub webhooks_allow_private: bool,
     /// Networks whose X-Forwarded-For header is believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub db_pool_size: u32,
@@ -80,6 +87,9 @@ impl Config {
             hash_cost: HashCost::OWASP,
             login_attempts_per_minute: 30,
             api_requests_per_minute: 600,
+            webhook_poll_ms: 1_000,
+            webhook_retry_secs: 10,
+            webhooks_allow_private: false,
             signups_per_ip_per_hour: 20,
             trusted_proxies: Vec::new(),
             db_pool_size: 8,

@@ -32,6 +32,7 @@ pub mod signup;
 pub mod users;
 pub mod validation;
 pub mod web;
+pub mod webhooks;
 pub mod workspaces;
 
 use std::net::TcpListener;
@@ -111,6 +112,7 @@ impl Application {
         });
         let server = serve(listener, state.clone())?;
         jobs::mail::spawn(state.clone());
+        webhooks::worker::spawn(state.clone());
         jobs::spawn(state.clone());
         jobs::spawn_checkpointer(state.clone());
         presence::poller::spawn(state.clone());
@@ -183,6 +185,7 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(users::actions::configure)
             .configure(api::configure)
             .configure(scim::configure)
+            .configure(webhooks::routes::configure)
             .default_service(aweb::to(|| async {
                 Err::<actix_web::HttpResponse, _>(web::AppError::NotFound)
             }))

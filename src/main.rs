@@ -123,6 +123,13 @@ struct ServeArgs {
     /// API requests allowed per token per minute.
     #[arg(long, env = "GATEHOUSE_API_RATE", default_value_t = 600)]
     api_requests_per_minute: u32,
+    /// Let webhooks go to this machine or a private network (off: public addresses only).
+    #[arg(
+        long,
+        env = "GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE",
+        default_value_t = false
+    )]
+    webhooks_allow_private: bool,
     /// Database connections in the pool.
     #[arg(long, env = "GATEHOUSE_DB_POOL", default_value_t = 8)]
     db_pool_size: u32,
@@ -320,6 +327,7 @@ async fn serve(mut config: Config, clock: Clock, args: ServeArgs) -> anyhow::Res
     config.secret_key = args.secret_key;
     config.login_attempts_per_minute = args.login_attempts_per_minute;
     config.api_requests_per_minute = args.api_requests_per_minute;
+    config.webhooks_allow_private = args.webhooks_allow_private;
     config.db_pool_size = args.db_pool_size;
     config.smtp_url = args.smtp_url.filter(|u| !u.is_empty());
     config.smtp_timeout_secs = args.smtp_timeout_secs;

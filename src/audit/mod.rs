@@ -78,8 +78,11 @@ impl Changes {
     }
 }
 
+/// Writes the audit row (in the change's transaction) and queues the webhook deliveries it
+/// stands for, in that same transaction.
 pub fn record(conn: &mut DbConn, event: Event<'_>, now: NaiveDateTime) -> QueryResult<()> {
-    store::insert(conn, &event, now)
+    store::insert(conn, &event, now)?;
+    crate::webhooks::store::enqueue(conn, &event, now)
 }
 
 /// Action names, one place to read them all.
@@ -147,5 +150,9 @@ pub mod action {
     pub const WORKSPACE_ACCESS_REVOKED: &str = "workspace.access_revoked";
     pub const API_TOKEN_CREATED: &str = "api_token.created";
     pub const GROUP_MEMBERS_CHANGED: &str = "group.members_changed";
+    pub const WEBHOOK_CREATED: &str = "webhook.created";
+    pub const WEBHOOK_DELETED: &str = "webhook.deleted";
+    pub const WEBHOOK_RESUMED: &str = "webhook.resumed";
+    pub const WEBHOOK_PAUSED: &str = "webhook.paused";
     pub const API_TOKEN_REVOKED: &str = "api_token.revoked";
 }

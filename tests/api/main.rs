@@ -47,6 +47,7 @@ mod setup;
 mod signup;
 mod username;
 mod users_list;
+mod webhooks;
 mod workspace_members;
 mod workspace_users;
 mod workspaces;

@@ -352,6 +352,23 @@ const ROUTES: &[(&str, &str, Access)] = &[
         "/settings/api-tokens/{id}/revoke",
         Needs("settings.manage"),
     ),
+    ("GET", "/settings/webhooks", Needs("settings.manage")),
+    ("POST", "/settings/webhooks", Needs("settings.manage")),
+    (
+        "GET",
+        "/settings/webhooks/{id}/delete",
+        Needs("settings.manage"),
+    ),
+    (
+        "POST",
+        "/settings/webhooks/{id}/delete",
+        Needs("settings.manage"),
+    ),
+    (
+        "POST",
+        "/settings/webhooks/{id}/resume",
+        Needs("settings.manage"),
+    ),
     ("GET", "/account/api-tokens", SignedIn),
     ("POST", "/account/api-tokens", SignedIn),
     ("GET", "/account/api-tokens/{id}/revoke", SignedIn),

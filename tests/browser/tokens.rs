@@ -34,6 +34,20 @@ async fn an_api_token_is_made_shown_once_and_revoked_after_a_confirmation() {
     browser.toast("Token “Okta” revoked.").await;
     browser.no_dialog().await;
     browser.sees("Revoked").await;
+    browser.goto("/settings/webhooks").await;
+    browser
+        .fill(
+            In::Page,
+            "Endpoint URL",
+            "https://hooks.example.com/gatehouse",
+        )
+        .await;
+    browser
+        .tick_in(In::Page, "Events", "User deactivated")
+        .await;
+    browser.click(In::Page, "Add webhook").await;
+    browser.sees("Webhook added").await;
+    browser.axe("Settings → Webhooks").await;
     browser.goto("/account").await;
     browser.click(In::Page, "Personal API tokens").await;
     browser.sees("My API tokens").await;

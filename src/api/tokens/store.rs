@@ -171,3 +171,17 @@ pub fn active_owner(conn: &mut DbConn, org_id: i64) -> QueryResult<Option<(i64, 
         .first(conn)
         .optional()
 }
+
+/// The organization's active, unblocked Owners: (id, email, first name).
+pub fn active_owners(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<(i64, String, String)>> {
+    use crate::db::schema::{roles, user_roles};
+    users::table
+        .inner_join(user_roles::table.inner_join(roles::table))
+        .filter(users::org_id.eq(org_id))
+        .filter(users::status.eq(crate::users::status::ACTIVE))
+        .filter(users::locked_at.is_null())
+        .filter(roles::name.eq(crate::auth::permissions::OWNER))
+        .order(users::id)
+        .select((users::id, users::email, users::first_name))
+        .load(conn)
+}

@@ -161,3 +161,38 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(scim_group_attributes, org_groups);
+
+diesel::table! {
+    /// Endpoints an organization registered for events.
+    webhooks (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        created_at -> Timestamp,
+        failing_since -> Nullable<Timestamp>,
+        paused_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// The outbox of webhook deliveries.
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> BigInt,
+        event_id -> Text,
+        event -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_status -> Nullable<Integer>,
+        last_response -> Text,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhooks);
