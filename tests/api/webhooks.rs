@@ -16,6 +16,7 @@ use crate::helpers::{someone, spawn_app_with, Backend, TestApp};
 crate::both_backends!(
     deliveries_are_signed_and_received,
     a_delivery_is_retried_until_the_receiver_answers_and_a_day_of_failures_pauses,
+    a_queued_delivery_outlives_the_instance_that_queued_it,
 );
 both!(settings_checks_the_address_and_events_and_confirms_a_delete);
 
@@ -333,4 +334,49 @@ async fn settings_checks_the_address_and_events_and_confirms_a_delete(app: TestA
     assert_eq!(response.status(), StatusCode::OK);
     let (_, activity) = app.get_html("/activity").await;
     assert!(activity.contains("Webhook added") && activity.contains("Webhook deleted"));
+}
+
+/// The delivery is queued by one instance whose worker never gets to it (as if it stopped
+/// right after the change), and a second instance started on the same database delivers it.
+async fn a_queued_delivery_outlives_the_instance_that_queued_it(backend: Backend) {
+    let Some(first) = spawn_app_with(backend, |c| {
+        c.webhooks_allow_private = true;
+        c.webhook_poll_ms = 3_600_000;
+    })
+    .await
+    else {
+        return;
+    };
+    let org_id = first.setup_first_org("Acme", "olive@acme.io").await;
+    let ada = first
+        .add_people(org_id, vec![someone("Ada", "ada@acme.io", "Agent")])
+        .await[0];
+    let port = free_port();
+    let got = receive_on(port);
+    add_webhook(
+        &first,
+        &format!("http://127.0.0.1:{port}/hook"),
+        &["user.deactivated"],
+    )
+    .await;
+    first
+        .hx_post(&format!("/users/{ada}/deactivate"), &[])
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        got.lock().unwrap().is_empty(),
+        "the first instance sent nothing"
+    );
+    let url = first.state.config.database_url.clone();
+    let Some(_second) = spawn_app_with(backend, move |c| {
+        c.database_url = url;
+        c.webhooks_allow_private = true;
+        c.webhook_poll_ms = 100;
+    })
+    .await
+    else {
+        return;
+    };
+    let all = wait_for(&got, 1).await;
+    assert_eq!(all[0].0["gatehouse-event"], "user.deactivated");
 }
