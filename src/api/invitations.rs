@@ -17,7 +17,9 @@ use crate::validation::FieldErrors;
 use crate::web::State;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/invitations", web::post().to(invite));
+    cfg.route("/api/v1/invitations", web::post().to(invite))
+        .route("/api/v1/invitations/{id}/resend", web::post().to(resend))
+        .route("/api/v1/invitations/{id}", web::delete().to(revoke));
 }
 
 /// Someone to invite: they get an email with a link to join.
@@ -78,15 +80,7 @@ pub async fn invite(
         copy_from: String::new(),
     };
     let editor = caller.editor();
-    let inviter = Inviter {
-        id: editor.id,
-        org_id: editor.org_id,
-        email: editor.email.clone(),
-        name: caller.actor_label(),
-        permissions: editor.permissions,
-        owner: editor.owner,
-        scope: editor.scope.clone(),
-    };
+    let inviter = inviter_of(&caller);
     let (meta, now, base_url) = (
         caller.origin.clone(),
         state.clock.now(),
@@ -118,4 +112,84 @@ pub async fn invite(
             format!("/api/v1/users/{}", invited.summary.id),
         ))
         .json(invited))
+}
+
+/// The token as the one who invites (the email names it as the token).
+fn inviter_of(caller: &Caller) -> Inviter {
+    let editor = caller.editor();
+    Inviter {
+        id: editor.id,
+        org_id: editor.org_id,
+        email: editor.email,
+        name: caller.actor_label(),
+        permissions: editor.permissions,
+        owner: editor.owner,
+        scope: editor.scope,
+    }
+}
+
+fn pending_problem(error: service::PendingError) -> Problem {
+    match error {
+        service::PendingError::NotFound => Problem::not_found(),
+        service::PendingError::NotPending => Problem::new(StatusCode::CONFLICT, error.to_string()),
+        service::PendingError::Refused(refusal) => {
+            Problem::new(StatusCode::FORBIDDEN, refusal.to_string())
+        }
+        service::PendingError::Database(e) => e.into(),
+    }
+}
+
+/// Resend invite: a new link by email (the old one stops working).
+#[utoipa::path(
+    post,
+    path = "/api/v1/invitations/{id}/resend",
+    params(("id" = i64, Path, description = "The invited user's id")),
+    responses((status = 204), (status = 404, body = super::problem::ProblemBody), (status = 409, body = super::problem::ProblemBody)),
+    security(("bearer" = []))
+)]
+pub async fn resend(
+    caller: Caller,
+    state: State,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Problem> {
+    caller.require(Scope::UsersWrite, Permission::UsersInvite)?;
+    let (inviter, user_id) = (inviter_of(&caller), id.into_inner());
+    let (meta, now, base_url) = (
+        caller.origin.clone(),
+        state.clock.now(),
+        state.base_url.clone(),
+    );
+    state
+        .db(move |conn| {
+            Ok(
+                service::resend(conn, &inviter, user_id, &base_url, &meta, now)
+                    .map_err(pending_problem),
+            )
+        })
+        .await??;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Revoke invite: the link stops working, the person goes and their seats are freed.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/invitations/{id}",
+    params(("id" = i64, Path, description = "The invited user's id")),
+    responses((status = 204), (status = 404, body = super::problem::ProblemBody), (status = 409, body = super::problem::ProblemBody)),
+    security(("bearer" = []))
+)]
+pub async fn revoke(
+    caller: Caller,
+    state: State,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Problem> {
+    caller.require(Scope::UsersWrite, Permission::UsersInvite)?;
+    let (inviter, user_id) = (inviter_of(&caller), id.into_inner());
+    let (meta, now) = (caller.origin.clone(), state.clock.now());
+    state
+        .db(move |conn| {
+            Ok(service::revoke(conn, &inviter, user_id, &meta, now).map_err(pending_problem))
+        })
+        .await??;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -29,6 +29,8 @@ use utoipa::{Modify, OpenApi};
         users::write::update,
         users::remove::delete,
         invitations::invite,
+        invitations::resend,
+        invitations::revoke,
         catalog::roles,
         catalog::products,
         catalog::groups,

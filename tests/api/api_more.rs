@@ -105,6 +105,36 @@ async fn an_invitation_goes_through_send_invites_rules(app: TestApp) {
     assert_eq!(user["status"], "invited");
     assert_eq!(user["licenses"].as_array().unwrap().len(), 1);
     app.mail().message_to("ada@acme.io").await;
+    // Resent, then revoked: the link goes, and with it the person and their seat.
+    let id = user["id"].as_i64().unwrap();
+    let resent = app
+        .client
+        .post(app.url(&format!("/api/v1/invitations/{id}/resend")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resent.status(), StatusCode::NO_CONTENT);
+    let revoked = app
+        .client
+        .delete(app.url(&format!("/api/v1/invitations/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.status_of(id).await, None);
+    let olive = app.org_owner(org_id).await;
+    let not_pending = app
+        .client
+        .delete(app.url(&format!("/api/v1/invitations/{olive}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(not_pending.status().is_client_error());
+    let response = send_json(&app, "/api/v1/invitations", &token, &invitation).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
     // Again: the address is taken; no role: the roles' message.
     let response = send_json(&app, "/api/v1/invitations", &token, &invitation).await;
     let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;

@@ -309,6 +309,12 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("PATCH", "/api/v1/users/{id}", Token("users:write")),
     ("DELETE", "/api/v1/users/{id}", Token("users:write")),
     ("POST", "/api/v1/invitations", Token("users:write")),
+    (
+        "POST",
+        "/api/v1/invitations/{id}/resend",
+        Token("users:write"),
+    ),
+    ("DELETE", "/api/v1/invitations/{id}", Token("users:write")),
     ("GET", "/api/v1/roles", Token("users:read")),
     ("GET", "/api/v1/products", Token("users:read")),
     ("GET", "/api/v1/groups", Token("users:read")),
