@@ -32,6 +32,13 @@ pub fn spawn(state: Arc<AppState>) {
 /// Deletes audit events past each organization's retention (hourly, and at start).
 pub async fn purge_audit(state: &AppState) {
     let now = state.clock.now();
+    let month_ago = now - chrono::Duration::days(30);
+    if let Err(e) = state
+        .db(move |conn| Ok(crate::webhooks::store::purge_delivered(conn, month_ago)?))
+        .await
+    {
+        log::warn!("webhook delivery retention failed: {e}");
+    }
     match state
         .db(move |conn| Ok(crate::audit::retention::purge(conn, now)?))
         .await

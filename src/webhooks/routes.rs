@@ -26,6 +26,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/settings/webhooks/{id}/resume", web::post().to(resume));
 }
 
+/// Endpoints receive what the audit log records: `settings.manage` and `audit.view` both.
+fn require(user: &CurrentUser) -> Result<(), AppError> {
+    user.require(Permission::SettingsManage)?;
+    user.require(Permission::AuditView)
+}
+
 impl ServiceError for WebhookError {
     fn sort(self) -> Result<Self, AppError> {
         match self {
@@ -75,7 +81,7 @@ pub async fn show(
     state: State,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    require(&user)?;
     htmx::html(&page(&req, &state, &user).await?)
 }
 
@@ -85,7 +91,7 @@ pub async fn create(
     user: CurrentUser,
     pairs: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    require(&user)?;
     let asked = NewEndpoint {
         url: pairs
             .iter()
@@ -149,7 +155,7 @@ pub async fn confirm_delete(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    require(&user)?;
     htmx::Fragment::of(&req)?;
     let endpoint = find(&state, user.org_id, id.into_inner()).await?;
     htmx::html(&ConfirmDialog {
@@ -169,7 +175,7 @@ async fn act(
     id: i64,
     resume: bool,
 ) -> Result<HttpResponse, AppError> {
-    user.require(Permission::SettingsManage)?;
+    require(user)?;
     let meta = origin_of(req, &state.config.trusted_proxies);
     let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());
     let endpoint = state

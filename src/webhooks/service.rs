@@ -26,56 +26,69 @@ pub enum WebhookError {
     Database(#[from] diesel::result::Error),
 }
 
-/// Whether a host is this machine or a private network (refused unless the operator allows
-/// them: a webhook must not reach the services beside Gatehouse).
-fn private_host(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.eq_ignore_ascii_case("localhost") || host.ends_with(".localhost") {
-        return true;
-    }
-    match host.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(ip)) => {
-            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
+/// Whether an address is this machine, a private or shared network, or link-local: what a
+/// webhook must not reach (the services beside Gatehouse, a cloud's metadata service).
+pub fn private_ip(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
         }
-        Ok(std::net::IpAddr::V6(ip)) => {
-            ip.is_loopback() || ip.is_unspecified() || (ip.segments()[0] & 0xfe00) == 0xfc00
-        }
-        Err(_) => false,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => private_ip(IpAddr::V4(v4)),
+            None => {
+                let first = v6.segments()[0];
+                v6.is_loopback()
+                    || v6.is_unspecified()
+                    || (first & 0xfe00) == 0xfc00
+                    || (first & 0xffc0) == 0xfe80
+            }
+        },
     }
 }
 
-/// Checks the URL (http or https, a host, public unless `allow_private`) and the events.
+/// Whether a URL's host is private: an address (`private_ip`) or `localhost`. Names are
+/// checked again where they resolve, at each delivery (`worker`).
+pub fn private_host(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => private_ip(ip.into()),
+        Some(url::Host::Ipv6(ip)) => private_ip(ip.into()),
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        None => true,
+    }
+}
+
+/// The most endpoints one organization keeps.
+pub const MAX_ENDPOINTS: usize = 20;
+
+/// Checks the URL (http or https with a host, public unless `allow_private`) and the events.
 pub fn check(endpoint: &NewEndpoint, allow_private: bool) -> Result<(String, String), FieldErrors> {
     let mut errors = FieldErrors::default();
-    let url = endpoint.url.trim().to_owned();
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    let host = rest
-        .map(|r| r.split(['/', '?', '#']).next().unwrap_or(""))
-        .map(|authority| authority.rsplit('@').next().unwrap_or(""))
-        .map(|hostport| {
-            if hostport.starts_with('[') {
-                hostport
-                    .split(']')
-                    .next()
-                    .unwrap_or("")
-                    .trim_start_matches('[')
-            } else {
-                hostport.split(':').next().unwrap_or("")
-            }
-        })
-        .unwrap_or("");
-    if url.len() > 500 || host.is_empty() || url.chars().any(char::is_whitespace) {
-        errors.add(
+    let raw = endpoint.url.trim();
+    let parsed = url::Url::parse(raw)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+    match &parsed {
+        _ if raw.len() > 500 => errors.add("url", "Use at most 500 characters."),
+        None => errors.add(
             "url",
             "Enter an http:// or https:// address, such as https://example.com/hooks/gatehouse.",
-        );
-    } else if !allow_private && private_host(host) {
-        errors.add(
+        ),
+        Some(url) if !allow_private && private_host(url) => errors.add(
             "url",
             "This address is this machine or a private network: webhooks go to public addresses.",
-        );
+        ),
+        Some(_) => {}
     }
     let known: Vec<&str> = EVENTS.iter().map(|(code, _)| *code).collect();
     let events: Vec<&str> = endpoint
@@ -87,10 +100,9 @@ pub fn check(endpoint: &NewEndpoint, allow_private: bool) -> Result<(String, Str
     if events.is_empty() {
         errors.add("events", "Choose at least one event.");
     }
-    if errors.is_empty() {
-        Ok((url, events.join(",")))
-    } else {
-        Err(errors)
+    match parsed {
+        Some(url) if errors.is_empty() => Ok((url.to_string(), events.join(","))),
+        _ => Err(errors),
     }
 }
 
@@ -126,6 +138,14 @@ pub fn create(
     let (url, events) = check(endpoint, allow_private).map_err(WebhookError::Invalid)?;
     let secret = format!("whsec_{}", crate::auth::tokens::random_token());
     write_tx(conn, |conn| {
+        if store::endpoints(conn, org_id)?.len() >= MAX_ENDPOINTS {
+            return Err(WebhookError::Invalid(FieldErrors::one(
+                "url",
+                format!(
+                    "An organization keeps at most {MAX_ENDPOINTS} webhooks: delete one first."
+                ),
+            )));
+        }
         let id = store::insert(conn, org_id, (&url, &events, &secret), now)?;
         let details = serde_json::json!({ "webhook_id": id, "url": url, "events": events });
         record(

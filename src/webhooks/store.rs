@@ -10,10 +10,11 @@ use crate::db::DbConn;
 pub const PENDING: &str = "pending";
 pub const DELIVERED: &str = "delivered";
 
-/// How long a claimed delivery is left to its instance before another may try it.
-const LEASE_SECS: i64 = 120;
+/// How long a claimed delivery is left to its instance before another may try it: longer
+/// than a round (sent side by side, each within the client's 10 s).
+const LEASE_SECS: i64 = 300;
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Clone, Queryable)]
 pub struct Endpoint {
     pub id: i64,
     pub org_id: i64,
@@ -109,9 +110,9 @@ pub fn enqueue(conn: &mut DbConn, event: &Event<'_>, now: NaiveDateTime) -> Quer
     if kinds.is_empty() {
         return Ok(());
     }
+    // Paused endpoints keep queueing: Resume sends what happened meanwhile.
     let hooks: Vec<(i64, String)> = webhooks::table
         .filter(webhooks::org_id.eq(org_id))
-        .filter(webhooks::paused_at.is_null())
         .select((webhooks::id, webhooks::events))
         .load(conn)?;
     if hooks.is_empty() {
@@ -148,8 +149,9 @@ pub fn enqueue(conn: &mut DbConn, event: &Event<'_>, now: NaiveDateTime) -> Quer
     Ok(())
 }
 
-/// A delivery claimed for sending, with where it goes.
-#[derive(Debug, Clone, Queryable)]
+/// A delivery claimed for sending, with where it goes; `next_attempt_at` is the claim's
+/// lease (what `record_attempt` checks it still holds).
+#[derive(Clone, Queryable)]
 pub struct Due {
     pub id: i64,
     pub webhook_id: i64,
@@ -196,7 +198,10 @@ pub fn claim_due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResu
         .set(webhook_deliveries::next_attempt_at.eq(lease))
         .execute(conn)?;
         if won == 1 {
-            claimed.push(row);
+            claimed.push(Due {
+                next_attempt_at: lease,
+                ..row
+            });
         }
     }
     Ok(claimed)
@@ -209,15 +214,21 @@ pub struct Attempt {
     pub delivered: bool,
 }
 
+/// Records an attempt, if this instance still holds the claim (false when its lease ran out
+/// and another instance took the delivery: its outcome is that instance's to write).
 pub fn record_attempt(
     conn: &mut DbConn,
     due: &Due,
     attempt: &Attempt,
     (now, retry_at): (NaiveDateTime, NaiveDateTime),
-) -> QueryResult<()> {
+) -> QueryResult<bool> {
     let response: String = attempt.response.chars().take(500).collect();
-    if attempt.delivered {
-        diesel::update(webhook_deliveries::table.find(due.id))
+    let held = webhook_deliveries::table
+        .find(due.id)
+        .filter(webhook_deliveries::status.eq(PENDING))
+        .filter(webhook_deliveries::next_attempt_at.eq(due.next_attempt_at));
+    let written = if attempt.delivered {
+        diesel::update(held)
             .set((
                 webhook_deliveries::status.eq(DELIVERED),
                 webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
@@ -225,19 +236,25 @@ pub fn record_attempt(
                 webhook_deliveries::last_response.eq(&response),
                 webhook_deliveries::delivered_at.eq(now),
             ))
-            .execute(conn)?;
-        diesel::update(webhooks::table.find(due.webhook_id))
-            .set(webhooks::failing_since.eq(None::<NaiveDateTime>))
-            .execute(conn)?;
+            .execute(conn)?
     } else {
-        diesel::update(webhook_deliveries::table.find(due.id))
+        diesel::update(held)
             .set((
                 webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
                 webhook_deliveries::last_status.eq(attempt.status),
                 webhook_deliveries::last_response.eq(&response),
                 webhook_deliveries::next_attempt_at.eq(retry_at),
             ))
+            .execute(conn)?
+    };
+    if written == 0 {
+        return Ok(false);
+    }
+    if attempt.delivered {
+        diesel::update(webhooks::table.find(due.webhook_id))
+            .set(webhooks::failing_since.eq(None::<NaiveDateTime>))
             .execute(conn)?;
+    } else {
         diesel::update(
             webhooks::table
                 .find(due.webhook_id)
@@ -246,7 +263,17 @@ pub fn record_attempt(
         .set(webhooks::failing_since.eq(now))
         .execute(conn)?;
     }
-    Ok(())
+    Ok(true)
+}
+
+/// Delivered deliveries from before `before` go (their payloads copy audit details).
+pub fn purge_delivered(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::status.eq(DELIVERED))
+            .filter(webhook_deliveries::delivered_at.lt(before)),
+    )
+    .execute(conn)
 }
 
 /// Pauses the endpoint if it has failed since before `cutoff`; true when it did just now.

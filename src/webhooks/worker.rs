@@ -17,10 +17,12 @@ const PER_ROUND: i64 = 16;
 
 pub fn spawn(state: Arc<AppState>) {
     actix_web::rt::spawn(async move {
+        let allow_private = state.config.webhooks_allow_private;
         let client = match reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent("Gatehouse-Webhooks/1")
+            .dns_resolver(Arc::new(PublicOnly { allow_private }))
             .build()
         {
             Ok(client) => client,
@@ -31,7 +33,7 @@ pub fn spawn(state: Arc<AppState>) {
         };
         let every = Duration::from_millis(state.config.webhook_poll_ms.max(50));
         loop {
-            let sent = round(&state, &client).await;
+            let sent = round(&state, &client, allow_private).await;
             if sent < PER_ROUND as usize {
                 actix_web::rt::time::sleep(every).await;
             }
@@ -39,8 +41,8 @@ pub fn spawn(state: Arc<AppState>) {
     });
 }
 
-/// Claims and sends one round; how many were claimed.
-async fn round(state: &Arc<AppState>, client: &reqwest::Client) -> usize {
+/// Claims and sends one round, side by side; how many were claimed.
+async fn round(state: &Arc<AppState>, client: &reqwest::Client, allow_private: bool) -> usize {
     let now = state.clock.now();
     let claimed = match state
         .db(move |conn| Ok(store::claim_due(conn, now, PER_ROUND)?))
@@ -53,27 +55,82 @@ async fn round(state: &Arc<AppState>, client: &reqwest::Client) -> usize {
         }
     };
     let count = claimed.len();
-    for due in claimed {
-        let attempt = send(client, &due, state.clock.now().and_utc().timestamp()).await;
-        let now = state.clock.now();
-        let wait = retry_wait(state.config.webhook_retry_secs, due.attempts);
-        let retry_at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
-        let webhook_id = due.webhook_id;
-        let delivered = attempt.delivered;
-        let result = state
-            .db(move |conn| {
-                store::record_attempt(conn, &due, &attempt, (now, retry_at))?;
-                if !delivered {
-                    super::service::pause_if_failing(conn, webhook_id, now)?;
-                }
-                Ok(())
-            })
-            .await;
-        if let Err(e) = result {
-            log::warn!("webhooks: cannot record a delivery: {e}");
-        }
+    let sending: Vec<_> = claimed
+        .into_iter()
+        .map(|due| {
+            let (state, client) = (state.clone(), client.clone());
+            actix_web::rt::spawn(async move { deliver(&state, &client, due, allow_private).await })
+        })
+        .collect();
+    for task in sending {
+        let _ = task.await;
     }
     count
+}
+
+/// Sends one claimed delivery and records the outcome (a failure pauses an endpoint that has
+/// failed for a day).
+async fn deliver(state: &AppState, client: &reqwest::Client, due: Due, allow_private: bool) {
+    let attempt = send(
+        client,
+        &due,
+        state.clock.now().and_utc().timestamp(),
+        allow_private,
+    )
+    .await;
+    let now = state.clock.now();
+    let wait = retry_wait(state.config.webhook_retry_secs, due.attempts);
+    let retry_at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+    let webhook_id = due.webhook_id;
+    let delivered = attempt.delivered;
+    let result = state
+        .db(move |conn| {
+            let ours = store::record_attempt(conn, &due, &attempt, (now, retry_at))?;
+            if ours && !delivered {
+                super::service::pause_if_failing(conn, webhook_id, now)?;
+            }
+            Ok(())
+        })
+        .await;
+    if let Err(e) = result {
+        log::warn!("webhooks: cannot record a delivery: {e}");
+    }
+}
+
+/// Resolves names to public addresses only (unless the operator allows private ones): a name
+/// that points at this machine or a private network gets nothing, whenever it resolves.
+struct PublicOnly {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let (host, allow_private) = (name.as_str().to_owned(), self.allow_private);
+        Box::pin(async move {
+            let found: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| allow_private || !super::service::private_ip(a.ip()))
+                .collect();
+            if found.is_empty() {
+                return Err("the name is this machine or a private network (or nothing)".into());
+            }
+            Ok(Box::new(found.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Reads at most `limit` bytes of the answer (the log keeps its start only).
+async fn answer_start(mut response: reqwest::Response, limit: usize) -> String {
+    let mut kept = Vec::new();
+    while kept.len() < limit {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                kept.extend_from_slice(&chunk[..chunk.len().min(limit - kept.len())])
+            }
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&kept).into_owned()
 }
 
 /// The wait before the next attempt: the base, doubled with each failure, at most an hour.
@@ -84,7 +141,18 @@ fn retry_wait(base_secs: u64, attempts: i32) -> Duration {
     Duration::from_secs(doubled.min(3_600))
 }
 
-async fn send(client: &reqwest::Client, due: &Due, timestamp: i64) -> Attempt {
+async fn send(client: &reqwest::Client, due: &Due, timestamp: i64, allow_private: bool) -> Attempt {
+    // An address written in the URL is not resolved: checked here, at each delivery.
+    let literal_private = url::Url::parse(&due.url)
+        .map(|u| super::service::private_host(&u))
+        .unwrap_or(true);
+    if literal_private && !allow_private {
+        return Attempt {
+            status: None,
+            response: "refused: this machine or a private network".into(),
+            delivered: false,
+        };
+    }
     let signature = super::signature(&due.secret, timestamp, &due.payload);
     let response = client
         .post(&due.url)
@@ -101,7 +169,7 @@ async fn send(client: &reqwest::Client, due: &Due, timestamp: i64) -> Attempt {
     match response {
         Ok(response) => {
             let status = response.status();
-            let text = response.text().await.unwrap_or_default();
+            let text = answer_start(response, 500).await;
             Attempt {
                 status: Some(i32::from(status.as_u16())),
                 response: text,

@@ -285,6 +285,12 @@ async fn settings_checks_the_address_and_events_and_confirms_a_delete(app: TestA
         ("http://127.0.0.1:9/hook", "private network"),
         ("https://10.1.2.3/hook", "private network"),
         ("http://localhost/hook", "private network"),
+        ("http://2130706433/hook", "private network"),
+        ("http://0x7f.1/hook", "private network"),
+        ("http://127.0.0.1./hook", "private network"),
+        ("http://[::ffff:127.0.0.1]/hook", "private network"),
+        ("http://100.100.100.200/latest/meta-data", "private network"),
+        ("http://localhost./hook", "private network"),
     ] {
         let response = app
             .post_form(
