@@ -11,6 +11,7 @@ use crate::web::State;
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub use super::groups::model::GROUP_SCHEMA;
+use super::users::enterprise::ENTERPRISE;
 
 fn scim(value: Value) -> HttpResponse {
     HttpResponse::Ok()
@@ -50,7 +51,7 @@ fn user_resource_type(state: &State) -> Value {
         "endpoint": "/Users",
         "description": "A person of the organization",
         "schema": USER_SCHEMA,
-        "schemaExtensions": [],
+        "schemaExtensions": [{ "schema": ENTERPRISE, "required": false }],
         "meta": {
             "resourceType": "ResourceType",
             "location": format!("{}/ResourceTypes/User", base(state)),
@@ -235,9 +236,30 @@ fn group_schema(state: &State) -> Value {
     })
 }
 
+fn enterprise_schema(state: &State) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": ENTERPRISE,
+        "name": "EnterpriseUser",
+        "description": "Enterprise user (the parts Gatehouse keeps)",
+        "attributes": [
+            attribute("department", "string", (false, "readWrite"), "Places the user in the division of that name, when there is one."),
+            attribute("employeeNumber", "string", (false, "readWrite"), "As the provider sent it."),
+        ],
+        "meta": {
+            "resourceType": "Schema",
+            "location": format!("{}/Schemas/{ENTERPRISE}", base(state)),
+        },
+    })
+}
+
 pub async fn schemas(caller: ScimCaller, state: State) -> Result<HttpResponse, ScimError> {
     caller.get()?;
-    Ok(scim(list(vec![user_schema(&state), group_schema(&state)])))
+    Ok(scim(list(vec![
+        user_schema(&state),
+        enterprise_schema(&state),
+        group_schema(&state),
+    ])))
 }
 
 pub async fn schema(
@@ -249,6 +271,7 @@ pub async fn schema(
     match id.as_str() {
         USER_SCHEMA => Ok(scim(user_schema(&state))),
         GROUP_SCHEMA => Ok(scim(group_schema(&state))),
+        ENTERPRISE => Ok(scim(enterprise_schema(&state))),
         _ => Err(ScimError::not_found()),
     }
 }

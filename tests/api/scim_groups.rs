@@ -12,6 +12,7 @@ use crate::scim::{new_user, scim, token};
 both!(
     groups_are_made_looked_up_and_their_members_changed_as_providers_do,
     group_members_are_people_the_maker_may_change,
+    the_enterprise_department_places_the_user_in_that_division,
 );
 
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -137,4 +138,51 @@ async fn group_members_are_people_the_maker_may_change(app: TestApp) {
         (status, error["scimType"].clone()),
         (StatusCode::BAD_REQUEST, json!("invalidValue"))
     );
+}
+
+async fn the_enterprise_department_places_the_user_in_that_division(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    app.get_html("/settings/divisions").await;
+    app.post_form("/settings/divisions", &[("name", "Sales")])
+        .await;
+    let t = token(&app).await;
+    let enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let mut body = new_user("eve@acme.io", "Eve", "eve@acme.io");
+    body[enterprise] = json!({ "department": "sales", "employeeNumber": "E-7" });
+    let (status, eve) = scim(&app, Method::POST, "/scim/v2/Users", &t, Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{eve}");
+    assert_eq!(eve[enterprise]["department"], "sales");
+    assert_eq!(eve[enterprise]["employeeNumber"], "E-7");
+    assert!(eve["schemas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s == enterprise));
+    let id: i64 = eve["id"].as_str().unwrap().parse().unwrap();
+    let division: Option<String> = app
+        .db(move |c| {
+            use diesel::prelude::*;
+            use gatehouse::db::schema::{divisions, users};
+            users::table
+                .left_join(divisions::table.on(divisions::id.nullable().eq(users::division_id)))
+                .filter(users::id.eq(id))
+                .select(divisions::name.nullable())
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(division.as_deref(), Some("Sales"));
+    // Entra's PATCH of the department by its URN path.
+    let patch = json!({ "schemas": [PATCH], "Operations": [{ "op": "Replace", "path": format!("{enterprise}:department"), "value": "R&D" }] });
+    let (status, eve) = scim(
+        &app,
+        Method::PATCH,
+        &format!("/scim/v2/Users/{id}"),
+        &t,
+        Some(patch),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(eve[enterprise]["department"], "R&D");
+    let _ = org_id;
 }

@@ -145,6 +145,8 @@ diesel::table! {
         email_type -> Nullable<Text>,
         email_primary -> Nullable<Bool>,
         phone_type -> Nullable<Text>,
+        department -> Nullable<Text>,
+        employee_number -> Nullable<Text>,
     }
 }
 

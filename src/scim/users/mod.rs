@@ -2,6 +2,7 @@
 //! `.search`, get, create, replace (PUT), patch and delete — each change through Create User,
 //! Edit User or Delete, in one transaction with its audit row.
 
+pub mod enterprise;
 pub mod model;
 pub mod patch;
 pub mod store;

@@ -127,6 +127,13 @@ fn chosen(values: &Value) -> Result<Option<Entry>, ScimError> {
 /// One attribute set by path (already normalized: lower case, no core URN). Attributes
 /// Gatehouse does not keep are ignored, as RFC 7644 lets a provider do.
 pub fn set(draft: &mut Draft, path: &str, value: &Value) -> Result<(), ScimError> {
+    let enterprise = super::enterprise::urn();
+    if path == enterprise {
+        return super::enterprise::set_all(draft, value);
+    }
+    if let Some(sub) = path.strip_prefix(&format!("{enterprise}:")) {
+        return super::enterprise::set(draft, sub, value);
+    }
     match path {
         "username" => draft.user_name = text(value)?,
         "name" => {
@@ -175,6 +182,15 @@ pub fn set(draft: &mut Draft, path: &str, value: &Value) -> Result<(), ScimError
 
 /// Removes an attribute (a required one cannot go).
 pub fn remove(draft: &mut Draft, path: &str) -> Result<(), ScimError> {
+    let enterprise = super::enterprise::urn();
+    if path == enterprise || path.starts_with(&format!("{enterprise}:")) {
+        let sub = path
+            .strip_prefix(&enterprise)
+            .unwrap_or("")
+            .trim_start_matches(':');
+        super::enterprise::remove(draft, sub);
+        return Ok(());
+    }
     match path {
         "phonenumbers"
         | "phonenumbers.value"
@@ -215,7 +231,7 @@ pub fn from_json(body: &Value, base: Draft) -> Result<Draft, ScimError> {
     };
     for (key, value) in object {
         let key = crate::scim::filter::normalize(key);
-        if key.starts_with("urn:") || key == "schemas" || key == "id" || key == "meta" {
+        if key == "schemas" || key == "id" || key == "meta" {
             continue;
         }
         set(&mut draft, &key, value)?;
@@ -250,6 +266,10 @@ pub fn to_json(stored: &Stored, base: &str) -> Value {
     }
     if !stored.phone.is_empty() {
         user["phoneNumbers"] = json!([entry(&stored.phone, &stored.extra.phone_type, None)]);
+    }
+    if let Some(part) = super::enterprise::to_json(stored) {
+        user[super::enterprise::ENTERPRISE] = part;
+        user["schemas"] = json!([USER_SCHEMA, super::enterprise::ENTERPRISE]);
     }
     user
 }

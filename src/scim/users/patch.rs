@@ -28,12 +28,9 @@ pub fn apply(draft: &mut Draft, body: &Value) -> Result<(), ScimError> {
         match (op.as_str(), path.map(canonical)) {
             ("add" | "replace", Some(path)) => set(draft, &path, value)?,
             ("add" | "replace", None) => {
+                // Extensions Gatehouse does not keep are ignored by `set`.
                 for (key, inner) in attributes(value)? {
-                    let key = canonical(key);
-                    if key.starts_with("urn:") {
-                        continue; // an extension Gatehouse does not keep
-                    }
-                    set(draft, &key, inner)?;
+                    set(draft, &canonical(key), inner)?;
                 }
             }
             ("remove", Some(path)) => remove(draft, &path)?,

@@ -31,6 +31,9 @@ pub struct Extra {
     pub email_type: Option<String>,
     pub email_primary: Option<bool>,
     pub phone_type: Option<String>,
+    /// The enterprise extension's.
+    pub department: Option<String>,
+    pub employee_number: Option<String>,
 }
 
 impl Extra {
@@ -65,6 +68,8 @@ pub fn load(conn: &mut DbConn, org_id: i64, ids: &[i64]) -> QueryResult<Vec<Stor
                         scim_attributes::email_type.nullable(),
                         scim_attributes::email_primary.nullable(),
                         scim_attributes::phone_type.nullable(),
+                        scim_attributes::department.nullable(),
+                        scim_attributes::employee_number.nullable(),
                     ),
                 ))
                 .load::<Stored>(conn)?,
@@ -105,6 +110,8 @@ pub fn set_extra(
                 scim_attributes::email_type.eq(&extra.email_type),
                 scim_attributes::email_primary.eq(extra.email_primary),
                 scim_attributes::phone_type.eq(&extra.phone_type),
+                scim_attributes::department.eq(&extra.department),
+                scim_attributes::employee_number.eq(&extra.employee_number),
             ))
             .execute(conn)?;
     }

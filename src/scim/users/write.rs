@@ -31,6 +31,21 @@ fn refused(errors: &FieldErrors) -> ScimError {
     }
 }
 
+/// The organization's division the enterprise `department` names (any case), if one does.
+fn division_named(
+    conn: &mut DbConn,
+    org_id: i64,
+    draft: &Draft,
+) -> diesel::QueryResult<Option<i64>> {
+    let Some(department) = &draft.extra.department else {
+        return Ok(None);
+    };
+    Ok(crate::users::actions::edit::store::divisions(conn, org_id)?
+        .into_iter()
+        .find(|(_, name)| name.eq_ignore_ascii_case(department.trim()))
+        .map(|(id, _)| id))
+}
+
 fn check_phone(draft: &Draft) -> Result<String, ScimError> {
     crate::users::actions::edit::forms::phone(&draft.phone)
         .map_err(|m| ScimError::bad("invalidValue", format!("phoneNumbers: {m}")))
@@ -54,7 +69,9 @@ fn create_user(
     let phone = check_phone(draft)?;
     let agent =
         crate::users::store::role_id_by_name(conn, editor.org_id, crate::auth::permissions::AGENT)?;
+    let division = division_named(conn, editor.org_id, draft)?;
     let form = CreateForm {
+        division: division.map(|d| d.to_string()).unwrap_or_default(),
         first_name: draft.given_name.clone(),
         last_name: draft.family_name.clone(),
         email: draft.address(),
@@ -97,6 +114,9 @@ fn update_user(
     form.phone = check_phone(draft)?;
     form.active = Some(draft.active);
     form.confirmed = true;
+    if let Some(division) = division_named(conn, editor.org_id, draft)? {
+        form.division = division.to_string();
+    }
     let checked = UserChange::try_from(&form).map_err(|errors| refused(&errors))?;
     let change = Change {
         user: &checked,
