@@ -152,8 +152,18 @@ pub async fn resend(
     state: State,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, Problem> {
+    on_pending(caller, state, id.into_inner(), true).await
+}
+
+/// Resend or revoke, through the console's own use cases.
+async fn on_pending(
+    caller: Caller,
+    state: State,
+    user_id: i64,
+    resend: bool,
+) -> Result<HttpResponse, Problem> {
     caller.require(Scope::UsersWrite, Permission::UsersInvite)?;
-    let (inviter, user_id) = (inviter_of(&caller), id.into_inner());
+    let inviter = inviter_of(&caller);
     let (meta, now, base_url) = (
         caller.origin.clone(),
         state.clock.now(),
@@ -161,10 +171,12 @@ pub async fn resend(
     );
     state
         .db(move |conn| {
-            Ok(
+            let done = if resend {
                 service::resend(conn, &inviter, user_id, &base_url, &meta, now)
-                    .map_err(pending_problem),
-            )
+            } else {
+                service::revoke(conn, &inviter, user_id, &meta, now)
+            };
+            Ok(done.map_err(pending_problem))
         })
         .await??;
     Ok(HttpResponse::NoContent().finish())
@@ -183,13 +195,5 @@ pub async fn revoke(
     state: State,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, Problem> {
-    caller.require(Scope::UsersWrite, Permission::UsersInvite)?;
-    let (inviter, user_id) = (inviter_of(&caller), id.into_inner());
-    let (meta, now) = (caller.origin.clone(), state.clock.now());
-    state
-        .db(move |conn| {
-            Ok(service::revoke(conn, &inviter, user_id, &meta, now).map_err(pending_problem))
-        })
-        .await??;
-    Ok(HttpResponse::NoContent().finish())
+    on_pending(caller, state, id.into_inner(), false).await
 }

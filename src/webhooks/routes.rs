@@ -180,11 +180,12 @@ async fn act(
     let (actor, org_id, now) = (user.actor(), user.org_id, state.clock.now());
     let endpoint = state
         .db(move |conn| {
-            let done = if resume {
-                service::resume(conn, (&actor, org_id), id, (&meta, now))
+            let what = if resume {
+                service::Act::Resume
             } else {
-                service::delete(conn, (&actor, org_id), id, (&meta, now))
+                service::Act::Delete
             };
+            let done = service::act(conn, (&actor, org_id), (id, what), (&meta, now));
             triage(done)?.map_err(|shown| AppError::BadRequest(shown.to_string()))
         })
         .await?;

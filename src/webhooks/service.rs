@@ -158,42 +158,34 @@ pub fn create(
     })
 }
 
-pub fn delete(
-    conn: &mut DbConn,
-    (actor, org_id): (&Actor, i64),
-    id: i64,
-    (meta, now): (&Origin, NaiveDateTime),
-) -> Result<store::Endpoint, WebhookError> {
-    write_tx(conn, |conn| {
-        let endpoint = store::find(conn, org_id, id)?.ok_or(WebhookError::NotFound)?;
-        store::delete(conn, id)?;
-        let details = serde_json::json!({ "webhook_id": id, "url": endpoint.url });
-        record(
-            conn,
-            (actor, org_id),
-            (action::WEBHOOK_DELETED, details),
-            (meta, now),
-        )?;
-        Ok(endpoint)
-    })
+/// What is done to an endpoint from its row's buttons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Act {
+    Delete,
+    Resume,
 }
 
-pub fn resume(
+/// Deletes an endpoint (its queued deliveries go with it) or resumes a paused one, audited.
+pub fn act(
     conn: &mut DbConn,
     (actor, org_id): (&Actor, i64),
-    id: i64,
+    (id, what): (i64, Act),
     (meta, now): (&Origin, NaiveDateTime),
 ) -> Result<store::Endpoint, WebhookError> {
     write_tx(conn, |conn| {
         let endpoint = store::find(conn, org_id, id)?.ok_or(WebhookError::NotFound)?;
-        store::resume(conn, id)?;
+        let audited = match what {
+            Act::Delete => {
+                store::delete(conn, id)?;
+                action::WEBHOOK_DELETED
+            }
+            Act::Resume => {
+                store::resume(conn, id)?;
+                action::WEBHOOK_RESUMED
+            }
+        };
         let details = serde_json::json!({ "webhook_id": id, "url": endpoint.url });
-        record(
-            conn,
-            (actor, org_id),
-            (action::WEBHOOK_RESUMED, details),
-            (meta, now),
-        )?;
+        record(conn, (actor, org_id), (audited, details), (meta, now))?;
         Ok(endpoint)
     })
 }

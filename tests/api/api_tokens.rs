@@ -555,4 +555,16 @@ async fn requests_past_the_limit_get_429_with_retry_after(backend: Backend) {
         statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
         "{statuses:?}"
     );
+    // Refused secrets count per client address: past the limit, even a fresh guess is turned
+    // away before the database is asked.
+    let mut guesses = Vec::new();
+    for n in 0..5 {
+        let response = api(&app, "GET", "/api/v1/users", &format!("gh_guess{n}")).await;
+        guesses.push(response.status());
+    }
+    assert_eq!(guesses[0], StatusCode::UNAUTHORIZED);
+    assert!(
+        guesses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{guesses:?}"
+    );
 }
