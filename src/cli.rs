@@ -24,6 +24,8 @@ pub struct NewAdmin {
     pub first_name: String,
     pub last_name: String,
     pub password: Option<String>,
+    /// The organization's Owner rather than an Admin (only while it has none).
+    pub owner: bool,
 }
 
 pub fn create_admin(conn: &mut DbConn, args: NewAdmin, now: NaiveDateTime) -> anyhow::Result<()> {
@@ -50,8 +52,9 @@ pub fn create_admin(conn: &mut DbConn, args: NewAdmin, now: NaiveDateTime) -> an
         email: email.clone(),
         password_hash: hasher.hash_blocking(&password)?,
     };
-    orgs::create_admin(conn, &args.org, &person, now)?;
-    println!("Created Admin {email} in {}.", args.org);
+    orgs::create_admin(conn, &args.org, (&person, args.owner), now)?;
+    let role = if args.owner { "Owner" } else { "Admin" };
+    println!("Created {role} {email} in {}.", args.org);
     if generated {
         println!("Password (shown once): {password}");
     }

@@ -169,6 +169,10 @@ struct CreateAdminArgs {
     /// The password (default: a generated one, printed once).
     #[arg(long, env = "GATEHOUSE_ADMIN_PASSWORD", hide_env_values = true)]
     password: Option<String>,
+    /// Make them the organization's Owner instead (only while it has none, such as one just
+    /// made by `org create`; its setup link then stops working).
+    #[arg(long)]
+    owner: bool,
 }
 
 #[derive(Subcommand)]
@@ -269,6 +273,7 @@ async fn run() -> anyhow::Result<()> {
                 first_name: args.first_name,
                 last_name: args.last_name,
                 password: args.password,
+                owner: args.owner,
             };
             cli::create_admin(&mut connect(&config)?, admin, clock.now())
         }

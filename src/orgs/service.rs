@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use super::store;
 use crate::audit::Origin;
 use crate::audit::{self, action, Actor, Event};
-use crate::auth::permissions::ADMIN;
+use crate::auth::permissions::{ADMIN, OWNER};
 use crate::auth::{store as auth_store, tokens};
 use crate::db::{write_tx, DbConn};
 use crate::users::{self, status, store as users_store};
@@ -138,27 +138,39 @@ pub enum CreateAdminError {
     NoSuchOrg(String),
     #[error("{0} already has an account")]
     EmailTaken(String),
+    #[error(
+        "{0} already has an Owner: make an Admin, and let the Owner hand over ownership if need be"
+    )]
+    HasOwner(String),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
 
-/// `gatehouse create-admin`: an Admin in an existing organization.
+/// `gatehouse create-admin`: an Admin in an existing organization, or (`owner`) the Owner of
+/// one that has none yet (made by `gatehouse org create`; its setup link stops working).
 pub fn create_admin(
     conn: &mut DbConn,
     org_key: &str,
-    person: &NewOwner,
+    (person, owner): (&NewOwner, bool),
     now: NaiveDateTime,
 ) -> Result<i64, CreateAdminError> {
     write_tx(conn, |conn| {
         let org_id = store::id_by_slug_or_name(conn, org_key)?
             .ok_or_else(|| CreateAdminError::NoSuchOrg(org_key.to_owned()))?;
-        let user_id = insert_with_role(conn, org_id, person, ADMIN, now).map_err(|e| match e {
+        let role = if owner { OWNER } else { ADMIN };
+        if owner {
+            if store::has_owner(conn, org_id)? {
+                return Err(CreateAdminError::HasOwner(org_key.to_owned()));
+            }
+            store::retire_setup_links(conn, org_id, now)?;
+        }
+        let user_id = insert_with_role(conn, org_id, person, role, now).map_err(|e| match e {
             SetupError::EmailTaken => CreateAdminError::EmailTaken(person.email.clone()),
             SetupError::Database(e) => CreateAdminError::Database(e),
             _ => CreateAdminError::Database(diesel::result::Error::RollbackTransaction),
         })?;
         let actor = Actor::system("command line");
-        let details = serde_json::json!({ "role": ADMIN, "email": person.email });
+        let details = serde_json::json!({ "role": role, "email": person.email });
         let meta = Origin::default();
         audit::record(
             conn,

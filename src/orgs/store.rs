@@ -175,6 +175,34 @@ pub struct SetupLinkRow {
     pub attempts: i32,
 }
 
+/// Whether anyone holds the organization's Owner role (whatever their status).
+pub fn has_owner(conn: &mut DbConn, org_id: i64) -> QueryResult<bool> {
+    use crate::db::schema::{user_roles, users};
+    diesel::select(diesel::dsl::exists(
+        users::table
+            .inner_join(user_roles::table.inner_join(roles::table))
+            .filter(users::org_id.eq(org_id))
+            .filter(roles::name.eq(OWNER)),
+    ))
+    .get_result(conn)
+}
+
+/// Ends the organization's unused setup links (its Owner was made another way).
+pub fn retire_setup_links(
+    conn: &mut DbConn,
+    org_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        tokens::table
+            .filter(tokens::kind.eq(kind::SETUP))
+            .filter(tokens::org_id.eq(org_id))
+            .filter(tokens::used_at.is_null()),
+    )
+    .set(tokens::expires_at.eq(now))
+    .execute(conn)
+}
+
 /// The unused, unexpired setup link with this hash.
 pub fn setup_link(
     conn: &mut DbConn,

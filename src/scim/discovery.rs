@@ -12,6 +12,16 @@ use crate::web::State;
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub use super::groups::model::GROUP_SCHEMA;
 use super::users::enterprise::ENTERPRISE;
+use super::users::fields::{schema_attributes, FIELDS};
+use crate::fields::Field;
+
+/// The caller's organization's user fields (its extension schema's attributes).
+async fn org_fields(caller: &ScimCaller, state: &State) -> Result<Vec<Field>, ScimError> {
+    let org_id = caller.get()?.editor().org_id;
+    Ok(state
+        .db(move |conn| Ok(crate::fields::store::all(conn, org_id)?))
+        .await?)
+}
 
 fn scim(value: Value) -> HttpResponse {
     HttpResponse::Ok()
@@ -43,7 +53,12 @@ pub async fn config(caller: ScimCaller, state: State) -> Result<HttpResponse, Sc
     })))
 }
 
-fn user_resource_type(state: &State) -> Value {
+/// The User resource type; the user-fields extension while the organization has fields.
+fn user_resource_type(state: &State, has_fields: bool) -> Value {
+    let mut extensions = vec![json!({ "schema": ENTERPRISE, "required": false })];
+    if has_fields {
+        extensions.push(json!({ "schema": FIELDS, "required": false }));
+    }
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
         "id": "User",
@@ -51,7 +66,7 @@ fn user_resource_type(state: &State) -> Value {
         "endpoint": "/Users",
         "description": "A person of the organization",
         "schema": USER_SCHEMA,
-        "schemaExtensions": [{ "schema": ENTERPRISE, "required": false }],
+        "schemaExtensions": extensions,
         "meta": {
             "resourceType": "ResourceType",
             "location": format!("{}/ResourceTypes/User", base(state)),
@@ -86,9 +101,9 @@ fn list(items: Vec<Value>) -> Value {
 }
 
 pub async fn resource_types(caller: ScimCaller, state: State) -> Result<HttpResponse, ScimError> {
-    caller.get()?;
+    let has_fields = !org_fields(&caller, &state).await?.is_empty();
     Ok(scim(list(vec![
-        user_resource_type(&state),
+        user_resource_type(&state, has_fields),
         group_resource_type(&state),
     ])))
 }
@@ -98,11 +113,19 @@ pub async fn resource_type(
     state: State,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ScimError> {
-    caller.get()?;
     match name.as_str() {
-        "User" => Ok(scim(user_resource_type(&state))),
-        "Group" => Ok(scim(group_resource_type(&state))),
-        _ => Err(ScimError::not_found()),
+        "User" => {
+            let has_fields = !org_fields(&caller, &state).await?.is_empty();
+            Ok(scim(user_resource_type(&state, has_fields)))
+        }
+        "Group" => {
+            caller.get()?;
+            Ok(scim(group_resource_type(&state)))
+        }
+        _ => {
+            caller.get()?;
+            Err(ScimError::not_found())
+        }
     }
 }
 
@@ -253,13 +276,32 @@ fn enterprise_schema(state: &State) -> Value {
     })
 }
 
+/// The organization's user fields as an extension schema.
+fn fields_schema(state: &State, fields: &[Field]) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": FIELDS,
+        "name": "UserFields",
+        "description": "The user fields the organization defines (Settings → User fields)",
+        "attributes": schema_attributes(fields),
+        "meta": {
+            "resourceType": "Schema",
+            "location": format!("{}/Schemas/{FIELDS}", base(state)),
+        },
+    })
+}
+
 pub async fn schemas(caller: ScimCaller, state: State) -> Result<HttpResponse, ScimError> {
-    caller.get()?;
-    Ok(scim(list(vec![
+    let fields = org_fields(&caller, &state).await?;
+    let mut all = vec![
         user_schema(&state),
         enterprise_schema(&state),
         group_schema(&state),
-    ])))
+    ];
+    if !fields.is_empty() {
+        all.push(fields_schema(&state, &fields));
+    }
+    Ok(scim(list(all)))
 }
 
 pub async fn schema(
@@ -267,8 +309,9 @@ pub async fn schema(
     state: State,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ScimError> {
-    caller.get()?;
+    let fields = org_fields(&caller, &state).await?;
     match id.as_str() {
+        FIELDS if !fields.is_empty() => Ok(scim(fields_schema(&state, &fields))),
         USER_SCHEMA => Ok(scim(user_schema(&state))),
         GROUP_SCHEMA => Ok(scim(group_schema(&state))),
         ENTERPRISE => Ok(scim(enterprise_schema(&state))),

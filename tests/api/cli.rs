@@ -9,6 +9,7 @@ use gatehouse::orgs::service::{create_admin, create_org, NewOwner};
 
 both!(
     create_admin_adds_an_admin_who_can_sign_in,
+    create_admin_owner_sets_up_a_fresh_organization_once,
     organizations_never_see_each_other,
     seed_demo_fills_demo_corp_deterministically,
     gatehouse_unblock_rescues_a_blocked_owner,
@@ -32,17 +33,17 @@ async fn create_admin_adds_an_admin_who_can_sign_in(app: TestApp) {
     let person = owner(&app, "cli@acme.io").await;
     let now = app.state.clock.now();
     let result = app
-        .db(move |c| create_admin(c, "acme-corp", &person, now).map_err(|e| e.to_string()))
+        .db(move |c| create_admin(c, "acme-corp", (&person, false), now).map_err(|e| e.to_string()))
         .await;
     assert!(result.is_ok());
     let person = owner(&app, "cli@acme.io").await;
     let again = app
-        .db(move |c| create_admin(c, "Acme Corp", &person, now).map_err(|e| e.to_string()))
+        .db(move |c| create_admin(c, "Acme Corp", (&person, false), now).map_err(|e| e.to_string()))
         .await;
     assert_eq!(again.unwrap_err(), "cli@acme.io already has an account");
     let person = owner(&app, "x@acme.io").await;
     let missing = app
-        .db(move |c| create_admin(c, "nope", &person, now).map_err(|e| e.to_string()))
+        .db(move |c| create_admin(c, "nope", (&person, false), now).map_err(|e| e.to_string()))
         .await;
     assert!(missing
         .unwrap_err()
@@ -50,6 +51,29 @@ async fn create_admin_adds_an_admin_who_can_sign_in(app: TestApp) {
     assert_redirect_to(&app.login_as("cli@acme.io", PASSWORD).await, "/users");
     let (_, page) = app.get_html("/users?q=cli").await;
     assert!(page.contains("<span class=\"chip\">Admin</span>"));
+}
+
+async fn create_admin_owner_sets_up_a_fresh_organization_once(app: TestApp) {
+    let now = app.state.clock.now();
+    let (org_id, link) = app.db(move |c| create_org(c, "Bravo", now).unwrap()).await;
+    let person = owner(&app, "bea@bravo.test").await;
+    let made = app
+        .db(move |c| create_admin(c, "bravo", (&person, true), now).map_err(|e| e.to_string()))
+        .await;
+    assert!(made.is_ok(), "{made:?}");
+    // One Owner: a second is refused, and the setup link no longer works.
+    let person = owner(&app, "ben@bravo.test").await;
+    let again = app
+        .db(move |c| create_admin(c, "Bravo", (&person, true), now).map_err(|e| e.to_string()))
+        .await;
+    assert!(again.unwrap_err().contains("Bravo already has an Owner"));
+    let (_, page) = app.get_html(&format!("/setup?token={link}")).await;
+    assert!(page.contains("Setup link not valid"), "{page}");
+    assert_redirect_to(&app.login_as("bea@bravo.test", PASSWORD).await, "/users");
+    let (_, page) = app.get_html("/users?q=bea").await;
+    assert!(page.contains("<span class=\"chip\">Owner</span>"), "{page}");
+    let created = app.audit_details(org_id, "user.created").await;
+    assert_eq!(created[0]["role"], "Owner");
 }
 
 async fn organizations_never_see_each_other(app: TestApp) {

@@ -39,6 +39,7 @@ mod reset;
 mod roles;
 mod routes;
 mod scim;
+mod scim_fields;
 mod scim_groups;
 mod scopes;
 mod security;

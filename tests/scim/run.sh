@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# SCIM conformance on the real binary, on SQLite and on PostgreSQL: a fresh database seeded
-# with Demo Corp, a `scim` token made by `gatehouse token create`, the server started, then
+# SCIM conformance on the real binary, on SQLite and on PostgreSQL: a fresh organization
+# (`gatehouse org create`, its Owner by `create-admin --owner`) beside Demo Corp in the same
+# database, a `scim` token made by `gatehouse token create`, the server started, then
 # scim2-tester (PyPI, pinned) checks every endpoint. Run by .ci/run after `cargo test` (which
 # builds the binary).
 set -euo pipefail
@@ -19,7 +20,10 @@ check() { # backend database-url
   work=$(mktemp -d)
   export DATABASE_URL="$url" GATEHOUSE_DATA_DIR="$work"
   "$BIN" seed-demo --users 20 --admin-password "conformance passphrase for demo corp" > "$work/seed.log"
-  token=$("$BIN" token create --org "Demo Corp" --name "SCIM conformance" --scopes scim | tail -n1)
+  "$BIN" org create "Conformance Corp" >> "$work/seed.log"
+  "$BIN" create-admin --org "Conformance Corp" --owner --email owner@conformance.test \
+    --first-name Olive --last-name Owner --password "conformance passphrase for the owner" >> "$work/seed.log"
+  token=$("$BIN" token create --org "Conformance Corp" --name "SCIM conformance" --scopes scim | tail -n1)
   port=$(free_port)
   "$BIN" serve --addr "127.0.0.1:$port" --base-url "http://127.0.0.1:$port" > "$work/server.log" 2>&1 &
   pid=$!

@@ -3,6 +3,7 @@
 //! Edit User or Delete, in one transaction with its audit row.
 
 pub mod enterprise;
+pub mod fields;
 pub mod model;
 pub mod patch;
 pub mod store;
@@ -92,6 +93,16 @@ impl ListParams {
     }
 }
 
+/// A user and their part of the user-fields extension.
+pub(crate) type Shown = (store::Stored, Option<Value>);
+
+/// A user of the organization as SCIM answers with them.
+pub(super) fn shown(conn: &mut DbConn, org_id: i64, id: i64) -> Result<Shown, ScimError> {
+    let stored = store::one(conn, org_id, id)?.ok_or_else(ScimError::not_found)?;
+    let part = fields::Profiles::load(conn, org_id, &[id])?.to_json(id);
+    Ok((stored, part))
+}
+
 /// A reachable user of the caller's organization (404 for anyone else's, or outside the
 /// maker's scope).
 pub(super) fn reachable(
@@ -130,11 +141,12 @@ fn run_list(
         &condition,
         (params.start_index - 1, params.count),
     )?;
+    let profiles = fields::Profiles::load(conn, editor.org_id, &ids)?;
     let users: Vec<Value> = store::load(conn, editor.org_id, &ids)?
         .iter()
         .map(|s| {
             model::project(
-                model::to_json(s, base),
+                model::to_json(s, base, profiles.to_json(s.id)),
                 params.attributes.as_deref(),
                 params.excluded.as_deref(),
             )
@@ -193,8 +205,10 @@ pub async fn get(
 ) -> Result<HttpResponse, ScimError> {
     let caller = caller.get()?;
     let (editor, base) = (caller.editor(), base(&state));
-    let stored = state
-        .db(move |conn| Ok(reachable(conn, &editor, &id)))
+    let (stored, part) = state
+        .db(move |conn| {
+            Ok(reachable(conn, &editor, &id).and_then(|s| shown(conn, editor.org_id, s.id)))
+        })
         .await??;
     let find = |name: &str| {
         query
@@ -204,7 +218,7 @@ pub async fn get(
             .map(|(_, v)| v.as_str())
     };
     let user = model::project(
-        model::to_json(&stored, &base),
+        model::to_json(&stored, &base, part),
         find("attributes"),
         find("excludedAttributes"),
     );

@@ -2,6 +2,8 @@
 //! keeps one email (type work, primary), one phone (work), the name, the username (SCIM's
 //! `userName`, else the email), `active` and the provider's `externalId`.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Map, Value};
 
 use super::store::{Extra, Stored};
@@ -19,10 +21,15 @@ pub struct Draft {
     pub phone: String,
     pub active: bool,
     pub extra: Extra,
+    /// The organization's user fields (key in lower case → values), secrets left out.
+    pub fields: BTreeMap<String, Vec<String>>,
+    /// Secret fields the provider sent (a value, or `None` to clear); others stay as held.
+    pub secrets: BTreeMap<String, Option<String>>,
 }
 
 impl Draft {
-    pub fn of(stored: &Stored) -> Draft {
+    /// What the user is, with their values in the organization's fields.
+    pub fn of(stored: &Stored, fields: BTreeMap<String, Vec<String>>) -> Draft {
         Draft {
             user_name: stored
                 .username
@@ -34,6 +41,8 @@ impl Draft {
             phone: stored.phone.clone(),
             active: stored.status == status::ACTIVE,
             extra: stored.extra.clone(),
+            fields,
+            secrets: BTreeMap::new(),
         }
     }
 
@@ -134,6 +143,13 @@ pub fn set(draft: &mut Draft, path: &str, value: &Value) -> Result<(), ScimError
     if let Some(sub) = path.strip_prefix(&format!("{enterprise}:")) {
         return super::enterprise::set(draft, sub, value);
     }
+    let fields = super::fields::urn();
+    if path == fields {
+        return super::fields::set_all(draft, value);
+    }
+    if let Some(sub) = path.strip_prefix(&format!("{fields}:")) {
+        return super::fields::set(draft, sub, value);
+    }
     match path {
         "username" => draft.user_name = text(value)?,
         "name" => {
@@ -191,6 +207,15 @@ pub fn remove(draft: &mut Draft, path: &str) -> Result<(), ScimError> {
         super::enterprise::remove(draft, sub);
         return Ok(());
     }
+    let fields = super::fields::urn();
+    if path == fields || path.starts_with(&format!("{fields}:")) {
+        let sub = path
+            .strip_prefix(&fields)
+            .unwrap_or("")
+            .trim_start_matches(':');
+        super::fields::remove(draft, sub);
+        return Ok(());
+    }
     match path {
         "phonenumbers"
         | "phonenumbers.value"
@@ -216,7 +241,9 @@ pub fn remove(draft: &mut Draft, path: &str) -> Result<(), ScimError> {
 }
 
 /// A whole representation (POST, PUT): what it names; what it leaves out of the optional
-/// attributes is cleared (PUT replaces).
+/// attributes is cleared (PUT replaces). The organization's user fields are replaced only
+/// when the body holds their extension: a provider that knows nothing of them (Okta's PUT
+/// of the whole user) leaves them as they are.
 pub fn from_json(body: &Value, base: Draft) -> Result<Draft, ScimError> {
     let Some(object) = body.as_object() else {
         return Err(ScimError::bad(
@@ -224,9 +251,17 @@ pub fn from_json(body: &Value, base: Draft) -> Result<Draft, ScimError> {
             "The body is not a JSON object.",
         ));
     };
+    let names_fields = object
+        .keys()
+        .any(|k| k.eq_ignore_ascii_case(super::fields::FIELDS));
     let mut draft = Draft {
         phone: String::new(),
         extra: Extra::default(),
+        fields: if names_fields {
+            BTreeMap::new()
+        } else {
+            base.fields.clone()
+        },
         ..base
     };
     for (key, value) in object {
@@ -239,9 +274,9 @@ pub fn from_json(body: &Value, base: Draft) -> Result<Draft, ScimError> {
     Ok(draft)
 }
 
-/// The user as SCIM shows them.
-pub fn to_json(stored: &Stored, base: &str) -> Value {
-    let draft = Draft::of(stored);
+/// The user as SCIM shows them, with their part of the user-fields extension if any.
+pub fn to_json(stored: &Stored, base: &str, fields: Option<Value>) -> Value {
+    let draft = Draft::of(stored, BTreeMap::new());
     let mut user = json!({
         "schemas": [USER_SCHEMA],
         "id": stored.id.to_string(),
@@ -267,10 +302,16 @@ pub fn to_json(stored: &Stored, base: &str) -> Value {
     if !stored.phone.is_empty() {
         user["phoneNumbers"] = json!([entry(&stored.phone, &stored.extra.phone_type, None)]);
     }
+    let mut schemas = vec![USER_SCHEMA];
     if let Some(part) = super::enterprise::to_json(stored) {
         user[super::enterprise::ENTERPRISE] = part;
-        user["schemas"] = json!([USER_SCHEMA, super::enterprise::ENTERPRISE]);
+        schemas.push(super::enterprise::ENTERPRISE);
     }
+    if let Some(part) = fields {
+        user[super::fields::FIELDS] = part;
+        schemas.push(super::fields::FIELDS);
+    }
+    user["schemas"] = json!(schemas);
     user
 }
 

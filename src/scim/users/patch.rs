@@ -57,6 +57,8 @@ mod tests {
             phone: "123".into(),
             active: true,
             extra: Default::default(),
+            fields: Default::default(),
+            secrets: Default::default(),
         }
     }
 

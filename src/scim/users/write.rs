@@ -5,7 +5,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::model::{self, Draft};
-use super::{json_body, reachable, respond, store};
+use super::{fields, json_body, reachable, respond, shown, store, Shown};
 use crate::api::caller::Caller;
 use crate::audit::Origin;
 use crate::auth::permissions::Permission;
@@ -62,10 +62,13 @@ struct Writing<'a> {
 fn create_user(
     conn: &mut DbConn,
     editor: &Editor,
-    draft: &Draft,
+    mut draft: Draft,
     writing: &Writing<'_>,
 ) -> Result<i64, ScimError> {
     use crate::users::actions::create::{forms::CreateForm, service as creating};
+    let defs = crate::fields::store::all(conn, editor.org_id)?;
+    fields::normalize(&defs, &mut draft)?;
+    let draft = &draft;
     let phone = check_phone(draft)?;
     let agent =
         crate::users::store::role_id_by_name(conn, editor.org_id, crate::auth::permissions::AGENT)?;
@@ -79,6 +82,7 @@ fn create_user(
         role_ids: [agent].into_iter().collect(),
         phone,
         provisioned: Some(draft.active),
+        fields: fields::posted(&defs, draft),
         ..CreateForm::default()
     };
     let creator = creating::Creator {
@@ -100,7 +104,7 @@ fn create_user(
 fn update_user(
     conn: &mut DbConn,
     editor: &Editor,
-    (id, draft): (i64, &Draft),
+    (id, draft, defs): (i64, &Draft, &[crate::fields::Field]),
     writing: &Writing<'_>,
 ) -> Result<(), ScimError> {
     use crate::users::actions::edit::forms::UserChange;
@@ -116,6 +120,9 @@ fn update_user(
     form.confirmed = true;
     if let Some(division) = division_named(conn, editor.org_id, draft)? {
         form.division = division.to_string();
+    }
+    if !defs.is_empty() {
+        form.fields = Some(fields::posted(defs, draft));
     }
     let checked = UserChange::try_from(&form).map_err(|errors| refused(&errors))?;
     let change = Change {
@@ -165,6 +172,8 @@ pub async fn create(
         phone: String::new(),
         active: true,
         extra: store::Extra::default(),
+        fields: Default::default(),
+        secrets: Default::default(),
     };
     let draft = model::from_json(&json_body(&body)?, blank)?;
     if draft.user_name.trim().is_empty() {
@@ -185,12 +194,12 @@ pub async fn create(
                 meta: &meta,
                 now,
             };
-            Ok(create_user(conn, &editor, &draft, &writing).and_then(|id| {
-                store::one(conn, editor.org_id, id)?.ok_or_else(ScimError::not_found)
-            }))
+            Ok(create_user(conn, &editor, draft, &writing)
+                .and_then(|id| shown(conn, editor.org_id, id)))
         })
         .await??;
-    let user = model::to_json(&stored, &base);
+    let (stored, part) = stored;
+    let user = model::to_json(&stored, &base, part);
     let mut response = respond(StatusCode::CREATED, &user, Some(stored.version));
     response.headers_mut().insert(
         header::LOCATION,
@@ -211,7 +220,7 @@ async fn change_user(
     caller: &Caller,
     state: &State,
     (req, id): (&HttpRequest, String),
-    change: impl FnOnce(&store::Stored) -> Result<Draft, ScimError> + Send + 'static,
+    change: impl FnOnce(Draft) -> Result<Draft, ScimError> + Send + 'static,
 ) -> Result<HttpResponse, ScimError> {
     let (editor, label, base_url, base) = (
         caller.editor(),
@@ -222,7 +231,7 @@ async fn change_user(
     let (meta, now, expected) = (caller.origin.clone(), state.clock.now(), if_match(req));
     let stored = state
         .db(move |conn| {
-            let run = |conn: &mut DbConn| -> Result<store::Stored, ScimError> {
+            let run = |conn: &mut DbConn| -> Result<Shown, ScimError> {
                 let stored = reachable(conn, &editor, &id)?;
                 if expected.is_some_and(|v| v != stored.version) {
                     return Err(ScimError::new(
@@ -230,24 +239,29 @@ async fn change_user(
                         "The user changed since that version.",
                     ));
                 }
-                let draft = change(&stored)?;
-                if draft != Draft::of(&stored) {
+                let profiles = fields::Profiles::load(conn, editor.org_id, &[stored.id])?;
+                let current = Draft::of(&stored, profiles.of(stored.id));
+                let mut draft = change(current.clone())?;
+                fields::normalize(&profiles.defs, &mut draft)?;
+                if draft != current {
                     let writing = Writing {
                         caller_label: &label,
                         base_url: &base_url,
                         meta: &meta,
                         now,
                     };
-                    update_user(conn, &editor, (stored.id, &draft), &writing)?;
+                    let target = (stored.id, &draft, profiles.defs.as_slice());
+                    update_user(conn, &editor, target, &writing)?;
                 }
-                store::one(conn, editor.org_id, stored.id)?.ok_or_else(ScimError::not_found)
+                shown(conn, editor.org_id, stored.id)
             };
             Ok(run(conn))
         })
         .await??;
+    let (stored, part) = stored;
     Ok(respond(
         StatusCode::OK,
-        &model::to_json(&stored, &base),
+        &model::to_json(&stored, &base, part),
         Some(stored.version),
     ))
 }
@@ -261,9 +275,8 @@ pub async fn replace(
 ) -> Result<HttpResponse, ScimError> {
     let caller = caller.write(Permission::UsersEdit)?;
     let body = json_body(&body)?;
-    change_user(caller, &state, (&req, id.into_inner()), move |stored| {
-        let draft = model::from_json(&body, Draft::of(stored))?;
-        Ok(draft)
+    change_user(caller, &state, (&req, id.into_inner()), move |current| {
+        model::from_json(&body, current)
     })
     .await
 }
@@ -277,8 +290,7 @@ pub async fn patch(
 ) -> Result<HttpResponse, ScimError> {
     let caller = caller.write(Permission::UsersEdit)?;
     let body = json_body(&body)?;
-    change_user(caller, &state, (&req, id.into_inner()), move |stored| {
-        let mut draft = Draft::of(stored);
+    change_user(caller, &state, (&req, id.into_inner()), move |mut draft| {
         super::patch::apply(&mut draft, &body)?;
         Ok(draft)
     })
