@@ -29,6 +29,7 @@ pub mod roles;
 pub mod scim;
 pub mod settings;
 pub mod signup;
+pub mod sso;
 pub mod users;
 pub mod validation;
 pub mod web;
@@ -104,6 +105,7 @@ impl Application {
             signup_email_limiter: RateLimiter::per_window(3, 3_600),
             live: presence::Hub::new(),
             catalog: orgs::catalog::Catalog::default(),
+            oidc: sso::oidc::Oidc::default(),
             pool,
             base_url,
             clock,
@@ -186,6 +188,7 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(api::configure)
             .configure(scim::configure)
             .configure(webhooks::routes::configure)
+            .configure(sso::routes::configure)
             .default_service(aweb::to(|| async {
                 Err::<actix_web::HttpResponse, _>(web::AppError::NotFound)
             }))

@@ -155,4 +155,11 @@ pub mod action {
     pub const WEBHOOK_RESUMED: &str = "webhook.resumed";
     pub const WEBHOOK_PAUSED: &str = "webhook.paused";
     pub const API_TOKEN_REVOKED: &str = "api_token.revoked";
+    pub const SSO_PROVIDER_ADDED: &str = "sso.provider_added";
+    pub const SSO_PROVIDER_CHANGED: &str = "sso.provider_changed";
+    pub const SSO_PROVIDER_REMOVED: &str = "sso.provider_removed";
+    pub const SSO_POLICY_CHANGED: &str = "sso.policy_changed";
+    pub const SSO_LINKED: &str = "sso.linked";
+    pub const SSO_UNLINKED: &str = "sso.unlinked";
+    pub const SSO_TESTED: &str = "sso.tested";
 }

@@ -10,6 +10,9 @@ pub struct LoginForm {
     pub password: String,
     #[serde(default)]
     pub next: String,
+    /// "Continue with single sign-on": the email's domain chooses the provider.
+    #[serde(default)]
+    pub sso: String,
 }
 
 /// Where to go after signing in: only a path on this site, never another host. Browsers

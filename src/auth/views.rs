@@ -10,6 +10,26 @@ pub struct LoginPage {
     pub next: String,
     pub error: Option<String>,
     pub notice: Option<String>,
+    /// "Sign in with …" buttons: (provider id, name).
+    pub providers: Vec<(i64, String)>,
+    /// After signing out of a session that came through a provider: (its name, its
+    /// end-session URL).
+    pub end_session: Option<(String, String)>,
+}
+
+impl LoginPage {
+    /// The page with an error and nothing else (a refused sign-in through a provider).
+    pub fn refused(req: &actix_web::HttpRequest, message: &str) -> LoginPage {
+        LoginPage {
+            csrf: crate::web::csrf::token(req),
+            email: String::new(),
+            next: String::new(),
+            error: Some(message.to_owned()),
+            notice: None,
+            providers: Vec::new(),
+            end_session: None,
+        }
+    }
 }
 
 /// The emailed unblock link: a button first, then the outcome.

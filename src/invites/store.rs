@@ -31,11 +31,12 @@ pub fn invitee(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<Invitee>> 
         .optional()
 }
 
-/// Turns an invitee into an active user with a password.
+/// Turns an invitee into an active user with a password (none: they sign in through a
+/// provider).
 pub fn activate_invitee(
     conn: &mut DbConn,
     user_id: i64,
-    password_hash: &str,
+    password_hash: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(
@@ -46,7 +47,7 @@ pub fn activate_invitee(
     .set((
         users::status.eq(crate::users::status::ACTIVE),
         users::password_hash.eq(password_hash),
-        users::password_changed_at.eq(now),
+        users::password_changed_at.eq(password_hash.map(|_| now)),
         users::last_login_at.eq(now),
         users::last_active_at.eq(now),
         users::updated_at.eq(now),

@@ -122,6 +122,8 @@ pub struct AcceptPage {
     pub error: Option<String>,
     /// The shortest password the organization accepts.
     pub min_length: usize,
+    /// The organization's identity providers: accept by signing in with one instead.
+    pub providers: Vec<(i64, String)>,
 }
 
 #[derive(Template)]

@@ -19,6 +19,13 @@ pub fn name_of(conn: &mut DbConn, org_id: i64) -> QueryResult<String> {
         .first(conn)
 }
 
+pub fn slug_of(conn: &mut DbConn, org_id: i64) -> QueryResult<String> {
+    organizations::table
+        .find(org_id)
+        .select(organizations::slug)
+        .first(conn)
+}
+
 pub fn id_by_slug_or_name(conn: &mut DbConn, key: &str) -> QueryResult<Option<i64>> {
     organizations::table
         .filter(organizations::slug.eq(key).or(organizations::name.eq(key)))

@@ -46,6 +46,8 @@ pub struct AppState {
     pub live: Arc<crate::presence::Hub>,
     /// Each organization's roles and products (fixed when it is made).
     pub catalog: crate::orgs::catalog::Catalog,
+    /// OpenID Connect: the providers' discovery documents and keys, cached per issuer.
+    pub oidc: crate::sso::oidc::Oidc,
 }
 
 pub type State = web::Data<Arc<AppState>>;

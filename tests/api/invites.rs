@@ -39,7 +39,7 @@ async fn send_one(app: &TestApp, org_id: i64, first: &str, email: &str) -> reqwe
     app.hx_post("/users/invite", &row).await
 }
 
-async fn invite_one(app: &TestApp, org_id: i64, email: &'static str) -> (i64, String) {
+pub async fn invite_one(app: &TestApp, org_id: i64, email: &'static str) -> (i64, String) {
     let response = send_one(app, org_id, "Ivy", email).await;
     assert_eq!(response.status(), StatusCode::OK);
     let id = app

@@ -4,6 +4,7 @@
 mod helpers;
 mod smtp;
 mod sse;
+mod sso;
 
 mod account;
 mod activity;

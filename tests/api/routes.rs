@@ -375,6 +375,35 @@ const ROUTES: &[(&str, &str, Access)] = &[
         "/settings/webhooks/{id}/resume",
         Needs("settings.manage"),
     ),
+    ("GET", "/settings/sign-in", Needs("settings.manage")),
+    ("POST", "/settings/sign-in", Needs("settings.manage")),
+    ("POST", "/settings/sign-in/policy", Needs("settings.manage")),
+    ("GET", "/settings/sign-in/{id}", Needs("settings.manage")),
+    ("POST", "/settings/sign-in/{id}", Needs("settings.manage")),
+    (
+        "GET",
+        "/settings/sign-in/{id}/test",
+        Needs("settings.manage"),
+    ),
+    (
+        "GET",
+        "/settings/sign-in/{id}/delete",
+        Needs("settings.manage"),
+    ),
+    (
+        "POST",
+        "/settings/sign-in/{id}/delete",
+        Needs("settings.manage"),
+    ),
+    ("GET", "/sso/{id}/start", Public),
+    ("GET", "/sso/callback", Public),
+    ("GET", "/account/sso/{id}/link", SignedIn),
+    ("POST", "/account/sso/{id}/unlink", SignedIn),
+    (
+        "POST",
+        "/users/{id}/sso/{link}/unlink",
+        Needs("users.credentials"),
+    ),
     ("GET", "/account/api-tokens", SignedIn),
     ("POST", "/account/api-tokens", SignedIn),
     ("GET", "/account/api-tokens/{id}/revoke", SignedIn),
@@ -438,6 +467,7 @@ fn concrete(path: &str, user_id: i64) -> String {
         .replace("{member}", &user_id.to_string())
         .replace("{token}", "not-a-real-token")
         .replace("{file}", "app.css")
+        .replace("{link}", "1")
 }
 
 /// A request as the console sends it: htmx for GETs of fragments, the CSRF token on POSTs.

@@ -65,6 +65,10 @@ pub struct AccountPage {
     pub mfa_required: bool,
     /// The fields the organization lets people edit themselves, in sections.
     pub field_sections: Vec<crate::fields::views::FieldSection>,
+    /// Links to the organization's identity providers.
+    pub links: Vec<crate::sso::views::LinkLine>,
+    /// The organization's enabled providers not linked yet: (id, name).
+    pub linkable: Vec<(i64, String)>,
 }
 
 /// My account as stored now, with `notice` and `errors` to show.
@@ -77,15 +81,24 @@ pub async fn page(
 ) -> Result<AccountPage, AppError> {
     let (user_id, org_id) = (user.id, user.org_id);
     let now = state.clock.now();
-    let (min_length, recovery_codes_left, pending_email) = state
+    let (min_length, recovery_codes_left, pending_email, (identities, providers)) = state
         .db(move |conn| {
             Ok((
                 crate::settings::store::policy(conn, org_id)?.min_length(),
                 crate::mfa::store::recovery_codes_left(conn, user_id)?,
                 crate::account::email::pending_email_change(conn, user_id, now)?,
+                (
+                    crate::sso::store::identities_of(conn, user_id)?,
+                    crate::sso::store::providers(conn, org_id)?,
+                ),
             ))
         })
         .await?;
+    let linkable = providers
+        .iter()
+        .filter(|p| p.enabled && !identities.iter().any(|i| i.provider_id == p.id))
+        .map(|p| (p.id, p.name.clone()))
+        .collect();
     Ok(AccountPage {
         shell: Shell::new(req, user, Nav::Account),
         name: user.display_name(),
@@ -100,6 +113,11 @@ pub async fn page(
         recovery_codes_left,
         mfa_required: user.mfa_required,
         field_sections: own_sections(state, user, None).await?,
+        links: identities
+            .iter()
+            .map(crate::sso::views::LinkLine::of)
+            .collect(),
+        linkable,
     })
 }
 
@@ -140,6 +158,9 @@ pub async fn check_current_password(
 pub struct NoticeQuery {
     #[serde(default)]
     changed: Option<String>,
+    /// After linking or unlinking an identity provider.
+    #[serde(default)]
+    sso: Option<String>,
 }
 
 pub async fn show(
@@ -157,7 +178,11 @@ pub async fn show(
         ),
         Some("email-cancelled") => Some("The change of your email address was cancelled.".to_owned()),
         Some("totp-off") => Some("The authenticator app was removed.".to_owned()),
-        _ => None,
+        _ => match query.sso.as_deref() {
+            Some("linked") => Some("Your account is linked: you can sign in with it now.".to_owned()),
+            Some("unlinked") => Some("The link was removed.".to_owned()),
+            _ => None,
+        },
     };
     htmx::html(&page(&req, &state, &user, notice, FieldErrors::default()).await?)
 }

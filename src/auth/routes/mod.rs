@@ -46,10 +46,17 @@ pub struct NextQuery {
     /// A known notice: `timeout` or `refused` (from the second step).
     #[serde(default)]
     notice: Option<String>,
+    /// The organization (slug) whose "Sign in with …" buttons to show.
+    #[serde(default)]
+    org: Option<String>,
+    /// Signed out of a session that came through this provider.
+    #[serde(default)]
+    sso: Option<i64>,
 }
 
 pub async fn form(
     req: HttpRequest,
+    state: State,
     session: Session,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -59,10 +66,31 @@ pub async fn form(
             .insert_header(("Location", target))
             .finish());
     }
+    let (org, signed_out_of) = (query.org.clone(), query.sso);
+    let (providers, signed_out_of) = state
+        .db(move |conn| {
+            let buttons = crate::sso::store::sign_in_buttons(conn, org.as_deref())?;
+            let provider = match signed_out_of {
+                Some(id) => crate::sso::store::provider_by_id(conn, id)?,
+                None => None,
+            };
+            Ok((buttons, provider))
+        })
+        .await?;
+    let end_session = match signed_out_of {
+        Some(provider) => state
+            .oidc
+            .end_session_url(&provider)
+            .await
+            .map(|url| (provider.name.clone(), url)),
+        None => None,
+    };
     htmx::html(&crate::auth::views::LoginPage {
         csrf: csrf::token(&req),
         email: String::new(),
         next: query.next.clone(),
+        providers,
+        end_session,
         error: None,
         notice: match (&query.signed_out, &query.reset, query.notice.as_deref()) {
             (_, Some(_), _) => {
@@ -121,6 +149,8 @@ fn login_page(
             next: form.next.clone(),
             error: Some(error.to_owned()),
             notice: None,
+            providers: Vec::new(),
+            end_session: None,
         },
         status,
     )
@@ -128,7 +158,7 @@ fn login_page(
 
 /// The password was right and a second step must follow (an emailed code is on its way): the
 /// session holds only a marker until then, and is not signed in.
-fn await_second_step(
+pub fn await_second_step(
     session: &Session,
     pending: &PendingSecondStep,
 ) -> Result<HttpResponse, AppError> {
@@ -198,6 +228,9 @@ pub async fn submit(
         return too_many_attempts(&req, &form);
     }
     let email = normalize_email(&form.email);
+    if form.sso == "1" {
+        return crate::sso::flow::home_realm(&req, &state, &form).await;
+    }
     if email.is_empty() || form.password.is_empty() || form.password.len() > 1024 {
         return login_page(
             &req,
@@ -220,7 +253,7 @@ pub async fn submit(
                 conn,
                 candidate.as_ref(),
                 &email,
-                password_ok,
+                service::Credential::Password(password_ok),
                 &base_url,
                 &meta,
                 now,
@@ -258,6 +291,7 @@ pub async fn submit(
             StatusCode::FORBIDDEN,
         ),
         SignIn::ProductOnly => page(crate::users::product_access::REFUSED, StatusCode::FORBIDDEN),
+        SignIn::SsoRequired => page(crate::sso::flow::SSO_REQUIRED, StatusCode::FORBIDDEN),
         SignIn::NotFromHere => page(
             &format!(
                 "Your account cannot sign in from this network ({ip_shown}). Ask an administrator of your organization to add it to your login IP allowlist."
@@ -297,6 +331,7 @@ pub async fn logout(
     state: State,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
+    let provider: Option<i64> = session.get(crate::sso::flow::SSO_PROVIDER).ok().flatten();
     if let Some(user_id) = session_user_id(&session) {
         let meta = origin_of(&req, &state.config.trusted_proxies);
         let now = state.clock.now();
@@ -305,7 +340,10 @@ pub async fn logout(
             .await?;
     }
     session.purge();
-    let location = "/login?signed_out=1";
+    let location = match provider {
+        Some(id) => format!("/login?signed_out=1&sso={id}"),
+        None => "/login?signed_out=1".to_owned(),
+    };
     if htmx::is_htmx(&req) {
         htmx::Hx::new().redirect(location).empty()
     } else {

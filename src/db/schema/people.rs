@@ -198,3 +198,68 @@ diesel::table! {
 
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhooks);
+
+diesel::table! {
+    /// An organization's OpenID Connect providers.
+    identity_providers (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        name -> Text,
+        preset -> Text,
+        issuer -> Text,
+        client_id -> Text,
+        client_secret -> Text,
+        scopes -> Text,
+        email_claim -> Text,
+        trust_mfa -> Bool,
+        enabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// People linked to a provider's subject.
+    user_identities (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        user_id -> BigInt,
+        provider_id -> BigInt,
+        subject -> Text,
+        email -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Sign-ins through a provider under way.
+    sso_requests (id) {
+        id -> BigInt,
+        state_hash -> Text,
+        provider_id -> BigInt,
+        purpose -> Text,
+        user_id -> Nullable<BigInt>,
+        invite -> Nullable<Text>,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        next -> Text,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// An organization's sign-in policy.
+    sso_settings (org_id) {
+        org_id -> BigInt,
+        required -> Bool,
+        role_id -> Nullable<BigInt>,
+        product_ids -> Text,
+    }
+}
+
+diesel::joinable!(user_identities -> identity_providers (provider_id));
+diesel::joinable!(user_identities -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(user_identities, identity_providers, users);

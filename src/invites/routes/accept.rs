@@ -33,15 +33,26 @@ pub async fn accept_form(
             invitee,
             org,
             min_length,
-        } => htmx::html(&AcceptPage {
-            csrf: csrf::token(&req),
-            token: secret,
-            org,
-            name: format!("{} {}", invitee.first_name, invitee.last_name),
-            email: invitee.email,
-            error: None,
-            min_length,
-        }),
+        } => {
+            let org_id = invitee.org_id;
+            let providers = state
+                .db(move |conn| Ok(crate::sso::store::providers(conn, org_id)?))
+                .await?
+                .into_iter()
+                .filter(|p| p.enabled)
+                .map(|p| (p.id, p.name))
+                .collect();
+            htmx::html(&AcceptPage {
+                csrf: csrf::token(&req),
+                token: secret,
+                org,
+                name: format!("{} {}", invitee.first_name, invitee.last_name),
+                email: invitee.email,
+                error: None,
+                min_length,
+                providers,
+            })
+        }
     }
 }
 
@@ -99,13 +110,14 @@ pub async fn accept(
             email: invitee.email,
             error: Some(error),
             min_length,
+            providers: Vec::new(),
         };
         return htmx::html_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
     }
     let hash = state.hasher.hash(form.password.clone()).await?;
     let meta = origin_of(&req, &state.config.trusted_proxies);
     match state
-        .db(move |conn| Ok(service::accept(conn, &secret, &hash, &meta, now)?))
+        .db(move |conn| Ok(service::accept(conn, &secret, Some(&hash), &meta, now)?))
         .await?
     {
         Some(user_id) => {

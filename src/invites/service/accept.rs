@@ -54,11 +54,12 @@ pub fn look_up(
     })
 }
 
-/// Uses the link once: the invitee gets their password and becomes active.
+/// Uses the link once: the invitee gets their password (none: they signed in through the
+/// organization's provider) and becomes active.
 pub fn accept(
     conn: &mut DbConn,
     secret: &str,
-    password_hash: &str,
+    password_hash: Option<&str>,
     meta: &Origin,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<Option<i64>> {
@@ -84,6 +85,10 @@ pub fn accept(
             return Ok(None);
         };
         let actor = Actor::user(user.id, &user.email);
+        let details = match password_hash {
+            Some(_) => serde_json::json!({}),
+            None => serde_json::json!({ "via": "single sign-on" }),
+        };
         audit::record(
             conn,
             Event {
@@ -91,7 +96,7 @@ pub fn accept(
                 actor: &actor,
                 action: action::INVITE_ACCEPTED,
                 target: Some((user.id, &user.email)),
-                details: serde_json::json!({}),
+                details,
                 meta,
             },
             now,
@@ -104,7 +109,11 @@ pub fn accept(
             conn,
             user.org_id,
             (user.id, &user.email),
-            "invitation",
+            if password_hash.is_some() {
+                "invitation"
+            } else {
+                "invitation, single sign-on"
+            },
             meta,
             now,
         )?;

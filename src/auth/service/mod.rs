@@ -11,8 +11,11 @@ use crate::db::{write_tx, DbConn};
 use crate::mail::{self};
 use crate::mfa::Method;
 use crate::settings::store::{policy, Policy};
-use crate::users::authority::{self, Act, Denied, Editor};
 use crate::users::status;
+
+mod unblock;
+
+pub use unblock::*;
 
 /// How a password sign-in ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +24,8 @@ pub enum SignIn {
     Refused,
     /// The password was right, but the account's login IP allowlist leaves this address out.
     NotFromHere,
+    /// The password was right, but the organization requires its provider (Require SSO).
+    SsoRequired,
     /// The password was right, but the account has product access only: never the console.
     ProductOnly,
     /// The password was right, but the account is blocked for inactivity (for `days` days
@@ -33,33 +38,87 @@ pub enum SignIn {
     SecondStep { user_id: i64, method: Method },
 }
 
+/// What the person proved: their password (right or wrong), or their identity at one of the
+/// organization's providers (`mfa`: the provider's second factor counts).
+#[derive(Debug, Clone, Copy)]
+pub enum Credential<'a> {
+    Password(bool),
+    Provider { name: &'a str, mfa: bool },
+}
+
+/// A sign-in with an address nobody has: audited without an organization.
+fn record_unknown_email(
+    conn: &mut DbConn,
+    email_given: &str,
+    meta: &Origin,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    let actor = Actor::system("anonymous");
+    let details = serde_json::json!({ "email": email_given, "reason": "unknown_email" });
+    audit::record(
+        conn,
+        Event {
+            org_id: None,
+            actor: &actor,
+            action: action::SIGN_IN_FAILED,
+            target: None,
+            details,
+            meta,
+        },
+        now,
+    )
+}
+
+/// Why a known person may not come in now, if they may not (the checks after the
+/// credential: status, blocks, network, product access, Require SSO).
+fn refusal_of(
+    conn: &mut DbConn,
+    user: &LoginCandidate,
+    (password_ok, credential): (bool, Credential<'_>),
+    blocked: bool,
+    for_inactivity: bool,
+    meta: &Origin,
+) -> diesel::QueryResult<Option<&'static str>> {
+    Ok(if !password_ok {
+        Some("wrong_password")
+    } else if user.status != status::ACTIVE {
+        Some("not_active")
+    } else if blocked && for_inactivity {
+        Some("blocked_inactivity")
+    } else if blocked {
+        Some("blocked")
+    } else if !user.signs_in_from(&meta.ip) {
+        Some("ip_not_allowed")
+    } else if crate::users::product_access::is_product_only(conn, user.id)? {
+        Some("product_access_only")
+    } else if matches!(credential, Credential::Password(_))
+        && crate::sso::store::policy(conn, user.org_id)?.required
+        && !store::role_names(conn, user.id)?
+            .iter()
+            .any(|r| r == crate::auth::permissions::OWNER)
+    {
+        // Require SSO: members sign in through the provider; Owners keep their password.
+        Some("sso_required")
+    } else {
+        None
+    })
+}
+
 /// Records the attempt and says how it ends. Every failure looks the same to the person: wrong
 /// password, unknown email, inactive or blocked account.
 pub fn finish_sign_in(
     conn: &mut DbConn,
     candidate: Option<&LoginCandidate>,
     email_given: &str,
-    password_ok: bool,
+    credential: Credential<'_>,
     base_url: &str,
     meta: &Origin,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<SignIn> {
+    let password_ok = !matches!(credential, Credential::Password(false));
     write_tx(conn, |conn| {
         let Some(user) = candidate else {
-            let actor = Actor::system("anonymous");
-            let details = serde_json::json!({ "email": email_given, "reason": "unknown_email" });
-            audit::record(
-                conn,
-                Event {
-                    org_id: None,
-                    actor: &actor,
-                    action: action::SIGN_IN_FAILED,
-                    target: None,
-                    details,
-                    meta,
-                },
-                now,
-            )?;
+            record_unknown_email(conn, email_given, meta, now)?;
             return Ok(SignIn::Refused);
         };
         let policy = policy(conn, user.org_id)?;
@@ -81,21 +140,14 @@ pub fn finish_sign_in(
             )?;
             for_inactivity = blocked;
         }
-        let refusal = if !password_ok {
-            Some("wrong_password")
-        } else if user.status != status::ACTIVE {
-            Some("not_active")
-        } else if blocked && for_inactivity {
-            Some("blocked_inactivity")
-        } else if blocked {
-            Some("blocked")
-        } else if !user.signs_in_from(&meta.ip) {
-            Some("ip_not_allowed")
-        } else if crate::users::product_access::is_product_only(conn, user.id)? {
-            Some("product_access_only")
-        } else {
-            None
-        };
+        let refusal = refusal_of(
+            conn,
+            user,
+            (password_ok, credential),
+            blocked,
+            for_inactivity,
+            meta,
+        )?;
         if let Some(reason) = refusal {
             if reason == "wrong_password" && !blocked {
                 count_failure(conn, user, &policy, base_url, meta, now)?;
@@ -103,6 +155,7 @@ pub fn finish_sign_in(
             record_failure(conn, user, reason, None, meta, now)?;
             return Ok(match reason {
                 "ip_not_allowed" => SignIn::NotFromHere,
+                "sso_required" => SignIn::SsoRequired,
                 "product_access_only" => SignIn::ProductOnly,
                 // Said only after the right password: it tells nothing to someone guessing.
                 "blocked_inactivity" => SignIn::BlockedForInactivity {
@@ -111,13 +164,25 @@ pub fn finish_sign_in(
                 _ => SignIn::Refused,
             });
         }
-        if let Some(method) = crate::mfa::service::second_step(conn, user, &policy, now)? {
-            return Ok(SignIn::SecondStep {
-                user_id: user.id,
-                method,
-            });
+        let trusted = match credential {
+            Credential::Provider { name, mfa: true } => Some(name),
+            _ => None,
+        };
+        if trusted.is_none() {
+            if let Some(method) = crate::mfa::service::second_step(conn, user, &policy, now)? {
+                return Ok(SignIn::SecondStep {
+                    user_id: user.id,
+                    method,
+                });
+            }
         }
-        complete_sign_in(conn, user, None, meta, now)?;
+        let how = match credential {
+            Credential::Provider { name, mfa } => {
+                serde_json::json!({ "via": name, "provider_mfa": mfa })
+            }
+            Credential::Password(_) => serde_json::json!({}),
+        };
+        record_sign_in_event(conn, user, how, meta, now)?;
         Ok(SignIn::Complete(user.id))
     })
 }
@@ -131,11 +196,22 @@ pub fn complete_sign_in(
     meta: &Origin,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<()> {
-    store::record_sign_in(conn, user.id, now)?;
     let details = match second_factor {
         Some(factor) => serde_json::json!({ "second_factor": factor }),
         None => serde_json::json!({}),
     };
+    record_sign_in_event(conn, user, details, meta, now)
+}
+
+/// The sign-in event, with how the person got in.
+fn record_sign_in_event(
+    conn: &mut DbConn,
+    user: &LoginCandidate,
+    details: serde_json::Value,
+    meta: &Origin,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    store::record_sign_in(conn, user.id, now)?;
     audit::record(
         conn,
         Event {
@@ -295,101 +371,4 @@ fn block_for_failures(
         },
         now,
     )
-}
-
-/// Who unblocked, for the audit event.
-pub enum Unblocker<'a> {
-    /// The person, through the emailed link.
-    Link,
-    /// The operator on the command line.
-    Actor(&'a Actor),
-    /// An administrator (Unblock user), within the rules of who may act on whom.
-    Admin(&'a Editor),
-}
-
-/// Clears the block of `user_id` (within `org_id` when given). False when the user does not
-/// exist there or was not blocked.
-pub fn unblock(
-    conn: &mut DbConn,
-    org_id: Option<i64>,
-    user_id: i64,
-    by: Unblocker<'_>,
-    meta: &Origin,
-    now: NaiveDateTime,
-) -> Result<bool, Denied> {
-    write_tx(conn, |conn| {
-        if let Unblocker::Admin(editor) = by {
-            authority::ensure(conn, editor, user_id, Act::Unblock)?;
-        }
-        Ok(unblock_in(conn, org_id, user_id, by, meta, now)?)
-    })
-}
-
-fn unblock_in(
-    conn: &mut DbConn,
-    org_id: Option<i64>,
-    user_id: i64,
-    by: Unblocker<'_>,
-    meta: &Origin,
-    now: NaiveDateTime,
-) -> diesel::QueryResult<bool> {
-    {
-        let Some(user) = store::session_user(conn, user_id)? else {
-            return Ok(false);
-        };
-        if org_id.is_some_and(|org| org != user.org_id) || !store::unblock(conn, user_id, now)? {
-            return Ok(false);
-        }
-        let own = Actor::user(user.id, &user.email);
-        let admin;
-        let (actor, via) = match by {
-            Unblocker::Link => (&own, "emailed link"),
-            Unblocker::Actor(actor) => (actor, "administrator"),
-            Unblocker::Admin(editor) => {
-                admin = Actor::user(editor.id, &editor.email);
-                (&admin, "administrator")
-            }
-        };
-        let details = serde_json::json!({ "via": via });
-        audit::record(
-            conn,
-            Event {
-                org_id: Some(user.org_id),
-                actor,
-                action: action::UNBLOCKED,
-                target: Some((user.id, &user.email)),
-                details,
-                meta,
-            },
-            now,
-        )?;
-        Ok(true)
-    }
-}
-
-/// Uses an emailed unblock link once.
-pub fn unblock_by_link(
-    conn: &mut DbConn,
-    secret: &str,
-    meta: &Origin,
-    now: NaiveDateTime,
-) -> diesel::QueryResult<bool> {
-    write_tx(conn, |conn| {
-        let Some(token) = store::find_usable_token(
-            conn,
-            tokens::kind::UNBLOCK,
-            &tokens::hash_token(secret),
-            now,
-        )?
-        else {
-            return Ok(false);
-        };
-        let Some(user_id) = token.user_id else {
-            return Ok(false);
-        };
-        if !store::consume_token(conn, token.id, now)? {
-            return Ok(false);
-        }
-        unblock_in(conn, None, user_id, Unblocker::Link, meta, now)
-    })
 }
