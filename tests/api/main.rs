@@ -2,6 +2,7 @@
 //! SQLite and on PostgreSQL (when TEST_DATABASE_URL_PG is set).
 
 mod helpers;
+mod idp;
 mod smtp;
 mod sse;
 mod sso;

@@ -2,15 +2,13 @@
 //! `tests/oidc/provider.mjs`): Settings → Sign-in, the sign-in by button and by email domain,
 //! linking, auto sign-up, invitations, Require SSO, and the attacks refused and audited.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-
 use diesel::prelude::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::both;
 use crate::helpers::{location_of, someone, TestApp, PASSWORD};
+use crate::idp::{add_provider, Idp};
 
 both!(
     the_owner_sets_up_a_provider_whose_secret_is_never_shown,
@@ -20,140 +18,8 @@ both!(
     home_realm_discovery_and_require_sso,
     an_invitation_is_accepted_through_the_provider,
     oauth_email_links_and_links_are_removable,
+    test_sign_in_standing_refusals_edit_user_and_sign_out,
 );
-
-/// The provider process: commands on its stdin, "ok" back on its stdout.
-pub struct Idp {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-    pub issuer: String,
-}
-
-impl Drop for Idp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn oidc_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc")
-}
-
-/// Installs the provider's npm packages once (as `.ci/run` does), if they are missing.
-fn installed() -> bool {
-    static ONCE: std::sync::Mutex<Option<bool>> = std::sync::Mutex::new(None);
-    let mut done = ONCE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(ok) = *done {
-        return ok;
-    }
-    let dir = oidc_dir();
-    let ok = dir.join("node_modules/oauth2-mock-server").exists()
-        || Command::new("npm")
-            .args([
-                "ci",
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                "--prefix",
-            ])
-            .arg(&dir)
-            .status()
-            .is_ok_and(|s| s.success());
-    *done = Some(ok);
-    ok
-}
-
-impl Idp {
-    /// Starts the provider, or `None` where Node or the package is missing and the suite does
-    /// not require them (`.ci/run` sets GATEHOUSE_REQUIRE_BROWSER, and then they must be there).
-    pub fn start() -> Option<Idp> {
-        let required = std::env::var("GATEHOUSE_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-        if !installed() {
-            assert!(
-                !required,
-                "oauth2-mock-server is missing: npm ci --prefix tests/oidc"
-            );
-            eprintln!("skipped: oauth2-mock-server is not installed (npm ci --prefix tests/oidc)");
-            return None;
-        }
-        let mut child = match Command::new("node")
-            .arg(oidc_dir().join("provider.mjs"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-        {
-            Ok(child) => child,
-            Err(e) => {
-                assert!(!required, "node cannot run: {e}");
-                return None;
-            }
-        };
-        let stdin = child.stdin.take().expect("stdin");
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        stdout.read_line(&mut line).expect("provider starts");
-        let issuer = line
-            .trim()
-            .strip_prefix("ISSUER ")
-            .expect("issuer")
-            .to_owned();
-        Some(Idp {
-            child,
-            stdin,
-            stdout,
-            issuer,
-        })
-    }
-
-    fn command(&mut self, command: serde_json::Value) {
-        writeln!(self.stdin, "{command}").expect("command");
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).expect("ok");
-        assert_eq!(line.trim(), "ok");
-    }
-
-    /// What the next ID token says besides the usual (`sub`, `email`, `email_verified` …).
-    pub fn next(&mut self, mods: serde_json::Value) {
-        self.command(json!({ "next": mods }));
-    }
-
-    pub fn person(&mut self, sub: &str, email: &str) {
-        self.next(json!({ "claims": { "sub": sub, "email": email, "email_verified": true } }));
-    }
-
-    pub fn rotate(&mut self) {
-        self.command(json!({ "rotate": true }));
-    }
-}
-
-/// Adds the provider in Settings → Sign-in as the signed-in Owner; its id.
-pub async fn add_provider(app: &TestApp, org_id: i64, idp: &Idp) -> i64 {
-    let response = app
-        .post_form(
-            "/settings/sign-in",
-            &[
-                ("preset", "generic"),
-                ("name", "Acme ID"),
-                ("issuer", &idp.issuer),
-                ("client_id", "gatehouse"),
-                ("client_secret", "s3cret-client-value"),
-                ("scopes", "openid email profile"),
-                ("email_claim", "email"),
-                ("enabled", "1"),
-            ],
-        )
-        .await;
-    assert_eq!(
-        response.status(),
-        StatusCode::SEE_OTHER,
-        "{}",
-        response.text().await.unwrap()
-    );
-    app.db(move |c| gatehouse::sso::store::providers(c, org_id).unwrap()[0].id)
-        .await
-}
 
 /// One trip through the provider in `browser`: start, the provider's redirect, the callback.
 /// Returns the callback URL and the console's answer to it.
@@ -775,4 +641,93 @@ async fn oauth_email_links_and_links_are_removable(app: TestApp) {
         .hx_post(&format!("/users/{}/sso/{link}/unlink", ann + 999), &[])
         .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+async fn test_sign_in_standing_refusals_edit_user_and_sign_out(app: TestApp) {
+    let Some(mut idp) = Idp::start() else { return };
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let id = add_provider(&app, org_id, &idp).await;
+    // Test sign-in: the claims shown to the Owner who asked, nobody signed in or linked.
+    idp.next(json!({ "claims": { "sub": "sub-test", "email": "tester@acme.io", "email_verified": true, "groups": ["ops"] } }));
+    let (_, response) = through(&app, &app.client, &format!("/settings/sign-in/{id}/test")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = body(response).await;
+    assert!(
+        page.contains("Acme ID signed you in")
+            && page.contains("sub-test")
+            && page.contains("groups"),
+        "{page}"
+    );
+    assert_eq!(app.audit_details(org_id, "sso.tested").await.len(), 1);
+    assert!(user_by_email(&app, "tester@acme.io").await.is_none());
+
+    // Deactivated and blocked people are refused after the provider's answer, with the reason.
+    let ids = app
+        .add_people(
+            org_id,
+            vec![
+                someone("Dan", "dan@acme.io", "Agent"),
+                someone("Bo", "bo@acme.io", "Agent"),
+            ],
+        )
+        .await;
+    let (dan, bo) = (ids[0], ids[1]);
+    let now = app.state.clock.now();
+    app.db(move |c| {
+        use gatehouse::db::schema::users;
+        diesel::update(users::table.find(dan))
+            .set(users::status.eq("inactive"))
+            .execute(c)
+            .unwrap();
+        diesel::update(users::table.find(bo))
+            .set(users::locked_at.eq(Some(now)))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    for (sub, email, words) in [
+        ("sub-dan", "dan@acme.io", "Your account is deactivated"),
+        ("sub-bo", "bo@acme.io", "Your account is blocked"),
+    ] {
+        idp.person(sub, email);
+        let (_, response) = through(&app, &app.new_browser(), &format!("/sso/{id}/start")).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert!(body(response).await.contains(words), "{words}");
+    }
+    let reasons = refusals(&app, org_id).await;
+    assert!(
+        reasons.contains(&"not_active".to_owned()) && reasons.contains(&"blocked".to_owned()),
+        "{reasons:?}"
+    );
+
+    // Edit User shows the link, with Unlink for whoever may reset credentials.
+    app.db(move |c| {
+        use gatehouse::db::schema::users;
+        diesel::update(users::table.find(dan))
+            .set(users::status.eq("active"))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    idp.person("sub-dan", "dan@acme.io");
+    let browser = app.new_browser();
+    let (_, response) = through(&app, &browser, &format!("/sso/{id}/start")).await;
+    assert_eq!(location_of(&response).as_deref(), Some("/account"));
+    let dialog = body(app.hx_get(&format!("/users/{dan}/edit")).await).await;
+    assert!(
+        dialog.contains("Linked to Acme ID as dan@acme.io") && dialog.contains("/sso/"),
+        "{dialog}"
+    );
+
+    // Signing out offers the provider's end-session URL.
+    let response = app
+        .post_from_page(&browser, "/account", "/logout", &[])
+        .await;
+    let signed_out = location_of(&response).unwrap();
+    assert_eq!(signed_out, format!("/login?signed_out=1&sso={id}"));
+    let page = body(browser.get(app.url(&signed_out)).send().await.unwrap()).await;
+    assert!(
+        page.contains("Sign out of Acme ID too") && page.contains("/endsession"),
+        "{page}"
+    );
 }

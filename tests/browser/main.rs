@@ -14,6 +14,10 @@ mod helpers;
 #[allow(dead_code)]
 mod smtp;
 
+#[path = "../api/idp.rs"]
+#[allow(dead_code)]
+mod idp;
+
 mod harness;
 
 mod account;
@@ -33,5 +37,6 @@ mod mfa;
 mod no_js;
 mod roles;
 mod row_menu;
+mod sso;
 mod tokens;
 mod workspaces;

@@ -172,8 +172,14 @@ pub fn build(
         None => authority::is_superuser(conn, user_id)?,
     };
     let current = &saved.current;
+    let sso_links = crate::sso::store::identities_of(conn, user_id)?
+        .iter()
+        .map(crate::sso::views::LinkLine::of)
+        .collect();
     Ok(EditDialog {
         user_id,
+        sso_links,
+        sso_unlink: may(Act::ResetCredentials),
         superuser,
         superuser_offered: !target.owner,
         superuser_editable: me.owner && !target.owner && target.id != me.id,

@@ -66,6 +66,10 @@ impl GroupPicker {
 #[template(path = "users/_edit.html")]
 pub struct EditDialog {
     pub user_id: i64,
+    /// The user's links to identity providers, and whether this editor may remove them (the
+    /// authority that resets the user's password).
+    pub sso_links: Vec<crate::sso::views::LinkLine>,
+    pub sso_unlink: bool,
     /// Make Tenant SuperUser is ticked.
     pub superuser: bool,
     /// Shown for anyone but the Owner (who holds everything already).
