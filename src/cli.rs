@@ -216,3 +216,11 @@ pub fn create_token(
         Err(other) => Err(other.into()),
     }
 }
+
+/// `gatehouse backup PATH`: a consistent copy of the SQLite database while it serves.
+pub fn backup(conn: &mut DbConn, path: &std::path::Path) -> anyhow::Result<()> {
+    crate::db::backup_sqlite(conn, path)?;
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    println!("Backed up to {} ({size} bytes).", path.display());
+    Ok(())
+}

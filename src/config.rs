@@ -52,6 +52,11 @@ pub struct Config {
     pub webhook_retry_secs: u64,
     /// Whether webhooks may go to this machine or a private network.
     pub webhooks_allow_private: bool,
+    /// Identity providers on this machine or a private network, over plain HTTP too (an
+    /// intranet Keycloak); off: public HTTPS only.
+    pub sso_allow_private: bool,
+    /// The bearer token a `/metrics` scrape must bring (none: `/metrics` answers 404).
+    pub metrics_token: Option<String>,
     /// Networks whose X-Forwarded-For header is believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub db_pool_size: u32,
@@ -90,6 +95,8 @@ impl Config {
             webhook_poll_ms: 1_000,
             webhook_retry_secs: 10,
             webhooks_allow_private: false,
+            metrics_token: None,
+            sso_allow_private: false,
             signups_per_ip_per_hour: 20,
             trusted_proxies: Vec::new(),
             db_pool_size: 8,

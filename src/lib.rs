@@ -105,7 +105,8 @@ impl Application {
             signup_email_limiter: RateLimiter::per_window(3, 3_600),
             live: presence::Hub::new(),
             catalog: orgs::catalog::Catalog::default(),
-            oidc: sso::oidc::Oidc::default(),
+            oidc: sso::oidc::Oidc::new(config.sso_allow_private),
+            metrics: web::metrics::Metrics::default(),
             pool,
             base_url,
             clock,
@@ -189,6 +190,7 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .configure(scim::configure)
             .configure(webhooks::routes::configure)
             .configure(sso::routes::configure)
+            .configure(web::metrics::configure)
             .default_service(aweb::to(|| async {
                 Err::<actix_web::HttpResponse, _>(web::AppError::NotFound)
             }))
@@ -199,6 +201,7 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .wrap(from_fn(web::csrf::protect))
             .wrap(from_fn(web::input::refuse_control_characters))
             .wrap(from_fn(web::errors::render))
+            .wrap(from_fn(web::metrics::record))
             .wrap(security_headers(&state.base_url))
             .wrap(
                 Logger::new("%s %U %Dms")

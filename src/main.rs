@@ -67,6 +67,12 @@ enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Copy the SQLite database, consistently, while the console serves (restore: stop the
+    /// console and put the copy in the database file's place).
+    Backup {
+        /// The new file to write (it must not exist).
+        path: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -130,6 +136,13 @@ struct ServeArgs {
         default_value_t = false
     )]
     webhooks_allow_private: bool,
+    /// Let identity providers be on this machine or a private network, over plain HTTP too
+    /// (an intranet Keycloak); off: public HTTPS only.
+    #[arg(long, env = "GATEHOUSE_SSO_ALLOW_PRIVATE", default_value_t = false)]
+    sso_allow_private: bool,
+    /// The bearer token Prometheus brings to `/metrics` (unset: no `/metrics`).
+    #[arg(long, env = "GATEHOUSE_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
     /// Database connections in the pool.
     #[arg(long, env = "GATEHOUSE_DB_POOL", default_value_t = 8)]
     db_pool_size: u32,
@@ -287,6 +300,7 @@ async fn run() -> anyhow::Result<()> {
             };
             cli::change_domain(&mut connect(&config)?, org, domain, add, clock.now())
         }
+        Command::Backup { path } => cli::backup(&mut connect(&config)?, &path),
         Command::Unblock { email } => cli::unblock(&mut connect(&config)?, &email, clock.now()),
         Command::Audit(AuditCommand::Export { org, since }) => {
             cli::export_audit(&mut connect(&config)?, org.as_deref(), since.as_deref())
@@ -333,6 +347,8 @@ async fn serve(mut config: Config, clock: Clock, args: ServeArgs) -> anyhow::Res
     config.login_attempts_per_minute = args.login_attempts_per_minute;
     config.api_requests_per_minute = args.api_requests_per_minute;
     config.webhooks_allow_private = args.webhooks_allow_private;
+    config.metrics_token = args.metrics_token.filter(|t| !t.is_empty());
+    config.sso_allow_private = args.sso_allow_private;
     config.db_pool_size = args.db_pool_size;
     config.smtp_url = args.smtp_url.filter(|u| !u.is_empty());
     config.smtp_timeout_secs = args.smtp_timeout_secs;

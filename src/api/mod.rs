@@ -102,5 +102,5 @@ pub async fn openapi() -> HttpResponse {
 /// Whether a path belongs to the machine doors (bearer tokens, no cookies, no CSRF, errors as
 /// problem details).
 pub fn is_machine_path(path: &str) -> bool {
-    path.starts_with("/api/") || path.starts_with("/scim/")
+    path.starts_with("/api/") || path.starts_with("/scim/") || path == "/metrics"
 }

@@ -340,6 +340,28 @@ pub fn analyze(conn: &mut DbConn) -> QueryResult<()> {
     }
 }
 
+/// A consistent copy of a SQLite database, taken while it serves (`VACUUM INTO`: one read
+/// transaction, so the copy is the database at one moment, compacted). PostgreSQL has
+/// `pg_dump` for that.
+pub fn backup_sqlite(conn: &mut DbConn, target: &std::path::Path) -> anyhow::Result<()> {
+    use diesel::sql_types::Text;
+    let DbConn::Sqlite(c) = conn else {
+        anyhow::bail!(
+            "backup copies a SQLite database; for PostgreSQL use pg_dump (see the README)"
+        );
+    };
+    anyhow::ensure!(
+        !target.exists(),
+        "{} exists already: choose a new file",
+        target.display()
+    );
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query("VACUUM INTO ?").bind::<Text, _>(target.display().to_string()),
+        c,
+    )?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,6 +124,8 @@ pub struct AcceptPage {
     pub min_length: usize,
     /// The organization's identity providers: accept by signing in with one instead.
     pub providers: Vec<(i64, String)>,
+    /// Require SSO: no password to choose, only the providers' buttons.
+    pub sso_required: bool,
 }
 
 #[derive(Template)]

@@ -11,6 +11,10 @@ pub mod service;
 pub mod store;
 pub mod views;
 
+/// The user field whose value, set by an administrator, links a person's provider account
+/// (the address of their Google account, say) on their first sign-in.
+pub const OAUTH_EMAIL: &str = "oauth_email";
+
 /// How long a sign-in may stay at the provider before its state is forgotten.
 pub const REQUEST_MINUTES: i64 = 10;
 
@@ -50,7 +54,8 @@ pub const PRESETS: &[Preset] = &[
         issuer: "https://login.microsoftonline.com/{tenant}/v2.0",
         tenant_hint: "Directory (tenant) ID",
         scopes: "openid email profile",
-        email_claim: "email",
+        // Entra sends no email_verified: its sign-in name, set by the tenant's admins.
+        email_claim: "preferred_username",
     },
     Preset {
         code: "okta",
@@ -124,14 +129,29 @@ pub fn redirect_url(base_url: &str) -> String {
     format!("{}/sso/callback", base_url.trim_end_matches('/'))
 }
 
-/// `amr` values that name a second factor (RFC 8176).
+/// Whether the provider's `amr` (RFC 8176) says two factors were used: `mfa`, or a password
+/// or key together with another method (an `otp` alone is one factor).
 pub fn amr_has_mfa(amr: &[String]) -> bool {
-    amr.iter().any(|m| {
+    let factor = |m: &str| {
         matches!(
-            m.as_str(),
-            "mfa" | "otp" | "hwk" | "swk" | "sms" | "fpt" | "face" | "iris" | "retina" | "vbm"
+            m,
+            "otp"
+                | "hwk"
+                | "swk"
+                | "sms"
+                | "fpt"
+                | "face"
+                | "iris"
+                | "retina"
+                | "vbm"
+                | "sc"
+                | "pin"
         )
-    })
+    };
+    let mut distinct: Vec<&str> = amr.iter().map(String::as_str).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    distinct.contains(&"mfa") || (distinct.len() >= 2 && distinct.iter().any(|m| factor(m)))
 }
 
 #[cfg(test)]
@@ -151,6 +171,8 @@ mod tests {
             assert_eq!(Purpose::parse(p.code()), Some(p));
         }
         assert!(amr_has_mfa(&["pwd".into(), "otp".into()]));
+        assert!(amr_has_mfa(&["mfa".into()]));
         assert!(!amr_has_mfa(&["pwd".into()]));
+        assert!(!amr_has_mfa(&["otp".into()]));
     }
 }

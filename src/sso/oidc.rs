@@ -77,21 +77,50 @@ pub struct Authorize {
 /// The providers' HTTP client and discovery cache of this instance.
 pub struct Oidc {
     http: openidconnect::reqwest::Client,
+    /// Providers on this machine or a private network, over plain HTTP too (an intranet
+    /// Keycloak; tests); off: public HTTPS addresses only, whatever discovery names.
+    allow_private: bool,
     cache: Mutex<HashMap<String, Arc<Discovered>>>,
 }
 
-impl Default for Oidc {
-    fn default() -> Self {
+type HttpError = openidconnect::HttpClientError<openidconnect::reqwest::Error>;
+
+impl Oidc {
+    pub fn new(allow_private: bool) -> Self {
         let http = openidconnect::reqwest::Client::builder()
             // Following redirects would let a provider send the request anywhere (SSRF).
             .redirect(openidconnect::reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))
+            .dns_resolver(Arc::new(crate::webhooks::worker::PublicOnly {
+                allow_private,
+            }))
             .build()
             .unwrap_or_default();
         Oidc {
             http,
+            allow_private,
             cache: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// One request to a provider: every URL it names (issuer, keys, token endpoint) must be
+    /// HTTPS to a public address unless private ones are allowed; names are checked again
+    /// where they resolve (`PublicOnly`).
+    async fn send(
+        &self,
+        request: openidconnect::HttpRequest,
+    ) -> Result<openidconnect::HttpResponse, HttpError> {
+        use openidconnect::AsyncHttpClient;
+        if !self.allow_private {
+            let url = url::Url::parse(&request.uri().to_string())
+                .map_err(|e| HttpError::Other(e.to_string()))?;
+            if url.scheme() != "https" || crate::webhooks::service::private_host(&url) {
+                return Err(HttpError::Other(format!(
+                    "{url} is not HTTPS to a public address"
+                )));
+            }
+        }
+        self.http.call(request).await
     }
 }
 
@@ -142,7 +171,8 @@ impl Oidc {
                 return Ok(found);
             }
         }
-        let metadata = ProviderMetadataWithLogout::discover_async(issuer_url(&key)?, &self.http)
+        let http = |request| self.send(request);
+        let metadata = ProviderMetadataWithLogout::discover_async(issuer_url(&key)?, &http)
             .await
             .map_err(|e| Failure::new("discovery", format!("{e}")))?;
         let found = Arc::new(Discovered {
@@ -156,15 +186,19 @@ impl Oidc {
         Ok(found)
     }
 
-    /// The provider's end-session URL, when its discovery document has one.
+    /// The provider's end-session URL, when its discovery document has one (HTTPS, unless
+    /// private providers are allowed).
     pub async fn end_session_url(&self, provider: &Provider) -> Option<String> {
         let found = self.discover(&provider.issuer, false).await.ok()?;
         let url = found
             .metadata
             .additional_metadata()
             .end_session_endpoint
-            .as_ref()?;
-        Some(url.url().to_string())
+            .as_ref()?
+            .url()
+            .clone();
+        let http_ok = self.allow_private && url.scheme() == "http";
+        (url.scheme() == "https" || http_ok).then(|| url.to_string())
     }
 
     /// The authorization URL of a new sign-in (PKCE S256, a random state and nonce).
@@ -218,7 +252,7 @@ impl Oidc {
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| Failure::new("configuration", e.to_string()))?
             .set_pkce_verifier(PkceCodeVerifier::new(verifier.to_owned()))
-            .request_async(&self.http)
+            .request_async(&|request| self.send(request))
             .await
             .map_err(|e| Failure::new("code", format!("the provider refused the code: {e}")))?;
         let token = response
@@ -246,12 +280,13 @@ impl Oidc {
         let claims = checked.map_err(refusal)?;
         let all = payload(&token.to_string());
         let email = claim_text(&all, &provider.email_claim);
-        // Only an address the provider vouches for links: `email_verified`, unless the
-        // organization chose another claim (then its configuration vouches for it).
-        let email_verified = if provider.email_claim == "email" {
-            claims.email_verified() == Some(true)
-        } else {
-            email.is_some()
+        // Only an address the provider vouches for links: `email_verified`, whatever claim
+        // holds it (Entra's administrator-set sign-in names aside).
+        let email_verified = match provider.email_claim.as_str() {
+            // Entra's sign-in names are set by the tenant's administrators, never by the
+            // person, and Entra sends no email_verified.
+            "preferred_username" | "upn" if provider.preset == "entra" => email.is_some(),
+            _ => claims.email_verified() == Some(true),
         };
         Ok(Claims {
             subject: claims.subject().as_str().to_owned(),

@@ -50,7 +50,7 @@ impl ProviderForm {
         ProviderForm {
             preset: "generic".into(),
             scopes: "openid email profile".into(),
-            email_claim: "email".into(),
+            email_claim: String::new(),
             enabled: true,
             ..ProviderForm::default()
         }

@@ -7,6 +7,7 @@ pub mod current_user;
 pub mod errors;
 pub mod htmx;
 pub mod input;
+pub mod metrics;
 pub mod pages;
 pub mod request_meta;
 pub mod shell;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub catalog: crate::orgs::catalog::Catalog,
     /// OpenID Connect: the providers' discovery documents and keys, cached per issuer.
     pub oidc: crate::sso::oidc::Oidc,
+    /// This instance's counters and histograms (`/metrics`).
+    pub metrics: metrics::Metrics,
 }
 
 pub type State = web::Data<Arc<AppState>>;

@@ -99,8 +99,8 @@ async fn deliver(state: &AppState, client: &reqwest::Client, due: Due, allow_pri
 
 /// Resolves names to public addresses only (unless the operator allows private ones): a name
 /// that points at this machine or a private network gets nothing, whenever it resolves.
-struct PublicOnly {
-    allow_private: bool,
+pub(crate) struct PublicOnly {
+    pub(crate) allow_private: bool,
 }
 
 impl reqwest::dns::Resolve for PublicOnly {

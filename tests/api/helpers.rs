@@ -247,6 +247,8 @@ pub async fn spawn_app_with(
     config.hash_cost = HashCost::TEST;
     config.login_attempts_per_minute = 10_000;
     config.db_pool_size = 4;
+    // The SSO tests' identity provider listens on loopback.
+    config.sso_allow_private = true;
     configure(&mut config);
     let app = Application::build(config, Clock::default())
         .await

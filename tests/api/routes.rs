@@ -43,6 +43,8 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/", SignedIn),
     ("GET", "/healthz", Public),
     ("GET", "/readyz", Public),
+    // Its own bearer token (GATEHOUSE_METRICS_TOKEN), not a session: tests/api/metrics.rs.
+    ("GET", "/metrics", Public),
     ("GET", "/favicon.ico", Public),
     ("GET", "/static/{file}", Public),
     ("GET", "/login", Public),

@@ -19,6 +19,7 @@ both!(
     an_invitation_is_accepted_through_the_provider,
     oauth_email_links_and_links_are_removable,
     test_sign_in_standing_refusals_edit_user_and_sign_out,
+    oauth_email_is_a_credential_and_require_sso_closes_the_password_ways,
 );
 
 /// One trip through the provider in `browser`: start, the provider's redirect, the callback.
@@ -724,10 +725,133 @@ async fn test_sign_in_standing_refusals_edit_user_and_sign_out(app: TestApp) {
         .post_from_page(&browser, "/account", "/logout", &[])
         .await;
     let signed_out = location_of(&response).unwrap();
-    assert_eq!(signed_out, format!("/login?signed_out=1&sso={id}"));
+    assert_eq!(signed_out, "/login?signed_out=1");
     let page = body(browser.get(app.url(&signed_out)).send().await.unwrap()).await;
     assert!(
         page.contains("Sign out of Acme ID too") && page.contains("/endsession"),
         "{page}"
     );
+    // Nobody else's sign-in page offers it: no link can name a provider to show.
+    let elsewhere = format!("/login?signed_out=1&sso={id}");
+    let page = body(
+        app.new_browser()
+            .get(app.url(&elsewhere))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(!page.contains("Sign out of Acme ID too"));
+}
+
+async fn oauth_email_is_a_credential_and_require_sso_closes_the_password_ways(app: TestApp) {
+    let Some(mut idp) = Idp::start() else { return };
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let id = add_provider(&app, org_id, &idp).await;
+    crate::fields::apply_dialer(&app).await;
+    let ids = app
+        .add_people(
+            org_id,
+            vec![
+                someone("Adam", "adam@acme.io", "Admin"),
+                someone("Ann", "ann@acme.io", "Agent"),
+            ],
+        )
+        .await;
+    let (adam, ann) = (ids[0], ids[1]);
+    // An Admin without the credentials permission cannot point Ann's OAuth Email elsewhere.
+    app.db(move |c| {
+        use gatehouse::db::schema::user_permission_overrides as o;
+        diesel::insert_into(o::table)
+            .values((
+                o::user_id.eq(adam),
+                o::permission.eq("users.credentials"),
+                o::granted.eq(false),
+            ))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    app.logout().await;
+    app.login_as("adam@acme.io", PASSWORD).await;
+    let page = crate::edit::dialog(&app, ann).await;
+    let fields = crate::edit::fields_of(
+        &page,
+        &[("field.oauth_email", "adam.private@gmail.example")],
+    );
+    let response = crate::edit::post(&app, ann, &fields).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body(response).await.contains("f-oauth_email-error"));
+    let held = app
+        .db(move |c| gatehouse::fields::store::values_of(c, ann).unwrap())
+        .await;
+    assert!(held.is_empty(), "{held:?}");
+    app.logout().await;
+    app.login_as("olive@acme.io", PASSWORD).await;
+
+    // Changing the issuer removes the links made under the old one.
+    idp.person("sub-ann", "ann@acme.io");
+    through(&app, &app.new_browser(), &format!("/sso/{id}/start")).await;
+    assert_eq!(
+        app.db(move |c| gatehouse::sso::store::identities_of(c, ann).unwrap())
+            .await
+            .len(),
+        1
+    );
+    let issuer = idp.issuer.replace("localhost", "127.0.0.1");
+    let form = [
+        ("preset", "generic"),
+        ("name", "Acme ID"),
+        ("issuer", issuer.as_str()),
+        ("client_id", "gatehouse"),
+        ("scopes", "openid email profile"),
+        ("email_claim", "email"),
+        ("enabled", "1"),
+    ];
+    assert_eq!(
+        app.post_form(&format!("/settings/sign-in/{id}"), &form)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert!(app
+        .db(move |c| gatehouse::sso::store::identities_of(c, ann).unwrap())
+        .await
+        .is_empty());
+    let changed = app.audit_details(org_id, "sso.provider_changed").await;
+    assert_eq!(changed[0]["links_removed"], 1);
+
+    // Require SSO: an invitation is accepted through the provider only.
+    app.hx_post("/users/auto-signup", &[("allow", "0")]).await;
+    assert_eq!(
+        app.post_form("/settings/sign-in/policy", &[("required", "1")])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let (ivy, link) = crate::invites::invite_one(&app, org_id, "ivy@acme.io").await;
+    let token = link.rsplit("/invite/").next().unwrap().to_owned();
+    let page = body(
+        app.new_browser()
+            .get(app.url(&format!("/invite/{token}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        page.contains("Join with Acme ID") && !page.contains("name=\"password\""),
+        "{page}"
+    );
+    let browser = app.new_browser();
+    let fields = [
+        ("password", "a long enough passphrase"),
+        ("password_confirm", "a long enough passphrase"),
+    ];
+    let response = app
+        .post_from_page(&browser, "/login", &format!("/invite/{token}"), &fields)
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(body(response).await.contains("requires single sign-on"));
+    assert_eq!(app.status_of(ivy).await.as_deref(), Some("invited"));
 }

@@ -49,9 +49,6 @@ pub struct NextQuery {
     /// The organization (slug) whose "Sign in with …" buttons to show.
     #[serde(default)]
     org: Option<String>,
-    /// Signed out of a session that came through this provider.
-    #[serde(default)]
-    sso: Option<i64>,
 }
 
 pub async fn form(
@@ -66,7 +63,10 @@ pub async fn form(
             .insert_header(("Location", target))
             .finish());
     }
-    let (org, signed_out_of) = (query.org.clone(), query.sso);
+    let (org, signed_out_of) = (
+        query.org.clone(),
+        crate::sso::flow::signed_out_of(&req, &state.cookie_key),
+    );
     let (providers, signed_out_of) = state
         .db(move |conn| {
             let buttons = crate::sso::store::sign_in_buttons(conn, org.as_deref())?;
@@ -225,6 +225,7 @@ pub async fn submit(
     let now = state.clock.now();
     let meta = origin_of(&req, &state.config.trusted_proxies);
     if !state.login_limiter.allow(&meta.ip, now) {
+        state.metrics.sign_in("rate_limited");
         return too_many_attempts(&req, &form);
     }
     let email = normalize_email(&form.email);
@@ -260,6 +261,7 @@ pub async fn submit(
             )?)
         })
         .await?;
+    state.metrics.sign_in(outcome.label());
     let next = safe_next(&form.next).unwrap_or("").to_owned();
     let page = |error: &str, status| login_page(&req, &form, error, status);
     match outcome {
@@ -340,15 +342,21 @@ pub async fn logout(
             .await?;
     }
     session.purge();
-    let location = match provider {
-        Some(id) => format!("/login?signed_out=1&sso={id}"),
-        None => "/login?signed_out=1".to_owned(),
-    };
-    if htmx::is_htmx(&req) {
-        htmx::Hx::new().redirect(location).empty()
+    let location = "/login?signed_out=1";
+    let mut response = if htmx::is_htmx(&req) {
+        htmx::Hx::new().redirect(location).empty()?
     } else {
-        Ok(HttpResponse::SeeOther()
+        HttpResponse::SeeOther()
             .insert_header(("Location", location))
-            .finish())
+            .finish()
+    };
+    if let Some(id) = provider {
+        // Which provider to offer signing out of: in a cookie signed with the app's key (a
+        // link can name no provider to show), read once by the sign-in page.
+        let cookie = crate::sso::flow::signed_out_cookie(&state.cookie_key, id);
+        response
+            .add_cookie(&cookie)
+            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("cookie: {e}")))?;
     }
+    Ok(response)
 }

@@ -38,6 +38,21 @@ pub enum SignIn {
     SecondStep { user_id: i64, method: Method },
 }
 
+impl SignIn {
+    /// The outcome's name in `/metrics`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            SignIn::Refused => "refused",
+            SignIn::NotFromHere => "ip_not_allowed",
+            SignIn::SsoRequired => "sso_required",
+            SignIn::ProductOnly => "product_only",
+            SignIn::BlockedForInactivity { .. } => "blocked_inactivity",
+            SignIn::Complete(_) => "complete",
+            SignIn::SecondStep { .. } => "second_step",
+        }
+    }
+}
+
 /// What the person proved: their password (right or wrong), or their identity at one of the
 /// organization's providers (`mfa`: the provider's second factor counts).
 #[derive(Debug, Clone, Copy)]

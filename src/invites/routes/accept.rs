@@ -17,6 +17,26 @@ fn invalid_link() -> Result<HttpResponse, AppError> {
     htmx::html_with_status(&InviteInvalidPage, StatusCode::GONE)
 }
 
+/// The organization's enabled providers, and whether it requires them (Require SSO: no
+/// password is chosen, the invitation is accepted through a provider).
+async fn sign_in_ways(state: &State, org_id: i64) -> Result<(Vec<(i64, String)>, bool), AppError> {
+    let (providers, policy) = state
+        .db(move |conn| {
+            Ok((
+                crate::sso::store::providers(conn, org_id)?,
+                crate::sso::store::policy(conn, org_id)?,
+            ))
+        })
+        .await?;
+    let enabled: Vec<(i64, String)> = providers
+        .into_iter()
+        .filter(|p| p.enabled)
+        .map(|p| (p.id, p.name))
+        .collect();
+    let required = policy.required && !enabled.is_empty();
+    Ok((enabled, required))
+}
+
 pub async fn accept_form(
     req: HttpRequest,
     state: State,
@@ -35,13 +55,7 @@ pub async fn accept_form(
             min_length,
         } => {
             let org_id = invitee.org_id;
-            let providers = state
-                .db(move |conn| Ok(crate::sso::store::providers(conn, org_id)?))
-                .await?
-                .into_iter()
-                .filter(|p| p.enabled)
-                .map(|p| (p.id, p.name))
-                .collect();
+            let (providers, sso_required) = sign_in_ways(&state, org_id).await?;
             htmx::html(&AcceptPage {
                 csrf: csrf::token(&req),
                 token: secret,
@@ -51,6 +65,7 @@ pub async fn accept_form(
                 error: None,
                 min_length,
                 providers,
+                sso_required,
             })
         }
     }
@@ -83,6 +98,11 @@ pub async fn accept(
     else {
         return invalid_link();
     };
+    if sign_in_ways(&state, invitee.org_id).await?.1 {
+        return Err(AppError::Denied(format!(
+            "{org} requires single sign-on: accept the invitation with its identity provider's button."
+        )));
+    }
     let personal = [
         invitee.first_name.as_str(),
         invitee.last_name.as_str(),
@@ -111,6 +131,7 @@ pub async fn accept(
             error: Some(error),
             min_length,
             providers: Vec::new(),
+            sso_required: false,
         };
         return htmx::html_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
     }
@@ -120,31 +141,39 @@ pub async fn accept(
         .db(move |conn| Ok(service::accept(conn, &secret, Some(&hash), &meta, now)?))
         .await?
     {
-        Some(user_id) => {
-            let product_only = state
-                .db(move |conn| {
-                    Ok(crate::users::product_access::is_product_only(
-                        conn, user_id,
-                    )?)
-                })
-                .await?;
-            if product_only {
-                // The account is ready for the products; the console stays closed to it.
-                return Ok(HttpResponse::SeeOther()
-                    .insert_header(("Location", "/login?notice=product-only"))
-                    .finish());
-            }
-            // The emailed link proved the mailbox: with the new password, that is two factors.
-            sign_in_session(
-                &req,
-                &session,
-                user_id,
-                crate::auth::session_store::Proof::TwoFactor,
-            )?;
-            Ok(HttpResponse::SeeOther()
-                .insert_header(("Location", "/"))
-                .finish())
-        }
+        Some(user_id) => welcome(&req, &state, &session, user_id).await,
         None => invalid_link(),
     }
+}
+
+/// The invitation is accepted: a console session, unless the account is for the products only.
+async fn welcome(
+    req: &HttpRequest,
+    state: &State,
+    session: &Session,
+    user_id: i64,
+) -> Result<HttpResponse, AppError> {
+    let product_only = state
+        .db(move |conn| {
+            Ok(crate::users::product_access::is_product_only(
+                conn, user_id,
+            )?)
+        })
+        .await?;
+    if product_only {
+        // The account is ready for the products; the console stays closed to it.
+        return Ok(HttpResponse::SeeOther()
+            .insert_header(("Location", "/login?notice=product-only"))
+            .finish());
+    }
+    // The emailed link proved the mailbox: with the new password, that is two factors.
+    sign_in_session(
+        req,
+        session,
+        user_id,
+        crate::auth::session_store::Proof::TwoFactor,
+    )?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", "/"))
+        .finish())
 }

@@ -164,10 +164,12 @@ async fn tested(
 ) -> Result<HttpResponse, AppError> {
     let asker = crate::web::current_user::session_user_id(session);
     if asker.is_none() || asker != request.user_id {
-        return refused(
-            req,
-            "Test sign-in shows its result only to the administrator who started it.",
-        );
+        let refusal = Refusal {
+            reason: "test_by_another",
+            message: "Test sign-in shows its result only to the administrator who started it."
+                .into(),
+        };
+        return refuse(req, state, provider, (None, refusal)).await;
     }
     let meta = origin_of(req, &state.config.trusted_proxies);
     let (provider_row, now, all) = (provider.clone(), state.clock.now(), claims.all.clone());
@@ -195,10 +197,11 @@ async fn linked(
 ) -> Result<HttpResponse, AppError> {
     let signed_in = crate::web::current_user::session_user_id(session);
     if signed_in.is_none() || signed_in != request.user_id {
-        return refused(
-            req,
-            "Sign in first, then link your account from My account.",
-        );
+        let refusal = Refusal {
+            reason: "link_by_another",
+            message: "Sign in first, then link your account from My account.".into(),
+        };
+        return refuse(req, state, provider, (None, refusal)).await;
     }
     let user_id = request.user_id.unwrap_or_default();
     let meta = origin_of(req, &state.config.trusted_proxies);
@@ -247,6 +250,19 @@ async fn accepted(
         .await?;
     match outcome {
         Ok(user_id) => {
+            let product_only = state
+                .db(move |conn| {
+                    Ok(crate::users::product_access::is_product_only(
+                        conn, user_id,
+                    )?)
+                })
+                .await?;
+            if product_only {
+                // The account is ready for the products; the console stays closed to it.
+                return Ok(HttpResponse::SeeOther()
+                    .insert_header(("Location", "/login?notice=product-only"))
+                    .finish());
+            }
             crate::auth::routes::sign_in_session(req, session, user_id, Proof::TwoFactor)?;
             remember_provider(session, provider.id)?;
             Ok(HttpResponse::SeeOther()
@@ -329,6 +345,7 @@ async fn signed_in(
             )?)
         })
         .await?;
+    state.metrics.sign_in(outcome.label());
     let next = request.next.clone();
     match outcome {
         SignIn::Complete(user_id) => {

@@ -227,3 +227,31 @@ pub async fn home_realm(
         url: format!("/sso/{}/start?{query}", provider.id),
     })
 }
+
+/// The cookie that tells the sign-in page, once, which provider the person just signed out of.
+const SIGNED_OUT: &str = "gh_sso_signed_out";
+
+pub fn signed_out_cookie(
+    key: &actix_web::cookie::Key,
+    provider_id: i64,
+) -> actix_web::cookie::Cookie<'static> {
+    let mut jar = actix_web::cookie::CookieJar::new();
+    let cookie = actix_web::cookie::Cookie::build(SIGNED_OUT, provider_id.to_string())
+        .path("/login")
+        .http_only(true)
+        .same_site(actix_web::cookie::SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::minutes(5))
+        .finish();
+    jar.signed_mut(key).add(cookie);
+    jar.get(SIGNED_OUT)
+        .cloned()
+        .unwrap_or_else(|| actix_web::cookie::Cookie::new(SIGNED_OUT, ""))
+}
+
+/// The provider the person just signed out of, when the signed cookie says so.
+pub fn signed_out_of(req: &HttpRequest, key: &actix_web::cookie::Key) -> Option<i64> {
+    let cookie = req.cookie(SIGNED_OUT)?;
+    let mut jar = actix_web::cookie::CookieJar::new();
+    jar.add_original(cookie);
+    jar.signed(key).get(SIGNED_OUT)?.value().parse().ok()
+}

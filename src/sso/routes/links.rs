@@ -53,7 +53,10 @@ async fn unlink(
                     Err(authority::Denied::Database(e)) => return Err(e.into()),
                     Err(authority::Denied::NotFound) => return Err(AppError::NotFound),
                     Err(authority::Denied::Refused(r)) => {
-                        return Err(AppError::Denied(r.to_string()))
+                        let why = r.to_string();
+                        let attempt = ("unlink a sign-in provider", why.as_str());
+                        authority::record_refusal(conn, &editor, user_id, attempt, (&meta, now))?;
+                        return Err(AppError::Denied(why));
                     }
                 }
             }

@@ -105,6 +105,14 @@ pub fn save_provider(
                 if fields.client_secret.is_some() {
                     details["client_secret"] = "changed".into();
                 }
+                if before.issuer != fields.issuer || before.client_id != fields.client_id {
+                    // Subjects belong to an issuer (and, with some providers, to a client):
+                    // another one's could name someone else.
+                    details["links_removed"] = store::delete_links_to(conn, id)?.into();
+                }
+                if !fields.enabled && end_require_sso(conn, org_id)? {
+                    details["require_sso"] = "turned off (no provider enabled)".into();
+                }
                 record(
                     conn,
                     (actor, org_id),
@@ -116,6 +124,21 @@ pub fn save_provider(
         };
         Ok(id)
     })
+}
+
+/// Without an enabled provider nobody but the Owners could sign in: Require SSO ends. Says
+/// whether it was on.
+fn end_require_sso(conn: &mut DbConn, org_id: i64) -> QueryResult<bool> {
+    if store::providers(conn, org_id)?.iter().any(|p| p.enabled) {
+        return Ok(false);
+    }
+    let mut policy = store::policy(conn, org_id)?;
+    if !policy.required {
+        return Ok(false);
+    }
+    policy.required = false;
+    store::save_policy(conn, org_id, &policy)?;
+    Ok(true)
 }
 
 /// Removes a provider and every link to it; says how many people were linked.
@@ -135,14 +158,8 @@ pub fn remove_provider(
         diesel::delete(user_identities::table.filter(user_identities::provider_id.eq(id)))
             .execute(conn)?;
         store::delete_provider(conn, id)?;
-        let mut remaining = store::providers(conn, org_id)?;
-        remaining.retain(|p| p.enabled);
-        let mut policy = store::policy(conn, org_id)?;
         let mut details = serde_json::json!({ "name": provider.name, "links_removed": linked });
-        if remaining.is_empty() && policy.required {
-            // Nobody could sign in: Require SSO ends with the last provider.
-            policy.required = false;
-            store::save_policy(conn, org_id, &policy)?;
+        if end_require_sso(conn, org_id)? {
             details["require_sso"] = "turned off (no provider left)".into();
         }
         record(
@@ -275,10 +292,14 @@ pub fn check_form(
             "List the scopes separated by spaces, openid among them.",
         );
     }
-    let claim_ok = !form.email_claim.is_empty()
-        && form.email_claim.len() <= 100
-        && form
-            .email_claim
+    // Blank: the provider's usual claim (Entra's sign-in name, everyone else's `email`).
+    let email_claim = if form.email_claim.is_empty() {
+        preset.email_claim.to_owned()
+    } else {
+        form.email_claim.clone()
+    };
+    let claim_ok = email_claim.len() <= 100
+        && email_claim
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "_:.-/".contains(c));
     if !claim_ok {
@@ -297,7 +318,7 @@ pub fn check_form(
         client_id: form.client_id.clone(),
         client_secret: (!form.client_secret.is_empty()).then(|| form.client_secret.clone()),
         scopes,
-        email_claim: form.email_claim.clone(),
+        email_claim,
         trust_mfa: form.trust_mfa,
         enabled: form.enabled,
     })

@@ -96,6 +96,14 @@ fn verified_email(
         )));
     }
     let domain = domains::domain_of(&email);
+    let workspace_domain = claims.all.get("hd").and_then(serde_json::Value::as_str);
+    if provider.preset == "google" && workspace_domain != Some(domain.as_str()) {
+        // Any Google account can pass Google: only the organization's managed ones count.
+        return Ok(Err(Refusal::new(
+            "unmanaged_account",
+            format!("{email} is not an account of your organization's Google Workspace: sign in with your work account."),
+        )));
+    }
     if let Some(owner) = store::domain_owner(conn, &domain)? {
         if owner != provider.org_id {
             return Ok(Err(Refusal::new(
@@ -107,18 +115,31 @@ fn verified_email(
     Ok(Ok(email))
 }
 
-/// The organization's user whose OAuth Email field (key `oauth_email`) holds this address.
+/// The organization's user whose OAuth Email field holds this address — only while the field
+/// is its administrators' alone (a person who could type their own would catch a colleague's
+/// first sign-in), and only when one user holds it.
 fn by_oauth_email(conn: &mut DbConn, org_id: i64, email: &str) -> QueryResult<Option<i64>> {
     use crate::db::schema::{user_field_values, user_fields, users};
-    user_field_values::table
+    let holders: Vec<i64> = user_field_values::table
         .inner_join(user_fields::table)
         .inner_join(users::table)
         .filter(user_fields::org_id.eq(org_id))
-        .filter(user_fields::field_key.eq("oauth_email"))
+        .filter(user_fields::field_key.eq(crate::sso::OAUTH_EMAIL))
+        .filter(user_fields::access.eq(crate::fields::Access::Admins.code()))
         .filter(user_field_values::value.eq(email))
         .select(users::id)
-        .first(conn)
-        .optional()
+        .limit(2)
+        .load(conn)?;
+    Ok(match holders.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    })
+}
+
+/// Whether a matched person may be linked now: active and unblocked (anyone else is refused
+/// by the sign-in, with the reason, and no link is left behind).
+fn linkable(user: &LoginCandidate) -> bool {
+    user.status == crate::users::status::ACTIVE && user.locked_at.is_none()
 }
 
 /// Who a checked ID token signs in, or why nobody.
@@ -145,11 +166,12 @@ pub fn resolve(
             Ok(email) => email,
             Err(refusal) => return Ok(Resolved::Refused(refusal)),
         };
-        let found = match by_oauth_email(conn, provider.org_id, &email)? {
-            Some(id) => Some(id),
-            None => auth_store::find_login_candidate(conn, &email)?
-                .filter(|c| c.org_id == provider.org_id)
-                .map(|c| c.id),
+        // Their email first; the OAuth Email field only when no email matches.
+        let found = match auth_store::find_login_candidate(conn, &email)?
+            .filter(|c| c.org_id == provider.org_id)
+        {
+            Some(user) => Some(user.id),
+            None => by_oauth_email(conn, provider.org_id, &email)?,
         };
         let user_id = match found {
             Some(user_id) if is_owner(conn, user_id)? => {
@@ -166,8 +188,23 @@ pub fn resolve(
                 Err(refusal) => return Ok(Resolved::Refused(refusal)),
             },
         };
-        link_user(conn, provider, (user_id, claims, &email), (meta, now))?;
-        candidate(conn, user_id)
+        let resolved = candidate(conn, user_id)?;
+        if let Resolved::User(user) = &resolved {
+            if !linkable(user) {
+                return Ok(resolved);
+            }
+            if store::identities_of(conn, user_id)?
+                .iter()
+                .any(|i| i.provider_id == provider.id)
+            {
+                return Ok(Resolved::Refused(Refusal::new(
+                    "linked_to_another_subject",
+                    format!("This account is linked to another {} account: sign in with that one, or ask an administrator to unlink it.", provider.name),
+                )));
+            }
+            link_user(conn, provider, (user_id, claims, &email), (meta, now))?;
+        }
+        Ok(resolved)
     })
 }
 

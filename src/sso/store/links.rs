@@ -89,6 +89,14 @@ pub fn touch_identity(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryRe
         .execute(conn)
 }
 
+/// Removes every link to a provider; how many there were.
+pub fn delete_links_to(conn: &mut DbConn, provider_id: i64) -> QueryResult<i64> {
+    let removed =
+        diesel::delete(user_identities::table.filter(user_identities::provider_id.eq(provider_id)))
+            .execute(conn)?;
+    Ok(i64::try_from(removed).unwrap_or(i64::MAX))
+}
+
 /// Removes one of a user's links (0: it was not theirs, or is gone).
 pub fn delete_identity(conn: &mut DbConn, user_id: i64, id: i64) -> QueryResult<usize> {
     diesel::delete(

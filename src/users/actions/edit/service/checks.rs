@@ -273,7 +273,7 @@ pub(super) fn groups_of(
 /// (required for the roles they will hold, show-when, unique).
 pub(super) fn profile_of(
     conn: &mut DbConn,
-    (org_id, user_id): (i64, i64),
+    ((org_id, user_id), parties): ((i64, i64), (&authority::Standing, &authority::Standing)),
     form: &UserChange,
     roles: &BTreeSet<i64>,
     errors: &mut FieldErrors,
@@ -286,6 +286,20 @@ pub(super) fn profile_of(
     let editor = (fields::profile::Editor::Admin, roles);
     let change = fields::profile::check(&org_fields, &held, posted, editor, errors);
     change.check_unique(conn, user_id, errors)?;
+    // The OAuth Email signs the person in through the organization's provider: a
+    // credential, changed only with the authority that changes their email.
+    if let Some(oauth) = change
+        .changes
+        .iter()
+        .find(|c| c.field.key == crate::sso::OAUTH_EMAIL)
+    {
+        if let Err(refusal) = authority::check(parties.0, parties.1, Act::Credentials) {
+            errors.add_named(
+                fields::profile::input_name(&oauth.field),
+                refusal.to_string(),
+            );
+        }
+    }
     Ok(change)
 }
 

@@ -98,7 +98,8 @@ impl Plan {
             &mut errors,
         )?;
         let groups = groups_of(conn, (editor.org_id, user_id), form, &mut errors)?;
-        let profile = profile_of(conn, (editor.org_id, user_id), form, &desired, &mut errors)?;
+        let ids = (editor.org_id, user_id);
+        let profile = profile_of(conn, (ids, (me, target)), form, &desired, &mut errors)?;
         let (had_username, username) = username_of(
             conn,
             (editor.org_id, user_id),
