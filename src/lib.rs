@@ -48,7 +48,7 @@ use actix_web::{web as aweb, App, HttpServer};
 use diesel::prelude::*;
 
 use crate::auth::password::Hasher;
-use crate::auth::rate_limit::RateLimiter;
+use crate::auth::rate_limit::{RateLimiter, Shared};
 use crate::auth::session_store::DbSessionStore;
 use crate::config::Config;
 use crate::db::schema::app_secrets;
@@ -99,10 +99,10 @@ impl Application {
             )?,
             mail_wakeup: Arc::new(tokio::sync::Notify::new()),
             hasher: Hasher::new(config.hash_cost)?,
-            login_limiter: RateLimiter::new(config.login_attempts_per_minute),
+            login_limiter: Shared::new("sign-in", config.login_attempts_per_minute, 60),
             api_limiter: RateLimiter::new(config.api_requests_per_minute),
-            signup_ip_limiter: RateLimiter::per_window(config.signups_per_ip_per_hour, 3_600),
-            signup_email_limiter: RateLimiter::per_window(3, 3_600),
+            signup_ip_limiter: Shared::new("sign-up-ip", config.signups_per_ip_per_hour, 3_600),
+            signup_email_limiter: Shared::new("sign-up-email", 3, 3_600),
             live: presence::Hub::new(),
             catalog: orgs::catalog::Catalog::default(),
             oidc: sso::oidc::Oidc::new(config.sso_allow_private),

@@ -1,5 +1,7 @@
-//! A fixed-window counter per key (client IP for sign-in, IP and email for sign-up). In memory:
-//! each instance limits on its own, which is what slowing a spray needs.
+//! A fixed-window counter per key (client IP for sign-in, IP and email for sign-up). In memory
+//! (`RateLimiter`: one instance's count, as the API's per-token limit is), or, for sign-in and
+//! sign-up on PostgreSQL, in the database (`Shared`): every instance counts the same attempts,
+//! so N instances do not allow N times the limit.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -55,6 +57,81 @@ impl RateLimiter {
         entry.1 += 1;
         entry.1 <= self.per_window
     }
+}
+
+/// A limit every instance shares on PostgreSQL (one statement per attempt), kept in memory on
+/// SQLite (one instance).
+pub struct Shared {
+    name: &'static str,
+    local: RateLimiter,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Hits {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    hits: i32,
+}
+
+impl Shared {
+    pub fn new(name: &'static str, per_window: u32, window_seconds: i64) -> Self {
+        Shared {
+            name,
+            local: RateLimiter::per_window(per_window, window_seconds),
+        }
+    }
+
+    /// Counts one attempt for `key`; false when the key is over its limit for this window.
+    pub async fn allow(
+        &self,
+        state: &crate::web::AppState,
+        key: &str,
+        now: NaiveDateTime,
+    ) -> Result<bool, crate::web::AppError> {
+        if state.config.database_url.backend != crate::db::Backend::Postgres {
+            return Ok(self.local.allow(key, now));
+        }
+        let (seconds, length) = (now.and_utc().timestamp(), self.local.window_seconds);
+        // The window's first second: one unit for every limit in the table.
+        let window = seconds / length * length;
+        let bucket = format!("{}:{key}", self.name);
+        let pool = state.pool.clone();
+        let hits = actix_web::web::block(move || -> anyhow::Result<i32> {
+            let mut conn = pool.get()?;
+            Ok(hit(&mut conn, &bucket, (window, seconds))?)
+        })
+        .await
+        .map_err(|e| crate::web::AppError::Unexpected(e.into()))?
+        .map_err(crate::web::AppError::Unexpected)?;
+        Ok(u32::try_from(hits).unwrap_or(u32::MAX) <= self.local.per_window)
+    }
+}
+
+/// One more hit in the bucket's window (PostgreSQL: one upsert); now and then the windows that
+/// ended over two hours ago (the longest is one) go.
+fn hit(
+    conn: &mut crate::db::DbConn,
+    bucket: &str,
+    (window, now): (i64, i64),
+) -> diesel::QueryResult<i32> {
+    use diesel::sql_types::{BigInt, Text};
+    use diesel::RunQueryDsl;
+    let crate::db::DbConn::Pg(pg) = conn else {
+        return Ok(0);
+    };
+    let found: Hits = diesel::sql_query(
+        "INSERT INTO rate_hits (bucket, window_start, hits) VALUES ($1, $2, 1) \
+         ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_hits.hits + 1 \
+         RETURNING hits",
+    )
+    .bind::<Text, _>(bucket)
+    .bind::<BigInt, _>(window)
+    .get_result(pg)?;
+    if found.hits == 1 && rand::random::<u8>() < 4 {
+        diesel::sql_query("DELETE FROM rate_hits WHERE window_start < $1")
+            .bind::<BigInt, _>(now - 7_200)
+            .execute(pg)?;
+    }
+    Ok(found.hits)
 }
 
 #[cfg(test)]

@@ -89,7 +89,7 @@ pub async fn verify(
     };
     let meta = origin_of(&req, &state.config.trusted_proxies);
     let now = state.clock.now();
-    if !state.login_limiter.allow(&meta.ip, now) {
+    if !state.login_limiter.allow(&state, &meta.ip, now).await? {
         let mut response = page(
             &req,
             &pending,
@@ -154,7 +154,8 @@ pub async fn resend(
     if method != Method::Email
         || !state
             .signup_email_limiter
-            .allow(&format!("mfa:{}", pending.user_id), now)
+            .allow(&state, &format!("mfa:{}", pending.user_id), now)
+            .await?
     {
         return page(
             &req,

@@ -78,8 +78,11 @@ pub async fn submit(
     }
     let meta = origin_of(&req, &state.config.trusted_proxies);
     let now = state.clock.now();
-    if !state.signup_ip_limiter.allow(&meta.ip, now)
-        || !state.signup_email_limiter.allow(&email, now)
+    if !state.signup_ip_limiter.allow(&state, &meta.ip, now).await?
+        || !state
+            .signup_email_limiter
+            .allow(&state, &email, now)
+            .await?
     {
         errors.add(
             "email",

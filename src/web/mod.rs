@@ -33,13 +33,14 @@ pub struct AppState {
     pub clock: Clock,
     pub hasher: Hasher,
     pub cookie_key: actix_web::cookie::Key,
-    pub login_limiter: crate::auth::rate_limit::RateLimiter,
+    /// Sign-in attempts per client IP per minute, on every instance together.
+    pub login_limiter: crate::auth::rate_limit::Shared,
     /// API requests per token per minute.
     pub api_limiter: crate::auth::rate_limit::RateLimiter,
     /// Sign-up requests per client IP per hour.
-    pub signup_ip_limiter: crate::auth::rate_limit::RateLimiter,
+    pub signup_ip_limiter: crate::auth::rate_limit::Shared,
     /// Sign-up emails per address per hour (nobody's inbox gets flooded).
-    pub signup_email_limiter: crate::auth::rate_limit::RateLimiter,
+    pub signup_email_limiter: crate::auth::rate_limit::Shared,
     pub mailer: crate::mail::Mailer,
     /// Wakes the mail worker when this instance queues mail.
     pub mail_wakeup: Arc<tokio::sync::Notify>,

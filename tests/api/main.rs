@@ -30,6 +30,7 @@ mod groups;
 mod import;
 mod import_users;
 mod input;
+mod instances;
 mod invites;
 mod layers;
 mod lifecycle;

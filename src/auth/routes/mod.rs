@@ -224,7 +224,7 @@ pub async fn submit(
     let form = form.into_inner();
     let now = state.clock.now();
     let meta = origin_of(&req, &state.config.trusted_proxies);
-    if !state.login_limiter.allow(&meta.ip, now) {
+    if !state.login_limiter.allow(&state, &meta.ip, now).await? {
         state.metrics.sign_in("rate_limited");
         return too_many_attempts(&req, &form);
     }

@@ -47,10 +47,11 @@ pub async fn forgot(
     }
     let meta = origin_of(&req, &state.config.trusted_proxies);
     let now = state.clock.now();
-    if !state.signup_ip_limiter.allow(&meta.ip, now)
+    if !state.signup_ip_limiter.allow(&state, &meta.ip, now).await?
         || !state
             .signup_email_limiter
-            .allow(&format!("reset:{email}"), now)
+            .allow(&state, &format!("reset:{email}"), now)
+            .await?
     {
         return page(
             false,

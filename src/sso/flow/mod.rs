@@ -117,7 +117,11 @@ pub async fn start(
     query: web::Query<StartQuery>,
 ) -> Result<HttpResponse, AppError> {
     let meta = origin_of(&req, &state.config.trusted_proxies);
-    if !state.login_limiter.allow(&meta.ip, state.clock.now()) {
+    if !state
+        .login_limiter
+        .allow(&state, &meta.ip, state.clock.now())
+        .await?
+    {
         return Err(AppError::BadRequest(
             "Too many sign-in attempts from your network. Wait a minute, then try again.".into(),
         ));
