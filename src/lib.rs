@@ -107,6 +107,7 @@ impl Application {
             catalog: orgs::catalog::Catalog::default(),
             oidc: sso::oidc::Oidc::new(config.sso_allow_private),
             metrics: web::metrics::Metrics::default(),
+            health: Arc::default(),
             pool,
             base_url,
             clock,

@@ -94,14 +94,16 @@ impl Shared {
         // The window's first second: one unit for every limit in the table.
         let window = seconds / length * length;
         let bucket = format!("{}:{key}", self.name);
-        let pool = state.pool.clone();
-        let hits = actix_web::web::block(move || -> anyhow::Result<i32> {
-            let mut conn = pool.get()?;
+        let (pool, health) = (state.pool.clone(), state.health.clone());
+        let hits = actix_web::web::block(move || -> Result<i32, crate::web::AppError> {
+            let mut conn = pool.get().map_err(|_| {
+                health.note_unreachable();
+                crate::web::AppError::Unavailable
+            })?;
             Ok(hit(&mut conn, &bucket, (window, seconds))?)
         })
         .await
-        .map_err(|e| crate::web::AppError::Unexpected(e.into()))?
-        .map_err(crate::web::AppError::Unexpected)?;
+        .map_err(|e| crate::web::AppError::Unexpected(e.into()))??;
         Ok(u32::try_from(hits).unwrap_or(u32::MAX) <= self.local.per_window)
     }
 }

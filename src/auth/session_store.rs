@@ -100,9 +100,14 @@ impl DbSessionStore {
     ) -> anyhow::Result<T> {
         let pool = self.state.pool.clone();
         let now = self.state.clock.now();
+        let health = self.state.health.clone();
         actix_web::web::block(move || -> anyhow::Result<T> {
-            let mut conn = pool.get()?;
-            Ok(f(&mut conn, now)?)
+            let mut conn = pool.get().inspect_err(|_| health.note_unreachable())?;
+            Ok(f(&mut conn, now).inspect_err(|e| {
+                if crate::db::is_connection_lost(e) {
+                    health.note_unreachable();
+                }
+            })?)
         })
         .await?
     }
@@ -147,8 +152,14 @@ impl SessionStore for DbSessionStore {
                 };
                 Ok(Some((state, user)))
             })
-            .await
-            .map_err(LoadError::Other)?;
+            .await;
+        let loaded = match loaded {
+            Ok(loaded) => loaded,
+            // The database does not answer: no session this time; the user extractor answers
+            // 503 rather than sending the person to sign in.
+            Err(_) if self.state.health.unreachable_recently() => None,
+            Err(e) => return Err(LoadError::Other(e)),
+        };
         match loaded {
             Some((state, user)) => {
                 if let Some((id, user)) = user {

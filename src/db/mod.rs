@@ -1,8 +1,11 @@
 //! The database: one connection type over SQLite and PostgreSQL, its pool, migrations and the
 //! write-transaction helper every service uses.
 
+pub mod health;
 pub mod schema;
 pub mod sql;
+
+pub use health::{backup_sqlite, is_connection_lost, Health};
 
 use std::time::Duration;
 
@@ -171,7 +174,8 @@ pub fn pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
         .max_lifetime(Some(Duration::from_secs(3_600)))
         .max_size(max_size)
         .min_idle(Some(1))
-        .connection_timeout(Duration::from_secs(10))
+        // A database that does not answer gives a 503 in seconds, not a hung page.
+        .connection_timeout(Duration::from_secs(3))
         .build(Manager {
             url: url.clone(),
             background_checkpoints: true,
@@ -338,28 +342,6 @@ pub fn analyze(conn: &mut DbConn) -> QueryResult<()> {
         DbConn::Pg(c) => c.batch_execute("VACUUM ANALYZE"),
         DbConn::Sqlite(c) => c.batch_execute("ANALYZE; PRAGMA optimize;"),
     }
-}
-
-/// A consistent copy of a SQLite database, taken while it serves (`VACUUM INTO`: one read
-/// transaction, so the copy is the database at one moment, compacted). PostgreSQL has
-/// `pg_dump` for that.
-pub fn backup_sqlite(conn: &mut DbConn, target: &std::path::Path) -> anyhow::Result<()> {
-    use diesel::sql_types::Text;
-    let DbConn::Sqlite(c) = conn else {
-        anyhow::bail!(
-            "backup copies a SQLite database; for PostgreSQL use pg_dump (see the README)"
-        );
-    };
-    anyhow::ensure!(
-        !target.exists(),
-        "{} exists already: choose a new file",
-        target.display()
-    );
-    diesel::RunQueryDsl::execute(
-        diesel::sql_query("VACUUM INTO ?").bind::<Text, _>(target.display().to_string()),
-        c,
-    )?;
-    Ok(())
 }
 
 #[cfg(test)]

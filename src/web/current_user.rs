@@ -254,7 +254,14 @@ async fn extract_with(
     activity: Activity,
 ) -> Result<CurrentUser, AppError> {
     let state = state.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("app state missing")))?;
-    let user_id = session_user_id(&session).ok_or(AppError::Unauthorized)?;
+    let user_id = session_user_id(&session).ok_or_else(|| {
+        if state.health.unreachable_recently() {
+            // The session could not be read: the database, not the person, is the problem.
+            AppError::Unavailable
+        } else {
+            AppError::Unauthorized
+        }
+    })?;
     let now = state.clock.now();
     let preloaded = match activity {
         Activity::Counts => take_preloaded(user_id),

@@ -34,6 +34,10 @@ pub enum AppError {
     Conflict(String),
     #[error("Something went wrong on our side.")]
     Unexpected(#[from] anyhow::Error),
+    /// The database does not answer (stopped, restarting, unreachable): a 503 at once rather
+    /// than a hang; the pool reconnects by itself when it is back.
+    #[error("The database is not answering right now. Try again in a moment.")]
+    Unavailable,
     /// Not an error for the person: go to this page instead (a fragment asked for as a page).
     #[error("See {0}")]
     SeeOther(String),
@@ -139,6 +143,8 @@ impl From<diesel::result::Error> for AppError {
     fn from(error: diesel::result::Error) -> Self {
         match error {
             diesel::result::Error::NotFound => AppError::NotFound,
+            // The connection died under the query (the server stopped or restarted).
+            lost if crate::db::is_connection_lost(&lost) => AppError::Unavailable,
             other => AppError::Unexpected(other.into()),
         }
     }
@@ -167,6 +173,7 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::SeeOther(_) => StatusCode::SEE_OTHER,
         }
     }
@@ -186,6 +193,12 @@ impl ResponseError for AppError {
             _ => None,
         };
         let mut response = HttpResponse::new(self.status_code());
+        if let AppError::Unavailable = self {
+            log::warn!("the database does not answer: 503");
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+        }
         response.extensions_mut().insert(ErrorReport {
             message: self.to_string(),
             request_id,
@@ -231,12 +244,32 @@ fn default_message(status: StatusCode) -> &'static str {
     }
 }
 
+/// A 500 without a report (from outside the handlers) while the database does not answer:
+/// said as what it is, a 503.
+fn unavailable_if_unreachable(
+    (status, report): (StatusCode, Option<ErrorReport>),
+    unreachable: bool,
+) -> (StatusCode, Option<ErrorReport>) {
+    if status == StatusCode::INTERNAL_SERVER_ERROR && report.is_none() && unreachable {
+        let report = ErrorReport {
+            message: AppError::Unavailable.to_string(),
+            request_id: None,
+            continue_at: None,
+        };
+        (StatusCode::SERVICE_UNAVAILABLE, Some(report))
+    } else {
+        (status, report)
+    }
+}
+
 /// Middleware: renders every error response for the kind of request that caused it.
 pub async fn render(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let machine = crate::api::is_machine_path(req.path());
+    // The machine doors, and the load balancer's readiness probe (plain text).
+    let machine = crate::api::is_machine_path(req.path()) || req.path() == "/readyz";
+    let health = req.app_data::<super::State>().map(|s| s.health.clone());
     let res = next.call(req).await?.map_into_boxed_body();
     let status = res.status();
     // The machine doors answer problem details of their own.
@@ -249,6 +282,8 @@ pub async fn render(
         return Ok(res);
     }
     let report = res.response().extensions().get::<ErrorReport>().cloned();
+    let unreachable = health.is_some_and(|h| h.unreachable_recently());
+    let (status, report) = unavailable_if_unreachable((status, report), unreachable);
     // Handlers that already rendered their own error body (a 429 page, say) keep it.
     if report.is_none() && res.response().headers().contains_key(header::CONTENT_TYPE) {
         let is_html = res

@@ -52,6 +52,8 @@ pub struct AppState {
     pub oidc: crate::sso::oidc::Oidc,
     /// This instance's counters and histograms (`/metrics`).
     pub metrics: metrics::Metrics,
+    /// Whether the database failed to answer lately (a 503 rather than a 500).
+    pub health: Arc<crate::db::Health>,
 }
 
 pub type State = web::Data<Arc<AppState>>;
@@ -65,10 +67,18 @@ impl AppState {
         T: Send + 'static,
     {
         let (pool, wakeup) = (self.pool.clone(), self.mail_wakeup.clone());
+        let health = self.health.clone();
         web::block(move || {
-            let mut conn = pool.get().map_err(|e| AppError::Unexpected(e.into()))?;
+            let mut conn = pool.get().map_err(|e| {
+                log::warn!("no database connection: {e}");
+                health.note_unreachable();
+                AppError::Unavailable
+            })?;
             crate::mail::store::take_queued();
             let done = f(&mut conn);
+            if matches!(done, Err(AppError::Unavailable)) {
+                health.note_unreachable();
+            }
             if crate::mail::store::take_queued() {
                 wakeup.notify_one();
             }

@@ -24,6 +24,7 @@ mod domains;
 mod edit;
 mod exit;
 mod export;
+mod faults;
 mod field_rules;
 mod fields;
 mod groups;
