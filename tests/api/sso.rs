@@ -314,6 +314,18 @@ async fn the_attacks_are_refused_and_audited(app: TestApp) {
     // The same code again, in the browser that started it: replayed.
     let response = started.get(&callback).send().await.unwrap();
     refused(&response);
+    // An answer naming another issuer (RFC 9207): a mix-up, refused.
+    idp.person("sub-ann", "ann@acme.io");
+    let mixed = app.new_browser();
+    let response = mixed.get(app.url(&start)).send().await.unwrap();
+    let authorize = location_of(&response).unwrap();
+    let answer = location_of(&plain.get(&authorize).send().await.unwrap()).unwrap();
+    let response = mixed
+        .get(format!("{answer}&iss=https%3A%2F%2Fevil.example"))
+        .send()
+        .await
+        .unwrap();
+    refused(&response);
     // A forged state: nobody's sign-in.
     let forged = callback.replace("state=", "state=forged");
     assert_eq!(
@@ -359,7 +371,12 @@ async fn the_attacks_are_refused_and_audited(app: TestApp) {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(user_by_email(&app, "bea@bravo.test").await.is_some());
     let reasons = refusals(&app, org_id).await;
-    for reason in ["state", "replayed_or_expired", "other_organization"] {
+    for reason in [
+        "state",
+        "replayed_or_expired",
+        "issuer_mismatch",
+        "other_organization",
+    ] {
         assert!(
             reasons.contains(&reason.to_owned()),
             "{reason} in {reasons:?}"

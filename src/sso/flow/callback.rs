@@ -27,6 +27,24 @@ pub struct CallbackQuery {
     error: Option<String>,
     #[serde(default)]
     error_description: Option<String>,
+    /// RFC 9207: the issuer of the answer, when the provider says it.
+    #[serde(default)]
+    iss: Option<String>,
+}
+
+/// Whether the answer names an issuer other than the provider's (a mix-up: another
+/// provider's answer replayed at this one).
+fn other_issuer(query: &CallbackQuery, provider: &Provider) -> bool {
+    query
+        .iss
+        .as_deref()
+        .is_some_and(|iss| iss.trim_end_matches('/') != provider.issuer.trim_end_matches('/'))
+}
+
+/// Whether the sign-in was started by the person signed in to this session (Link, Test).
+fn started_here(session: &Session, request: &store::Request) -> bool {
+    let signed_in = crate::web::current_user::session_user_id(session);
+    signed_in.is_some() && signed_in == request.user_id
 }
 
 /// The sign-in page with a refusal.
@@ -119,6 +137,16 @@ pub async fn callback(
         );
         return refuse(&req, &state, &provider, (None, refusal)).await;
     }
+    if other_issuer(&query, &provider) {
+        let refusal = refuse_with(
+            "issuer_mismatch",
+            format!(
+                "This answer did not come from {}. Sign in again.",
+                provider.name
+            ),
+        );
+        return refuse(&req, &state, &provider, (None, refusal)).await;
+    }
     if let Some(error) = &query.error {
         let detail = query.error_description.clone().unwrap_or_default();
         let refusal = refuse_with(
@@ -162,8 +190,7 @@ async fn tested(
     provider: &Provider,
     (request, claims): (&store::Request, Claims),
 ) -> Result<HttpResponse, AppError> {
-    let asker = crate::web::current_user::session_user_id(session);
-    if asker.is_none() || asker != request.user_id {
+    if !started_here(session, request) {
         let refusal = Refusal {
             reason: "test_by_another",
             message: "Test sign-in shows its result only to the administrator who started it."
@@ -195,8 +222,7 @@ async fn linked(
     provider: &Provider,
     (request, claims): (&store::Request, Claims),
 ) -> Result<HttpResponse, AppError> {
-    let signed_in = crate::web::current_user::session_user_id(session);
-    if signed_in.is_none() || signed_in != request.user_id {
+    if !started_here(session, request) {
         let refusal = Refusal {
             reason: "link_by_another",
             message: "Sign in first, then link your account from My account.".into(),
