@@ -6,11 +6,12 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use super::refusals::{failed, standing_refusal};
 use super::{SSO_PROVIDER, SSO_STATE};
 use crate::auth::service::{Credential, SignIn};
 use crate::auth::session_store::{PendingSecondStep, Proof};
 use crate::auth::tokens;
-use crate::sso::oidc::{Claims, Failure};
+use crate::sso::oidc::Claims;
 use crate::sso::service::{self, Refusal, Resolved};
 use crate::sso::store::{self, Provider};
 use crate::sso::Purpose;
@@ -75,24 +76,6 @@ async fn refuse(
         })
         .await?;
     refused(req, &refusal.message)
-}
-
-fn failed(failure: Failure, provider: &Provider) -> Refusal {
-    let message = match failure.reason {
-        "expired" => format!("{} sent an expired answer. Sign in again.", provider.name),
-        "discovery" | "configuration" => format!(
-            "{} cannot be reached or is set up wrongly right now. Try again later, or sign in with your password.",
-            provider.name
-        ),
-        _ => format!(
-            "{}'s answer could not be trusted, so you were not signed in. Sign in again; if it keeps failing, ask an administrator.",
-            provider.name
-        ),
-    };
-    Refusal {
-        reason: failure.reason,
-        message,
-    }
 }
 
 /// `GET /sso/callback`: the provider's answer.
@@ -303,30 +286,6 @@ fn remember_provider(session: &Session, provider_id: i64) -> Result<(), AppError
     session
         .insert(SSO_PROVIDER, provider_id)
         .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session: {e}")))
-}
-
-/// Why a matched person may not come in, said plainly: the provider vouched for them.
-fn standing_refusal(user: &crate::auth::store::LoginCandidate) -> Option<Refusal> {
-    use crate::users::status;
-    let (reason, message) = if user.status == status::INVITED {
-        (
-            "not_active",
-            "Your invitation is not accepted yet: use the link in your invitation email.",
-        )
-    } else if user.status != status::ACTIVE {
-        ("not_active", "Your account is deactivated: ask an administrator of your organization to reactivate it.")
-    } else if user.locked_at.is_some() {
-        (
-            "blocked",
-            "Your account is blocked: ask an administrator of your organization to unblock it.",
-        )
-    } else {
-        return None;
-    };
-    Some(Refusal {
-        reason,
-        message: message.into(),
-    })
 }
 
 async fn signed_in(

@@ -4,6 +4,7 @@
 //! reason (audited).
 
 mod callback;
+mod refusals;
 
 pub use callback::callback;
 
