@@ -207,9 +207,10 @@ impl Columns {
     }
 
     fn settable(&self) -> Vec<(i64, String)> {
+        // Nor the OAuth Email: a way in, changed one person at a time in Edit User.
         self.fields
             .iter()
-            .filter(|f| !f.is_secret())
+            .filter(|f| !f.is_secret() && f.key != crate::sso::OAUTH_EMAIL)
             .map(|f| (f.id, f.label.clone()))
             .collect()
     }

@@ -803,6 +803,23 @@ async fn oauth_email_is_a_credential_and_require_sso_closes_the_password_ways(ap
         .db(move |c| gatehouse::fields::store::values_of(c, ann).unwrap())
         .await;
     assert!(held.is_empty(), "{held:?}");
+    // Nor in bulk, whoever asks: Set field refuses it.
+    let oauth = crate::fields::field_id(&app, org_id, "oauth_email").await;
+    let (action, ann_s) = (format!("field_set:{oauth}"), ann.to_string());
+    let response = app
+        .hx_post(
+            "/users/bulk/confirm",
+            &[
+                ("action", action.as_str()),
+                ("set_value", "x@gmail.example"),
+                ("ids", ann_s.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(crate::helpers::toast_of(response.headers())
+        .unwrap_or_default()
+        .contains("set for one user at a time"));
     app.logout().await;
     app.login_as("olive@acme.io", PASSWORD).await;
 

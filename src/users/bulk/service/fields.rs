@@ -40,6 +40,14 @@ impl FieldSet {
                 "A secret is set for one user at a time, in Edit User.".into(),
             ));
         }
+        if field.key == crate::sso::OAUTH_EMAIL {
+            // It signs the person in through the provider: a credential, changed in Edit User
+            // with the authority that changes an email.
+            return Err(BulkError::Refused(format!(
+                "{} is set for one user at a time, in Edit User.",
+                field.label
+            )));
+        }
         let raw: Vec<String> = match field.kind {
             crate::fields::Kind::MultiChoice => {
                 value.split(';').map(|v| v.trim().to_owned()).collect()
