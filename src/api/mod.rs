@@ -10,6 +10,7 @@ pub mod invitations;
 pub mod problem;
 pub mod tokens;
 pub mod users;
+pub mod workspaces;
 
 use actix_web::{web, HttpResponse};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -38,6 +39,11 @@ use utoipa::{Modify, OpenApi};
         audit::events,
         users::status::deactivate,
         users::status::activate,
+        workspaces::list,
+        workspaces::members,
+        workspaces::add,
+        workspaces::update,
+        workspaces::revoke,
     ),
     components(schemas(
         users::UserSummary,
@@ -55,6 +61,12 @@ use utoipa::{Modify, OpenApi};
         catalog::FieldOut,
         audit::AuditEvent,
         audit::AuditPage,
+        workspaces::WorkspaceOut,
+        workspaces::MemberOut,
+        workspaces::MemberPage,
+        workspaces::Access,
+        workspaces::NewMember,
+        workspaces::Revoked,
         problem::ProblemBody,
         problem::FieldProblem,
     )),
@@ -91,6 +103,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(invitations::configure)
         .configure(catalog::configure)
         .configure(audit::configure)
+        .configure(workspaces::configure)
         .configure(tokens::routes::configure);
 }
 

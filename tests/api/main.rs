@@ -13,6 +13,7 @@ mod activity_log;
 mod api_more;
 mod api_tokens;
 mod api_users;
+mod api_workspaces;
 mod auth;
 mod authority;
 mod backup;

@@ -322,6 +322,27 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/groups", Token("users:read")),
     ("GET", "/api/v1/fields", Token("users:read")),
     ("GET", "/api/v1/audit", Token("audit:read")),
+    ("GET", "/api/v1/workspaces", Token("users:read")),
+    (
+        "GET",
+        "/api/v1/workspaces/{id}/members",
+        Token("users:read"),
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{id}/members",
+        Token("users:write"),
+    ),
+    (
+        "PUT",
+        "/api/v1/workspaces/{id}/members/{member}",
+        Token("users:write"),
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{id}/members/{member}",
+        Token("users:write"),
+    ),
     ("GET", "/scim/v2/ServiceProviderConfig", Token("scim")),
     ("GET", "/scim/v2/ResourceTypes", Token("scim")),
     ("GET", "/scim/v2/ResourceTypes/{name}", Token("scim")),
