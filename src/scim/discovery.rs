@@ -13,13 +13,23 @@ pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub use super::groups::model::GROUP_SCHEMA;
 use super::users::enterprise::ENTERPRISE;
 use super::users::fields::{schema_attributes, FIELDS};
+use super::users::places::{self, WORKSPACES};
 use crate::fields::Field;
 
-/// The caller's organization's user fields (its extension schema's attributes).
-async fn org_fields(caller: &ScimCaller, state: &State) -> Result<Vec<Field>, ScimError> {
+/// The caller's organization's user fields (its extension schema's attributes), and whether
+/// it shows workspaces (a second active one: the workspaces extension).
+async fn org_extensions(
+    caller: &ScimCaller,
+    state: &State,
+) -> Result<(Vec<Field>, bool), ScimError> {
     let org_id = caller.get()?.editor().org_id;
     Ok(state
-        .db(move |conn| Ok(crate::fields::store::all(conn, org_id)?))
+        .db(move |conn| {
+            Ok((
+                crate::fields::store::all(conn, org_id)?,
+                places::shown_in(conn, org_id)?,
+            ))
+        })
         .await?)
 }
 
@@ -53,11 +63,15 @@ pub async fn config(caller: ScimCaller, state: State) -> Result<HttpResponse, Sc
     })))
 }
 
-/// The User resource type; the user-fields extension while the organization has fields.
-fn user_resource_type(state: &State, has_fields: bool) -> Value {
+/// The User resource type; the user-fields extension while the organization has fields, the
+/// workspaces one while it has several workspaces.
+fn user_resource_type(state: &State, (has_fields, has_places): (bool, bool)) -> Value {
     let mut extensions = vec![json!({ "schema": ENTERPRISE, "required": false })];
     if has_fields {
         extensions.push(json!({ "schema": FIELDS, "required": false }));
+    }
+    if has_places {
+        extensions.push(json!({ "schema": WORKSPACES, "required": false }));
     }
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
@@ -101,9 +115,9 @@ fn list(items: Vec<Value>) -> Value {
 }
 
 pub async fn resource_types(caller: ScimCaller, state: State) -> Result<HttpResponse, ScimError> {
-    let has_fields = !org_fields(&caller, &state).await?.is_empty();
+    let (fields, has_places) = org_extensions(&caller, &state).await?;
     Ok(scim(list(vec![
-        user_resource_type(&state, has_fields),
+        user_resource_type(&state, (!fields.is_empty(), has_places)),
         group_resource_type(&state),
     ])))
 }
@@ -115,8 +129,11 @@ pub async fn resource_type(
 ) -> Result<HttpResponse, ScimError> {
     match name.as_str() {
         "User" => {
-            let has_fields = !org_fields(&caller, &state).await?.is_empty();
-            Ok(scim(user_resource_type(&state, has_fields)))
+            let (fields, has_places) = org_extensions(&caller, &state).await?;
+            Ok(scim(user_resource_type(
+                &state,
+                (!fields.is_empty(), has_places),
+            )))
         }
         "Group" => {
             caller.get()?;
@@ -291,8 +308,23 @@ fn fields_schema(state: &State, fields: &[Field]) -> Value {
     })
 }
 
+/// The workspaces extension's schema.
+fn places_schema(state: &State) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": WORKSPACES,
+        "name": "Workspaces",
+        "description": "The user's workspaces and access levels (read-only; change them in the console or /api/v1/workspaces)",
+        "attributes": places::schema_attributes(),
+        "meta": {
+            "resourceType": "Schema",
+            "location": format!("{}/Schemas/{WORKSPACES}", base(state)),
+        },
+    })
+}
+
 pub async fn schemas(caller: ScimCaller, state: State) -> Result<HttpResponse, ScimError> {
-    let fields = org_fields(&caller, &state).await?;
+    let (fields, has_places) = org_extensions(&caller, &state).await?;
     let mut all = vec![
         user_schema(&state),
         enterprise_schema(&state),
@@ -300,6 +332,9 @@ pub async fn schemas(caller: ScimCaller, state: State) -> Result<HttpResponse, S
     ];
     if !fields.is_empty() {
         all.push(fields_schema(&state, &fields));
+    }
+    if has_places {
+        all.push(places_schema(&state));
     }
     Ok(scim(list(all)))
 }
@@ -309,9 +344,10 @@ pub async fn schema(
     state: State,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ScimError> {
-    let fields = org_fields(&caller, &state).await?;
+    let (fields, has_places) = org_extensions(&caller, &state).await?;
     match id.as_str() {
         FIELDS if !fields.is_empty() => Ok(scim(fields_schema(&state, &fields))),
+        WORKSPACES if has_places => Ok(scim(places_schema(&state))),
         USER_SCHEMA => Ok(scim(user_schema(&state))),
         GROUP_SCHEMA => Ok(scim(group_schema(&state))),
         ENTERPRISE => Ok(scim(enterprise_schema(&state))),

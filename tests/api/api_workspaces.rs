@@ -7,10 +7,12 @@ use serde_json::{json, Value};
 use crate::api_tokens::{api, json as body_of, make_token, problem};
 use crate::both;
 use crate::helpers::{someone, TestApp, PASSWORD};
+use crate::scim::scim;
 
 both!(
     members_are_added_edited_and_revoked_through_the_api,
     a_workspace_manager_token_acts_only_in_their_workspace,
+    scim_shows_each_users_workspaces_read_only,
 );
 
 async fn send(
@@ -362,5 +364,87 @@ async fn a_workspace_manager_token_acts_only_in_their_workspace(app: TestApp) {
             .await
             .as_deref(),
         Some("owner")
+    );
+}
+
+const WORKSPACES: &str = "urn:ietf:params:scim:schemas:extension:gatehouse:2.0:Workspaces";
+
+async fn scim_shows_each_users_workspaces_read_only(app: TestApp) {
+    use reqwest::Method;
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let ada = app
+        .add_people(org_id, vec![someone("Ada", "ada@acme.io", "Agent")])
+        .await[0];
+    let token = make_token(
+        &app,
+        "/settings/api-tokens",
+        "Okta",
+        &["scim", "users:read", "users:write"],
+    )
+    .await;
+    let user_path = format!("/scim/v2/Users/{ada}");
+    // One workspace: nothing of workspaces, as in the console.
+    let (_, schemas) = scim(&app, Method::GET, "/scim/v2/Schemas", &token, None).await;
+    assert!(!schemas.to_string().contains(WORKSPACES));
+    let (_, user) = scim(&app, Method::GET, &user_path, &token, None).await;
+    assert!(user.get(WORKSPACES).is_none(), "{user}");
+
+    app.get_html("/settings/workspaces").await;
+    app.post_form("/settings/workspaces", &[("name", "Support")])
+        .await;
+    let (support, _) = workspace_named(&app, &token, "Support").await;
+    let added = send(
+        &app,
+        "POST",
+        &format!("/api/v1/workspaces/{support}/members"),
+        &token,
+        json!({"email": "ada@acme.io", "level": "manager"}),
+    )
+    .await;
+    assert_eq!(added.status(), StatusCode::CREATED);
+    let (status, user) = scim(&app, Method::GET, &user_path, &token, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let places = user[WORKSPACES]["workspaces"]
+        .as_array()
+        .expect("workspaces")
+        .clone();
+    let scim_level = |name: &str| {
+        places
+            .iter()
+            .find(|p| p["display"] == name)
+            .map(|p| p["level"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(scim_level("Acme").as_deref(), Some("agent"));
+    assert_eq!(scim_level("Support").as_deref(), Some("manager"));
+    assert!(user["schemas"].to_string().contains(WORKSPACES));
+    let (status, schema) = scim(
+        &app,
+        Method::GET,
+        &format!("/scim/v2/Schemas/{WORKSPACES}"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(schema["attributes"][0]["mutability"], "readOnly");
+    let (_, types) = scim(
+        &app,
+        Method::GET,
+        "/scim/v2/ResourceTypes/User",
+        &token,
+        None,
+    )
+    .await;
+    assert!(types["schemaExtensions"].to_string().contains(WORKSPACES));
+    // A provider's PUT that sends the part back changed: ignored (read-only).
+    let mut back = user.clone();
+    back[WORKSPACES]["workspaces"] = json!([{"value": support.to_string(), "level": "owner"}]);
+    let (status, _) = scim(&app, Method::PUT, &user_path, &token, Some(back)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        level_in(&app, &token, support, "ada@acme.io")
+            .await
+            .as_deref(),
+        Some("manager")
     );
 }

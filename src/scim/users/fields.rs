@@ -26,6 +26,15 @@ pub fn urn() -> String {
 pub struct Profiles {
     pub defs: Vec<Field>,
     values: std::collections::HashMap<i64, crate::fields::store::Values>,
+    /// Each user's part of the workspaces extension (see `places`).
+    places: std::collections::HashMap<i64, Value>,
+}
+
+/// A user's parts of Gatehouse's extensions: user fields and workspaces.
+#[derive(Debug, Default)]
+pub struct Parts {
+    pub fields: Option<Value>,
+    pub workspaces: Option<Value>,
 }
 
 impl Profiles {
@@ -37,7 +46,20 @@ impl Profiles {
         } else {
             crate::fields::store::values_of_many(conn, user_ids)?
         };
-        Ok(Profiles { defs, values })
+        let places = super::places::load(conn, org_id, user_ids)?;
+        Ok(Profiles {
+            defs,
+            values,
+            places,
+        })
+    }
+
+    /// A user's parts of the extensions, as SCIM shows them.
+    pub fn parts(&self, user_id: i64) -> Parts {
+        Parts {
+            fields: self.to_json(user_id),
+            workspaces: self.places.get(&user_id).cloned(),
+        }
     }
 
     /// A user's values by field key (lower case), secrets left out.

@@ -6,6 +6,8 @@ pub mod enterprise;
 pub mod fields;
 pub mod model;
 pub mod patch;
+pub mod places;
+mod projection;
 pub mod store;
 mod write;
 
@@ -94,12 +96,12 @@ impl ListParams {
 }
 
 /// A user and their part of the user-fields extension.
-pub(crate) type Shown = (store::Stored, Option<Value>);
+pub(crate) type Shown = (store::Stored, fields::Parts);
 
 /// A user of the organization as SCIM answers with them.
 pub(super) fn shown(conn: &mut DbConn, org_id: i64, id: i64) -> Result<Shown, ScimError> {
     let stored = store::one(conn, org_id, id)?.ok_or_else(ScimError::not_found)?;
-    let part = fields::Profiles::load(conn, org_id, &[id])?.to_json(id);
+    let part = fields::Profiles::load(conn, org_id, &[id])?.parts(id);
     Ok((stored, part))
 }
 
@@ -146,7 +148,7 @@ fn run_list(
         .iter()
         .map(|s| {
             model::project(
-                model::to_json(s, base, profiles.to_json(s.id)),
+                model::to_json(s, base, profiles.parts(s.id)),
                 params.attributes.as_deref(),
                 params.excluded.as_deref(),
             )

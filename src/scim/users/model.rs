@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::store::{Extra, Stored};
 use crate::scim::discovery::USER_SCHEMA;
@@ -143,6 +143,10 @@ pub fn set(draft: &mut Draft, path: &str, value: &Value) -> Result<(), ScimError
     if let Some(sub) = path.strip_prefix(&format!("{enterprise}:")) {
         return super::enterprise::set(draft, sub, value);
     }
+    // Read-only: ignored when a provider sends it back (RFC 7643 §2.2).
+    if path.starts_with(&super::places::urn()) {
+        return Ok(());
+    }
     let fields = super::fields::urn();
     if path == fields {
         return super::fields::set_all(draft, value);
@@ -275,7 +279,7 @@ pub fn from_json(body: &Value, base: Draft) -> Result<Draft, ScimError> {
 }
 
 /// The user as SCIM shows them, with their part of the user-fields extension if any.
-pub fn to_json(stored: &Stored, base: &str, fields: Option<Value>) -> Value {
+pub fn to_json(stored: &Stored, base: &str, parts: super::fields::Parts) -> Value {
     let draft = Draft::of(stored, BTreeMap::new());
     let mut user = json!({
         "schemas": [USER_SCHEMA],
@@ -307,9 +311,13 @@ pub fn to_json(stored: &Stored, base: &str, fields: Option<Value>) -> Value {
         user[super::enterprise::ENTERPRISE] = part;
         schemas.push(super::enterprise::ENTERPRISE);
     }
-    if let Some(part) = fields {
+    if let Some(part) = parts.fields {
         user[super::fields::FIELDS] = part;
         schemas.push(super::fields::FIELDS);
+    }
+    if let Some(part) = parts.workspaces {
+        user[super::places::WORKSPACES] = part;
+        schemas.push(super::places::WORKSPACES);
     }
     user["schemas"] = json!(schemas);
     user
@@ -328,68 +336,4 @@ fn entry(value: &str, kind: &Option<String>, primary: Option<bool>) -> Value {
     entry
 }
 
-/// `attributes` / `excludedAttributes` (comma lists, possibly with the core URN): `id` and
-/// `schemas` always stay.
-pub fn project(mut user: Value, attributes: Option<&str>, excluded: Option<&str>) -> Value {
-    let names = |list: &str| -> Vec<String> {
-        list.split(',')
-            .map(|a| crate::scim::filter::normalize(a.trim()))
-            .filter(|a| !a.is_empty())
-            .collect()
-    };
-    let Some(object) = user.as_object_mut() else {
-        return user;
-    };
-    let keep_always = ["id", "schemas"];
-    if let Some(attributes) = attributes.filter(|a| !a.trim().is_empty()) {
-        let wanted = names(attributes);
-        let mut kept = Map::new();
-        for (key, value) in object.iter() {
-            let lower = key.to_lowercase();
-            if keep_always.contains(&lower.as_str()) {
-                kept.insert(key.clone(), value.clone());
-                continue;
-            }
-            let subs: Vec<&str> = wanted
-                .iter()
-                .filter_map(|w| w.strip_prefix(&format!("{lower}.")))
-                .collect();
-            if wanted.contains(&lower) {
-                kept.insert(key.clone(), value.clone());
-            } else if !subs.is_empty() {
-                if let Some(inner) = value.as_object() {
-                    let part: Map<String, Value> = inner
-                        .iter()
-                        .filter(|(k, _)| subs.contains(&k.to_lowercase().as_str()))
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect();
-                    kept.insert(key.clone(), Value::Object(part));
-                }
-            }
-        }
-        *object = kept;
-    }
-    if let Some(excluded) = excluded {
-        for name in names(excluded) {
-            if keep_always.contains(&name.as_str()) {
-                continue;
-            }
-            let key = object.keys().find(|k| k.to_lowercase() == name).cloned();
-            if let Some(key) = key {
-                object.remove(&key);
-            } else if let Some((top, sub)) = name.split_once('.') {
-                let key = object.keys().find(|k| k.to_lowercase() == top).cloned();
-                if let Some(inner) = key
-                    .and_then(|k| object.get_mut(&k))
-                    .and_then(Value::as_object_mut)
-                {
-                    let sub_key = inner.keys().find(|k| k.to_lowercase() == sub).cloned();
-                    if let Some(sub_key) = sub_key {
-                        inner.remove(&sub_key);
-                    }
-                }
-            }
-        }
-    }
-    user
-}
+pub use super::projection::project;
