@@ -22,6 +22,11 @@ pub enum Bind {
 enum Part {
     Text(String),
     Bind(Bind),
+    /// ` IN (…ids)` as one parameter, so the statement is the same whatever the count and is
+    /// prepared once per connection (Diesel's `eq_any` binds one parameter per id and
+    /// prepares the statement again on every call: 10% of a workspace page's CPU).
+    /// The ids, and the same as a JSON array (SQLite's form of the parameter).
+    Ids(Vec<i64>, String),
 }
 
 #[derive(Debug, Clone)]
@@ -67,9 +72,22 @@ impl Sql {
                 Part::Bind(value) => {
                     self.bind(value.clone());
                 }
+                Part::Ids(ids, json) => self.parts.push(Part::Ids(ids.clone(), json.clone())),
             }
         }
         self.cache &= other.cache;
+        self
+    }
+
+    /// `column IN (ids)`, the list bound as one parameter (a JSON array read by `json_each`
+    /// on SQLite, a `bigint[]` on PostgreSQL).
+    pub fn any_of(&mut self, column: &str, ids: &[i64]) -> &mut Self {
+        self.push(column);
+        let json = format!(
+            "[{}]",
+            ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+        );
+        self.parts.push(Part::Ids(ids.to_vec(), json));
         self
     }
 
@@ -79,8 +97,29 @@ impl Sql {
     }
 }
 
+/// How each backend takes a list of ids as one parameter.
+fn ids_sqlite<'b>(
+    (_, json): (&'b Vec<i64>, &'b String),
+    out: &mut diesel::query_builder::AstPass<'_, 'b, Sqlite>,
+) -> QueryResult<()> {
+    out.push_sql(" IN (SELECT value FROM json_each(");
+    out.push_bind_param::<Text, String>(json)?;
+    out.push_sql("))");
+    Ok(())
+}
+
+fn ids_pg<'b>(
+    (ids, _): (&'b Vec<i64>, &'b String),
+    out: &mut diesel::query_builder::AstPass<'_, 'b, Pg>,
+) -> QueryResult<()> {
+    out.push_sql(" = ANY(");
+    out.push_bind_param::<diesel::sql_types::Array<BigInt>, Vec<i64>>(ids)?;
+    out.push_sql(")");
+    Ok(())
+}
+
 macro_rules! sql_fragment_for {
-    ($backend:ty) => {
+    ($backend:ty, $ids:ident) => {
         impl diesel::query_builder::QueryFragment<$backend> for Sql {
             fn walk_ast<'b>(
                 &'b self,
@@ -97,6 +136,7 @@ macro_rules! sql_fragment_for {
                         Part::Bind(Bind::Time(v)) => {
                             out.push_bind_param::<Timestamp, NaiveDateTime>(v)?
                         }
+                        Part::Ids(ids, json) => $ids((ids, json), &mut out)?,
                     }
                 }
                 Ok(())
@@ -104,8 +144,8 @@ macro_rules! sql_fragment_for {
         }
     };
 }
-sql_fragment_for!(Sqlite);
-sql_fragment_for!(Pg);
+sql_fragment_for!(Sqlite, ids_sqlite);
+sql_fragment_for!(Pg, ids_pg);
 
 impl diesel::query_builder::QueryId for Sql {
     type QueryId = ();

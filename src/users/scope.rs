@@ -170,12 +170,18 @@ pub fn of(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<Scope>> {
 pub fn scoped_among(conn: &mut DbConn, ids: &[i64]) -> QueryResult<BTreeSet<i64>> {
     let mut scoped = BTreeSet::new();
     for chunk in ids.chunks(500) {
+        #[derive(QueryableByName)]
+        struct Scoped {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            user_id: i64,
+        }
+        let mut sql = Sql::new();
+        sql.push("SELECT DISTINCT user_id FROM admin_scopes WHERE ")
+            .any_of("user_id", chunk);
         scoped.extend(
-            admin_scopes::table
-                .filter(admin_scopes::user_id.eq_any(chunk))
-                .select(admin_scopes::user_id)
-                .distinct()
-                .load::<i64>(conn)?,
+            crate::db::sql::load::<Scoped>(conn, sql)?
+                .into_iter()
+                .map(|s| s.user_id),
         );
     }
     Ok(scoped)

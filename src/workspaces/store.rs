@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use super::{Level, Membership, Restriction};
 use crate::db::schema::{owned_records, users, workspace_members, workspaces};
+use crate::db::sql::{load, Bind, Sql};
 use crate::db::DbConn;
 
 #[derive(Debug, Clone, Queryable, PartialEq, Eq)]
@@ -204,17 +205,23 @@ pub fn memberships_of(
     workspace_id: i64,
     ids: &[i64],
 ) -> QueryResult<std::collections::HashMap<i64, Membership>> {
-    let rows: Vec<(i64, String, String)> = workspace_members::table
-        .filter(workspace_members::workspace_id.eq(workspace_id))
-        .filter(workspace_members::user_id.eq_any(ids))
-        .select((
-            workspace_members::user_id,
-            workspace_members::level,
-            workspace_members::restrictions,
-        ))
-        .load(conn)?;
-    Ok(rows
+    #[derive(QueryableByName)]
+    struct Held {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        user_id: i64,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        level: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        restrictions: String,
+    }
+    let mut sql = Sql::new();
+    sql.push("SELECT user_id, level, restrictions FROM workspace_members WHERE workspace_id = ")
+        .bind(Bind::Int(workspace_id))
+        .push(" AND ")
+        .any_of("user_id", ids);
+    Ok(load::<Held>(conn, sql)?
         .into_iter()
+        .map(|held| (held.user_id, held.level, held.restrictions))
         .filter_map(|(id, code, restrictions)| {
             let level = Level::parse(&code)?;
             Some((
@@ -296,16 +303,23 @@ pub fn names_of_members(
     conn: &mut DbConn,
     ids: &[i64],
 ) -> QueryResult<std::collections::HashMap<i64, Vec<String>>> {
-    let rows: Vec<(i64, String)> = workspace_members::table
-        .inner_join(workspaces::table)
-        .filter(workspace_members::user_id.eq_any(ids))
-        .filter(workspaces::archived_at.is_null())
-        .order(workspaces::name_key)
-        .select((workspace_members::user_id, workspaces::name))
-        .load(conn)?;
+    #[derive(QueryableByName)]
+    struct Place {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        user_id: i64,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let mut sql = Sql::new();
+    sql.push(
+        "SELECT m.user_id, w.name FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id \
+         WHERE w.archived_at IS NULL AND ",
+    )
+    .any_of("m.user_id", ids)
+    .push(" ORDER BY w.name_key");
     let mut names: std::collections::HashMap<i64, Vec<String>> = Default::default();
-    for (id, name) in rows {
-        names.entry(id).or_default().push(name);
+    for place in load::<Place>(conn, sql)? {
+        names.entry(place.user_id).or_default().push(place.name);
     }
     Ok(names)
 }

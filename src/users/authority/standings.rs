@@ -7,10 +7,9 @@ use diesel::prelude::*;
 
 use super::Standing;
 use crate::auth::permissions::{Permissions, OWNER};
-use crate::db::schema::{
-    role_permissions, roles, superusers, user_permission_overrides, user_roles, users,
-};
+use crate::db::sql::{load, Bind, Sql};
 use crate::db::DbConn;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 
 /// The standing of a user of the organization (`None`: no such user there).
 pub fn standing_of(conn: &mut DbConn, org_id: i64, user_id: i64) -> QueryResult<Option<Standing>> {
@@ -30,30 +29,18 @@ pub fn standings_of(
     let mut superusers = std::collections::HashSet::new();
     let scoped = crate::users::scope::scoped_among(conn, ids)?;
     for chunk in ids.chunks(500) {
-        for (id, superuser) in users::table
-            .left_join(superusers::table)
-            .filter(users::org_id.eq(org_id))
-            .filter(users::id.eq_any(chunk))
-            .select((users::id, superusers::user_id.nullable().is_not_null()))
-            .load::<(i64, bool)>(conn)?
-        {
+        for Person { id, superuser } in load::<Person>(conn, Person::sql(org_id, chunk))? {
             found.entry(id).or_default();
             if superuser {
                 superusers.insert(id);
             }
         }
-        let given: Vec<(i64, String, Option<String>)> = user_roles::table
-            .inner_join(roles::table)
-            .left_join(role_permissions::table.on(role_permissions::role_id.eq(roles::id)))
-            .filter(user_roles::user_id.eq_any(chunk))
-            .filter(roles::org_id.eq(org_id))
-            .select((
-                user_roles::user_id,
-                roles::name,
-                role_permissions::permission.nullable(),
-            ))
-            .load(conn)?;
-        for (user_id, role, permission) in given {
+        for Given {
+            user_id,
+            name: role,
+            permission,
+        } in load::<Given>(conn, Given::sql(org_id, chunk))?
+        {
             if let Some((roles, _)) = found.get_mut(&user_id) {
                 roles.push((role, permission));
             }
@@ -140,12 +127,69 @@ pub fn standing_from(
 
 /// The permission overrides of these users (at most 500 ids): (user, permission, granted).
 pub fn overrides_of_many(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(i64, String, bool)>> {
-    user_permission_overrides::table
-        .filter(user_permission_overrides::user_id.eq_any(ids))
-        .select((
-            user_permission_overrides::user_id,
-            user_permission_overrides::permission,
-            user_permission_overrides::granted,
-        ))
-        .load(conn)
+    #[derive(QueryableByName)]
+    struct Override {
+        #[diesel(sql_type = BigInt)]
+        user_id: i64,
+        #[diesel(sql_type = Text)]
+        permission: String,
+        #[diesel(sql_type = Bool)]
+        granted: bool,
+    }
+    let mut sql = Sql::new();
+    sql.push("SELECT user_id, permission, granted FROM user_permission_overrides WHERE ")
+        .any_of("user_id", ids);
+    Ok(load::<Override>(conn, sql)?
+        .into_iter()
+        .map(|o| (o.user_id, o.permission, o.granted))
+        .collect())
+}
+
+#[derive(QueryableByName)]
+struct Person {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Bool)]
+    superuser: bool,
+}
+
+#[derive(QueryableByName)]
+struct Given {
+    #[diesel(sql_type = BigInt)]
+    user_id: i64,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    permission: Option<String>,
+}
+
+impl Person {
+    /// These users of the organization, and whether each is a tenant superuser.
+    fn sql(org_id: i64, ids: &[i64]) -> Sql {
+        let mut sql = Sql::new();
+        sql.push(
+            "SELECT u.id, su.user_id IS NOT NULL AS superuser FROM users u \
+             LEFT JOIN superusers su ON su.user_id = u.id WHERE u.org_id = ",
+        )
+        .bind(Bind::Int(org_id))
+        .push(" AND ")
+        .any_of("u.id", ids);
+        sql
+    }
+}
+
+impl Given {
+    /// Their roles, each with every permission it gives (one row per pair).
+    fn sql(org_id: i64, ids: &[i64]) -> Sql {
+        let mut sql = Sql::new();
+        sql.push(
+            "SELECT ur.user_id, r.name, rp.permission FROM user_roles ur \
+             JOIN roles r ON r.id = ur.role_id \
+             LEFT JOIN role_permissions rp ON rp.role_id = r.id WHERE r.org_id = ",
+        )
+        .bind(Bind::Int(org_id))
+        .push(" AND ")
+        .any_of("ur.user_id", ids);
+        sql
+    }
 }
