@@ -335,21 +335,34 @@ pub fn remove_values(conn: &mut DbConn, field_id: i64, user_ids: &[i64]) -> Quer
 }
 
 /// The values of many users, by user (one query per 500 users).
+/// Every (user, field, value) these users hold, by the primary key (user_id, …), the ids bound
+/// as one parameter so the statement is prepared once per connection.
+pub fn value_rows(conn: &mut DbConn, user_ids: &[i64]) -> QueryResult<Vec<(i64, i64, String)>> {
+    #[derive(QueryableByName)]
+    struct Held {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        user_id: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        field_id: i64,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let mut sql = crate::db::sql::Sql::new();
+    sql.push("SELECT user_id, field_id, value FROM user_field_values WHERE ")
+        .any_of("user_id", user_ids);
+    Ok(crate::db::sql::load::<Held>(conn, sql)?
+        .into_iter()
+        .map(|h| (h.user_id, h.field_id, h.value))
+        .collect())
+}
+
 pub fn values_of_many(
     conn: &mut DbConn,
     user_ids: &[i64],
 ) -> QueryResult<std::collections::HashMap<i64, Values>> {
     let mut by_user: std::collections::HashMap<i64, Values> = Default::default();
     for chunk in user_ids.chunks(500) {
-        let rows: Vec<(i64, i64, String)> = user_field_values::table
-            .filter(user_field_values::user_id.eq_any(chunk))
-            .select((
-                user_field_values::user_id,
-                user_field_values::field_id,
-                user_field_values::value,
-            ))
-            .load(conn)?;
-        for (user, field, value) in rows {
+        for (user, field, value) in value_rows(conn, chunk)? {
             by_user
                 .entry(user)
                 .or_default()

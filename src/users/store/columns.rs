@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use crate::db::schema::{list_columns, user_field_values};
+use crate::db::schema::list_columns;
 use crate::db::DbConn;
 use crate::fields::Field;
 
@@ -62,14 +62,7 @@ pub fn values(
     }
     // By user only: the primary key (user_id, …) answers; with the field ids in the query too,
     // SQLite may walk the field index instead, through every user's value.
-    let rows: Vec<(i64, i64, String)> = user_field_values::table
-        .filter(user_field_values::user_id.eq_any(user_ids))
-        .select((
-            user_field_values::user_id,
-            user_field_values::field_id,
-            user_field_values::value,
-        ))
-        .load(conn)?;
+    let rows = crate::fields::store::value_rows(conn, user_ids)?;
     let mut held: HashMap<(i64, i64), Vec<String>> = HashMap::new();
     for (user, field, value) in rows {
         if columns.iter().any(|f| f.id == field) {
