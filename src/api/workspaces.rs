@@ -137,28 +137,6 @@ fn steward_of(
     )
 }
 
-fn write_scope(caller: &Caller) -> Result<(), Problem> {
-    if caller.scopes.has(Scope::UsersWrite) {
-        Ok(())
-    } else {
-        Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "This token lacks the scope users:write.",
-        ))
-    }
-}
-
-fn read_scope(caller: &Caller) -> Result<(), Problem> {
-    if caller.scopes.has(Scope::UsersRead) {
-        Ok(())
-    } else {
-        Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "This token lacks the scope users:read.",
-        ))
-    }
-}
-
 /// The organization's workspaces, archived ones included, with their member counts.
 #[utoipa::path(get, path = "/api/v1/workspaces", responses((status = 200, body = Vec<WorkspaceOut>)), security(("bearer" = [])))]
 pub async fn list(caller: Caller, state: State) -> Result<HttpResponse, Problem> {
@@ -199,7 +177,7 @@ pub async fn members(
     id: web::Path<i64>,
     pairs: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, Problem> {
-    read_scope(&caller)?;
+    caller.require_scope(Scope::UsersRead)?;
     let workspace_id = id.into_inner();
     let mut query = ListQuery::from_pairs(&pairs).seen_by(None, state.clock.now());
     query.workspace_id = Some(workspace_id);
@@ -276,7 +254,7 @@ pub async fn add(
     id: web::Path<i64>,
     body: web::Json<NewMember>,
 ) -> Result<HttpResponse, Problem> {
-    write_scope(&caller)?;
+    caller.require_scope(Scope::UsersWrite)?;
     let workspace_id = id.into_inner();
     let membership = membership_of(&body.level, &body.restrictions)?;
     let email = body.email.trim().to_owned();
@@ -326,7 +304,7 @@ pub async fn update(
     path: web::Path<(i64, i64)>,
     body: web::Json<Access>,
 ) -> Result<HttpResponse, Problem> {
-    write_scope(&caller)?;
+    caller.require_scope(Scope::UsersWrite)?;
     let (workspace_id, user_id) = path.into_inner();
     let membership = membership_of(&body.level, &body.restrictions)?;
     let (meta, now) = (caller.origin.clone(), state.clock.now());
@@ -376,7 +354,7 @@ pub async fn revoke(
     path: web::Path<(i64, i64)>,
     query: web::Query<RevokeQuery>,
 ) -> Result<HttpResponse, Problem> {
-    write_scope(&caller)?;
+    caller.require_scope(Scope::UsersWrite)?;
     let (workspace_id, user_id) = path.into_inner();
     let hand_over = query.reassign_to.map_or(HandOver::Unassigned, HandOver::To);
     let (meta, now) = (caller.origin.clone(), state.clock.now());
