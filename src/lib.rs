@@ -43,12 +43,12 @@ use actix_session::config::{BrowserSession, CookieContentSecurity};
 use actix_session::SessionMiddleware;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
-use actix_web::middleware::{from_fn, DefaultHeaders, Logger};
+use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web as aweb, App, HttpServer};
 use diesel::prelude::*;
 
 use crate::auth::password::Hasher;
-use crate::auth::rate_limit::{RateLimiter, Shared};
+use crate::auth::rate_limit::Shared;
 use crate::auth::session_store::DbSessionStore;
 use crate::config::Config;
 use crate::db::schema::app_secrets;
@@ -98,9 +98,10 @@ impl Application {
                 std::time::Duration::from_secs(config.smtp_timeout_secs),
             )?,
             mail_wakeup: Arc::new(tokio::sync::Notify::new()),
+            background: jobs::Background::default(),
             hasher: Hasher::new(config.hash_cost)?,
             login_limiter: Shared::new("sign-in", config.login_attempts_per_minute, 60),
-            api_limiter: RateLimiter::new(config.api_requests_per_minute),
+            api_limiter: Shared::new("api", config.api_requests_per_minute, 60),
             signup_ip_limiter: Shared::new("sign-up-ip", config.signups_per_ip_per_hour, 3_600),
             signup_email_limiter: Shared::new("sign-up-email", 3, 3_600),
             live: presence::Hub::new(),
@@ -120,6 +121,7 @@ impl Application {
         jobs::spawn(state.clone());
         jobs::spawn_checkpointer(state.clone());
         presence::poller::spawn(state.clone());
+        presence::listener::spawn(&state);
         Ok(Application {
             server,
             port,
@@ -131,8 +133,17 @@ impl Application {
         self.port
     }
 
+    /// Serves until the server stops (SIGTERM or SIGINT: requests in flight finish first),
+    /// then lets the outbox workers finish the messages they are sending.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        let within = std::time::Duration::from_secs(self.state.config.smtp_timeout_secs + 15);
+        if self.state.background.drain(within).await {
+            log::info!("stopped: requests answered, no message left half-sent");
+        } else {
+            log::warn!("stopped with messages still sending: another instance retries them");
+        }
+        served
     }
 }
 
@@ -204,11 +215,7 @@ fn serve(listener: TcpListener, state: Arc<AppState>) -> anyhow::Result<Server> 
             .wrap(from_fn(web::errors::render))
             .wrap(from_fn(web::metrics::record))
             .wrap(security_headers(&state.base_url))
-            .wrap(
-                Logger::new("%s %U %Dms")
-                    .exclude("/healthz")
-                    .exclude_regex("^/static/"),
-            )
+            .wrap(from_fn(web::request_id::trace))
     })
     .workers(workers)
     // Live streams never finish on their own: on shutdown they get 10 seconds (not actix's

@@ -15,7 +15,6 @@ use super::tokens::store::TokenRow;
 use super::tokens::{Scope, Scopes};
 use crate::audit::Origin;
 use crate::auth::permissions::Permission;
-use crate::auth::tokens::hash_token;
 use crate::users::authority::Editor;
 use crate::web::{CurrentUser, State};
 
@@ -97,20 +96,12 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, Problem> {
     };
     let now = state.clock.now();
     let origin = crate::web::request_meta::origin_of(&req, &state.config.trusted_proxies);
-    // Secrets that were refused count per client address: past the limit, that address asks
-    // the database nothing more this minute. Good tokens count per token, before any query.
+    // Secrets that were refused count per client address on this instance: past the limit,
+    // that address asks the database nothing more this minute. Good tokens count per token
+    // on every instance together (in the database on PostgreSQL), with the token's lookup.
     let failures = format!("refused:{}", origin.ip);
-    if state.api_limiter.exceeded(&failures, now)
-        || !state.api_limiter.allow(&hash_token(&secret), now)
-    {
-        let seconds = 60 - now.and_utc().timestamp().rem_euclid(60);
-        return Err(Problem {
-            retry_after: Some(seconds as u64),
-            ..Problem::new(
-                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-                "Too many requests with this token this minute; wait for Retry-After seconds.",
-            )
-        });
+    if state.api_limiter.exceeded_here(&failures, now) {
+        return Err(too_many(now));
     }
     let app = state.get_ref().clone();
     let ip = origin.ip.clone();
@@ -118,8 +109,14 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, Problem> {
         .db(move |conn| {
             let token = match service::usable(conn, &secret, now)? {
                 Ok(token) => token,
-                Err(refused) => return Ok(Err(refused_message(refused))),
+                Err(refused) => return Ok(Err(Some(refused_message(refused)))),
             };
+            if !app
+                .api_limiter
+                .allow_on(conn, &format!("token:{}", token.id), now)?
+            {
+                return Ok(Err(None));
+            }
             let user = crate::web::current_user::load_for_session(
                 conn,
                 &app.catalog,
@@ -128,23 +125,26 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, Problem> {
                 true,
             )?;
             let Some(user) = user.filter(|u| u.org_id == token.org_id) else {
-                return Ok(Err(
+                return Ok(Err(Some(
                     "The token's maker is deactivated, blocked or gone: the token no longer works.",
-                ));
+                )));
             };
             if !service::allowed_from(conn, &token, &ip)? {
-                return Ok(Err(
+                return Ok(Err(Some(
                     "This personal token's maker may sign in only from some networks, not this one.",
-                ));
+                )));
             }
             service::note_use(conn, &token, &ip, now)?;
             Ok(Ok((token, user)))
         })
         .await
         .map_err(Problem::from)?;
-    let (token, mut user) = found.map_err(|message| {
-        state.api_limiter.allow(&failures, now);
-        Problem::unauthorized(message)
+    let (token, mut user) = found.map_err(|refused| match refused {
+        Some(message) => {
+            state.api_limiter.count_here(&failures, now);
+            Problem::unauthorized(message)
+        }
+        None => too_many(now),
     })?;
     let scopes = Scopes::parse(&token.scopes).unwrap_or_default();
     user.permissions = user.permissions.within(scopes.permissions());
@@ -154,6 +154,18 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, Problem> {
         user,
         origin,
     })
+}
+
+/// 429 until the minute's end.
+fn too_many(now: chrono::NaiveDateTime) -> Problem {
+    let seconds = 60 - now.and_utc().timestamp().rem_euclid(60);
+    Problem {
+        retry_after: Some(seconds as u64),
+        ..Problem::new(
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests with this token this minute; wait for Retry-After seconds.",
+        )
+    }
 }
 
 fn refused_message(refused: Refused) -> &'static str {

@@ -97,7 +97,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .into()
         });
+    // A query that does not parse (a cursor that is not a number …): problem details on the
+    // API and SCIM, the console's error page or toast elsewhere.
+    let query = web::QueryConfig::default().error_handler(|error, req| {
+        let message = format!("The address's query is not one this page takes: {error}.");
+        if req.path().starts_with("/scim/") {
+            crate::scim::error::ScimError::bad("invalidValue", message).into()
+        } else if is_machine_path(req.path()) {
+            problem::Problem::new(actix_web::http::StatusCode::BAD_REQUEST, message).into()
+        } else {
+            crate::web::AppError::BadRequest(message).into()
+        }
+    });
     cfg.app_data(json)
+        .app_data(query)
         .route("/api/v1/openapi.json", web::get().to(openapi))
         .configure(users::configure)
         .configure(invitations::configure)

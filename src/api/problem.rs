@@ -131,8 +131,9 @@ impl From<AppError> for Problem {
         match error {
             AppError::NotFound => Problem::not_found(),
             AppError::Unexpected(cause) => {
-                let id = crate::auth::tokens::short_id();
-                log::error!("API request {id} failed: {cause:#}");
+                let id =
+                    crate::web::request_id::current().unwrap_or_else(crate::auth::tokens::short_id);
+                log::error!("API request failed: {cause:#}");
                 Problem::new(
                     status,
                     format!("Something went wrong on our side (request {id})."),

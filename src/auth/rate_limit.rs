@@ -1,7 +1,7 @@
-//! A fixed-window counter per key (client IP for sign-in, IP and email for sign-up). In memory
-//! (`RateLimiter`: one instance's count, as the API's per-token limit is), or, for sign-in and
-//! sign-up on PostgreSQL, in the database (`Shared`): every instance counts the same attempts,
-//! so N instances do not allow N times the limit.
+//! A fixed-window counter per key (client IP for sign-in, IP and email for sign-up, token for
+//! the API). In memory (`RateLimiter`: one instance's count), or, on PostgreSQL, in the
+//! database (`Shared`): every instance counts the same attempts, so N instances do not allow N
+//! times the limit.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -90,21 +90,53 @@ impl Shared {
         if state.config.database_url.backend != crate::db::Backend::Postgres {
             return Ok(self.local.allow(key, now));
         }
-        let (seconds, length) = (now.and_utc().timestamp(), self.local.window_seconds);
-        // The window's first second: one unit for every limit in the table.
-        let window = seconds / length * length;
-        let bucket = format!("{}:{key}", self.name);
+        let (bucket, window) = self.bucket(key, now);
         let (pool, health) = (state.pool.clone(), state.health.clone());
         let hits = actix_web::web::block(move || -> Result<i32, crate::web::AppError> {
             let mut conn = pool.get().map_err(|_| {
                 health.note_unreachable();
                 crate::web::AppError::Unavailable
             })?;
-            Ok(hit(&mut conn, &bucket, (window, seconds))?)
+            Ok(hit(&mut conn, &bucket, window)?)
         })
         .await
         .map_err(|e| crate::web::AppError::Unexpected(e.into()))??;
         Ok(u32::try_from(hits).unwrap_or(u32::MAX) <= self.local.per_window)
+    }
+
+    /// `allow` on a connection the caller holds already (the API counts its token in the
+    /// statement batch that reads the token): one upsert on PostgreSQL, memory on SQLite.
+    pub fn allow_on(
+        &self,
+        conn: &mut crate::db::DbConn,
+        key: &str,
+        now: NaiveDateTime,
+    ) -> diesel::QueryResult<bool> {
+        if !matches!(conn, crate::db::DbConn::Pg(_)) {
+            return Ok(self.local.allow(key, now));
+        }
+        let (bucket, window) = self.bucket(key, now);
+        let hits = hit(conn, &bucket, window)?;
+        Ok(u32::try_from(hits).unwrap_or(u32::MAX) <= self.local.per_window)
+    }
+
+    /// This instance's own count, for refusals that only shield the database (bad secrets
+    /// from one address): whether `key` is past the limit already.
+    pub fn exceeded_here(&self, key: &str, now: NaiveDateTime) -> bool {
+        self.local.exceeded(key, now)
+    }
+
+    /// Counts one attempt for `key` on this instance only (see `exceeded_here`).
+    pub fn count_here(&self, key: &str, now: NaiveDateTime) {
+        self.local.allow(key, now);
+    }
+
+    /// The key's row in `rate_hits` and (the window's first second, now).
+    fn bucket(&self, key: &str, now: NaiveDateTime) -> (String, (i64, i64)) {
+        let (seconds, length) = (now.and_utc().timestamp(), self.local.window_seconds);
+        // The window's first second: one unit for every limit in the table.
+        let window = seconds / length * length;
+        (format!("{}:{key}", self.name), (window, seconds))
     }
 }
 

@@ -48,6 +48,26 @@ pub fn is_connection_lost(error: &diesel::result::Error) -> bool {
     }
 }
 
+/// Whether the database refused a write because it cannot take one: its disk is full
+/// (SQLite's SQLITE_FULL, PostgreSQL's 53100) or it is read-only (a SQLite file or directory
+/// without write permission, a PostgreSQL standby or read-only transaction). Nothing of the
+/// refused transaction was kept.
+pub fn is_not_writable(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match error {
+        Error::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, _) => true,
+        Error::DatabaseError(_, info) => {
+            let message = info.message();
+            message.contains("database or disk is full")
+                || message.contains("readonly database")
+                || message.contains("No space left on device")
+                || message.contains("could not extend file")
+                || message.contains("read-only transaction")
+        }
+        _ => false,
+    }
+}
+
 /// A consistent copy of a SQLite database, taken while it serves (`VACUUM INTO`: one read
 /// transaction, so the copy is the database at one moment, compacted). PostgreSQL has
 /// `pg_dump` for that.

@@ -5,7 +5,7 @@ pub mod health;
 pub mod schema;
 pub mod sql;
 
-pub use health::{backup_sqlite, is_connection_lost, Health};
+pub use health::{backup_sqlite, is_connection_lost, is_not_writable, Health};
 
 use std::time::Duration;
 

@@ -23,19 +23,31 @@ pub const SENDING_AT_ONCE: usize = 4;
 const IDLE_CHECK: Duration = Duration::from_secs(2);
 
 pub fn spawn(state: Arc<AppState>) {
-    actix_web::rt::spawn(async move {
-        let slots = Arc::new(Semaphore::new(SENDING_AT_ONCE));
-        loop {
-            let free = free_slots(&slots);
-            let wanted = free.len();
-            if wanted == 0 || start_due(&state, free).await < wanted {
-                // Every slot is sending, or nothing more is due (or the database is
-                // unreachable): wait for new mail, a finished send or the next retry check.
-                let _ =
-                    actix_web::rt::time::timeout(IDLE_CHECK, state.mail_wakeup.notified()).await;
+    let worker = state.background.track({
+        let state = state.clone();
+        async move {
+            let slots = Arc::new(Semaphore::new(SENDING_AT_ONCE));
+            while !state.background.stopping() {
+                let free = free_slots(&slots);
+                let wanted = free.len();
+                if wanted == 0 {
+                    // Every slot is sending: claim more as soon as one send ends.
+                    tokio::select! {
+                        _ = slots.clone().acquire_owned() => {}
+                        () = state.background.stopped() => {}
+                    }
+                } else if start_due(&state, free).await < wanted {
+                    // Nothing more is due (or the database is unreachable): wait for new
+                    // mail, the next retry check or the instance stopping.
+                    tokio::select! {
+                        _ = actix_web::rt::time::timeout(IDLE_CHECK, state.mail_wakeup.notified()) => {}
+                        () = state.background.stopped() => {}
+                    }
+                }
             }
         }
     });
+    actix_web::rt::spawn(worker);
 }
 
 /// Every slot free right now (none while all are sending).
@@ -51,8 +63,9 @@ async fn start_due(state: &Arc<AppState>, mut slots: Vec<OwnedSemaphorePermit>) 
     }
     let now = state.clock.now();
     let limit = slots.len() as i64;
+    let lease = crate::mail::lease(state.config.smtp_timeout_secs);
     let claimed = match state
-        .db(move |conn| Ok(store::claim_due(conn, now, limit)?))
+        .db(move |conn| Ok(store::claim_due(conn, now, limit, lease)?))
         .await
     {
         Ok(rows) => rows,
@@ -65,12 +78,15 @@ async fn start_due(state: &Arc<AppState>, mut slots: Vec<OwnedSemaphorePermit>) 
     let started = claimed.len();
     for row in claimed {
         let Some(slot) = slots.pop() else { break };
-        let state = state.clone();
-        actix_web::rt::spawn(async move {
-            deliver(&state, row).await;
-            drop(slot);
-            // A slot is free: look for more at once rather than at the next check.
+        let sending = state.background.track({
+            let state = state.clone();
+            async move {
+                deliver(&state, row).await;
+                // The slot is free: the worker claims the next due message at once.
+                drop(slot);
+            }
         });
+        actix_web::rt::spawn(sending);
     }
     started
 }

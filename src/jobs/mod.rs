@@ -3,10 +3,50 @@
 
 pub mod mail;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
 use crate::web::AppState;
+
+/// The outbox workers' work, so that a stopping instance (SIGTERM) ends it between messages:
+/// the web server finishes its requests, then `drain` tells the workers to claim nothing
+/// more and waits for the messages they are sending, each bounded by its own timeout.
+#[derive(Default)]
+pub struct Background {
+    stop: CancellationToken,
+    work: TaskTracker,
+}
+
+impl Background {
+    /// `work`, counted until it finishes.
+    pub fn track<F: Future>(&self, work: F) -> impl Future<Output = F::Output> {
+        self.work.track_future(work)
+    }
+
+    /// Whether the instance is stopping (claim nothing more).
+    pub fn stopping(&self) -> bool {
+        self.stop.is_cancelled()
+    }
+
+    /// Resolves when the instance starts stopping.
+    pub async fn stopped(&self) {
+        self.stop.cancelled().await;
+    }
+
+    /// Stops the workers and waits, at most `within`, for what they are sending; false when
+    /// something was still running (its claim's lease lets another instance send it later).
+    pub async fn drain(&self, within: Duration) -> bool {
+        self.stop.cancel();
+        self.work.close();
+        actix_web::rt::time::timeout(within, self.work.wait())
+            .await
+            .is_ok()
+    }
+}
 
 /// Once a minute: expired sessions are removed and expired invitations give their seats back;
 /// every tenth minute (and at start) inactive accounts are warned and blocked; every hour (and

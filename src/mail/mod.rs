@@ -45,13 +45,10 @@ impl Mailer {
         data_dir: &std::path::Path,
         timeout: Duration,
     ) -> anyhow::Result<Self> {
-        // A claimed message is leased to this instance for LEASE_SECS: a send that could
-        // outlast the lease might be claimed and sent again by another instance.
-        let longest = store::LEASE_SECS.unsigned_abs() - 60;
         anyhow::ensure!(
-            (1..=longest).contains(&timeout.as_secs()),
-            "GATEHOUSE_SMTP_TIMEOUT_SECS must be between 1 and {longest} seconds (it is {}): \
-             pick how long one email may take to deliver, such as 30",
+            (1..=MAX_TIMEOUT_SECS).contains(&timeout.as_secs()),
+            "GATEHOUSE_SMTP_TIMEOUT_SECS must be between 1 and {MAX_TIMEOUT_SECS} seconds (it is \
+             {}): pick how long one email may take to deliver, such as 30",
             timeout.as_secs()
         );
         match smtp_url {
@@ -140,6 +137,18 @@ fn build(from: &str, row: &store::OutboxRow) -> Result<Message, String> {
 }
 
 /// Waits before the next attempt: 10 s, 20 s, 40 s … capped at an hour.
+/// The longest SMTP timeout (`GATEHOUSE_SMTP_TIMEOUT_SECS`).
+pub const MAX_TIMEOUT_SECS: u64 = 240;
+
+/// How long a claimed message is left to the instance that claimed it: twice the longest a
+/// send may take and a margin to record the outcome, so no send outlasts its claim, while a
+/// message claimed by an instance that was killed waits no longer than that for another.
+pub fn lease(timeout_secs: u64) -> chrono::Duration {
+    chrono::Duration::seconds(
+        i64::try_from(timeout_secs.min(MAX_TIMEOUT_SECS)).unwrap_or(240) * 2 + 10,
+    )
+}
+
 pub fn backoff(attempts: i32) -> chrono::Duration {
     let seconds = 10i64
         .saturating_mul(1i64 << attempts.clamp(0, 20))

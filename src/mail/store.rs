@@ -56,13 +56,15 @@ pub struct OutboxRow {
 /// Mail a person is waiting for right now, sent before anything else that is due.
 pub const URGENT_KINDS: [&str; 5] = ["sign_in_code", "reset", "blocked", "signup", "invite"];
 
-/// How long a claimed message is left to the instance that claimed it: every send ends
-/// (delivered, failed or timed out) well within it.
-pub const LEASE_SECS: i64 = 300;
-
-/// Claims up to `limit` due messages: each is leased for five minutes by moving its next
-/// attempt forward with a guarded update, so two instances never send the same message.
-pub fn claim_due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+/// Claims up to `limit` due messages: each is leased for `lease` (see `mail::lease`) by moving
+/// its next attempt forward with a guarded update, so two instances never send the same
+/// message, and one claimed by an instance that died is sent by another once the lease ends.
+pub fn claim_due(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    limit: i64,
+    lease: chrono::Duration,
+) -> QueryResult<Vec<OutboxRow>> {
     let due: Vec<OutboxRow> = email_outbox::table
         .filter(email_outbox::status.eq(PENDING))
         .filter(email_outbox::next_attempt_at.le(now))
@@ -83,7 +85,7 @@ pub fn claim_due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResu
             email_outbox::next_attempt_at,
         ))
         .load(conn)?;
-    let lease = now + chrono::Duration::seconds(LEASE_SECS);
+    let lease = now + lease;
     let mut claimed = Vec::with_capacity(due.len());
     for row in due {
         let won = diesel::update(

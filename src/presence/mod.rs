@@ -8,6 +8,7 @@
 //! request in the last 2 minutes (`users.last_active_at`). Rows live in the database so every
 //! instance on one PostgreSQL knows who is online anywhere; on SQLite there is one instance.
 
+pub mod listener;
 pub mod poller;
 pub mod quiet;
 pub mod routes;
@@ -177,7 +178,9 @@ impl Hub {
     /// connection is the one that matters: the session's cookie belongs to one browser, which
     /// shares one presence connection among its tabs, so the oldest is the likeliest to be
     /// dead. One that is still open is told why it ends (`Ended::Replaced`) and does not
-    /// reconnect, so open pages never take turns pushing each other out.
+    /// reconnect, so open pages never take turns pushing each other out. This instance's own
+    /// connections are capped here at once; those of the session on other instances count at
+    /// the poller's next session check (`end_crowded`).
     pub fn register(
         self: &Arc<Self>,
         user_id: i64,
@@ -313,6 +316,20 @@ impl Hub {
 
     pub(crate) fn publish_presence(&self, news: PresenceNews) {
         let _ = self.presence.send(Arc::new(news));
+    }
+
+    /// Ends the connections of this instance among `crowded` (beyond their session's cap
+    /// counted over every instance) as replaced: the browser does not reconnect them.
+    pub(crate) fn end_crowded(&self, crowded: &[String]) {
+        if crowded.is_empty() {
+            return;
+        }
+        let inner = self.lock();
+        for id in crowded {
+            if let Some(conn) = inner.conns.get(id).filter(|c| !c.ending()) {
+                let _ = conn.end.send(Some(Ended::Replaced));
+            }
+        }
     }
 
     /// Ends the connections whose sessions were `checked` and are gone, or whose holders were

@@ -42,6 +42,8 @@ struct Outcome {
     events: Vec<EventRecord>,
     standing: Option<HashSet<String>>,
     permitted: HashSet<(i64, &'static str)>,
+    /// Connections beyond their session's cap over every instance.
+    crowded: Vec<String>,
     online: HashMap<i64, HashSet<i64>>,
 }
 
@@ -74,6 +76,7 @@ fn run(conn: &mut crate::db::DbConn, hub_instance: &str, tick: &Tick) -> Result<
     if let Some(hashes) = &tick.sessions {
         outcome.standing = Some(store::standing_sessions(conn, hashes, tick.now)?);
         outcome.permitted = store::holders(conn, &tick.permissions)?;
+        outcome.crowded = store::crowded(conn, hashes, tick.stale_cutoff, super::MAX_PER_SESSION)?;
     }
     if !tick.watched.is_empty() {
         outcome.online = store::online(
@@ -130,7 +133,7 @@ pub fn spawn(state: Arc<AppState>) {
                     }
                 }
                 Err(e) => {
-                    log::warn!("live poller: {e}");
+                    log::warn!("live poller: {e:?}");
                     // Try the writes again next time.
                     let mut inner = hub.lock();
                     inner
@@ -165,6 +168,8 @@ fn next_tick(
             org_id: c.org_id,
             instance_id: hub.instance_id.clone(),
             last_beat: now,
+            session_hash: c.session_hash.clone(),
+            opened_at: now,
         })
     };
     let opened: Vec<NewPresence> = inner.opened.iter().filter_map(row).collect();
@@ -227,6 +232,7 @@ fn deliver(hub: &Hub, outcome: Outcome, tick: &Tick, gaps: &mut BTreeMap<i64, In
         let checked: HashSet<&str> = checked.iter().map(String::as_str).collect();
         let asked: HashSet<(i64, &'static str)> = tick.permissions.iter().copied().collect();
         hub.end_sessions(&checked, &standing, &asked, &outcome.permitted);
+        hub.end_crowded(&outcome.crowded);
     }
     for (org_id, now_online) in outcome.online {
         let previous = {

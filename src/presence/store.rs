@@ -20,6 +20,8 @@ pub struct NewPresence {
     pub org_id: i64,
     pub instance_id: String,
     pub last_beat: NaiveDateTime,
+    pub session_hash: String,
+    pub opened_at: NaiveDateTime,
 }
 
 pub fn insert(conn: &mut DbConn, rows: &[NewPresence]) -> QueryResult<usize> {
@@ -48,6 +50,45 @@ pub fn beat(conn: &mut DbConn, instance_id: &str, now: NaiveDateTime) -> QueryRe
 
 pub fn delete_instance(conn: &mut DbConn, instance_id: &str) -> QueryResult<usize> {
     diesel::delete(presence::table.filter(presence::instance_id.eq(instance_id))).execute(conn)
+}
+
+/// The connections of `sessions` beyond `max` per session over every instance (fresh since
+/// `fresh`), the oldest first to go: the cap holds per session, not per instance.
+pub fn crowded(
+    conn: &mut DbConn,
+    sessions: &[String],
+    fresh: NaiveDateTime,
+    max: usize,
+) -> QueryResult<Vec<String>> {
+    let mut rows: Vec<(String, NaiveDateTime, String)> = Vec::new();
+    for chunk in sessions.chunks(500) {
+        rows.extend(
+            presence::table
+                .filter(presence::session_hash.eq_any(chunk))
+                .filter(presence::last_beat.ge(fresh))
+                .select((
+                    presence::session_hash,
+                    presence::opened_at,
+                    presence::connection_id,
+                ))
+                .load::<(String, NaiveDateTime, String)>(conn)?,
+        );
+    }
+    // Newest first within each session; past the first `max`, each goes.
+    rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(b.2.cmp(&a.2)));
+    let mut crowded = Vec::new();
+    let mut held = 0;
+    for (i, (session, _, id)) in rows.iter().enumerate() {
+        held = if i > 0 && rows[i - 1].0 == *session {
+            held + 1
+        } else {
+            1
+        };
+        if held > max {
+            crowded.push(id.clone());
+        }
+    }
+    Ok(crowded)
 }
 
 /// Removes rows nobody has beaten since `cutoff` (their instance stopped or crashed).

@@ -32,12 +32,19 @@ pub enum AppError {
     BadRequest(String),
     #[error("{0}")]
     Conflict(String),
+    /// A request body past its limit (413), refused before the rest is read.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("Something went wrong on our side.")]
     Unexpected(#[from] anyhow::Error),
     /// The database does not answer (stopped, restarting, unreachable): a 503 at once rather
     /// than a hang; the pool reconnects by itself when it is back.
     #[error("The database is not answering right now. Try again in a moment.")]
     Unavailable,
+    /// The database refused to write (its disk is full, or it is read-only): nothing was
+    /// changed, reading still works; the operator must make room.
+    #[error("Nothing was saved: the database cannot take changes right now (its disk is full or it is read-only). Pages can still be viewed; tell the person who runs Gatehouse.")]
+    NotWritable,
     /// Not an error for the person: go to this page instead (a fragment asked for as a page).
     #[error("See {0}")]
     SeeOther(String),
@@ -145,6 +152,10 @@ impl From<diesel::result::Error> for AppError {
             diesel::result::Error::NotFound => AppError::NotFound,
             // The connection died under the query (the server stopped or restarted).
             lost if crate::db::is_connection_lost(&lost) => AppError::Unavailable,
+            full if crate::db::is_not_writable(&full) => {
+                log::error!("the database refused a write: {full}");
+                AppError::NotWritable
+            }
             other => AppError::Unexpected(other.into()),
         }
     }
@@ -172,8 +183,9 @@ impl ResponseError for AppError {
             }
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::NotWritable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::SeeOther(_) => StatusCode::SEE_OTHER,
         }
     }
@@ -186,9 +198,9 @@ impl ResponseError for AppError {
         }
         let request_id = match self {
             AppError::Unexpected(cause) => {
-                let id = crate::auth::tokens::short_id();
-                log::error!("request {id} failed: {cause:#}");
-                Some(id)
+                // Logged inside the request's span, which names the same id.
+                log::error!("request failed: {cause:#}");
+                Some(super::request_id::current().unwrap_or_else(crate::auth::tokens::short_id))
             }
             _ => None,
         };
@@ -262,6 +274,35 @@ fn unavailable_if_unreachable(
     }
 }
 
+/// An error of the API or SCIM that is not yet in the door's own format: problem details,
+/// or a SCIM error, with the refusal's message.
+fn machine_error(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    let typed = res
+        .response()
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    let door = res.request().path();
+    let own = door.starts_with("/api/") || door.starts_with("/scim/");
+    if typed || !own || !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let message = res
+        .response()
+        .extensions()
+        .get::<ErrorReport>()
+        .map_or_else(|| default_message(status).to_owned(), |r| r.message.clone());
+    let (req, _) = res.into_parts();
+    let response = if req.path().starts_with("/scim/") {
+        crate::scim::error::ScimError::new(status, message).error_response()
+    } else {
+        crate::api::problem::Problem::new(status, message).error_response()
+    };
+    ServiceResponse::new(req, response)
+}
+
 /// Middleware: renders every error response for the kind of request that caused it.
 pub async fn render(
     req: ServiceRequest,
@@ -272,9 +313,10 @@ pub async fn render(
     let health = req.app_data::<super::State>().map(|s| s.health.clone());
     let res = next.call(req).await?.map_into_boxed_body();
     let status = res.status();
-    // The machine doors answer problem details of their own.
+    // The machine doors answer problem details of their own, and so do refusals made before
+    // their handlers (the input rule, the body limit) on their behalf.
     if machine {
-        return Ok(res);
+        return Ok(machine_error(res));
     }
     if !(status.is_client_error() || status.is_server_error())
         || status == StatusCode::UNPROCESSABLE_ENTITY

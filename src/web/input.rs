@@ -66,7 +66,7 @@ pub async fn refuse_control_characters(
         while let Some(chunk) = payload.next().await {
             let chunk = chunk?;
             if body.len() + chunk.len() > MAX_FORM_BYTES {
-                let error = AppError::BadRequest(
+                let error = AppError::TooLarge(
                     "The form is larger than 1 MB. Nothing was changed: send less at a time."
                         .into(),
                 );

@@ -9,6 +9,7 @@ pub mod htmx;
 pub mod input;
 pub mod metrics;
 pub mod pages;
+pub mod request_id;
 pub mod request_meta;
 pub mod shell;
 
@@ -36,7 +37,9 @@ pub struct AppState {
     /// Sign-in attempts per client IP per minute, on every instance together.
     pub login_limiter: crate::auth::rate_limit::Shared,
     /// API requests per token per minute.
-    pub api_limiter: crate::auth::rate_limit::RateLimiter,
+    pub api_limiter: crate::auth::rate_limit::Shared,
+    /// The outbox workers' sends, drained when the instance stops.
+    pub background: crate::jobs::Background,
     /// Sign-up requests per client IP per hour.
     pub signup_ip_limiter: crate::auth::rate_limit::Shared,
     /// Sign-up emails per address per hour (nobody's inbox gets flooded).
@@ -68,7 +71,10 @@ impl AppState {
     {
         let (pool, wakeup) = (self.pool.clone(), self.mail_wakeup.clone());
         let health = self.health.clone();
+        // On the blocking thread, inside the request's span: its logs carry the request's id.
+        let span = tracing::debug_span!("db");
         web::block(move || {
+            let _in_span = span.enter();
             let mut conn = pool.get().map_err(|e| {
                 log::warn!("no database connection: {e}");
                 health.note_unreachable();

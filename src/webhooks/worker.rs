@@ -16,7 +16,13 @@ use crate::web::AppState;
 const PER_ROUND: i64 = 16;
 
 pub fn spawn(state: Arc<AppState>) {
-    actix_web::rt::spawn(async move {
+    let worker = state.background.track(work(state.clone()));
+    actix_web::rt::spawn(worker);
+}
+
+/// Rounds until the instance stops (after the round being sent).
+async fn work(state: Arc<AppState>) {
+    {
         let allow_private = state.config.webhooks_allow_private;
         let client = match reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
@@ -32,13 +38,16 @@ pub fn spawn(state: Arc<AppState>) {
             }
         };
         let every = Duration::from_millis(state.config.webhook_poll_ms.max(50));
-        loop {
+        while !state.background.stopping() {
             let sent = round(&state, &client, allow_private).await;
             if sent < PER_ROUND as usize {
-                actix_web::rt::time::sleep(every).await;
+                tokio::select! {
+                    () = actix_web::rt::time::sleep(every) => {}
+                    () = state.background.stopped() => {}
+                }
             }
         }
-    });
+    }
 }
 
 /// Claims and sends one round, side by side; how many were claimed.

@@ -10,9 +10,10 @@ use reqwest::StatusCode;
 use tokio::sync::watch;
 
 use crate::both_backends;
-use crate::helpers::{spawn_app_with, Backend};
+use crate::helpers::{spawn_app_with, Backend, TestApp};
 
 both_backends!(a_stopped_database_gives_a_quick_503_and_service_resumes);
+crate::both!(a_failure_shows_a_reference_that_is_the_request_id);
 
 /// A proxy to PostgreSQL that can be cut and restored.
 struct Proxy {
@@ -121,4 +122,43 @@ async fn a_stopped_database_gives_a_quick_503_and_service_resumes(backend: Backe
         actix_web::rt::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+}
+
+/// A page that fails unexpectedly (here a table is gone from under it) shows a reference to
+/// quote: the request's id, which every answer carries in `X-Request-Id` (and the request's
+/// log lines name).
+async fn a_failure_shows_a_reference_that_is_the_request_id(app: TestApp) {
+    app.setup_first_org("Acme", "olive@acme.io").await;
+    let fine = app.get("/users").await;
+    let id = fine.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(id.len() >= 8, "{id}");
+    let next = app.get("/users").await;
+    assert_ne!(
+        next.headers()["x-request-id"].to_str().unwrap(),
+        id,
+        "one id per request"
+    );
+
+    app.db(|c| {
+        use diesel::connection::SimpleConnection;
+        c.batch_execute("DROP TABLE api_tokens").unwrap();
+    })
+    .await;
+    let response = app.get("/settings/api-tokens").await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains(&format!(
+            "give this reference to your administrator: <code>{id}</code>"
+        )),
+        "{page}"
+    );
+    assert!(
+        !page.contains("no such table") && !page.contains("does not exist"),
+        "no database detail shown: {page}"
+    );
 }

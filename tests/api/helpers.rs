@@ -202,6 +202,38 @@ fn postgres_database() -> Option<(String, Scratch)> {
     ))
 }
 
+/// A fresh, empty database and data directory, removed when dropped (`None`: PostgreSQL is
+/// not configured for the tests).
+pub struct ScratchDb {
+    /// DATABASE_URL.
+    pub url: String,
+    pub data_dir: PathBuf,
+    scratch: Scratch,
+}
+
+pub fn scratch_database(backend: Backend) -> Option<ScratchDb> {
+    let (url, scratch) = match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(unique_name("gatehouse-test"));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            (
+                format!("sqlite://{}", dir.join("gatehouse.db").display()),
+                Scratch::Sqlite(dir),
+            )
+        }
+        Backend::Postgres => postgres_database()?,
+    };
+    let data_dir = match &scratch {
+        Scratch::Sqlite(dir) => dir.clone(),
+        Scratch::Postgres { data_dir, .. } => data_dir.clone(),
+    };
+    Some(ScratchDb {
+        url,
+        data_dir,
+        scratch,
+    })
+}
+
 pub struct TestApp {
     pub address: String,
     /// The SMTP server the app delivers to (`None` when a test points SMTP elsewhere).
@@ -227,21 +259,11 @@ pub async fn spawn_app_with(
     configure: impl FnOnce(&mut Config),
 ) -> Option<TestApp> {
     let _ = env_logger::builder().is_test(true).try_init();
-    let (url, scratch) = match backend {
-        Backend::Sqlite => {
-            let dir = std::env::temp_dir().join(unique_name("gatehouse-test"));
-            std::fs::create_dir_all(&dir).expect("temp dir");
-            (
-                format!("sqlite://{}", dir.join("gatehouse.db").display()),
-                Scratch::Sqlite(dir),
-            )
-        }
-        Backend::Postgres => postgres_database()?,
-    };
-    let data_dir = match &scratch {
-        Scratch::Sqlite(dir) => dir.clone(),
-        Scratch::Postgres { data_dir, .. } => data_dir.clone(),
-    };
+    let ScratchDb {
+        url,
+        data_dir,
+        scratch,
+    } = scratch_database(backend)?;
     let mut config = Config::new(DatabaseUrl::parse(&url).expect("url"), data_dir);
     config.addr = "127.0.0.1:0".into();
     config.hash_cost = HashCost::TEST;
@@ -913,9 +935,17 @@ impl TestApp {
     /// one; SQLite serves one). Cookies of this app's clients work there too (same key, same
     /// sessions table, same host).
     pub async fn start_another_instance(&self) -> Instance {
+        self.start_another_instance_with(quick_live).await
+    }
+
+    /// `start_another_instance` with its settings changed by `configure`.
+    pub async fn start_another_instance_with(
+        &self,
+        configure: impl FnOnce(&mut Config),
+    ) -> Instance {
         let mut config = self.state.config.clone();
         config.addr = "127.0.0.1:0".into();
-        quick_live(&mut config);
+        configure(&mut config);
         let app = Application::build(config, Clock::default())
             .await
             .expect("second instance starts");

@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 
 use crate::both_backends;
 use crate::helpers::{location_of, someone, spawn_app_with, Backend, PASSWORD};
+use crate::smtp::TestSmtp;
 
 both_backends!(two_instances_share_sessions_the_sign_in_limit_and_the_lockout);
 
@@ -106,4 +107,130 @@ async fn two_instances_share_sessions_the_sign_in_limit_and_the_lockout(backend:
     let response = sign_in(other.address.clone(), "ann@acme.io", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(location_of(&response).is_none());
+}
+
+both_backends!(fifty_invitations_queued_while_mail_is_down_are_delivered_once_by_either_instance);
+
+/// Fifty invitations sent through two instances while the mail server is down wait in the
+/// outbox, shown as retrying; when it is back, both instances work the one outbox and every
+/// invitation arrives exactly once, whichever instance sends it.
+async fn fifty_invitations_queued_while_mail_is_down_are_delivered_once_by_either_instance(
+    backend: Backend,
+) {
+    use diesel::prelude::*;
+    use gatehouse::db::schema::{email_outbox, products};
+
+    if backend == Backend::Sqlite {
+        // One instance serves a SQLite file; the single-instance retry is in invites.rs.
+        return;
+    }
+    // A port where no mail server listens yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let Some(app) = spawn_app_with(backend, move |c| {
+        c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+    })
+    .await
+    else {
+        return;
+    };
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let response = app.hx_post("/users/auto-signup", &[("allow", "0")]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let (agent, dialer) = (
+        app.role_id(org_id, "Agent").await.to_string(),
+        app.product_id(org_id, "Dialer").await,
+    );
+    app.db(move |c| {
+        diesel::update(products::table.find(dialer))
+            .set(products::seats.eq(100))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    let dialer = dialer.to_string();
+    let other = app.start_another_instance().await;
+    let token = app.csrf().await;
+    let emails: Vec<String> = (0..50).map(|i| format!("p{i:02}@acme.io")).collect();
+    for (half, address) in [(0, &app.address), (1, &other.address)] {
+        let mut form: Vec<(String, String)> = Vec::new();
+        for (row, email) in emails[half * 25..half * 25 + 25].iter().enumerate() {
+            form.extend([
+                (format!("first_name_{row}"), format!("Person{half}{row}")),
+                (format!("last_name_{row}"), "Example".into()),
+                (format!("email_{row}"), email.clone()),
+                (format!("role_{row}"), agent.clone()),
+                (format!("product_{row}"), dialer.clone()),
+            ]);
+        }
+        let response = app
+            .client
+            .post(format!("{address}/users/invite"))
+            .header("HX-Request", "true")
+            .header("X-CSRF-Token", &token)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "invitations saved on {address}"
+        );
+    }
+    let invitations = || {
+        app.db(|c| {
+            email_outbox::table
+                .filter(email_outbox::kind.eq("invite"))
+                .select((email_outbox::status, email_outbox::attempts))
+                .load::<(String, i32)>(c)
+                .unwrap()
+        })
+    };
+    // Each instance tries, fails and schedules a retry: every one is shown as retrying.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let rows = invitations().await;
+        assert_eq!(rows.len(), 50);
+        if rows.iter().all(|(_, attempts)| *attempts >= 1) {
+            assert!(rows.iter().all(|(status, _)| status == "pending"));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no attempt on some: {rows:?}"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (_, page) = app.get_html("/users?q=p0").await;
+    assert!(page.contains("Not delivered yet — retrying"));
+
+    // The mail server comes back; past the backoff both instances look for due mail.
+    let smtp = TestSmtp::start_on(port);
+    for state in [&app.state, &other.state] {
+        state.clock.advance(chrono::Duration::minutes(2));
+        state.mail_wakeup.notify_one();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while invitations()
+        .await
+        .iter()
+        .any(|(status, _)| status != "sent")
+    {
+        assert!(std::time::Instant::now() < deadline, "not all sent");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Nothing is due any more on either instance, however often they look.
+    for state in [&app.state, &other.state] {
+        state.clock.advance(chrono::Duration::hours(2));
+        state.mail_wakeup.notify_one();
+    }
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
+    for email in &emails {
+        assert_eq!(smtp.count_to(email), 1, "{email} got its invitation once");
+    }
+    assert!(smtp.received().iter().all(|m| m.to.len() == 1));
 }

@@ -34,6 +34,9 @@ macro_rules! both_live {
     )*};
 }
 
+crate::both_backends!(on_postgresql_news_crosses_instances_at_once_not_at_the_next_poll);
+both_live!(a_sessions_live_connections_are_capped_over_every_instance);
+
 both_live!(
     the_stream_delivers_new_events_and_resumes_after_a_reconnect_with_last_event_id,
     the_stream_keeps_to_its_filter_and_to_the_viewers_organization,
@@ -716,6 +719,117 @@ async fn a_session_at_its_cap_ends_its_oldest_live_connection_for_the_newest(app
             .await
             .is_none()
             && !held[2].closed,
+        "only the oldest ends"
+    );
+}
+
+/// Two instances whose pollers read only every 30 seconds: an event and a connection made on
+/// one still reach a watcher on the other within two seconds, because PostgreSQL notifies
+/// every listening instance at commit (LISTEN/NOTIFY).
+async fn on_postgresql_news_crosses_instances_at_once_not_at_the_next_poll(backend: Backend) {
+    if backend == Backend::Sqlite {
+        eprintln!("SQLite serves one instance: its poller is woken directly");
+        return;
+    }
+    let slow = |config: &mut gatehouse::config::Config| {
+        config.live_poll_ms = 30_000;
+        config.presence_stale_secs = 3;
+    };
+    let smtp = crate::smtp::TestSmtp::start();
+    let url = smtp.url();
+    let Some(mut app) = crate::helpers::spawn_app_with(backend, |c| {
+        c.smtp_url = Some(url);
+        slow(c);
+    })
+    .await
+    else {
+        return;
+    };
+    app.smtp = Some(smtp);
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let ada_id = app
+        .add_people(org_id, vec![person("Ada", "ada@acme.io", &["Agent"])])
+        .await[0];
+    let (ada, _) = app.browser_login("ada@acme.io", PASSWORD).await;
+    // Her last request is long past: only a live connection makes her online.
+    app.db(|c| {
+        let long_ago = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(10);
+        diesel::update(users::table.filter(users::email.eq("ada@acme.io")))
+            .set(users::last_active_at.eq(long_ago))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let other = app.start_another_instance_with(slow).await;
+    let mut live = SseReader::open(&app.client, &other.url("/activity/stream"), None).await;
+    let mut watcher = SseReader::open(&app.client, &other.url("/presence/stream"), None).await;
+    watcher
+        .until(WAIT, |e| e.event == "presence")
+        .await
+        .expect("a snapshot");
+    // Past the first ticks the connections above caused.
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    let started = std::time::Instant::now();
+    let response = app
+        .post_form(
+            "/settings",
+            &[("signup_domains", "acme.io"), ("invite_days", "12")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let got = live
+        .until(Duration::from_secs(2), |e| e.event == "activity")
+        .await
+        .expect("the event reached the other instance within two seconds");
+    assert!(got.data.contains("Invite days: 7 → 12"), "{}", got.data);
+    let took = started.elapsed();
+    // Ada opens the console on the first instance: her dot lights on the second.
+    let started = std::time::Instant::now();
+    let tab = open(&app, &ada, "/presence/stream", None).await;
+    assert!(
+        watcher
+            .until(Duration::from_secs(2), |e| is_presence(e, ada_id, true))
+            .await
+            .is_some(),
+        "online within two seconds"
+    );
+    eprintln!(
+        "across instances: event {} ms, online dot {} ms",
+        took.as_millis(),
+        started.elapsed().as_millis()
+    );
+    drop(tab);
+}
+
+/// The cap of live connections is per session over every instance: twelve on one instance and
+/// a thirteenth on another end the oldest, wherever it is held.
+async fn a_sessions_live_connections_are_capped_over_every_instance(app: TestApp) {
+    if app.backend == Backend::Sqlite {
+        eprintln!("SQLite serves one instance: the cap holds there (see above)");
+        return;
+    }
+    app.setup_first_org("Acme", "olive@acme.io").await;
+    let max = gatehouse::presence::MAX_PER_SESSION;
+    let mut held = Vec::new();
+    for _ in 0..max {
+        held.push(open(&app, &app.client, "/presence/stream", None).await);
+        // Each written by its own tick, so they are ordered by when they opened.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    let other = app.start_another_instance().await;
+    let mut newest = SseReader::open(&app.client, &other.url("/presence/stream"), None).await;
+    let end = held[0].until(WAIT, |e| e.event == "end").await;
+    assert_eq!(end.map(|e| e.data).as_deref(), Some("replaced"));
+    assert!(held[0].ends_within(WAIT).await);
+    assert!(
+        held[1]
+            .until(Duration::from_millis(1_500), |e| e.event == "end")
+            .await
+            .is_none()
+            && newest
+                .until(Duration::from_millis(100), |e| e.event == "end")
+                .await
+                .is_none(),
         "only the oldest ends"
     );
 }

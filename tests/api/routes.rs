@@ -19,7 +19,7 @@ both!(
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Access {
+pub enum Access {
     /// No sign-in needed (sign-in itself, emailed links, health, static files).
     Public,
     /// Any signed-in person (their own account, the live connection).
@@ -39,7 +39,7 @@ enum Access {
 use Access::*;
 
 /// Every route of the console: method, path pattern, who may use it.
-const ROUTES: &[(&str, &str, Access)] = &[
+pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/", SignedIn),
     ("GET", "/healthz", Public),
     ("GET", "/readyz", Public),
@@ -485,7 +485,7 @@ fn every_route_the_source_registers_is_in_the_table_with_who_may_use_it() {
     );
 }
 
-fn concrete(path: &str, user_id: i64) -> String {
+pub fn concrete(path: &str, user_id: i64) -> String {
     path.replace("{id}", &user_id.to_string())
         .replace("{member}", &user_id.to_string())
         .replace("{token}", "not-a-real-token")

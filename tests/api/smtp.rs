@@ -260,7 +260,7 @@ impl HangingSmtp {
 }
 
 /// Passes bytes both ways between `client` and the server on `port` until either side closes.
-fn forward(client: std::net::TcpStream, port: u16) {
+pub fn forward(client: std::net::TcpStream, port: u16) {
     use std::net::{Shutdown, TcpStream};
     let Ok(server) = TcpStream::connect(("127.0.0.1", port)) else {
         return;

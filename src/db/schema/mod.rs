@@ -280,6 +280,8 @@ diesel::table! {
         org_id -> BigInt,
         instance_id -> Text,
         last_beat -> Timestamp,
+        session_hash -> Text,
+        opened_at -> Timestamp,
     }
 }
 
