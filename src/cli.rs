@@ -217,6 +217,22 @@ pub fn create_token(
     }
 }
 
+/// `gatehouse restore PATH`: the backup in the SQLite database's place, the console stopped.
+pub fn restore(config: &crate::config::Config, backup: &std::path::Path) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        config.database_url.backend == crate::db::Backend::Sqlite,
+        "restore puts a SQLite backup in place; for PostgreSQL use pg_restore (see the README)"
+    );
+    let target = std::path::Path::new(&config.database_url.target);
+    let kept = crate::db::restore::restore_sqlite(target, backup)?;
+    println!("Restored {} into {}.", backup.display(), target.display());
+    if let Some(kept) = kept {
+        println!("The database it replaced is kept as {}.", kept.display());
+    }
+    println!("Start the console: it applies any newer migrations first.");
+    Ok(())
+}
+
 /// `gatehouse backup PATH`: a consistent copy of the SQLite database while it serves.
 pub fn backup(conn: &mut DbConn, path: &std::path::Path) -> anyhow::Result<()> {
     crate::db::backup_sqlite(conn, path)?;

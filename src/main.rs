@@ -67,10 +67,15 @@ enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Copy the SQLite database, consistently, while the console serves (restore: stop the
-    /// console and put the copy in the database file's place).
+    /// Copy the SQLite database, consistently, while the console serves.
     Backup {
         /// The new file to write (it must not exist).
+        path: std::path::PathBuf,
+    },
+    /// Put a copy made by `backup` in the SQLite database's place (stop every instance first;
+    /// the database it replaces is kept beside it).
+    Restore {
+        /// The backup file.
         path: std::path::PathBuf,
     },
 }
@@ -316,6 +321,7 @@ async fn run() -> anyhow::Result<()> {
             cli::change_domain(&mut connect(&config)?, org, domain, add, clock.now())
         }
         Command::Backup { path } => cli::backup(&mut connect(&config)?, &path),
+        Command::Restore { path } => cli::restore(&config, &path),
         Command::Unblock { email } => cli::unblock(&mut connect(&config)?, &email, clock.now()),
         Command::Audit(AuditCommand::Export { org, since }) => {
             cli::export_audit(&mut connect(&config)?, org.as_deref(), since.as_deref())
@@ -374,6 +380,17 @@ async fn serve(mut config: Config, clock: Clock, args: ServeArgs) -> anyhow::Res
     let state = app.state.clone();
     let base_url = state.base_url.clone();
     println!("Gatehouse is running at {base_url}");
+    match state.config.database_url.backend {
+        db::Backend::Sqlite => println!(
+            "SQLite: this instance alone serves the database (several instances need PostgreSQL)."
+        ),
+        db::Backend::Postgres if state.config.smtp_url.is_none() => log::warn!(
+            "no SMTP_URL: this instance writes the emails it sends to its own {}/mailbox; \
+             with several instances, set SMTP_URL",
+            state.config.data_dir.display()
+        ),
+        db::Backend::Postgres => {}
+    }
     let pool = state.pool.clone();
     let now = clock.now();
     let link = actix_web::web::block(move || -> anyhow::Result<Option<String>> {

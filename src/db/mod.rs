@@ -2,6 +2,7 @@
 //! write-transaction helper every service uses.
 
 pub mod health;
+pub mod restore;
 pub mod schema;
 pub mod sql;
 

@@ -22,6 +22,7 @@ use crate::smtp::TestSmtp;
 both_backends!(
     sigterm_answers_the_request_in_flight_and_finishes_the_email_being_sent,
     sigkill_during_writes_loses_no_acknowledged_change_and_no_committed_email,
+    two_binaries_on_one_postgresql_share_a_session_and_live_events,
 );
 
 /// The organization's ids the writes need, and an API token of its Owner.
@@ -488,4 +489,153 @@ async fn sigkill_during_writes_loses_no_acknowledged_change_and_no_committed_ema
 struct IntegrityCheck {
     #[diesel(sql_type = diesel::sql_types::Text)]
     integrity_check: String,
+}
+
+/// `gatehouse backup` while the console serves and writes, then `gatehouse restore`: refused
+/// while the console runs, done once it is stopped, and the console started again on the
+/// restored database shows what the backup held and not what came after.
+#[actix_web::test]
+async fn a_backup_taken_while_serving_is_restored_once_the_console_is_stopped() {
+    let db = scratch_database(Backend::Sqlite).unwrap();
+    let org = organization(&db);
+    let smtp = TestSmtp::start();
+    let mut served = Served::start(&db, &smtp.url(), 5);
+    let client = reqwest::Client::new();
+    assert!(invite(&client, &served, &org, "before@acme.io")
+        .await
+        .is_some());
+    let copy = db.data_dir.join("backup.db");
+    let printed = run(&db, &["backup", copy.to_str().unwrap()]);
+    assert!(printed.contains("Backed up to"), "{printed}");
+    assert!(invite(&client, &served, &org, "after@acme.io")
+        .await
+        .is_some());
+
+    let refused = gatehouse(&db, &["restore", copy.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("is in use: stop the console"), "{said}");
+
+    served.signal("TERM");
+    assert!(served.exited(Duration::from_secs(30)).await.success());
+    let printed = run(&db, &["restore", copy.to_str().unwrap()]);
+    assert!(printed.contains("Restored"), "{printed}");
+    assert!(printed.contains("kept as"), "{printed}");
+    // A file that is not a Gatehouse backup is refused, and the database stays as restored.
+    let junk = db.data_dir.join("junk.db");
+    std::fs::write(&junk, b"not a database").unwrap();
+    let refused = gatehouse(&db, &["restore", junk.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+
+    let served = Served::start(&db, &smtp.url(), 5);
+    let emails: Vec<String> = {
+        let response = client
+            .get(served.url("/api/v1/users?q=acme.io&active=0"))
+            .bearer_auth(&org.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["email"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(emails.contains(&"before@acme.io".to_owned()), "{emails:?}");
+    assert!(!emails.contains(&"after@acme.io".to_owned()), "{emails:?}");
+}
+
+/// Two `gatehouse serve` processes on one PostgreSQL database, as behind a load balancer: the
+/// Owner signs in on the first (with the emailed code), the same cookie works on the second,
+/// and an invitation made through the first's API appears in Activity (Live) on the second
+/// within two seconds.
+async fn two_binaries_on_one_postgresql_share_a_session_and_live_events(backend: Backend) {
+    if backend == Backend::Sqlite {
+        eprintln!("SQLite serves one instance");
+        return;
+    }
+    let Some(db) = scratch_database(backend) else {
+        return;
+    };
+    let org = organization(&db);
+    let smtp = TestSmtp::start();
+    let a = Served::start(&db, &smtp.url(), 5);
+    let b = Served::start(&db, &smtp.url(), 5);
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = |page: String, fields: Vec<(&'static str, String)>| {
+        let mut fields = fields;
+        fields.push(("csrf_token", crate::helpers::csrf_of(&page).unwrap()));
+        fields
+    };
+    let page = browser
+        .get(a.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let response = browser
+        .post(a.url("/login"))
+        .form(&form(
+            page,
+            vec![
+                ("email", "olive@acme.io".into()),
+                ("password", "correct horse battery staple".into()),
+            ],
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        crate::helpers::location_of(&response).as_deref(),
+        Some("/login/mfa")
+    );
+    let code = smtp.sign_in_code("olive@acme.io", 0).await;
+    let page = browser
+        .get(a.url("/login/mfa"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let response = browser
+        .post(a.url("/login/mfa"))
+        .form(&form(page, vec![("code", code)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    // Signed in on A; the cookie works on B.
+    let on_b = browser.get(b.url("/users")).send().await.unwrap();
+    assert_eq!(on_b.status(), StatusCode::OK);
+    let mut live = crate::sse::SseReader::open(&browser, &b.url("/activity/stream"), None).await;
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    assert!(invite(&client, &a, &org, "live@acme.io").await.is_some());
+    let seen = live
+        .until(Duration::from_secs(2), |e| {
+            e.event == "activity" && e.data.contains("live@acme.io")
+        })
+        .await;
+    assert!(
+        seen.is_some(),
+        "the invitation made on A is live on B within two seconds"
+    );
+    eprintln!(
+        "invitation on A live on B after {} ms",
+        started.elapsed().as_millis()
+    );
 }
