@@ -58,28 +58,8 @@ for port in "${PORTS[@]}"; do
 done
 A="http://127.0.0.1:${PORTS[0]}"
 
-token_of() { grep -o 'name="csrf_token" value="[^"]*"' | head -n1 | sed 's/.*value="//; s/"$//'; }
-# Signs in on instance $3 and prints the Cookie header; the emailed code (a role that asks
-# for it) is read from the log of whichever instance sent it.
-sign_in() { # email jar base
-  local email="$1" jar="$2" base="$3" csrf next code=""
-  csrf=$(curl -fs -c "$jar" -b "$jar" "$base/login" | token_of)
-  next=$(curl -fs -o /dev/null -w '%{redirect_url}' -c "$jar" -b "$jar" -X POST "$base/login" \
-    --data-urlencode "csrf_token=$csrf" --data-urlencode "email=$email" --data-urlencode "password=$PASSWORD")
-  if [ "${next##*/login/}" = "mfa" ]; then
-    for _ in $(seq 1 100); do
-      code=$(cat "$WORK"/server*.log | grep -o "mail to $email (Your Gatehouse sign-in code).*code: [0-9]\{6\}" | tail -n1 | grep -o '[0-9]\{6\}$' || true)
-      [ -n "$code" ] && break
-      sleep 0.1
-    done
-    [ -n "$code" ] || { echo "no sign-in code for $email" >&2; exit 1; }
-    csrf=$(curl -fs -c "$jar" -b "$jar" "$base/login/mfa" | token_of)
-    curl -fs -o /dev/null -c "$jar" -b "$jar" -X POST "$base/login/mfa" \
-      --data-urlencode "csrf_token=$csrf" --data-urlencode "code=$code"
-  fi
-  awk '!/^#/ && NF >= 7 { printf "%s=%s; ", $6, $7 } /^#HttpOnly_/ { printf "%s=%s; ", $6, $7 }' "$jar"
-}
-COOKIE=$(sign_in "admin@demo.test" "$WORK/jar" "$A")
+. bench/sign-in.sh
+COOKIE=$(sign_in "admin@demo.test" "$WORK/jar" "$A" "$WORK"/server*.log)
 curl -fs -H "Cookie: $COOKIE" "$A/users" > "$WORK/page1.html"
 CSRF=$(token_of < "$WORK/page1.html")
 AGENT=$(grep -o '<option value="[0-9]*">Agent</option>' "$WORK/page1.html" | grep -o '[0-9]*' | head -n1)
@@ -111,7 +91,7 @@ done
   while [ "$(date +%s)" -lt "$end" ]; do
     n=$((n + 1))
     port=${PORTS[$((n % 2))]}
-    cookie=$(sign_in "lead@demo.test" "$WORK/lead-jar-$n" "http://127.0.0.1:$port" 2>/dev/null || true)
+    cookie=$(sign_in "lead@demo.test" "$WORK/lead-jar-$n" "http://127.0.0.1:$port" "$WORK"/server*.log 2>/dev/null || true)
     rm -f "$WORK/lead-jar-$n"
     if curl -fs -o /dev/null -H "Cookie: $cookie" "http://127.0.0.1:$port/users"; then
       echo ok >> "$WORK/sign-ins"

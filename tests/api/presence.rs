@@ -521,14 +521,7 @@ async fn two_instances_on_one_postgresql_see_each_others_events_and_presence(app
         .await[0];
     let (ada, _) = app.browser_login("ada@acme.io", PASSWORD).await;
     // Her last request is long past (the second instance has a clock of its own).
-    app.db(|c| {
-        let long_ago = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(10);
-        diesel::update(users::table.filter(users::email.eq("ada@acme.io")))
-            .set(users::last_active_at.eq(long_ago))
-            .execute(c)
-            .unwrap();
-    })
-    .await;
+    last_request_long_ago(&app, "ada@acme.io").await;
     let other = app.start_another_instance().await;
     assert_ne!(other.state.live.instance_id, app.state.live.instance_id);
     // The Owner's browser talks to the second instance (same cookies: same host and key).
@@ -752,14 +745,7 @@ async fn on_postgresql_news_crosses_instances_at_once_not_at_the_next_poll(backe
         .await[0];
     let (ada, _) = app.browser_login("ada@acme.io", PASSWORD).await;
     // Her last request is long past: only a live connection makes her online.
-    app.db(|c| {
-        let long_ago = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(10);
-        diesel::update(users::table.filter(users::email.eq("ada@acme.io")))
-            .set(users::last_active_at.eq(long_ago))
-            .execute(c)
-            .unwrap();
-    })
-    .await;
+    last_request_long_ago(&app, "ada@acme.io").await;
     let other = app.start_another_instance_with(slow).await;
     let mut live = SseReader::open(&app.client, &other.url("/activity/stream"), None).await;
     let mut watcher = SseReader::open(&app.client, &other.url("/presence/stream"), None).await;
@@ -832,4 +818,16 @@ async fn a_sessions_live_connections_are_capped_over_every_instance(app: TestApp
                 .is_none(),
         "only the oldest ends"
     );
+}
+
+/// Makes `email`'s last request ten minutes old: only a live connection makes them online.
+async fn last_request_long_ago(app: &TestApp, email: &'static str) {
+    app.db(move |c| {
+        let long_ago = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(10);
+        diesel::update(users::table.filter(users::email.eq(email)))
+            .set(users::last_active_at.eq(long_ago))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
 }

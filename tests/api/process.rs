@@ -16,7 +16,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::both_backends;
-use crate::helpers::{scratch_database, Backend, ScratchDb};
+use crate::helpers::{location_of, page_of, post_from, scratch_database, Backend, ScratchDb};
 use crate::smtp::TestSmtp;
 
 both_backends!(
@@ -573,50 +573,22 @@ async fn two_binaries_on_one_postgresql_share_a_session_and_live_events(backend:
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let form = |page: String, fields: Vec<(&'static str, String)>| {
-        let mut fields = fields;
-        fields.push(("csrf_token", crate::helpers::csrf_of(&page).unwrap()));
-        fields
-    };
-    let page = browser
-        .get(a.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let response = browser
-        .post(a.url("/login"))
-        .form(&form(
-            page,
-            vec![
-                ("email", "olive@acme.io".into()),
-                ("password", "correct horse battery staple".into()),
-            ],
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        crate::helpers::location_of(&response).as_deref(),
-        Some("/login/mfa")
-    );
+    let (login, mfa) = (a.url("/login"), a.url("/login/mfa"));
+    let page = page_of(&browser, &login).await;
+    let response = post_from(
+        &browser,
+        &login,
+        &page,
+        &[
+            ("email", "olive@acme.io"),
+            ("password", "correct horse battery staple"),
+        ],
+    )
+    .await;
+    assert_eq!(location_of(&response).as_deref(), Some("/login/mfa"));
     let code = smtp.sign_in_code("olive@acme.io", 0).await;
-    let page = browser
-        .get(a.url("/login/mfa"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let response = browser
-        .post(a.url("/login/mfa"))
-        .form(&form(page, vec![("code", code)]))
-        .send()
-        .await
-        .unwrap();
+    let page = page_of(&browser, &mfa).await;
+    let response = post_from(&browser, &mfa, &page, &[("code", &code)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     // Signed in on A; the cookie works on B.
     let on_b = browser.get(b.url("/users")).send().await.unwrap();
