@@ -254,31 +254,13 @@ fn tune_allocator() {
     }
 }
 
-/// Logs on stderr, filtered by RUST_LOG: text lines, or JSON lines when
-/// GATEHOUSE_LOG_FORMAT=json (each with its request's id, method and path). Libraries that use
-/// `log` are heard through the same subscriber.
-fn init_logs() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let json = std::env::var("GATEHOUSE_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    if json {
-        logs.json().flatten_event(true).with_span_list(false).init();
-    } else {
-        logs.init();
-    }
-}
-
 fn main() -> anyhow::Result<()> {
     tune_allocator();
     actix_web::rt::System::new().block_on(run())
 }
 
 async fn run() -> anyhow::Result<()> {
-    init_logs();
+    gatehouse::web::request_id::init_logs();
     let cli = Cli::parse();
     let url_text = cli
         .database_url

@@ -86,6 +86,7 @@ pub fn insert(
             org_groups::created_at.eq(now),
         ))
         .execute(conn)?;
+    crate::orgs::catalog::bump(conn, org_id)?;
     org_groups::table
         .filter(org_groups::org_id.eq(org_id))
         .filter(org_groups::kind.eq(kind.code()))
@@ -95,6 +96,7 @@ pub fn insert(
 }
 
 pub fn rename(conn: &mut DbConn, group_id: i64, name: &str) -> QueryResult<()> {
+    bump_for(conn, group_id)?;
     diesel::update(org_groups::table.find(group_id))
         .set((
             org_groups::name.eq(name),
@@ -106,11 +108,25 @@ pub fn rename(conn: &mut DbConn, group_id: i64, name: &str) -> QueryResult<()> {
 
 /// Deletes the group and its memberships.
 pub fn delete(conn: &mut DbConn, group_id: i64) -> QueryResult<()> {
+    bump_for(conn, group_id)?;
     diesel::delete(group_members::table.filter(group_members::group_id.eq(group_id)))
         .execute(conn)?;
     diesel::delete(org_groups::table.find(group_id))
         .execute(conn)
         .map(drop)
+}
+
+/// The group's organization's catalogue (which lists its groups) changes.
+fn bump_for(conn: &mut DbConn, group_id: i64) -> QueryResult<()> {
+    let org_id: Option<i64> = org_groups::table
+        .find(group_id)
+        .select(org_groups::org_id)
+        .first(conn)
+        .optional()?;
+    match org_id {
+        Some(org_id) => crate::orgs::catalog::bump(conn, org_id),
+        None => Ok(()),
+    }
 }
 
 /// How many users hold the group.

@@ -1,9 +1,10 @@
 //! What an organization is made with, kept in memory: its roles (with the permissions each
-//! gives), its products and their own permissions. Every signed-in request reads the
-//! organization's `catalog_version` with the user (same query), and a catalogue of another
-//! version is loaded again: an edit on one instance is seen by the next request on every
-//! instance. Whatever edits roles, products or product permissions calls `bump` in its
-//! transaction.
+//! gives), its products and their own permissions, its groups and its active workspaces.
+//! Every signed-in request reads the organization's `catalog_version` with the user (same
+//! query), and a catalogue of another version is loaded again: an edit on one instance is
+//! seen by the next request on every instance. Whatever edits roles, products, product
+//! permissions, groups or workspaces calls `bump` in its transaction (the group and workspace
+//! stores do it in each of their writes).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -32,6 +33,10 @@ pub struct OrgCatalog {
     pub roles: Vec<Role>,
     pub products: Vec<(i64, String)>,
     pub product_permissions: Vec<ProductPermission>,
+    /// Tags, skill groups and teams, by kind then name.
+    pub groups: Vec<crate::groups::store::Group>,
+    /// The active workspaces (id, name), by name.
+    pub workspaces: Vec<(i64, String)>,
 }
 
 impl OrgCatalog {
@@ -124,12 +129,25 @@ pub fn load_roles(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<Role>> {
 }
 
 /// Marks the organization's catalogue changed: every instance loads it again on its next
-/// request. Call it in the transaction that changes roles, products or product permissions.
+/// request. Call it in the transaction that changes roles, products, product permissions,
+/// groups or workspaces.
 pub fn bump(conn: &mut DbConn, org_id: i64) -> QueryResult<()> {
     diesel::update(organizations::table.find(org_id))
         .set(organizations::catalog_version.eq(organizations::catalog_version + 1))
         .execute(conn)
         .map(|_| ())
+}
+
+impl OrgCatalog {
+    /// The active workspaces when there are several (none when there is one: nothing to
+    /// tell apart).
+    pub fn several_workspaces(&self) -> &[(i64, String)] {
+        if self.workspaces.len() > 1 {
+            &self.workspaces
+        } else {
+            &[]
+        }
+    }
 }
 
 fn load(conn: &mut DbConn, org_id: i64) -> QueryResult<OrgCatalog> {
@@ -148,6 +166,12 @@ fn load(conn: &mut DbConn, org_id: i64) -> QueryResult<OrgCatalog> {
             .select((products::id, products::name))
             .load(conn)?,
         product_permissions: product_permissions::all(conn, org_id)?,
+        groups: crate::groups::store::all(conn, org_id)?,
+        workspaces: crate::workspaces::store::all(conn, org_id)?
+            .into_iter()
+            .filter(|w| w.archived_at.is_none())
+            .map(|w| (w.id, w.name))
+            .collect(),
     })
 }
 

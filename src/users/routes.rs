@@ -33,16 +33,14 @@ pub async fn list(
     let app = state.get_ref().clone();
     let viewer = user.id;
     let scope = user.scope.clone();
-    // The signed-in query counted the active workspaces: one of them asks nothing more here.
-    let several = user.several_workspaces;
     let (rows, more, catalog, groups, mut columns, around) = state
         .db(move |conn| {
             let (rows, more) = store::list_page(conn, org_id, &lookup)?;
-            // Roles and products come from memory; what each role gives decides which
-            // actions each row offers.
+            // Roles, products, groups and workspaces come from memory; what each role gives
+            // decides which actions each row offers.
             let catalog = app.catalog.of(conn, org_id)?;
-            let groups = crate::groups::store::all(conn, org_id)?;
-            let columns = Columns::load(conn, (org_id, viewer), &rows, several)?;
+            let groups = catalog.groups.clone();
+            let columns = Columns::load(conn, (org_id, viewer), &rows, &catalog)?;
             let around = if full_page {
                 Around::load(
                     conn,
@@ -164,17 +162,13 @@ impl Columns {
         conn: &mut crate::db::DbConn,
         (org_id, viewer): (i64, i64),
         rows: &[store::UserListRow],
-        several: bool,
+        catalog: &crate::orgs::catalog::OrgCatalog,
     ) -> diesel::QueryResult<Columns> {
         let fields = crate::fields::store::all(conn, org_id)?;
         let shown = columns::chosen(conn, viewer, &fields)?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let values = columns::values(conn, &ids, &shown)?;
-        let workspaces = if several {
-            crate::workspaces::store::several(conn, org_id)?
-        } else {
-            Vec::new()
-        };
+        let workspaces = catalog.several_workspaces().to_vec();
         let places = if workspaces.is_empty() {
             Default::default()
         } else {

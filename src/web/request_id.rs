@@ -1,4 +1,4 @@
-//! Every request gets an id: in the `X-Request-Id` answer header, in a `tracing` span around
+//! The binary's logs (`init_logs`), and an id for every request: in the `X-Request-Id` answer header, in a `tracing` span around
 //! its work (so each log line it causes, on the blocking threads too, carries it), in its one
 //! summary log line, and on the error page of a failure, where the person can quote it.
 
@@ -41,4 +41,23 @@ pub async fn trace(
         span.in_scope(|| tracing::info!(status, ms, "answered"));
     }
     Ok(res)
+}
+
+/// Logs on stderr, filtered by RUST_LOG: text lines, or JSON lines when
+/// GATEHOUSE_LOG_FORMAT=json (each with its request's id, method and path). Libraries that use
+/// `log` are heard through the same subscriber.
+pub fn init_logs() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    let json = std::env::var("GATEHOUSE_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    if json {
+        logs.json().flatten_event(true).with_span_list(false).init();
+    } else {
+        logs.init();
+    }
 }

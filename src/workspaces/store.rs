@@ -85,6 +85,7 @@ pub fn insert(conn: &mut DbConn, org_id: i64, name: &str, now: NaiveDateTime) ->
             workspaces::created_at.eq(now),
         ))
         .execute(conn)?;
+    crate::orgs::catalog::bump(conn, org_id)?;
     workspaces::table
         .filter(workspaces::org_id.eq(org_id))
         .filter(workspaces::name_key.eq(crate::groups::name_key(name)))
@@ -93,6 +94,7 @@ pub fn insert(conn: &mut DbConn, org_id: i64, name: &str, now: NaiveDateTime) ->
 }
 
 pub fn rename(conn: &mut DbConn, id: i64, name: &str) -> QueryResult<()> {
+    bump_for(conn, id)?;
     diesel::update(workspaces::table.find(id))
         .set((
             workspaces::name.eq(name),
@@ -103,10 +105,24 @@ pub fn rename(conn: &mut DbConn, id: i64, name: &str) -> QueryResult<()> {
 }
 
 pub fn archive(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    bump_for(conn, id)?;
     diesel::update(workspaces::table.find(id))
         .set(workspaces::archived_at.eq(now))
         .execute(conn)
         .map(drop)
+}
+
+/// The workspace's organization's catalogue (which lists its active workspaces) changes.
+fn bump_for(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    let org_id: Option<i64> = workspaces::table
+        .find(id)
+        .select(workspaces::org_id)
+        .first(conn)
+        .optional()?;
+    match org_id {
+        Some(org_id) => crate::orgs::catalog::bump(conn, org_id),
+        None => Ok(()),
+    }
 }
 
 /// The organization's first active workspace: where people who join the organization go.
