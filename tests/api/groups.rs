@@ -14,6 +14,7 @@ both!(
     edit_user_assigns_groups_audits_them_and_refuses_anothers,
     the_list_shows_chips_filters_by_group_bulk_tags_a_filter_and_exports,
     a_group_filter_pages_small_and_big_groups_through_an_index,
+    a_group_made_or_renamed_on_one_instance_is_in_the_list_of_every_instance,
 );
 
 const OWNER: &str = "olive@acme.io";
@@ -542,5 +543,47 @@ async fn a_group_filter_pages_small_and_big_groups_through_an_index(app: TestApp
         if app.backend == crate::helpers::Backend::Sqlite {
             assert!(plan.contains(index), "{name}: {plan}");
         }
+    }
+}
+
+/// User Management takes the organization's groups from its catalogue in memory: a group made
+/// or renamed (on any instance) bumps the catalogue, so the next list everywhere shows it.
+async fn a_group_made_or_renamed_on_one_instance_is_in_the_list_of_every_instance(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    // SQLite serves one instance: the same instance's cache must follow too.
+    let other = (app.backend == crate::helpers::Backend::Postgres)
+        .then_some(app.start_another_instance().await);
+    let list = |url: String| {
+        let client = app.client.clone();
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let urls = || {
+        let mut urls = vec![app.url("/users")];
+        urls.extend(other.as_ref().map(|o| o.url("/users")));
+        urls
+    };
+    for url in urls() {
+        assert!(!list(url).await.contains(">Night shift</option>"));
+    }
+    create_group(&app, "team", "Night shift").await;
+    let night = group_named(&app, org_id, "Night shift").await;
+    for url in urls() {
+        let page = list(url.clone()).await;
+        assert!(
+            page.contains(&format!("<option value=\"{night}\">Night shift</option>")),
+            "{url}"
+        );
+    }
+    let response = app
+        .post_form(
+            &format!("/settings/groups/{night}/rename"),
+            &[("name", "Late shift")],
+        )
+        .await;
+    assert!(response.status().is_success() || response.status().is_redirection());
+    for url in urls() {
+        let page = list(url.clone()).await;
+        assert!(page.contains(">Late shift</option>"), "{url}");
+        assert!(!page.contains(">Night shift</option>"), "{url}");
     }
 }
