@@ -303,6 +303,8 @@ diesel::table! {
     group_members (user_id, group_id) {
         user_id -> BigInt,
         group_id -> BigInt,
+        /// The user's `name_key`, kept by triggers: a group filter walks it in order.
+        name_key -> Text,
     }
 }
 

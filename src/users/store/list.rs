@@ -113,7 +113,29 @@ impl UserListRow {
     }
 }
 
-/// The SQL of one list page.
+/// What the inner query of a page walks for its ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Drive {
+    /// The users' sort index.
+    Users,
+    /// In name order, a workspace's memberships: each keeps its user's name_key, so the walk
+    /// never reads the organization's other users.
+    Workspace(i64),
+    /// In name order, a group's memberships, the same way (a workspace, when both filter,
+    /// drives: it is the page's place).
+    Group(i64),
+}
+
+impl Drive {
+    fn of(query: &ListQuery) -> Drive {
+        match (query.sort.key, query.workspace_id, query.group_id) {
+            (SortKey::Name, Some(workspace_id), _) => Drive::Workspace(workspace_id),
+            (SortKey::Name, None, Some(group_id)) => Drive::Group(group_id),
+            _ => Drive::Users,
+        }
+    }
+}
+
 /// The columns of a list row, up to (not including) `FROM`: the user's own, then their
 /// roles, licenses, mail and presence state, each a correlated subquery on one user's rows.
 fn row_columns(backend: Backend, columns: Columns) -> String {
@@ -164,21 +186,24 @@ fn list_sql(
     let mut sql = Sql::new();
     // The inner query finds the page's ids through the indexes; only those rows then get their
     // roles, licenses and mail state (a sort of all matches never carries the aggregates).
-    // A workspace's members in name order walk (workspace_id, name_key, user_id) directly:
-    // the walk never reads the organization's other users.
-    let members_of = query
-        .workspace_id
-        .filter(|_| query.sort.key == SortKey::Name);
+    let drive = Drive::of(query);
     sql.push(&row_columns(backend, columns));
-    match members_of {
-        Some(workspace_id) => {
+    match drive {
+        Drive::Workspace(workspace_id) => {
             sql.push(
                 "FROM (SELECT u.id FROM workspace_members fw JOIN users u ON u.id = fw.user_id \
                  WHERE fw.workspace_id = ",
             );
             sql.bind(Bind::Int(workspace_id)).push(" AND u.org_id = ");
         }
-        None => {
+        Drive::Group(group_id) => {
+            sql.push(
+                "FROM (SELECT u.id FROM group_members fg JOIN users u ON u.id = fg.user_id \
+                 WHERE fg.group_id = ",
+            );
+            sql.bind(Bind::Int(group_id)).push(" AND u.org_id = ");
+        }
+        Drive::Users => {
             sql.push("FROM (SELECT u.id FROM users u WHERE u.org_id = ");
         }
     }
@@ -195,14 +220,15 @@ fn list_sql(
         );
         sql.bind(Bind::Int(role_id)).push(")");
     }
-    if let Some(group_id) = query.group_id {
+    if let (Some(group_id), false) = (query.group_id, matches!(drive, Drive::Group(_))) {
         sql.push(match walk {
             Walk::SortIndex => " AND EXISTS (SELECT 1 FROM group_members fg WHERE fg.user_id = u.id AND fg.group_id = ",
             Walk::Members => " AND u.id IN (SELECT fg.user_id FROM group_members fg WHERE fg.group_id = ",
         });
         sql.bind(Bind::Int(group_id)).push(")");
     }
-    if let (Some(workspace_id), None) = (query.workspace_id, members_of) {
+    if let (Some(workspace_id), false) = (query.workspace_id, matches!(drive, Drive::Workspace(_)))
+    {
         sql.push(" AND EXISTS (SELECT 1 FROM workspace_members fw WHERE fw.workspace_id = ");
         sql.bind(Bind::Int(workspace_id))
             .push(" AND fw.user_id = u.id)");
@@ -218,10 +244,11 @@ fn list_sql(
         SortKey::Email => "u.email",
         SortKey::LastActive => "u.active_sort",
     };
-    // What the inner query walks: the membership's copy of the name for a workspace.
-    let (walked, walked_id) = match members_of {
-        Some(_) => ("fw.name_key", "fw.user_id"),
-        None => (column, "u.id"),
+    // What the inner query walks: the membership's copy of the name for a workspace or a group.
+    let (walked, walked_id) = match drive {
+        Drive::Workspace(_) => ("fw.name_key", "fw.user_id"),
+        Drive::Group(_) => ("fg.name_key", "fg.user_id"),
+        Drive::Users => (column, "u.id"),
     };
     // Walking backwards (a previous page) flips the comparison and the order; the caller
     // reverses the rows again.
@@ -325,6 +352,20 @@ pub fn list_row(conn: &mut DbConn, org_id: i64, user_id: i64) -> QueryResult<Opt
     Ok(load::<UserListRow>(conn, sql)?.into_iter().next())
 }
 
+/// How the group and field filters find their users (a group that drives the walk needs no
+/// probe).
+fn filters_walk(
+    conn: &mut DbConn,
+    org_id: i64,
+    query: &ListQuery,
+) -> QueryResult<(Walk, Option<FieldMatch>)> {
+    let walk = match Drive::of(query) {
+        Drive::Group(_) => Walk::SortIndex,
+        _ => group_walk(conn, query)?,
+    };
+    Ok((walk, field_match(conn, org_id, query)?))
+}
+
 /// One page of the list plus whether more rows follow in the walking direction.
 pub fn list_page(
     conn: &mut DbConn,
@@ -343,8 +384,7 @@ pub fn list_chunk(
     size: usize,
     columns: Columns,
 ) -> QueryResult<(Vec<UserListRow>, bool)> {
-    let walk = group_walk(conn, query)?;
-    let field = field_match(conn, org_id, query)?;
+    let (walk, field) = filters_walk(conn, org_id, query)?;
     let sql = list_sql(
         crate::db::backend_of(conn),
         org_id,
@@ -365,8 +405,7 @@ pub fn list_chunk(
 /// The database's plan for a list page, one line per step (for the query-plan tests and for
 /// anyone checking an index is used).
 pub fn explain_list(conn: &mut DbConn, org_id: i64, query: &ListQuery) -> QueryResult<Vec<String>> {
-    let walk = group_walk(conn, query)?;
-    let field = field_match(conn, org_id, query)?;
+    let (walk, field) = filters_walk(conn, org_id, query)?;
     let sql = list_sql(
         crate::db::backend_of(conn),
         org_id,
