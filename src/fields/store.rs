@@ -167,6 +167,7 @@ pub fn insert(
     field: &Field,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
+    crate::orgs::catalog::bump(conn, org_id)?;
     diesel::insert_into(user_fields::table)
         .values((
             user_fields::org_id.eq(org_id),
@@ -183,6 +184,7 @@ pub fn insert(
 }
 
 pub fn update(conn: &mut DbConn, field: &Field) -> QueryResult<()> {
+    bump_for(conn, field.id)?;
     diesel::update(user_fields::table.find(field.id))
         .set(columns(field))
         .execute(conn)
@@ -191,11 +193,25 @@ pub fn update(conn: &mut DbConn, field: &Field) -> QueryResult<()> {
 
 /// Deletes the field and every value held in it.
 pub fn delete(conn: &mut DbConn, field_id: i64) -> QueryResult<()> {
+    bump_for(conn, field_id)?;
     diesel::delete(user_field_values::table.filter(user_field_values::field_id.eq(field_id)))
         .execute(conn)?;
     diesel::delete(user_fields::table.find(field_id))
         .execute(conn)
         .map(drop)
+}
+
+/// The field's organization's catalogue (which lists its fields) changes.
+fn bump_for(conn: &mut DbConn, field_id: i64) -> QueryResult<()> {
+    let org_id: Option<i64> = user_fields::table
+        .find(field_id)
+        .select(user_fields::org_id)
+        .first(conn)
+        .optional()?;
+    match org_id {
+        Some(org_id) => crate::orgs::catalog::bump(conn, org_id),
+        None => Ok(()),
+    }
 }
 
 /// How many users hold a value in the field.

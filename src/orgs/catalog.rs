@@ -1,10 +1,11 @@
 //! What an organization is made with, kept in memory: its roles (with the permissions each
-//! gives), its products and their own permissions, its groups and its active workspaces.
+//! gives), its products and their own permissions, its groups, its active workspaces and its
+//! user fields.
 //! Every signed-in request reads the organization's `catalog_version` with the user (same
 //! query), and a catalogue of another version is loaded again: an edit on one instance is
 //! seen by the next request on every instance. Whatever edits roles, products, product
-//! permissions, groups or workspaces calls `bump` in its transaction (the group and workspace
-//! stores do it in each of their writes).
+//! permissions, groups, workspaces or fields calls `bump` in its transaction (the group,
+//! workspace and field stores do it in each of their writes).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -37,6 +38,9 @@ pub struct OrgCatalog {
     pub groups: Vec<crate::groups::store::Group>,
     /// The active workspaces (id, name), by name.
     pub workspaces: Vec<(i64, String)>,
+    /// The user fields, in their order (for the list's columns and filters; writers read the
+    /// stored rows).
+    pub fields: Vec<crate::fields::Field>,
 }
 
 impl OrgCatalog {
@@ -172,6 +176,7 @@ fn load(conn: &mut DbConn, org_id: i64) -> QueryResult<OrgCatalog> {
             .filter(|w| w.archived_at.is_none())
             .map(|w| (w.id, w.name))
             .collect(),
+        fields: crate::fields::store::all(conn, org_id)?,
     })
 }
 

@@ -40,7 +40,7 @@ pub async fn list(
             // decides which actions each row offers.
             let catalog = app.catalog.of(conn, org_id)?;
             let groups = catalog.groups.clone();
-            let columns = Columns::load(conn, (org_id, viewer), &rows, &catalog)?;
+            let columns = Columns::load(conn, viewer, &rows, &catalog)?;
             let around = if full_page {
                 Around::load(
                     conn,
@@ -148,8 +148,8 @@ impl Around {
 /// The user fields a list shows as extra columns, and their values for the page's rows; the
 /// workspaces of each row, when the organization has several.
 struct Columns {
-    /// The organization's fields.
-    fields: Vec<crate::fields::Field>,
+    /// The organization's catalogue (its fields).
+    catalog: std::sync::Arc<crate::orgs::catalog::OrgCatalog>,
     shown: Vec<crate::fields::Field>,
     values: std::collections::HashMap<i64, Vec<String>>,
     /// The active workspaces (none when there is only one).
@@ -160,12 +160,11 @@ struct Columns {
 impl Columns {
     fn load(
         conn: &mut crate::db::DbConn,
-        (org_id, viewer): (i64, i64),
+        viewer: i64,
         rows: &[store::UserListRow],
-        catalog: &crate::orgs::catalog::OrgCatalog,
+        catalog: &std::sync::Arc<crate::orgs::catalog::OrgCatalog>,
     ) -> diesel::QueryResult<Columns> {
-        let fields = crate::fields::store::all(conn, org_id)?;
-        let shown = columns::chosen(conn, viewer, &fields)?;
+        let shown = columns::chosen(conn, viewer, &catalog.fields)?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let values = columns::values(conn, &ids, &shown)?;
         let workspaces = catalog.several_workspaces().to_vec();
@@ -175,7 +174,7 @@ impl Columns {
             crate::workspaces::store::names_of_members(conn, &ids)?
         };
         Ok(Columns {
-            fields,
+            catalog: catalog.clone(),
             shown,
             values,
             workspaces,
@@ -193,7 +192,8 @@ impl Columns {
 
     fn filterable(&self) -> Vec<(i64, String)> {
         // Never a secret: even "is empty" would tell who has one.
-        self.fields
+        self.catalog
+            .fields
             .iter()
             .filter(|f| !f.is_secret())
             .map(|f| (f.id, f.label.clone()))
@@ -202,7 +202,8 @@ impl Columns {
 
     fn settable(&self) -> Vec<(i64, String)> {
         // Nor the OAuth Email: a way in, changed one person at a time in Edit User.
-        self.fields
+        self.catalog
+            .fields
             .iter()
             .filter(|f| !f.is_secret() && f.key != crate::sso::OAUTH_EMAIL)
             .map(|f| (f.id, f.label.clone()))
@@ -210,7 +211,8 @@ impl Columns {
     }
 
     fn choices(&self) -> Vec<(i64, String, bool)> {
-        self.fields
+        self.catalog
+            .fields
             .iter()
             .filter(|f| !f.is_secret())
             .map(|f| {

@@ -22,6 +22,7 @@ both!(
     search_user_finds_searchable_fields_and_usernames,
     a_bulk_action_over_a_field_filter_keeps_to_it,
     bulk_set_field_checks_the_value_once_and_each_users_rules,
+    a_field_made_renamed_or_deleted_on_one_instance_is_in_the_list_of_every_instance,
 );
 
 const OWNER: &str = "olive@acme.io";
@@ -1126,4 +1127,63 @@ async fn bulk_set_field_checks_the_value_once_and_each_users_rules(app: TestApp)
     // A secret is never set in bulk.
     let response = post(confirm(format!("field_set:{token}"), "x")).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
+}
+
+/// User Management takes the organization's fields (its column choices and filters) from the
+/// catalogue in memory: a field made, renamed or deleted on any instance bumps the catalogue,
+/// so the next list everywhere follows.
+async fn a_field_made_renamed_or_deleted_on_one_instance_is_in_the_list_of_every_instance(
+    app: TestApp,
+) {
+    let org_id = app.setup_first_org("Acme", OWNER).await;
+    // SQLite serves one instance: the same instance's cache must follow too.
+    let other = (app.backend == crate::helpers::Backend::Postgres)
+        .then_some(app.start_another_instance().await);
+    let lists = || {
+        let mut urls = vec![app.url("/users")];
+        urls.extend(other.as_ref().map(|o| o.url("/users")));
+        let client = app.client.clone();
+        async move {
+            let mut pages = Vec::new();
+            for url in urls {
+                pages.push(client.get(url).send().await.unwrap().text().await.unwrap());
+            }
+            pages
+        }
+    };
+    let chooser = |id: i64, label: &str| format!("value=\"{id}\"> {label}</label>");
+    for page in lists().await {
+        assert!(!page.contains("> Badge</label>"));
+    }
+    create_field(&app, &[("label", "Badge"), ("kind", "text")]).await;
+    let badge = field_id(&app, org_id, "badge").await;
+    for page in lists().await {
+        assert!(page.contains(&chooser(badge, "Badge")), "{page}");
+    }
+    let dialog_html = app
+        .hx_get(&format!("/settings/fields/{badge}/edit"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let fields = fields_of(&dialog_html, &[("label", "Badge number")]);
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let response = app
+        .hx_post(&format!("/settings/fields/{badge}/edit"), &borrowed)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    for page in lists().await {
+        assert!(page.contains(&chooser(badge, "Badge number")), "{page}");
+        assert!(!page.contains(&chooser(badge, "Badge")), "{page}");
+    }
+    let response = app
+        .hx_post(&format!("/settings/fields/{badge}/delete"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    for page in lists().await {
+        assert!(!page.contains(&chooser(badge, "Badge number")), "{page}");
+    }
 }
