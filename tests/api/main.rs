@@ -38,6 +38,7 @@ mod instances;
 mod invites;
 mod layers;
 mod lifecycle;
+mod list_facts;
 mod lockout;
 mod mail;
 mod metrics;

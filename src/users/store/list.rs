@@ -44,17 +44,17 @@ pub struct UserListRow {
     /// Only in the export (`Columns::Export`).
     #[diesel(sql_type = Nullable<Timestamp>)]
     pub created_at: Option<NaiveDateTime>,
-    /// Role names, comma-separated (order not guaranteed).
+    /// Role names, comma-separated, by name (kept on the user row).
     #[diesel(sql_type = Nullable<Text>)]
     pub role_names: Option<String>,
     /// Per-user permission overrides (`+users.invite,-audit.view`), for what the row offers.
     #[diesel(sql_type = Nullable<Text>)]
     pub overrides: Option<String>,
-    /// Product names of the user's licenses, comma-separated.
+    /// Product names of the user's licenses, comma-separated, by name (kept on the user row).
     #[diesel(sql_type = Nullable<Text>)]
     pub license_names: Option<String>,
-    /// Ids of the user's groups, comma-separated (named by `groups::GroupNames`: the
-    /// covering index alone answers, with no join or string building per row).
+    /// Ids of the user's groups, comma-separated (named by `groups::GroupNames`; kept on the
+    /// user row).
     #[diesel(sql_type = Nullable<Text>)]
     pub group_ids: Option<String>,
     /// An email to this user failed and is waiting for its retry.
@@ -136,22 +136,17 @@ impl Drive {
     }
 }
 
-/// The columns of a list row, up to (not including) `FROM`: the user's own, then their
-/// roles, licenses, mail and presence state, each a correlated subquery on one user's rows.
+/// The columns of a list row, up to (not including) `FROM`: the user's own (their roles,
+/// licenses and groups are kept on the row by triggers, migration 000031), then their
+/// overrides, mail and presence state, each a correlated subquery on one user's rows.
 fn row_columns(backend: Backend, columns: Columns) -> String {
-    let (roles_agg, licenses_agg, overrides_agg, groups_agg) = match backend {
-        Backend::Sqlite => (
-            "group_concat(r.name, ',')",
-            "group_concat(p.name, ',')",
-            "group_concat(CASE WHEN o.granted THEN '+' ELSE '-' END || o.permission, ',')",
-            "group_concat(gm.group_id, ',')",
-        ),
-        Backend::Postgres => (
-            "string_agg(r.name, ',' ORDER BY r.name)",
-            "string_agg(p.name, ',' ORDER BY p.name)",
-            "string_agg(CASE WHEN o.granted THEN '+' ELSE '-' END || o.permission, ',')",
-            "string_agg(gm.group_id::text, ',')",
-        ),
+    let overrides_agg = match backend {
+        Backend::Sqlite => {
+            "group_concat(CASE WHEN o.granted THEN '+' ELSE '-' END || o.permission, ',')"
+        }
+        Backend::Postgres => {
+            "string_agg(CASE WHEN o.granted THEN '+' ELSE '-' END || o.permission, ',')"
+        }
     };
     let export_only = match columns {
         Columns::Page => "NULL AS last_login_at, u.last_active_at, NULL AS created_at",
@@ -160,13 +155,10 @@ fn row_columns(backend: Backend, columns: Columns) -> String {
     format!(
         "SELECT u.id, u.email, u.first_name, u.last_name, u.name_key, u.status, u.lock_reason, u.locked_at, \
          u.failed_logins, u.last_failed_login_at, u.last_failed_login_ip, {export_only}, \
-         u.totp_secret IS NOT NULL AS has_mfa, \
+         u.totp_secret IS NOT NULL AS has_mfa, u.role_names, u.license_names, u.group_ids, \
          EXISTS (SELECT 1 FROM superusers su WHERE su.user_id = u.id) AS superuser, \
          EXISTS (SELECT 1 FROM admin_scopes sc WHERE sc.user_id = u.id) AS scoped, \
-         (SELECT {roles_agg} FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id) AS role_names, \
          (SELECT {overrides_agg} FROM user_permission_overrides o WHERE o.user_id = u.id) AS overrides, \
-         (SELECT {licenses_agg} FROM license_assignments la JOIN products p ON p.id = la.product_id WHERE la.user_id = u.id) AS license_names, \
-         (SELECT {groups_agg} FROM group_members gm WHERE gm.user_id = u.id) AS group_ids, \
          EXISTS (SELECT 1 FROM email_outbox eo WHERE eo.user_id = u.id AND eo.status = 'pending' AND eo.attempts > 0) AS mail_retrying, \
          EXISTS (SELECT 1 FROM presence pr WHERE pr.user_id = u.id) AS live, \
          (SELECT un.username FROM usernames un WHERE un.user_id = u.id) AS username, \

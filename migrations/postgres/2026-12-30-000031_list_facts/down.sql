@@ -1,0 +1,16 @@
+DROP TRIGGER user_roles_facts ON user_roles;
+DROP FUNCTION user_roles_facts();
+DROP TRIGGER roles_facts_rename ON roles;
+DROP FUNCTION roles_facts_rename();
+DROP FUNCTION refresh_role_names(BIGINT);
+DROP TRIGGER license_assignments_facts ON license_assignments;
+DROP FUNCTION license_assignments_facts();
+DROP TRIGGER products_facts_rename ON products;
+DROP FUNCTION products_facts_rename();
+DROP FUNCTION refresh_license_names(BIGINT);
+DROP TRIGGER group_members_facts ON group_members;
+DROP FUNCTION group_members_facts();
+DROP FUNCTION refresh_group_ids(BIGINT);
+ALTER TABLE users DROP COLUMN role_names;
+ALTER TABLE users DROP COLUMN license_names;
+ALTER TABLE users DROP COLUMN group_ids;

@@ -1,0 +1,14 @@
+DROP TRIGGER user_roles_facts_insert;
+DROP TRIGGER user_roles_facts_delete;
+DROP TRIGGER user_roles_facts_update;
+DROP TRIGGER roles_facts_rename;
+DROP TRIGGER license_assignments_facts_insert;
+DROP TRIGGER license_assignments_facts_delete;
+DROP TRIGGER license_assignments_facts_update;
+DROP TRIGGER products_facts_rename;
+DROP TRIGGER group_members_facts_insert;
+DROP TRIGGER group_members_facts_delete;
+DROP TRIGGER group_members_facts_update;
+ALTER TABLE users DROP COLUMN role_names;
+ALTER TABLE users DROP COLUMN license_names;
+ALTER TABLE users DROP COLUMN group_ids;

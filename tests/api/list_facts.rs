@@ -1,0 +1,154 @@
+//! Each user row keeps its roles, licenses and groups for the list (migration 000031, kept by
+//! triggers): whatever path assigns, removes, renames or deletes, the kept columns equal what
+//! the membership tables say.
+
+use diesel::prelude::*;
+use reqwest::StatusCode;
+
+use crate::both;
+use crate::helpers::{toast_of, Backend, TestApp, PASSWORD};
+
+both!(a_users_roles_licenses_and_groups_on_the_list_follow_every_change);
+
+#[derive(QueryableByName)]
+struct Counts {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    wrong: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    with_roles: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    with_licenses: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    with_groups: i64,
+}
+
+/// How many users' kept columns differ from their memberships (and how many hold some).
+async fn kept(app: &TestApp) -> Counts {
+    let (agg, text) = match app.backend {
+        Backend::Sqlite => ("group_concat", ""),
+        Backend::Postgres => ("string_agg", "::text"),
+    };
+    let sql = format!(
+        "SELECT \
+           SUM(CASE WHEN COALESCE(u.role_names, '') <> COALESCE((SELECT {agg}(r.name, ',' ORDER BY r.name) \
+               FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id), '') \
+             OR COALESCE(u.license_names, '') <> COALESCE((SELECT {agg}(p.name, ',' ORDER BY p.name) \
+               FROM license_assignments la JOIN products p ON p.id = la.product_id WHERE la.user_id = u.id), '') \
+             OR COALESCE(u.group_ids, '') <> COALESCE((SELECT {agg}(gm.group_id{text}, ',' ORDER BY gm.group_id) \
+               FROM group_members gm WHERE gm.user_id = u.id), '') \
+           THEN 1 ELSE 0 END) AS wrong, \
+           SUM(CASE WHEN u.role_names IS NOT NULL THEN 1 ELSE 0 END) AS with_roles, \
+           SUM(CASE WHEN u.license_names IS NOT NULL THEN 1 ELSE 0 END) AS with_licenses, \
+           SUM(CASE WHEN u.group_ids IS NOT NULL THEN 1 ELSE 0 END) AS with_groups \
+         FROM users u"
+    );
+    app.db(move |c| diesel::sql_query(sql).get_result::<Counts>(c).unwrap())
+        .await
+}
+
+async fn a_users_roles_licenses_and_groups_on_the_list_follow_every_change(app: TestApp) {
+    let hash = app.state.hasher.hash(PASSWORD.into()).await.unwrap();
+    let org_id = app
+        .db(move |c| gatehouse::demo::seed(c, 600, &hash).unwrap().org_id)
+        .await;
+    crate::helpers::assert_redirect_to(
+        &app.login_as(gatehouse::demo::ADMIN_EMAIL, PASSWORD).await,
+        "/users",
+    );
+    // The seed's bulk inserts.
+    let seeded = kept(&app).await;
+    assert_eq!(seeded.wrong, 0);
+    assert!(seeded.with_roles > 500 && seeded.with_licenses > 100 && seeded.with_groups > 50);
+
+    // A role made, given to three people and renamed on its page.
+    let response = app
+        .hx_post(
+            "/settings/roles",
+            &[
+                ("name", "Helpdesk"),
+                ("description", ""),
+                ("permission", "users.view"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let helpdesk = app.role_id(org_id, "Helpdesk").await;
+    app.db(move |c| {
+        use gatehouse::db::schema::users;
+        let ids: Vec<i64> = users::table
+            .filter(users::org_id.eq(org_id))
+            .filter(users::email.ne(gatehouse::demo::ADMIN_EMAIL))
+            .order(users::id)
+            .select(users::id)
+            .limit(3)
+            .load(c)
+            .unwrap();
+        for id in ids {
+            gatehouse::users::store::add_role(c, id, helpdesk).unwrap();
+        }
+    })
+    .await;
+    let response = app
+        .hx_post(
+            &format!("/settings/roles/{helpdesk}/edit"),
+            &[
+                ("name", "Helpdesk L1"),
+                ("description", ""),
+                ("permission", "users.view"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let agent = app.role_id(org_id, "Agent").await;
+    // A tag added in bulk to every Agent (the filter), then a group deleted with its members.
+    let vip = crate::groups::group_named(&app, org_id, "VIP").await;
+    let action = format!("group_add:{vip}");
+    let agent_id = agent.to_string();
+    let mut fields = vec![
+        ("action", action.as_str()),
+        ("all_matching", "1"),
+        ("q", ""),
+        ("role", agent_id.as_str()),
+        ("group", ""),
+        ("active", "0"),
+        ("confirmed", "1"),
+    ];
+    let response = app.hx_post("/users/bulk", &fields).await;
+    assert!(toast_of(response.headers())
+        .unwrap()
+        .ends_with("users changed."));
+    let key = crate::groups::group_named(&app, org_id, "Key account").await;
+    let response = app
+        .hx_post(&format!("/settings/groups/{key}/delete"), &[])
+        .await;
+    assert!(toast_of(response.headers()).unwrap().contains("deleted"));
+    fields.clear();
+    // A product renamed and a person deleted (their rows go by cascade), straight in the
+    // database: the triggers hold whatever writes.
+    app.db(move |c| {
+        use gatehouse::db::schema::{products, users};
+        diesel::update(products::table.filter(products::org_id.eq(org_id)))
+            .set(products::name.eq(products::name.concat(" (2027)")))
+            .execute(c)
+            .unwrap();
+        let someone: i64 = users::table
+            .filter(users::org_id.eq(org_id))
+            .filter(users::email.ne(gatehouse::demo::ADMIN_EMAIL))
+            .order(users::id.desc())
+            .select(users::id)
+            .first(c)
+            .unwrap();
+        diesel::delete(users::table.find(someone))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let after = kept(&app).await;
+    assert_eq!(after.wrong, 0);
+    assert!(after.with_roles > 500 && after.with_licenses > 100 && after.with_groups > 50);
+
+    // The list shows what the rows keep.
+    let (_, page) = app.get_html("/users?active=0").await;
+    assert!(page.contains("Helpdesk L1"), "{page}");
+    assert!(page.contains(" (2027)"), "{page}");
+}
