@@ -9,7 +9,7 @@ use crate::db::sql::{like_escape, load, Bind, Sql};
 use crate::db::{Backend, DbConn};
 use crate::users::forms::{Cursor, LastActive, ListQuery, Page, SortKey};
 
-use super::walk::{field_match, group_walk, FieldMatch, Walk};
+use super::walk::{filters_walk, Drive, FieldMatch, Walk};
 pub const PAGE_SIZE: usize = 50;
 
 #[derive(Debug, Clone, QueryableByName)]
@@ -109,29 +109,6 @@ impl UserListRow {
             sort,
             key,
             id: self.id,
-        }
-    }
-}
-
-/// What the inner query of a page walks for its ids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Drive {
-    /// The users' sort index.
-    Users,
-    /// In name order, a workspace's memberships: each keeps its user's name_key, so the walk
-    /// never reads the organization's other users.
-    Workspace(i64),
-    /// In name order, a group's memberships, the same way (a workspace, when both filter,
-    /// drives: it is the page's place).
-    Group(i64),
-}
-
-impl Drive {
-    fn of(query: &ListQuery) -> Drive {
-        match (query.sort.key, query.workspace_id, query.group_id) {
-            (SortKey::Name, Some(workspace_id), _) => Drive::Workspace(workspace_id),
-            (SortKey::Name, None, Some(group_id)) => Drive::Group(group_id),
-            _ => Drive::Users,
         }
     }
 }
@@ -342,20 +319,6 @@ pub fn list_row(conn: &mut DbConn, org_id: i64, user_id: i64) -> QueryResult<Opt
     sql.bind(Bind::Int(org_id)).push(" AND u.id = ");
     sql.bind(Bind::Int(user_id));
     Ok(load::<UserListRow>(conn, sql)?.into_iter().next())
-}
-
-/// How the group and field filters find their users (a group that drives the walk needs no
-/// probe).
-fn filters_walk(
-    conn: &mut DbConn,
-    org_id: i64,
-    query: &ListQuery,
-) -> QueryResult<(Walk, Option<FieldMatch>)> {
-    let walk = match Drive::of(query) {
-        Drive::Group(_) => Walk::SortIndex,
-        _ => group_walk(conn, query)?,
-    };
-    Ok((walk, field_match(conn, org_id, query)?))
 }
 
 /// One page of the list plus whether more rows follow in the walking direction.

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use crate::db::sql::{Bind, Sql};
 use crate::db::{Backend, DbConn};
 use crate::fields;
-use crate::users::forms::ListQuery;
+use crate::users::forms::{ListQuery, SortKey};
 
 /// How a filter on a group (or a field's value) finds its users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +42,43 @@ pub fn group_walk(conn: &mut DbConn, query: &ListQuery) -> QueryResult<Walk> {
     } else {
         Walk::SortIndex
     })
+}
+
+/// What the inner query of a page walks for its ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drive {
+    /// The users' sort index.
+    Users,
+    /// In name order, a workspace's memberships: each keeps its user's name_key, so the walk
+    /// never reads the organization's other users.
+    Workspace(i64),
+    /// In name order, a group's memberships, the same way (a workspace, when both filter,
+    /// drives: it is the page's place).
+    Group(i64),
+}
+
+impl Drive {
+    pub fn of(query: &ListQuery) -> Drive {
+        match (query.sort.key, query.workspace_id, query.group_id) {
+            (SortKey::Name, Some(workspace_id), _) => Drive::Workspace(workspace_id),
+            (SortKey::Name, None, Some(group_id)) => Drive::Group(group_id),
+            _ => Drive::Users,
+        }
+    }
+}
+
+/// How the group and field filters find their users (a group that drives the walk needs no
+/// probe).
+pub fn filters_walk(
+    conn: &mut DbConn,
+    org_id: i64,
+    query: &ListQuery,
+) -> QueryResult<(Walk, Option<FieldMatch>)> {
+    let walk = match Drive::of(query) {
+        Drive::Group(_) => Walk::SortIndex,
+        _ => group_walk(conn, query)?,
+    };
+    Ok((walk, field_match(conn, org_id, query)?))
 }
 
 /// A field filter as the query compares it.
