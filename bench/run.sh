@@ -233,6 +233,17 @@ fi # not --quick
 
 RSS_KB=$(awk '/VmHWM/ { print $2 }' "/proc/$SERVER/status")
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+# The control (the bare stack, ../shared/bench-control) on the same machine, right after, with
+# the server stopped: every figure is then read as a ratio to it (BENCH_CONTROL=none skips it).
+kill $SERVER 2>/dev/null || true
+wait $SERVER 2>/dev/null || true
+CONTROL="${BENCH_CONTROL:-$(cd .. && pwd)/shared/bench-control/run.sh}"
+: > "$WORK/control.txt"
+if [ "$CONTROL" != none ] && [ -f "$CONTROL" ]; then
+  echo "running the control ($CONTROL)..."
+  DURATION="$DURATION" bash "$CONTROL" --users "$USERS" | tee "$WORK/control.txt" || true
+fi
 {
   echo
   echo "## $(date -u +%Y-%m-%d) · $BACKEND · N = $USERS · $WORKSPACES workspace(s)$([ "$QUICK" = 1 ] && echo " · quick") · commit $COMMIT"
@@ -243,5 +254,6 @@ COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   echo "| workload | connections | req/s | p50 | p99 | errors |"
   echo "|---|---|---|---|---|---|"
   cat "$WORK/table.md"
+  python3 bench/ratios.py "$WORK/table.md" "$WORK/control.txt"
 } >> bench/RESULTS.md
 echo "results appended to bench/RESULTS.md"
