@@ -8,7 +8,10 @@ use reqwest::StatusCode;
 use crate::both;
 use crate::helpers::{toast_of, Backend, TestApp, PASSWORD};
 
-both!(a_users_roles_licenses_and_groups_on_the_list_follow_every_change);
+both!(
+    a_users_roles_licenses_and_groups_on_the_list_follow_every_change,
+    two_transactions_giving_one_person_groups_at_once_both_show,
+);
 
 #[derive(QueryableByName)]
 struct Counts {
@@ -151,4 +154,73 @@ async fn a_users_roles_licenses_and_groups_on_the_list_follow_every_change(app: 
     let (_, page) = app.get_html("/users?active=0").await;
     assert!(page.contains("Helpdesk L1"), "{page}");
     assert!(page.contains(" (2027)"), "{page}");
+}
+
+/// Two writers give the same person a group each, their transactions overlapping: the row
+/// keeps both (PostgreSQL's trigger locks the user's row before it aggregates, so the second
+/// sees the first's commit; SQLite's writers take turns).
+async fn two_transactions_giving_one_person_groups_at_once_both_show(app: TestApp) {
+    use gatehouse::db::schema::{group_members, org_groups};
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let ann = app
+        .add_people(
+            org_id,
+            vec![crate::helpers::someone("Ann", "ann@acme.io", "Agent")],
+        )
+        .await[0];
+    for (kind, name) in [("tag", "VIP"), ("tag", "Key account")] {
+        crate::groups::create_group(&app, kind, name).await;
+    }
+    let vip = crate::groups::group_named(&app, org_id, "VIP").await;
+    let key = crate::groups::group_named(&app, org_id, "Key account").await;
+    let give = |group: i64| {
+        app.db(move |c| {
+            gatehouse::db::write_tx(c, |c| {
+                diesel::insert_into(group_members::table)
+                    .values((
+                        group_members::user_id.eq(ann),
+                        group_members::group_id.eq(group),
+                    ))
+                    .execute(c)?;
+                // Still open while the other writer starts.
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                Ok::<_, diesel::result::Error>(())
+            })
+            .unwrap()
+        })
+    };
+    futures_util::future::join(give(vip), give(key)).await;
+    #[derive(QueryableByName)]
+    struct Kept {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        group_ids: Option<String>,
+    }
+    let kept = app
+        .db(move |c| {
+            diesel::sql_query(format!("SELECT group_ids FROM users WHERE id = {ann}"))
+                .get_result::<Kept>(c)
+                .unwrap()
+                .group_ids
+        })
+        .await;
+    let mut ids: Vec<i64> = kept
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|id| id.parse().ok())
+        .collect();
+    ids.sort();
+    let mut expected = vec![vip, key];
+    expected.sort();
+    assert_eq!(ids, expected);
+    let held: i64 = app
+        .db(move |c| {
+            group_members::table
+                .inner_join(org_groups::table)
+                .filter(group_members::user_id.eq(ann))
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(held, 2);
 }
