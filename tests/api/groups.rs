@@ -552,6 +552,32 @@ async fn a_group_filter_pages_small_and_big_groups_through_an_index(app: TestApp
                 "{name}: {plan}"
             );
         }
+        // The next page follows from the cursor through the same walk.
+        let next_expected: Vec<String> = app
+            .db(move |c| {
+                users::table
+                    .inner_join(group_members::table)
+                    .filter(group_members::group_id.eq(group))
+                    .order((users::name_key, users::id))
+                    .select(users::email)
+                    .offset(50)
+                    .limit(50)
+                    .load(c)
+                    .unwrap()
+            })
+            .await;
+        let next = page
+            .split("rel=\"next\"")
+            .next()
+            .and_then(|before| before.rsplit("href=\"").next())
+            .and_then(|link| link.split('"').next())
+            .map(|link| link.replace("&amp;", "&").replace("&#38;", "&"));
+        if next_expected.is_empty() {
+            assert!(!page.contains("rel=\"next\""), "{name}");
+        } else {
+            let (_, second) = app.get_html(&next.expect("a next link")).await;
+            assert_eq!(crate::helpers::emails_in(&second), next_expected, "{name}");
+        }
         // Renamed (by any path), the first member moves to the end of the group's order.
         let first = expected[0].clone();
         app.db(move |c| {

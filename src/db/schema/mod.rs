@@ -347,6 +347,8 @@ diesel::table! {
         value -> Text,
         value_key -> Text,
         unique_key -> Nullable<Text>,
+        /// The user's `name_key`, kept by triggers: a field filter walks it in order.
+        name_key -> Text,
     }
 }
 

@@ -155,22 +155,30 @@ fn list_sql(
     let mut sql = Sql::new();
     // The inner query finds the page's ids through the indexes; only those rows then get their
     // roles, licenses and mail state (a sort of all matches never carries the aggregates).
-    let drive = Drive::of(query);
+    let drive = Drive::of(query, field);
     sql.push(&row_columns(backend, columns));
-    match drive {
+    match &drive {
         Drive::Workspace(workspace_id) => {
             sql.push(
                 "FROM (SELECT u.id FROM workspace_members fw JOIN users u ON u.id = fw.user_id \
                  WHERE fw.workspace_id = ",
             );
-            sql.bind(Bind::Int(workspace_id)).push(" AND u.org_id = ");
+            sql.bind(Bind::Int(*workspace_id)).push(" AND u.org_id = ");
         }
         Drive::Group(group_id) => {
             sql.push(
                 "FROM (SELECT u.id FROM group_members fg JOIN users u ON u.id = fg.user_id \
                  WHERE fg.group_id = ",
             );
-            sql.bind(Bind::Int(group_id)).push(" AND u.org_id = ");
+            sql.bind(Bind::Int(*group_id)).push(" AND u.org_id = ");
+        }
+        Drive::Field(field_id, key) => {
+            sql.push(
+                "FROM (SELECT u.id FROM user_field_values fv JOIN users u ON u.id = fv.user_id \
+                 WHERE fv.field_id = ",
+            );
+            sql.bind(Bind::Int(*field_id)).push(" AND fv.value_key = ");
+            sql.bind(Bind::Text(key.clone())).push(" AND u.org_id = ");
         }
         Drive::Users => {
             sql.push("FROM (SELECT u.id FROM users u WHERE u.org_id = ");
@@ -202,7 +210,7 @@ fn list_sql(
         sql.bind(Bind::Int(workspace_id))
             .push(" AND fw.user_id = u.id)");
     }
-    if let Some(field) = field {
+    if let (Some(field), false) = (field, matches!(drive, Drive::Field(..))) {
         field.push_to(&mut sql);
     }
     push_last_active(&mut sql, query);
@@ -217,6 +225,7 @@ fn list_sql(
     let (walked, walked_id) = match drive {
         Drive::Workspace(_) => ("fw.name_key", "fw.user_id"),
         Drive::Group(_) => ("fg.name_key", "fg.user_id"),
+        Drive::Field(..) => ("fv.name_key", "fv.user_id"),
         Drive::Users => (column, "u.id"),
     };
     // Walking backwards (a previous page) flips the comparison and the order; the caller

@@ -45,7 +45,7 @@ pub fn group_walk(conn: &mut DbConn, query: &ListQuery) -> QueryResult<Walk> {
 }
 
 /// What the inner query of a page walks for its ids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Drive {
     /// The users' sort index.
     Users,
@@ -55,30 +55,37 @@ pub enum Drive {
     /// In name order, a group's memberships, the same way (a workspace, when both filter,
     /// drives: it is the page's place).
     Group(i64),
+    /// In name order, the holders of a field's value (field id, value key), the same way.
+    Field(i64, String),
 }
 
 impl Drive {
-    pub fn of(query: &ListQuery) -> Drive {
-        match (query.sort.key, query.workspace_id, query.group_id) {
-            (SortKey::Name, Some(workspace_id), _) => Drive::Workspace(workspace_id),
-            (SortKey::Name, None, Some(group_id)) => Drive::Group(group_id),
+    pub fn of(query: &ListQuery, field: Option<&FieldMatch>) -> Drive {
+        match (query.sort.key, query.workspace_id, query.group_id, field) {
+            (SortKey::Name, Some(workspace_id), _, _) => Drive::Workspace(workspace_id),
+            (SortKey::Name, None, Some(group_id), _) => Drive::Group(group_id),
+            (SortKey::Name, None, None, Some(FieldMatch::Equals { field_id, key, .. })) => {
+                Drive::Field(*field_id, key.clone())
+            }
             _ => Drive::Users,
         }
     }
 }
 
-/// How the group and field filters find their users (a group that drives the walk needs no
+/// How the group and field filters find their users (a filter that drives the walk needs no
 /// probe).
 pub fn filters_walk(
     conn: &mut DbConn,
     org_id: i64,
     query: &ListQuery,
 ) -> QueryResult<(Walk, Option<FieldMatch>)> {
-    let walk = match Drive::of(query) {
-        Drive::Group(_) => Walk::SortIndex,
+    let by_name = query.sort.key == SortKey::Name && query.workspace_id.is_none();
+    let walk = match (by_name, query.group_id) {
+        (true, Some(_)) => Walk::SortIndex,
         _ => group_walk(conn, query)?,
     };
-    Ok((walk, field_match(conn, org_id, query)?))
+    let field_drives = by_name && query.group_id.is_none();
+    Ok((walk, field_match(conn, org_id, query, !field_drives)?))
 }
 
 /// A field filter as the query compares it.
@@ -128,6 +135,7 @@ pub fn field_match(
     conn: &mut DbConn,
     org_id: i64,
     query: &ListQuery,
+    probe_size: bool,
 ) -> QueryResult<Option<FieldMatch>> {
     let Some(filter) = &query.field else {
         return Ok(None);
@@ -153,7 +161,9 @@ pub fn field_match(
         .unwrap_or_else(|| typed.clone());
     let key = fields::value_key(&stored);
     let walk = match crate::db::backend_of(conn) {
+        // PostgreSQL plans by its statistics; a value that drives the walk needs no probe.
         Backend::Postgres => Walk::SortIndex,
+        Backend::Sqlite if !probe_size => Walk::SortIndex,
         Backend::Sqlite => {
             let mut probe = Sql::new();
             probe.push(

@@ -1,0 +1,4 @@
+DROP TRIGGER users_name_key_to_field_values;
+DROP TRIGGER user_field_values_name_key;
+DROP INDEX user_field_values_name;
+ALTER TABLE user_field_values DROP COLUMN name_key;
