@@ -157,33 +157,7 @@ fn list_sql(
     // roles, licenses and mail state (a sort of all matches never carries the aggregates).
     let drive = Drive::of(query, field);
     sql.push(&row_columns(backend, columns));
-    match &drive {
-        Drive::Workspace(workspace_id) => {
-            sql.push(
-                "FROM (SELECT u.id FROM workspace_members fw JOIN users u ON u.id = fw.user_id \
-                 WHERE fw.workspace_id = ",
-            );
-            sql.bind(Bind::Int(*workspace_id)).push(" AND u.org_id = ");
-        }
-        Drive::Group(group_id) => {
-            sql.push(
-                "FROM (SELECT u.id FROM group_members fg JOIN users u ON u.id = fg.user_id \
-                 WHERE fg.group_id = ",
-            );
-            sql.bind(Bind::Int(*group_id)).push(" AND u.org_id = ");
-        }
-        Drive::Field(field_id, key) => {
-            sql.push(
-                "FROM (SELECT u.id FROM user_field_values fv JOIN users u ON u.id = fv.user_id \
-                 WHERE fv.field_id = ",
-            );
-            sql.bind(Bind::Int(*field_id)).push(" AND fv.value_key = ");
-            sql.bind(Bind::Text(key.clone())).push(" AND u.org_id = ");
-        }
-        Drive::Users => {
-            sql.push("FROM (SELECT u.id FROM users u WHERE u.org_id = ");
-        }
-    }
+    drive.push_from(&mut sql);
     sql.bind(Bind::Int(org_id));
     if query.active_only {
         sql.push(" AND u.status <> 'inactive'");
@@ -221,13 +195,8 @@ fn list_sql(
         SortKey::Email => "u.email",
         SortKey::LastActive => "u.active_sort",
     };
-    // What the inner query walks: the membership's copy of the name for a workspace or a group.
-    let (walked, walked_id) = match drive {
-        Drive::Workspace(_) => ("fw.name_key", "fw.user_id"),
-        Drive::Group(_) => ("fg.name_key", "fg.user_id"),
-        Drive::Field(..) => ("fv.name_key", "fv.user_id"),
-        Drive::Users => (column, "u.id"),
-    };
+    // What the inner query walks: the membership's copy of the name when one drives.
+    let (walked, walked_id) = drive.walked(column);
     // Walking backwards (a previous page) flips the comparison and the order; the caller
     // reverses the rows again.
     let backwards = matches!(query.page, Page::Before(_));

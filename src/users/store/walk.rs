@@ -70,6 +70,51 @@ impl Drive {
             _ => Drive::Users,
         }
     }
+
+    /// The inner query's start, up to the organization's id: `FROM (SELECT u.id FROM … AND
+    /// u.org_id = `.
+    pub fn push_from(&self, sql: &mut Sql) {
+        match self {
+            Drive::Workspace(workspace_id) => {
+                sql.push(
+                    "FROM (SELECT u.id FROM workspace_members fw JOIN users u ON u.id = fw.user_id \
+                     WHERE fw.workspace_id = ",
+                );
+                sql.bind(Bind::Int(*workspace_id));
+            }
+            Drive::Group(group_id) => {
+                sql.push(
+                    "FROM (SELECT u.id FROM group_members fg JOIN users u ON u.id = fg.user_id \
+                     WHERE fg.group_id = ",
+                );
+                sql.bind(Bind::Int(*group_id));
+            }
+            Drive::Field(field_id, key) => {
+                sql.push(
+                    "FROM (SELECT u.id FROM user_field_values fv JOIN users u ON u.id = fv.user_id \
+                     WHERE fv.field_id = ",
+                );
+                sql.bind(Bind::Int(*field_id)).push(" AND fv.value_key = ");
+                sql.bind(Bind::Text(key.clone()));
+            }
+            Drive::Users => {
+                sql.push("FROM (SELECT u.id FROM users u WHERE u.org_id = ");
+                return;
+            }
+        }
+        sql.push(" AND u.org_id = ");
+    }
+
+    /// What the inner query walks, in the sort order: the membership's copy of the name, or
+    /// the users' own sort `column`; then the id.
+    pub fn walked<'a>(&self, column: &'a str) -> (&'a str, &'a str) {
+        match self {
+            Drive::Workspace(_) => ("fw.name_key", "fw.user_id"),
+            Drive::Group(_) => ("fg.name_key", "fg.user_id"),
+            Drive::Field(..) => ("fv.name_key", "fv.user_id"),
+            Drive::Users => (column, "u.id"),
+        }
+    }
 }
 
 /// How the group and field filters find their users (a filter that drives the walk needs no
