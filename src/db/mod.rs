@@ -1,10 +1,13 @@
 //! The database: one connection type over SQLite and PostgreSQL, its pool, migrations and the
 //! write-transaction helper every service uses.
 
+pub mod busy;
 pub mod health;
 pub mod restore;
 pub mod schema;
 pub mod sql;
+pub mod trace;
+pub mod upkeep;
 
 pub use health::{backup_sqlite, is_connection_lost, is_not_writable, Health};
 
@@ -95,18 +98,29 @@ impl Manager {
 
     pub fn connect_now(&self) -> Result<DbConn, ConnectionError> {
         match self.url.backend {
-            Backend::Postgres => connect_pg(&self.url.target).map(DbConn::Pg),
+            Backend::Postgres => {
+                let mut conn = connect_pg(&self.url.target)?;
+                trace::timings(&mut conn);
+                Ok(DbConn::Pg(conn))
+            }
             Backend::Sqlite => {
+                let fine_waits = busy::install();
                 let mut conn = SqliteConnection::establish(&self.url.target)?;
-                // WAL lets readers run beside the one writer; the busy timeout makes a second
+                if !fine_waits {
+                    conn.batch_execute(&format!(
+                        "PRAGMA busy_timeout = {};",
+                        busy::TIMEOUT.as_millis()
+                    ))
+                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                }
+                // WAL lets readers run beside the one writer; the busy handler makes a second
                 // writer wait instead of failing; foreign keys are off by default in SQLite.
                 // The page cache holds a list page's working set (about 300 pages of 4 KiB:
                 // the page's 51 users and one leaf of each index its columns read) with the
                 // request's other queries: at 1 MiB the LRU cycled through it and every page
                 // came back through pread (16% of W1's CPU in a profile, 2026-12-07).
                 conn.batch_execute(
-                    "PRAGMA busy_timeout = 10000;
-                     PRAGMA journal_mode = WAL;
+                    "PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = NORMAL;
                      PRAGMA foreign_keys = ON;
                      PRAGMA temp_store = MEMORY;
@@ -118,6 +132,7 @@ impl Manager {
                     conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")
                         .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 }
+                trace::timings(&mut conn);
                 Ok(DbConn::Sqlite(conn))
             }
         }
@@ -216,6 +231,14 @@ pub fn migrate(conn: &mut DbConn) -> anyhow::Result<()> {
 /// One SQLite writer at a time in this process (see `write_tx`).
 static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// Write transactions committed by this process (`upkeep` skips work when none were).
+static COMMITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The SQLite writers' turn in this process, for work that must not overlap a write.
+fn writer_turn() -> std::sync::MutexGuard<'static, ()> {
+    SQLITE_WRITER.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Runs `f` in a write transaction that concurrent writers cannot break.
 ///
 /// SQLite: `BEGIN IMMEDIATE` takes the write lock up front, so a transaction that reads and then
@@ -235,11 +258,12 @@ where
         return conn.transaction(f);
     }
     // SQLite writers take turns in this process first: waiting here wakes the next writer the
-    // moment one commits, where SQLite's own busy handler sleeps 1, 2, 5 … 100 ms between tries
-    // (measured on Edit User saves at 32 connections: p99 0.8 s and timeouts without it). The
-    // busy timeout still covers writers in other processes (the command line).
+    // moment one commits, where SQLite's busy handler polls (`busy`; SQLite's own slept 1, 2,
+    // 5 … 100 ms between tries: Edit User saves at 32 connections had a p99 of 0.8 s and
+    // timeouts without this turn). The busy handler still covers autocommit writes and
+    // writers in other processes (the command line).
     let _turn = match conn {
-        DbConn::Sqlite(_) => Some(SQLITE_WRITER.lock().unwrap_or_else(|e| e.into_inner())),
+        DbConn::Sqlite(_) => Some(writer_turn()),
         DbConn::Pg(_) => None,
     };
     match conn {
@@ -254,6 +278,7 @@ where
                 let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
                 return Err(commit_error.into());
             }
+            COMMITS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             Ok(value)
         }
         Err(error) => {
@@ -286,57 +311,6 @@ pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
         error,
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
     )
-}
-
-/// Merges the segments SQLite's full-text indexes gained since the last call (their automatic
-/// merging is off, see migration 000007): each commit adds a segment, and merging them inside
-/// the committing writer made one save in a hundred take 35 ms. Runs as a write, in turn.
-pub fn merge_search_indexes(conn: &mut DbConn) -> QueryResult<()> {
-    if let DbConn::Sqlite(_) = conn {
-        write_tx(conn, |conn| match conn {
-            DbConn::Sqlite(c) => c.batch_execute(
-                "INSERT INTO users_fts (users_fts, rank) VALUES ('merge', 500);
-                 INSERT INTO audit_fts (audit_fts, rank) VALUES ('merge', 500);",
-            ),
-            DbConn::Pg(_) => Ok(()),
-        })?;
-    }
-    Ok(())
-}
-
-/// The write-ahead log is started over once it holds this many frames (pages of 4 KiB, so
-/// 16 MiB: one of the log's hash tables, which every reader searches newest first).
-const WAL_RESTART_FRAMES: i64 = 4_096;
-
-#[derive(diesel::QueryableByName)]
-struct CheckpointResult {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    log: i64,
-}
-
-/// Copies what the SQLite write-ahead log holds into the database file, every second, off the
-/// writers' path: left to the writer that crosses 1,000 log pages, its fsync held up every
-/// other writer (Edit User saves: a 30 ms p99 at one connection). Nothing to do on PostgreSQL.
-///
-/// A PASSIVE checkpoint waits for nobody, but under steady writes it never catches the newest
-/// frames, and a log that is never wholly copied is never started over: 30 s of Edit User saves
-/// at 1,000,000 users grew it to 2.3 GB, and as every reader searched a longer log the saves'
-/// p50 went from 44 to 86 ms. So once the log passes `WAL_RESTART_FRAMES`, the checkpointer
-/// takes the writers' turn and checkpoints in RESTART mode: it copies the last frames, waits
-/// for the readers still on them (a page view's worth), and the next writer starts the log
-/// from its beginning.
-pub fn checkpoint(conn: &mut DbConn) -> QueryResult<()> {
-    use diesel::RunQueryDsl;
-    let DbConn::Sqlite(c) = conn else {
-        return Ok(());
-    };
-    let passive: CheckpointResult =
-        diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").get_result(c)?;
-    if passive.log >= WAL_RESTART_FRAMES {
-        let _turn = SQLITE_WRITER.lock().unwrap_or_else(|e| e.into_inner());
-        c.batch_execute("PRAGMA wal_checkpoint(RESTART);")?;
-    }
-    Ok(())
 }
 
 /// Refreshes planner statistics (after bulk loads such as `seed-demo`).

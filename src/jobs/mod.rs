@@ -89,30 +89,25 @@ pub async fn purge_audit(state: &AppState) {
     }
 }
 
-/// SQLite: the write-ahead log is checkpointed every second, off the writers' path (see
-/// `db::checkpoint`).
+/// SQLite: the search indexes are merged and the write-ahead log checkpointed a little at a
+/// time, off the writers' path (see `db::upkeep`).
 pub fn spawn_checkpointer(state: Arc<AppState>) {
     if state.config.database_url.backend != crate::db::Backend::Sqlite {
         return;
     }
     actix_web::rt::spawn(async move {
-        let mut interval = actix_web::rt::time::interval(Duration::from_secs(1));
+        let mut interval = actix_web::rt::time::interval(crate::db::upkeep::EVERY);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
             let done = state
                 .db(|conn| {
                     // Both hold writers back for a while: say so when it is long.
                     let started = std::time::Instant::now();
-                    crate::db::merge_search_indexes(conn)?;
-                    let merged = started.elapsed();
-                    crate::db::checkpoint(conn)?;
-                    let total = started.elapsed();
-                    if total > Duration::from_millis(100) {
-                        log::info!(
-                            "slow upkeep: search index merge {} ms, checkpoint {} ms",
-                            merged.as_millis(),
-                            (total - merged).as_millis()
-                        );
+                    crate::db::upkeep::run(conn)?;
+                    let took = started.elapsed();
+                    if took > Duration::from_millis(100) {
+                        log::info!("slow upkeep: {} ms", took.as_millis());
                     }
                     Ok(())
                 })

@@ -59,20 +59,56 @@ pub const URGENT_KINDS: [&str; 5] = ["sign_in_code", "reset", "blocked", "signup
 /// Claims up to `limit` due messages: each is leased for `lease` (see `mail::lease`) by moving
 /// its next attempt forward with a guarded update, so two instances never send the same
 /// message, and one claimed by an instance that died is sent by another once the lease ends.
+/// One write transaction for the whole claim: a commit per message made the worker the
+/// busiest writer while saves queued mail (two messages per Edit User save of an address).
 pub fn claim_due(
     conn: &mut DbConn,
     now: NaiveDateTime,
     limit: i64,
     lease: chrono::Duration,
 ) -> QueryResult<Vec<OutboxRow>> {
-    let due: Vec<OutboxRow> = email_outbox::table
+    crate::db::write_tx(conn, |conn| {
+        // Someone is waiting at the sign-in page for these: never behind a batch of notices.
+        // Two walks of indexes in due order, no sort of the whole backlog (2.3 ms a claim
+        // with 3,000 messages due, measured 2026-12-07).
+        let mut claim = due(conn, now, limit, true)?;
+        if (claim.len() as i64) < limit {
+            let rest = due(conn, now, limit, false)?;
+            let taken: std::collections::HashSet<i64> = claim.iter().map(|row| row.id).collect();
+            claim.extend(rest.into_iter().filter(|row| !taken.contains(&row.id)));
+            claim.truncate(usize::try_from(limit).unwrap_or(0));
+        }
+        let lease = now + lease;
+        let mut claimed = Vec::with_capacity(claim.len());
+        for row in claim {
+            let won = diesel::update(
+                email_outbox::table
+                    .find(row.id)
+                    .filter(email_outbox::status.eq(PENDING))
+                    .filter(email_outbox::next_attempt_at.eq(row.next_attempt_at)),
+            )
+            .set(email_outbox::next_attempt_at.eq(lease))
+            .execute(conn)?;
+            if won == 1 {
+                claimed.push(row);
+            }
+        }
+        Ok(claimed)
+    })
+}
+
+/// The first `limit` pending messages due at `now`, oldest first: only the urgent kinds, or
+/// any kind.
+fn due(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    limit: i64,
+    urgent_only: bool,
+) -> QueryResult<Vec<OutboxRow>> {
+    let mut query = email_outbox::table
         .filter(email_outbox::status.eq(PENDING))
         .filter(email_outbox::next_attempt_at.le(now))
-        // Someone is waiting at the sign-in page for these: never behind a batch of notices.
-        .order((
-            email_outbox::kind.eq_any(URGENT_KINDS).desc(),
-            email_outbox::next_attempt_at,
-        ))
+        .order(email_outbox::next_attempt_at)
         .limit(limit)
         .select((
             email_outbox::id,
@@ -84,26 +120,49 @@ pub fn claim_due(
             email_outbox::attempts,
             email_outbox::next_attempt_at,
         ))
-        .load(conn)?;
-    let lease = now + lease;
-    let mut claimed = Vec::with_capacity(due.len());
-    for row in due {
-        let won = diesel::update(
-            email_outbox::table
-                .find(row.id)
-                .filter(email_outbox::status.eq(PENDING))
-                .filter(email_outbox::next_attempt_at.eq(row.next_attempt_at)),
-        )
-        .set(email_outbox::next_attempt_at.eq(lease))
-        .execute(conn)?;
-        if won == 1 {
-            claimed.push(row);
-        }
+        .into_boxed();
+    if urgent_only {
+        query = query.filter(email_outbox::kind.eq_any(URGENT_KINDS));
     }
-    Ok(claimed)
+    query.load(conn)
 }
 
-pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+/// What became of a claimed message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Sent {
+        id: i64,
+        at: NaiveDateTime,
+    },
+    /// A failed attempt, tried again at `next_attempt`.
+    Failed {
+        id: i64,
+        error: String,
+        next_attempt: NaiveDateTime,
+    },
+}
+
+/// Records the outcomes of several sends in one write transaction.
+pub fn record(conn: &mut DbConn, outcomes: &[Outcome]) -> QueryResult<()> {
+    if outcomes.is_empty() {
+        return Ok(());
+    }
+    crate::db::write_tx(conn, |conn| {
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Sent { id, at } => mark_sent(conn, *id, *at)?,
+                Outcome::Failed {
+                    id,
+                    error,
+                    next_attempt,
+                } => mark_failed(conn, *id, error, *next_attempt)?,
+            };
+        }
+        Ok(())
+    })
+}
+
+fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(email_outbox::table.find(id))
         .set((
             email_outbox::status.eq(SENT),
@@ -114,7 +173,7 @@ pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<
         .execute(conn)
 }
 
-pub fn mark_failed(
+fn mark_failed(
     conn: &mut DbConn,
     id: i64,
     error: &str,

@@ -106,11 +106,6 @@ pub fn save_details(
         users::first_name.eq(d.first_name),
         users::last_name.eq(d.last_name),
         users::name_key.eq(crate::users::name_key(d.first_name, d.last_name)),
-        users::search_text.eq(crate::users::search_text(
-            d.first_name,
-            d.last_name,
-            d.email,
-        )),
         users::phone.eq(d.phone),
         users::timezone.eq(d.timezone),
         users::language.eq(d.language),

@@ -201,7 +201,8 @@ fn save_once(
                 return Err(EditError::Invalid(errors));
             }
         }
-        // save_details wrote the name and email; the username and searchable fields join them.
+        // The search text from the saved name and email, the username and searchable fields
+        // (written once: each write of it is a delete and an insert in the trigram index).
         users_store::refresh_search_text(conn, user_id)?;
         if plan.deactivating {
             crate::auth::store::delete_user_sessions(conn, user_id)?;
