@@ -8,6 +8,7 @@
 //! worker's updates at 229 ms in the worst case (2026-12-07, 100,000 users). This handler
 //! tries again after 50 µs, then less often, and gives up after the same ten seconds.
 
+use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -31,11 +32,26 @@ fn waited(count: u32) -> Duration {
     (0..count.min(100)).map(pause).sum::<Duration>() + pause(100) * count.saturating_sub(100)
 }
 
+thread_local! {
+    /// A shorter wait for what this thread runs in `waiting_at_most`.
+    static LIMIT: Cell<Option<Duration>> = const { Cell::new(None) };
+}
+
+/// Runs `f` (SQLite calls on this thread) with lock waits capped at `limit` instead of
+/// `TIMEOUT`.
+pub fn waiting_at_most<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
+    let before = LIMIT.with(|cap| cap.replace(Some(limit)));
+    let result = f();
+    LIMIT.with(|cap| cap.set(before));
+    result
+}
+
 /// SQLite calls this with the number of times it already did for this lock: non-zero means
 /// try again.
 extern "C" fn on_busy(_: *mut c_void, count: c_int) -> c_int {
     let count = u32::try_from(count).unwrap_or(0);
-    if waited(count) >= TIMEOUT {
+    let limit = LIMIT.with(Cell::get).unwrap_or(TIMEOUT);
+    if waited(count) >= limit {
         return 0;
     }
     std::thread::sleep(pause(count));
@@ -81,5 +97,14 @@ mod tests {
         let last_try = (0..).find(|&n| waited(n) >= TIMEOUT).unwrap();
         assert!(waited(last_try - 1) < TIMEOUT);
         assert_eq!(on_busy(std::ptr::null_mut(), last_try as c_int), 0);
+        let cut_short = waiting_at_most(Duration::from_millis(5), || {
+            on_busy(std::ptr::null_mut(), 60)
+        });
+        assert_eq!(cut_short, 0, "60 tries have waited 11 ms");
+        assert_eq!(
+            on_busy(std::ptr::null_mut(), 60),
+            1,
+            "the cap ends with the call"
+        );
     }
 }

@@ -26,10 +26,12 @@ const WAL_RESTART_FRAMES: i64 = 4_096;
 
 #[derive(diesel::QueryableByName)]
 struct CheckpointResult {
+    /// 1 when the checkpoint could not finish (a RESTART that gave up waiting for a reader).
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    busy: i64,
+    /// Frames in the log.
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     log: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    checkpointed: i64,
 }
 
 /// One run: merges when this process committed since the last merge (and at least every
@@ -38,10 +40,13 @@ pub fn run(conn: &mut DbConn) -> QueryResult<()> {
     const IDLE_MERGE: u64 = 10;
     static MERGED_AT: AtomicU64 = AtomicU64::new(u64::MAX);
     static RUNS: AtomicU64 = AtomicU64::new(0);
-    let commits = COMMITS.load(Ordering::Relaxed);
     let runs = RUNS.fetch_add(1, Ordering::Relaxed);
-    if MERGED_AT.swap(commits, Ordering::Relaxed) != commits || runs % IDLE_MERGE == 0 {
+    if MERGED_AT.load(Ordering::Relaxed) != COMMITS.load(Ordering::Relaxed)
+        || runs % IDLE_MERGE == 0
+    {
         merge_search_indexes(conn)?;
+        // After the merge, whose own commit is not a reason for the next one.
+        MERGED_AT.store(COMMITS.load(Ordering::Relaxed), Ordering::Relaxed);
     }
     checkpoint(conn)
 }
@@ -69,27 +74,35 @@ pub fn merge_search_indexes(conn: &mut DbConn) -> QueryResult<()> {
 /// A PASSIVE checkpoint waits for nobody, but under steady writes it never catches the newest
 /// frames, and a log that is never wholly copied is never started over: 30 s of Edit User
 /// saves at 1,000,000 users grew it to 2.3 GB, and as every reader searched a longer log the
-/// saves' p50 went from 44 to 86 ms. So once the log passes `WAL_RESTART_FRAMES`, a second
-/// PASSIVE checkpoint runs in the writers' turn: it copies only the frames written during the
-/// first (a few dozen), and the next writer starts the log from its beginning. (A RESTART
-/// checkpoint there also waited for readers, 30–40 ms with every writer held.) A reader still
-/// on old frames leaves the log as it is until the next run.
+/// saves' p50 went from 44 to 86 ms. So once the log passes `WAL_RESTART_FRAMES`, a RESTART
+/// checkpoint runs in the writers' turn: it copies the frames written since the PASSIVE one (a
+/// few dozen), waits for the readers still on old frames and lets the next writer start the
+/// log over. Its wait is capped at `RESTART_WAIT` (it took 30–40 ms with every writer held,
+/// waiting with SQLite's coarse sleeps): a reader that outlasts it leaves the log for the next
+/// run, until the log passes `WAL_RESTART_FRAMES` four times over, when it waits as long as
+/// any lock.
 pub fn checkpoint(conn: &mut DbConn) -> QueryResult<()> {
     use diesel::RunQueryDsl;
+    const RESTART_WAIT: Duration = Duration::from_millis(5);
     let DbConn::Sqlite(c) = conn else {
         return Ok(());
     };
     let passive: CheckpointResult =
         diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").get_result(c)?;
     if passive.log >= WAL_RESTART_FRAMES {
+        let wait = if passive.log >= 4 * WAL_RESTART_FRAMES {
+            super::busy::TIMEOUT
+        } else {
+            RESTART_WAIT
+        };
         let _turn = writer_turn();
-        let last: CheckpointResult =
-            diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").get_result(c)?;
-        if last.checkpointed < last.log {
+        let restart: CheckpointResult = super::busy::waiting_at_most(wait, || {
+            diesel::sql_query("PRAGMA wal_checkpoint(RESTART)").get_result(c)
+        })?;
+        if restart.busy != 0 {
             log::debug!(
-                "checkpoint: {} of {} log frames copied (a reader is on the rest)",
-                last.checkpointed,
-                last.log
+                "checkpoint: the log ({} frames) starts over at a later run: a reader is on it",
+                restart.log
             );
         }
     }

@@ -18,13 +18,39 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::mail::store::{self, Outcome};
-use crate::web::AppState;
+use crate::web::{AppError, AppState};
 
-/// Outcomes of finished sends not yet written.
-type Unwritten = Arc<std::sync::Mutex<Vec<Outcome>>>;
+/// Outcomes of finished sends not yet written, each with the writes that failed for it.
+type Unwritten = Arc<std::sync::Mutex<Vec<(Outcome, u8)>>>;
 
-fn take(unwritten: &Unwritten) -> Vec<Outcome> {
+/// Failed writes after which an outcome is given up (logged; the lease lets the message be
+/// sent again): one outcome the database refuses must not hold up every claim after it.
+const WRITE_TRIES: u8 = 3;
+
+fn take(unwritten: &Unwritten) -> Vec<(Outcome, u8)> {
     std::mem::take(&mut *unwritten.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// Writes `queued` (in a savepoint when inside a transaction); on failure puts them back for
+/// the next write, each until `WRITE_TRIES`.
+fn write_outcomes(
+    conn: &mut crate::db::DbConn,
+    queued: Vec<(Outcome, u8)>,
+    unwritten: &Unwritten,
+) -> diesel::QueryResult<()> {
+    let outcomes: Vec<Outcome> = queued.iter().map(|(outcome, _)| outcome.clone()).collect();
+    let written = crate::db::write_tx(conn, |conn| store::record(conn, &outcomes));
+    if let Err(e) = &written {
+        let mut back = unwritten.lock().unwrap_or_else(|e| e.into_inner());
+        for (outcome, failed) in queued {
+            if failed + 1 < WRITE_TRIES {
+                back.push((outcome, failed + 1));
+            } else {
+                log::error!("outbox: gave up recording {outcome:?}: {e}");
+            }
+        }
+    }
+    written
 }
 
 /// Messages one instance sends at the same time. Small: mail servers limit the connections
@@ -58,6 +84,13 @@ pub fn spawn(state: Arc<AppState>) {
                     }
                 }
             }
+            // Stopping: once every send has ended, what is still unwritten (a write that
+            // failed, or was rolled back with a claim) gets one more try.
+            let all = u32::try_from(SENDING_AT_ONCE).unwrap_or(u32::MAX);
+            let _every_slot = slots.acquire_many(all).await;
+            if let Err(e) = write_unwritten(&state, &unwritten).await {
+                log::warn!("outbox: outcomes left unrecorded at shutdown (their mail may be sent again after the lease): {e}");
+            }
         }
     });
     actix_web::rt::spawn(worker);
@@ -84,16 +117,19 @@ async fn start_due(
     let queue = unwritten.clone();
     let claimed = match state
         .db(move |conn| {
-            let outcomes = take(&queue);
+            let queued = take(&queue);
+            let mut outcomes_written = false;
             let claimed = crate::db::write_tx(conn, |conn| {
-                store::record(conn, &outcomes)?;
+                // In a savepoint: an outcome that cannot be written does not stop the claim.
+                outcomes_written = write_outcomes(conn, queued.clone(), &queue).is_ok();
                 store::claim_due(conn, now, limit, lease)
             });
-            if claimed.is_err() {
+            if claimed.is_err() && outcomes_written {
+                // Rolled back with the claim: written by the next write.
                 queue
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .extend(outcomes);
+                    .extend(queued);
             }
             Ok(claimed?)
         })
@@ -122,9 +158,22 @@ async fn start_due(
     started
 }
 
+/// Writes every outcome queued so far (none: nothing to do). Taken on the blocking thread, so
+/// the sends that finished meanwhile join this write.
+async fn write_unwritten(state: &AppState, unwritten: &Unwritten) -> Result<(), AppError> {
+    let queue = unwritten.clone();
+    state
+        .db(move |conn| {
+            let queued = take(&queue);
+            Ok(write_outcomes(conn, queued, &queue)?)
+        })
+        .await
+}
+
 /// Sends one claimed message and records the outcome: sent, or a failed attempt retried
-/// after a backoff (a timeout is a failed attempt like any other). The outcome is written
-/// before this returns, by this send or by whichever write took it from `unwritten` first.
+/// after a backoff (a timeout is a failed attempt like any other). The outcome is written by
+/// this send or by whichever write took it from `unwritten` first; one whose write failed is
+/// tried again by the next, and by the worker when the instance stops.
 async fn deliver(state: &AppState, row: store::OutboxRow, unwritten: &Unwritten) {
     let result = state.mailer.send(&state.config.mail_from, &row).await;
     let now = state.clock.now();
@@ -148,24 +197,8 @@ async fn deliver(state: &AppState, row: store::OutboxRow, unwritten: &Unwritten)
     unwritten
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .push(outcome);
-    let queue = unwritten.clone();
-    let written = state
-        .db(move |conn| {
-            // Taken on the blocking thread: the sends that finished meanwhile join this write.
-            let outcomes = take(&queue);
-            let written = store::record(conn, &outcomes);
-            if written.is_err() {
-                // The next claim or send tries them again.
-                queue
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .extend(outcomes);
-            }
-            Ok(written?)
-        })
-        .await;
-    if let Err(e) = written {
+        .push((outcome, 0));
+    if let Err(e) = write_unwritten(state, unwritten).await {
         log::warn!("outbox: cannot record the outcome of mail {id} yet: {e}");
     }
 }

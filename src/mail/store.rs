@@ -108,7 +108,9 @@ fn due(
     let mut query = email_outbox::table
         .filter(email_outbox::status.eq(PENDING))
         .filter(email_outbox::next_attempt_at.le(now))
-        .order(email_outbox::next_attempt_at)
+        // The id breaks ties (a bulk action queues many at once): two instances lock the rows
+        // they claim in the same order on PostgreSQL.
+        .order((email_outbox::next_attempt_at, email_outbox::id))
         .limit(limit)
         .select((
             email_outbox::id,
