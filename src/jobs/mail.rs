@@ -7,10 +7,10 @@
 //! code never waits behind a stuck invitation). Claiming stays the outbox's guarded update, so
 //! each message is still sent by one instance once.
 //!
-//! Outcomes are written in groups: a finished send queues its outcome and writes every
-//! outcome queued so far, unless another send or the next claim took them first (the claim
-//! writes them in its own transaction). A commit per claim and per outcome made the worker
-//! the busiest SQLite writer while Edit User saves queued two messages each.
+//! Outcomes are written with the claims: a finished send queues its outcome and wakes the
+//! worker, whose next claim writes every outcome queued so far in its own transaction. A
+//! commit per claim and per outcome made the worker the busiest SQLite writer while Edit User
+//! saves queued two messages each.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -171,9 +171,9 @@ async fn write_unwritten(state: &AppState, unwritten: &Unwritten) -> Result<(), 
 }
 
 /// Sends one claimed message and records the outcome: sent, or a failed attempt retried
-/// after a backoff (a timeout is a failed attempt like any other). The outcome is written by
-/// this send or by whichever write took it from `unwritten` first; one whose write failed is
-/// tried again by the next, and by the worker when the instance stops.
+/// after a backoff (a timeout is a failed attempt like any other). The outcome is queued for
+/// the worker, woken to write it in the transaction of its next claim; one whose write
+/// failed is tried again by the next, and by the worker when the instance stops.
 async fn deliver(state: &AppState, row: store::OutboxRow, unwritten: &Unwritten) {
     let result = state.mailer.send(&state.config.mail_from, &row).await;
     let now = state.clock.now();
@@ -198,7 +198,6 @@ async fn deliver(state: &AppState, row: store::OutboxRow, unwritten: &Unwritten)
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .push((outcome, 0));
-    if let Err(e) = write_unwritten(state, unwritten).await {
-        log::warn!("outbox: cannot record the outcome of mail {id} yet: {e}");
-    }
+    // The worker writes it with its next claim, at once.
+    state.mail_wakeup.notify_one();
 }

@@ -69,11 +69,17 @@ pub fn claim_due(
 ) -> QueryResult<Vec<OutboxRow>> {
     crate::db::write_tx(conn, |conn| {
         // Someone is waiting at the sign-in page for these: never behind a batch of notices.
-        // Two walks of indexes in due order, no sort of the whole backlog (2.3 ms a claim
-        // with 3,000 messages due, measured 2026-12-07).
-        let mut claim = due(conn, now, limit, true)?;
+        // Walks of indexes in due order, one per urgent kind and one for any kind, with no
+        // sort of the whole backlog (2.3 ms a claim with 3,000 messages due, and 10 ms with
+        // 8,000 when `kind IN (…)` let SQLite walk every due message, measured 2026-12-07).
+        let mut claim = Vec::new();
+        for kind in URGENT_KINDS {
+            claim.extend(due(conn, now, limit, Some(kind))?);
+        }
+        claim.sort_by_key(|row| (row.next_attempt_at, row.id));
+        claim.truncate(usize::try_from(limit).unwrap_or(0));
         if (claim.len() as i64) < limit {
-            let rest = due(conn, now, limit, false)?;
+            let rest = due(conn, now, limit, None)?;
             let taken: std::collections::HashSet<i64> = claim.iter().map(|row| row.id).collect();
             claim.extend(rest.into_iter().filter(|row| !taken.contains(&row.id)));
             claim.truncate(usize::try_from(limit).unwrap_or(0));
@@ -97,13 +103,12 @@ pub fn claim_due(
     })
 }
 
-/// The first `limit` pending messages due at `now`, oldest first: only the urgent kinds, or
-/// any kind.
+/// The first `limit` pending messages due at `now`, oldest first: of one kind, or of any.
 fn due(
     conn: &mut DbConn,
     now: NaiveDateTime,
     limit: i64,
-    urgent_only: bool,
+    kind: Option<&str>,
 ) -> QueryResult<Vec<OutboxRow>> {
     let mut query = email_outbox::table
         .filter(email_outbox::status.eq(PENDING))
@@ -123,8 +128,8 @@ fn due(
             email_outbox::next_attempt_at,
         ))
         .into_boxed();
-    if urgent_only {
-        query = query.filter(email_outbox::kind.eq_any(URGENT_KINDS));
+    if let Some(kind) = kind {
+        query = query.filter(email_outbox::kind.eq(kind));
     }
     query.load(conn)
 }
