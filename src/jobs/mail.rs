@@ -66,6 +66,8 @@ pub fn spawn(state: Arc<AppState>) {
         async move {
             let slots = Arc::new(Semaphore::new(SENDING_AT_ONCE));
             let unwritten = Unwritten::default();
+            // Rung by a finished send: its outcome waits for the next claim.
+            let finished = Arc::new(tokio::sync::Notify::new());
             while !state.background.stopping() {
                 let free = free_slots(&slots);
                 let wanted = free.len();
@@ -75,11 +77,12 @@ pub fn spawn(state: Arc<AppState>) {
                         _ = slots.clone().acquire_owned() => {}
                         () = state.background.stopped() => {}
                     }
-                } else if start_due(&state, free, &unwritten).await < wanted {
+                } else if start_due(&state, free, (&unwritten, &finished)).await < wanted {
                     // Nothing more is due (or the database is unreachable): wait for new
                     // mail, the next retry check or the instance stopping.
                     tokio::select! {
                         _ = actix_web::rt::time::timeout(IDLE_CHECK, state.mail_wakeup.notified()) => {}
+                        () = finished.notified() => {}
                         () = state.background.stopped() => {}
                     }
                 }
@@ -106,7 +109,7 @@ fn free_slots(slots: &Arc<Semaphore>) -> Vec<OwnedSemaphorePermit> {
 async fn start_due(
     state: &Arc<AppState>,
     mut slots: Vec<OwnedSemaphorePermit>,
-    unwritten: &Unwritten,
+    (unwritten, finished): (&Unwritten, &Arc<tokio::sync::Notify>),
 ) -> usize {
     if slots.is_empty() {
         return 0;
@@ -146,9 +149,10 @@ async fn start_due(
     for row in claimed {
         let Some(slot) = slots.pop() else { break };
         let sending = state.background.track({
-            let (state, unwritten) = (state.clone(), unwritten.clone());
+            let (state, unwritten, finished) = (state.clone(), unwritten.clone(), finished.clone());
             async move {
                 deliver(&state, row, &unwritten).await;
+                finished.notify_one();
                 // The slot is free: the worker claims the next due message at once.
                 drop(slot);
             }
@@ -172,7 +176,7 @@ async fn write_unwritten(state: &AppState, unwritten: &Unwritten) -> Result<(), 
 
 /// Sends one claimed message and records the outcome: sent, or a failed attempt retried
 /// after a backoff (a timeout is a failed attempt like any other). The outcome is queued for
-/// the worker, woken to write it in the transaction of its next claim; one whose write
+/// the worker, woken (by the caller) to write it in the transaction of its next claim; one whose write
 /// failed is tried again by the next, and by the worker when the instance stops.
 async fn deliver(state: &AppState, row: store::OutboxRow, unwritten: &Unwritten) {
     let result = state.mailer.send(&state.config.mail_from, &row).await;
@@ -198,6 +202,4 @@ async fn deliver(state: &AppState, row: store::OutboxRow, unwritten: &Unwritten)
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .push((outcome, 0));
-    // The worker writes it with its next claim, at once.
-    state.mail_wakeup.notify_one();
 }
