@@ -14,6 +14,7 @@ use gatehouse::db::schema::email_outbox;
 both_backends!(
     a_mail_server_that_never_answers_holds_up_only_its_own_message,
     a_send_to_a_silent_mail_server_times_out_and_is_retried,
+    urgent_mail_is_claimed_before_older_notices_and_outcomes_are_written_together,
 );
 
 /// (status, attempts, last error) of the newest email to `recipient`.
@@ -165,4 +166,104 @@ async fn a_send_to_a_silent_mail_server_times_out_and_is_retried(backend: Backen
     );
     let (_, page) = app.get_html("/users?q=ada").await;
     assert!(page.contains("Not delivered yet — retrying"));
+}
+
+/// The outbox's claim, on the store: a sign-in code due last goes before a backlog of notices
+/// due earlier (found through its kind's index), the rest go oldest first with the id breaking
+/// ties, a claimed message is not claimed again within its lease, and several outcomes are
+/// written in one call. Dated 2099 so that the app's own worker never sees them.
+async fn urgent_mail_is_claimed_before_older_notices_and_outcomes_are_written_together(
+    backend: Backend,
+) {
+    use gatehouse::mail::store::{self, Outcome};
+    let Some(app) = crate::helpers::spawn_app(backend).await else {
+        return;
+    };
+    let at = |minute: u32| {
+        chrono::NaiveDate::from_ymd_opt(2099, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, minute, 0)
+            .unwrap()
+    };
+    let (claimed, later, outcomes) = app
+        .db(move |c| {
+            let queue = |c: &mut gatehouse::db::DbConn, kind: &str, to: &str, minute: u32| {
+                diesel::insert_into(email_outbox::table)
+                    .values((
+                        email_outbox::kind.eq(kind),
+                        email_outbox::recipient.eq(to),
+                        email_outbox::subject.eq("s"),
+                        email_outbox::text_body.eq("t"),
+                        email_outbox::html_body.eq("h"),
+                        email_outbox::next_attempt_at.eq(at(minute)),
+                        email_outbox::created_at.eq(at(minute)),
+                    ))
+                    .execute(c)
+                    .unwrap();
+            };
+            queue(c, "email_change_confirm", "n1@x.io", 1);
+            queue(c, "email_change_confirm", "n2@x.io", 2);
+            queue(c, "email_change_requested", "n3@x.io", 2);
+            queue(c, "sign_in_code", "code@x.io", 9);
+            queue(c, "invite", "later@x.io", 30);
+            let now = at(10);
+            let lease = chrono::Duration::minutes(5);
+            let first = store::claim_due(c, now, 3, lease).unwrap();
+            let again = store::claim_due(c, now, 3, lease).unwrap();
+            let ids: Vec<i64> = first.iter().map(|row| row.id).collect();
+            store::record(
+                c,
+                &[
+                    Outcome::Sent {
+                        id: ids[0],
+                        at: now,
+                    },
+                    Outcome::Failed {
+                        id: ids[1],
+                        error: "450 try later".into(),
+                        next_attempt: at(40),
+                    },
+                ],
+            )
+            .unwrap();
+            let outcomes: Vec<(String, i32, Option<String>)> = email_outbox::table
+                .filter(email_outbox::id.eq_any(&ids[..2]))
+                .order(email_outbox::id)
+                .select((
+                    email_outbox::status,
+                    email_outbox::attempts,
+                    email_outbox::last_error,
+                ))
+                .load(c)
+                .unwrap();
+            let names = |rows: Vec<gatehouse::mail::store::OutboxRow>| -> Vec<String> {
+                rows.into_iter().map(|row| row.recipient).collect()
+            };
+            (names(first), names(again), outcomes)
+        })
+        .await;
+    assert_eq!(claimed, ["code@x.io", "n1@x.io", "n2@x.io"]);
+    assert_eq!(
+        later,
+        ["n3@x.io"],
+        "the first three are leased, the invite not due"
+    );
+    let by_id: Vec<&str> = outcomes
+        .iter()
+        .map(|(status, _, _)| status.as_str())
+        .collect();
+    assert!(
+        by_id.contains(&"sent") && by_id.contains(&"pending"),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.iter().all(|(_, attempts, _)| *attempts == 1),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .any(|(status, _, error)| status == "pending"
+                && error.as_deref() == Some("450 try later"))
+    );
 }
