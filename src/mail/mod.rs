@@ -80,9 +80,17 @@ impl Mailer {
                 }
             }
             Mailer::Mailbox(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
                 let path = dir.join(format!("{:06}-{}.eml", row.id, row.kind));
-                std::fs::write(&path, message.formatted()).map_err(|e| e.to_string())?;
+                // Files are written on the blocking pool, not on the executor the worker and
+                // the other jobs share (a new file is a costly system call on a busy disk).
+                let (dir, file, formatted) = (dir.clone(), path.clone(), message.formatted());
+                actix_web::web::block(move || {
+                    std::fs::create_dir_all(dir)?;
+                    std::fs::write(file, formatted)
+                })
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
                 let links: Vec<&str> = row
                     .text_body
                     .split_whitespace()

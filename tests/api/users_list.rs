@@ -11,6 +11,7 @@ both!(
     htmx_gets_only_the_table_and_plain_requests_the_whole_page,
     an_empty_result_says_so_and_offers_to_clear_the_filters,
     search_is_driven_by_the_trigram_index,
+    search_results_page_by_name_without_gap_or_repeat,
 );
 
 fn person(
@@ -276,6 +277,44 @@ async fn paging_continues_without_gap_or_repeat_even_when_users_are_added(app: T
     let (status, page) = app.get_html("/users?sort=email&after=!!!").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(emails_in(&page)[0], "aaa@acme.io");
+}
+
+async fn search_results_page_by_name_without_gap_or_repeat(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    // 70 people match "north" (in their address), 40 do not; the matches' names run against
+    // the order of their addresses, so a page out of order shows.
+    let matching: Vec<(String, String)> = (0..70)
+        .map(|i| (format!("Name{:03}", 69 - i), format!("m{i:03}@north.test")))
+        .collect();
+    let others: Vec<(String, String)> = (0..40)
+        .map(|i| (format!("Name{i:03}x"), format!("o{i:03}@south.test")))
+        .collect();
+    add_many(&app, org_id, matching, "Q").await;
+    add_many(&app, org_id, others, "Q").await;
+    let (status, page1) = app.get_html("/users?q=north").await;
+    assert_eq!(status, StatusCode::OK);
+    let first = emails_in(&page1);
+    assert_eq!(first.len(), 50);
+    assert_eq!(first[0], "m069@north.test", "sorted by name: Name000 first");
+    let (_, page2) = app
+        .get_html(&link_rel(&page1, "next").expect("a second page of matches"))
+        .await;
+    let second = emails_in(&page2);
+    assert_eq!(second.len(), 20);
+    assert!(link_rel(&page2, "next").is_none());
+    let mut all: Vec<String> = first.iter().chain(&second).cloned().collect();
+    let expected: Vec<String> = (0..70)
+        .rev()
+        .map(|i| format!("m{i:03}@north.test"))
+        .collect();
+    assert_eq!(
+        all, expected,
+        "every match once, in name order, and nobody else"
+    );
+    all.dedup();
+    assert_eq!(all.len(), 70);
+    let (_, back) = app.get_html(&link_rel(&page2, "prev").unwrap()).await;
+    assert_eq!(emails_in(&back), first, "Previous gives page 1 again");
 }
 
 async fn add_many(app: &TestApp, org_id: i64, people: Vec<(String, String)>, last: &'static str) {

@@ -157,7 +157,16 @@ fn list_sql(
     // roles, licenses and mail state (a sort of all matches never carries the aggregates).
     let drive = Drive::of(query, field);
     sql.push(&row_columns(backend, columns));
-    drive.push_from(&mut sql);
+    // PostgreSQL: a search of the whole organization starts from its matches (see
+    // `push_matches_from`); anything else from the drive's index.
+    let from_matches = backend == Backend::Postgres
+        && matches!(drive, Drive::Users)
+        && query.search.chars().count() >= 3;
+    if from_matches {
+        push_matches_from(&mut sql, org_id, &query.search);
+    } else {
+        drive.push_from(&mut sql);
+    }
     sql.bind(Bind::Int(org_id));
     if query.active_only {
         sql.push(" AND u.status <> 'inactive'");
@@ -188,7 +197,9 @@ fn list_sql(
         field.push_to(&mut sql);
     }
     push_last_active(&mut sql, query);
-    push_search(&mut sql, backend, org_id, &query.search);
+    if !from_matches {
+        push_search(&mut sql, backend, org_id, &query.search);
+    }
 
     let column = match query.sort.key {
         SortKey::Name => "u.name_key",
@@ -254,6 +265,22 @@ fn push_last_active(sql: &mut Sql, query: &ListQuery) {
             sql.bind(Bind::Time(as_of - chrono::Duration::days(90)));
         }
     }
+}
+
+/// PostgreSQL, a search of three characters and more over the whole organization: the page is
+/// found among the matches alone, each read once from the trigram index's bitmap with the
+/// columns the filters, the cursor and the order need, then sorted (top-N). Taking the matches'
+/// ids into `u.id IN (…)` read each match's row twice and kept the statement from being
+/// prepared once (100,000 users, 500 matches: 7–8 ms to run and 2.5–3 ms to plan, against
+/// 3.7 ms and nothing; 2026-12-07). The generic plan still starts from the trigram index.
+fn push_matches_from(sql: &mut Sql, org_id: i64, term: &str) {
+    sql.push(
+        "FROM (WITH u AS MATERIALIZED (SELECT s.id, s.org_id, s.status, s.division_id, \
+         s.active_sort, s.name_key, s.email FROM users s WHERE s.org_id = ",
+    );
+    sql.bind(Bind::Int(org_id)).push(" AND s.search_text LIKE ");
+    sql.bind(Bind::Text(format!("%{}%", like_escape(term))))
+        .push(" ESCAPE '\\') SELECT u.id FROM u WHERE u.org_id = ");
 }
 
 /// The search term: three characters and more through the trigram index of each backend,
