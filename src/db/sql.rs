@@ -1,7 +1,8 @@
 //! Dynamic SQL whose parameters Diesel binds itself, for list queries whose shape depends on
 //! the filters (the activity log). Each distinct statement is prepared once per connection and
 //! reused, unless `cache` is turned off where the plan must see a value (a LIKE pattern on
-//! PostgreSQL, whose generic plan cannot use a trigram index).
+//! PostgreSQL whose shape decides the plan: one with no trigram, or one beside a filter the
+//! planner might rather walk in order).
 
 use chrono::NaiveDateTime;
 use diesel::pg::Pg;

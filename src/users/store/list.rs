@@ -272,8 +272,11 @@ fn push_last_active(sql: &mut Sql, query: &ListQuery) {
 /// columns the filters, the cursor and the order need, then sorted (top-N). Taking the matches'
 /// ids into `u.id IN (…)` read each match's row twice and kept the statement from being
 /// prepared once (100,000 users, 500 matches: 7–8 ms to run and 2.5–3 ms to plan, against
-/// 3.7 ms and nothing; 2026-12-07). The generic plan still starts from the trigram index.
+/// 3.7 ms and nothing; 2026-12-07). The generic plan starts from the trigram index, which
+/// suits a term with three letters or digits in a row; any other term (`a.b`, `@@@`) gives the
+/// index no trigram to look up, and is planned for its own value, as before.
 fn push_matches_from(sql: &mut Sql, org_id: i64, term: &str) {
+    sql.cache = super::walk::has_trigram(term);
     sql.push(
         "FROM (WITH u AS MATERIALIZED (SELECT s.id, s.org_id, s.status, s.division_id, \
          s.active_sort, s.name_key, s.email FROM users s WHERE s.org_id = ",

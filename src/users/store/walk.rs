@@ -243,3 +243,25 @@ fn count(conn: &mut DbConn, sql: Sql) -> QueryResult<i64> {
         .first()
         .map_or(0, |c| c.n))
 }
+
+/// Three letters or digits in a row: a trigram the index can look up.
+pub(super) fn has_trigram(term: &str) -> bool {
+    let mut run = 0;
+    term.chars().any(|c| {
+        run = if c.is_alphanumeric() { run + 1 } else { 0 };
+        run >= 3
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_trigram_is_three_letters_or_digits_in_a_row() {
+        for term in ["northwind", "son12", ".1234@", "ab1", "é à ébc"] {
+            assert!(super::has_trigram(term), "{term}");
+        }
+        for term in ["a.b", "@@@", "ab cd", "x y", ".12.", ""] {
+            assert!(!super::has_trigram(term), "{term}");
+        }
+    }
+}
