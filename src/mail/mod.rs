@@ -84,7 +84,7 @@ impl Mailer {
                 // Files are written on the blocking pool, not on the executor the worker and
                 // the other jobs share (a new file is a costly system call on a busy disk).
                 let (dir, file, formatted) = (dir.clone(), path.clone(), message.formatted());
-                actix_web::web::block(move || {
+                tokio::task::spawn_blocking(move || {
                     std::fs::create_dir_all(dir)?;
                     std::fs::write(file, formatted)
                 })
