@@ -11,6 +11,7 @@ use crate::helpers::{toast_of, Backend, TestApp, PASSWORD};
 both!(
     a_users_roles_licenses_and_groups_on_the_list_follow_every_change,
     two_transactions_giving_one_person_groups_at_once_both_show,
+    a_transaction_that_already_references_someone_and_another_both_add_their_groups,
 );
 
 #[derive(QueryableByName)]
@@ -223,4 +224,77 @@ async fn two_transactions_giving_one_person_groups_at_once_both_show(app: TestAp
         })
         .await;
     assert_eq!(held, 2);
+}
+
+/// A save that already wrote a row referencing the person (an audit row, a mail: on
+/// PostgreSQL the foreign key holds a KEY SHARE lock on their row) then gives them a group,
+/// while another transaction gives them one too. Before migration 000034 the two deadlocked
+/// (each held the shared lock the other's refresh waited on) and PostgreSQL failed one.
+async fn a_transaction_that_already_references_someone_and_another_both_add_their_groups(
+    app: TestApp,
+) {
+    use gatehouse::db::schema::group_members;
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let ann = app
+        .add_people(
+            org_id,
+            vec![crate::helpers::someone("Ann", "ann@acme.io", "Agent")],
+        )
+        .await[0];
+    for (kind, name) in [("tag", "VIP"), ("tag", "Key account")] {
+        crate::groups::create_group(&app, kind, name).await;
+    }
+    let vip = crate::groups::group_named(&app, org_id, "VIP").await;
+    let key = crate::groups::group_named(&app, org_id, "Key account").await;
+    let give = move |c: &mut gatehouse::db::DbConn, group: i64| {
+        diesel::insert_into(group_members::table)
+            .values((
+                group_members::user_id.eq(ann),
+                group_members::group_id.eq(group),
+            ))
+            .execute(c)
+    };
+    let first = app.db(move |c| {
+        gatehouse::db::write_tx(c, |c| {
+            if let gatehouse::db::DbConn::Pg(pg) = c {
+                diesel::sql_query(format!(
+                    "SELECT 1 FROM users WHERE id = {ann} FOR KEY SHARE"
+                ))
+                .execute(pg)?;
+            }
+            // The other transaction starts meanwhile and waits for this one.
+            std::thread::sleep(std::time::Duration::from_millis(400));
+            give(c, vip)
+        })
+    });
+    let second = async {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        app.db(move |c| gatehouse::db::write_tx(c, |c| give(c, key)))
+            .await
+    };
+    let (first, second) = futures_util::future::join(first, second).await;
+    assert!(first.is_ok(), "the first transaction: {first:?}");
+    assert!(second.is_ok(), "the second transaction: {second:?}");
+    #[derive(QueryableByName)]
+    struct Kept {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        group_ids: Option<String>,
+    }
+    let kept = app
+        .db(move |c| {
+            diesel::sql_query(format!("SELECT group_ids FROM users WHERE id = {ann}"))
+                .get_result::<Kept>(c)
+                .unwrap()
+                .group_ids
+        })
+        .await;
+    let mut ids: Vec<i64> = kept
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|id| id.parse().ok())
+        .collect();
+    ids.sort();
+    let mut expected = vec![vip, key];
+    expected.sort();
+    assert_eq!(ids, expected, "both groups on the list");
 }
