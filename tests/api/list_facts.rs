@@ -12,6 +12,7 @@ both!(
     a_users_roles_licenses_and_groups_on_the_list_follow_every_change,
     two_transactions_giving_one_person_groups_at_once_both_show,
     a_transaction_that_already_references_someone_and_another_both_add_their_groups,
+    two_changes_of_one_person_that_reference_them_before_their_groups_take_turns,
 );
 
 #[derive(QueryableByName)]
@@ -297,4 +298,67 @@ async fn a_transaction_that_already_references_someone_and_another_both_add_thei
     let mut expected = vec![vip, key];
     expected.sort();
     assert_eq!(ids, expected, "both groups on the list");
+}
+
+/// Two changes of one person (as an Edit User save: rows that reference them first, their
+/// groups after) at once: with the person's row locked first, the second waits for the first;
+/// without it each held the KEY SHARE the other's group needed (a deadlock on PostgreSQL).
+async fn two_changes_of_one_person_that_reference_them_before_their_groups_take_turns(
+    app: TestApp,
+) {
+    use gatehouse::db::schema::group_members;
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let ann = app
+        .add_people(
+            org_id,
+            vec![crate::helpers::someone("Ann", "ann@acme.io", "Agent")],
+        )
+        .await[0];
+    for (kind, name) in [("tag", "VIP"), ("tag", "Key account")] {
+        crate::groups::create_group(&app, kind, name).await;
+    }
+    let vip = crate::groups::group_named(&app, org_id, "VIP").await;
+    let key = crate::groups::group_named(&app, org_id, "Key account").await;
+    let (first, second) = futures_util::future::join(change(&app, ann, vip, 400), async {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        change(&app, ann, key, 0).await
+    })
+    .await;
+    assert!(first.is_ok(), "the first change: {first:?}");
+    assert!(second.is_ok(), "the second change: {second:?}");
+    let held: i64 = app
+        .db(move |c| {
+            group_members::table
+                .filter(group_members::user_id.eq(ann))
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(held, 2);
+}
+
+/// Locks the person first, references them, waits `pause` ms, then gives them `group`.
+async fn change(app: &TestApp, ann: i64, group: i64, pause: u64) -> QueryResult<usize> {
+    use gatehouse::db::schema::group_members;
+    app.db(move |c| {
+        gatehouse::db::write_tx(c, |c| {
+            gatehouse::users::store::lock_for_change(c, ann)?;
+            // A row that references the person (chat divisions, a field value).
+            if let gatehouse::db::DbConn::Pg(pg) = c {
+                diesel::sql_query(format!(
+                    "SELECT 1 FROM users WHERE id = {ann} FOR KEY SHARE"
+                ))
+                .execute(pg)?;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(pause));
+            diesel::insert_into(group_members::table)
+                .values((
+                    group_members::user_id.eq(ann),
+                    group_members::group_id.eq(group),
+                ))
+                .execute(c)
+        })
+    })
+    .await
 }

@@ -251,3 +251,18 @@ pub fn set_superuser(
     }
     Ok(())
 }
+
+/// Locks the person's row for the rest of the transaction (PostgreSQL; SQLite's writers take
+/// turns already). A change to someone writes rows that reference them — chat divisions,
+/// field values, a username: each a foreign key's KEY SHARE on their row — before their
+/// groups and roles, whose list facts need FOR UPDATE on it: two such changes of one person
+/// at once each held the shared lock the other waited on (a deadlock, and one of them failed).
+/// Taken first, the second change waits for the first and then sees its version.
+pub fn lock_for_change(conn: &mut DbConn, user_id: i64) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
+        diesel::sql_query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::BigInt, _>(user_id)
+            .execute(pg)?;
+    }
+    Ok(())
+}

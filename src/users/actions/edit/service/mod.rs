@@ -153,6 +153,7 @@ fn save_once(
 ) -> Result<Saved, EditError> {
     write_tx(conn, |conn| {
         let form = change.user;
+        users_store::lock_for_change(conn, user_id)?;
         let current = store::edit_row(conn, editor.org_id, user_id)?.ok_or(EditError::NotFound)?;
         let target = authority::visible_standing(conn, editor, user_id).map_err(EditError::from)?;
         let me = editor.standing();
