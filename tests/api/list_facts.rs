@@ -163,18 +163,7 @@ async fn a_users_roles_licenses_and_groups_on_the_list_follow_every_change(app: 
 /// sees the first's commit; SQLite's writers take turns).
 async fn two_transactions_giving_one_person_groups_at_once_both_show(app: TestApp) {
     use gatehouse::db::schema::{group_members, org_groups};
-    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
-    let ann = app
-        .add_people(
-            org_id,
-            vec![crate::helpers::someone("Ann", "ann@acme.io", "Agent")],
-        )
-        .await[0];
-    for (kind, name) in [("tag", "VIP"), ("tag", "Key account")] {
-        crate::groups::create_group(&app, kind, name).await;
-    }
-    let vip = crate::groups::group_named(&app, org_id, "VIP").await;
-    let key = crate::groups::group_named(&app, org_id, "Key account").await;
+    let (ann, vip, key) = ann_and_two_tags(&app).await;
     let give = |group: i64| {
         app.db(move |c| {
             gatehouse::db::write_tx(c, |c| {
@@ -192,25 +181,7 @@ async fn two_transactions_giving_one_person_groups_at_once_both_show(app: TestAp
         })
     };
     futures_util::future::join(give(vip), give(key)).await;
-    #[derive(QueryableByName)]
-    struct Kept {
-        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-        group_ids: Option<String>,
-    }
-    let kept = app
-        .db(move |c| {
-            diesel::sql_query(format!("SELECT group_ids FROM users WHERE id = {ann}"))
-                .get_result::<Kept>(c)
-                .unwrap()
-                .group_ids
-        })
-        .await;
-    let mut ids: Vec<i64> = kept
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(|id| id.parse().ok())
-        .collect();
-    ids.sort();
+    let ids = kept_group_ids(&app, ann).await;
     let mut expected = vec![vip, key];
     expected.sort();
     assert_eq!(ids, expected);
@@ -235,18 +206,7 @@ async fn a_transaction_that_already_references_someone_and_another_both_add_thei
     app: TestApp,
 ) {
     use gatehouse::db::schema::group_members;
-    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
-    let ann = app
-        .add_people(
-            org_id,
-            vec![crate::helpers::someone("Ann", "ann@acme.io", "Agent")],
-        )
-        .await[0];
-    for (kind, name) in [("tag", "VIP"), ("tag", "Key account")] {
-        crate::groups::create_group(&app, kind, name).await;
-    }
-    let vip = crate::groups::group_named(&app, org_id, "VIP").await;
-    let key = crate::groups::group_named(&app, org_id, "Key account").await;
+    let (ann, vip, key) = ann_and_two_tags(&app).await;
     let give = move |c: &mut gatehouse::db::DbConn, group: i64| {
         diesel::insert_into(group_members::table)
             .values((
@@ -276,25 +236,7 @@ async fn a_transaction_that_already_references_someone_and_another_both_add_thei
     let (first, second) = futures_util::future::join(first, second).await;
     assert!(first.is_ok(), "the first transaction: {first:?}");
     assert!(second.is_ok(), "the second transaction: {second:?}");
-    #[derive(QueryableByName)]
-    struct Kept {
-        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-        group_ids: Option<String>,
-    }
-    let kept = app
-        .db(move |c| {
-            diesel::sql_query(format!("SELECT group_ids FROM users WHERE id = {ann}"))
-                .get_result::<Kept>(c)
-                .unwrap()
-                .group_ids
-        })
-        .await;
-    let mut ids: Vec<i64> = kept
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(|id| id.parse().ok())
-        .collect();
-    ids.sort();
+    let ids = kept_group_ids(&app, ann).await;
     let mut expected = vec![vip, key];
     expected.sort();
     assert_eq!(ids, expected, "both groups on the list");
@@ -307,18 +249,7 @@ async fn two_changes_of_one_person_that_reference_them_before_their_groups_take_
     app: TestApp,
 ) {
     use gatehouse::db::schema::group_members;
-    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
-    let ann = app
-        .add_people(
-            org_id,
-            vec![crate::helpers::someone("Ann", "ann@acme.io", "Agent")],
-        )
-        .await[0];
-    for (kind, name) in [("tag", "VIP"), ("tag", "Key account")] {
-        crate::groups::create_group(&app, kind, name).await;
-    }
-    let vip = crate::groups::group_named(&app, org_id, "VIP").await;
-    let key = crate::groups::group_named(&app, org_id, "Key account").await;
+    let (ann, vip, key) = ann_and_two_tags(&app).await;
     let (first, second) = futures_util::future::join(change(&app, ann, vip, 400), async {
         tokio::time::sleep(std::time::Duration::from_millis(150)).await;
         change(&app, ann, key, 0).await
@@ -361,4 +292,45 @@ async fn change(app: &TestApp, ann: i64, group: i64, pause: u64) -> QueryResult<
         })
     })
     .await
+}
+
+/// An organization with Ann (an Agent) and two tags: (Ann, VIP, Key account).
+async fn ann_and_two_tags(app: &TestApp) -> (i64, i64, i64) {
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    let ann = app
+        .add_people(
+            org_id,
+            vec![crate::helpers::someone("Ann", "ann@acme.io", "Agent")],
+        )
+        .await[0];
+    for (kind, name) in [("tag", "VIP"), ("tag", "Key account")] {
+        crate::groups::create_group(app, kind, name).await;
+    }
+    let vip = crate::groups::group_named(app, org_id, "VIP").await;
+    let key = crate::groups::group_named(app, org_id, "Key account").await;
+    (ann, vip, key)
+}
+
+/// The group ids the user's row keeps for the list, sorted.
+async fn kept_group_ids(app: &TestApp, user_id: i64) -> Vec<i64> {
+    #[derive(QueryableByName)]
+    struct Kept {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        group_ids: Option<String>,
+    }
+    let kept = app
+        .db(move |c| {
+            diesel::sql_query(format!("SELECT group_ids FROM users WHERE id = {user_id}"))
+                .get_result::<Kept>(c)
+                .unwrap()
+                .group_ids
+        })
+        .await;
+    let mut ids: Vec<i64> = kept
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|id| id.parse().ok())
+        .collect();
+    ids.sort();
+    ids
 }
