@@ -91,6 +91,11 @@ pub fn move_users(
     to: Option<i64>,
     now: chrono::NaiveDateTime,
 ) -> QueryResult<usize> {
+    let moving: Vec<i64> = users::table
+        .filter(users::division_id.eq(from))
+        .select(users::id)
+        .load(conn)?;
+    crate::users::store::lock_all_for_change(conn, &moving)?;
     diesel::update(users::table.filter(users::division_id.eq(from)))
         .set((
             users::division_id.eq(to),

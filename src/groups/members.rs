@@ -65,6 +65,8 @@ pub fn set(
                 Err(Denied::Database(e)) => return Err(e.into()),
             }
         }
+        let changing: Vec<i64> = wanted.symmetric_difference(&held).copied().collect();
+        crate::users::store::lock_all_for_change(conn, &changing)?;
         for &user_id in &added {
             store::add_member(conn, user_id, group_id)?;
         }

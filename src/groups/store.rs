@@ -109,6 +109,11 @@ pub fn rename(conn: &mut DbConn, group_id: i64, name: &str) -> QueryResult<()> {
 /// Deletes the group and its memberships.
 pub fn delete(conn: &mut DbConn, group_id: i64) -> QueryResult<()> {
     bump_for(conn, group_id)?;
+    let members: Vec<i64> = group_members::table
+        .filter(group_members::group_id.eq(group_id))
+        .select(group_members::user_id)
+        .load(conn)?;
+    crate::users::store::lock_all_for_change(conn, &members)?;
     diesel::delete(group_members::table.filter(group_members::group_id.eq(group_id)))
         .execute(conn)?;
     diesel::delete(org_groups::table.find(group_id))

@@ -88,6 +88,7 @@ pub fn set_permissions(conn: &mut DbConn, role_id: i64, names: &[String]) -> Que
 /// `from`. Answers how many people held it.
 pub fn delete_moving(conn: &mut DbConn, from: i64, to: Option<i64>) -> QueryResult<usize> {
     let held = holders(conn, from)?;
+    crate::users::store::lock_all_for_change(conn, &held)?;
     if let Some(to) = to {
         let already: Vec<i64> = user_roles::table
             .filter(user_roles::role_id.eq(to))

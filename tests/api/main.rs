@@ -39,6 +39,7 @@ mod invites;
 mod layers;
 mod lifecycle;
 mod list_facts;
+mod lock_order;
 mod lockout;
 mod mail;
 mod metrics;

@@ -212,7 +212,9 @@ pub fn refresh_search_text_of_holders(conn: &mut DbConn, field_id: i64) -> Query
         .filter(user_field_values::field_id.eq(field_id))
         .select(user_field_values::user_id)
         .distinct()
+        .order(user_field_values::user_id)
         .load(conn)?;
+    // In id order, as every change to several people locks them (`lock_all_for_change`).
     for user_id in holders {
         refresh_search_text(conn, user_id)?;
     }
@@ -259,9 +261,18 @@ pub fn set_superuser(
 /// at once each held the shared lock the other waited on (a deadlock, and one of them failed).
 /// Taken first, the second change waits for the first and then sees its version.
 pub fn lock_for_change(conn: &mut DbConn, user_id: i64) -> QueryResult<()> {
-    if let DbConn::Pg(pg) = conn {
-        diesel::sql_query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
-            .bind::<diesel::sql_types::BigInt, _>(user_id)
+    lock_all_for_change(conn, &[user_id])
+}
+
+/// Locks these people's rows (PostgreSQL), in id order, before a change to several of them (a
+/// group deleted, a role's holders moved, a group's members set). Each membership's list facts
+/// lock its person (migrations 000031, 000034) in the order the statement meets them — name
+/// order, insertion order —, while a bulk action goes in id order: two such changes sharing
+/// two people could each hold one and wait for the other. Taken in one order, they take turns.
+pub fn lock_all_for_change(conn: &mut DbConn, user_ids: &[i64]) -> QueryResult<()> {
+    if let (DbConn::Pg(pg), false) = (conn, user_ids.is_empty()) {
+        diesel::sql_query("SELECT 1 FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+            .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(user_ids)
             .execute(pg)?;
     }
     Ok(())
