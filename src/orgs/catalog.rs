@@ -1,6 +1,6 @@
 //! What an organization is made with, kept in memory: its roles (with the permissions each
-//! gives), its products and their own permissions, its groups, its active workspaces and its
-//! user fields.
+//! gives), its products and their own permissions, its groups, its active workspaces, its
+//! user fields and whether people may sign themselves up.
 //! Every signed-in request reads the organization's `catalog_version` with the user (same
 //! query), and a catalogue of another version is loaded again: an edit on one instance is
 //! seen by the next request on every instance. Whatever edits roles, products, product
@@ -41,6 +41,8 @@ pub struct OrgCatalog {
     /// The user fields, in their order (for the list's columns and filters; writers read the
     /// stored rows).
     pub fields: Vec<crate::fields::Field>,
+    /// **Allow users to signup automatically** (the switch on User Management).
+    pub allow_auto_signup: bool,
 }
 
 impl OrgCatalog {
@@ -155,14 +157,18 @@ impl OrgCatalog {
 }
 
 fn load(conn: &mut DbConn, org_id: i64) -> QueryResult<OrgCatalog> {
-    let version = organizations::table
+    let (version, allow_auto_signup) = organizations::table
         .find(org_id)
-        .select(organizations::catalog_version)
+        .select((
+            organizations::catalog_version,
+            organizations::allow_auto_signup,
+        ))
         .first(conn)
         .optional()?
         .unwrap_or_default();
     Ok(OrgCatalog {
         version,
+        allow_auto_signup,
         roles: load_roles(conn, org_id)?,
         products: products::table
             .filter(products::org_id.eq(org_id))

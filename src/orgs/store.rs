@@ -292,9 +292,13 @@ pub fn allow_auto_signup(conn: &mut DbConn, org_id: i64) -> QueryResult<bool> {
         .ok_or(diesel::result::Error::NotFound)
 }
 
+/// Sets the switch; the catalogue (which holds it for User Management) moves on.
 pub fn set_allow_auto_signup(conn: &mut DbConn, org_id: i64, allow: bool) -> QueryResult<usize> {
     diesel::update(organizations::table.find(org_id))
-        .set(organizations::allow_auto_signup.eq(allow))
+        .set((
+            organizations::allow_auto_signup.eq(allow),
+            organizations::catalog_version.eq(organizations::catalog_version + 1),
+        ))
         .execute(conn)
 }
 

@@ -31,7 +31,7 @@ pub async fn list(
     let actions = RowActions::of(&user);
     let bulk_for = (full_page && actions.can_manage).then_some(user.permissions);
     let app = state.get_ref().clone();
-    let viewer = user.id;
+    let chosen = user.list_columns.clone();
     let scope = user.scope.clone();
     let (rows, more, catalog, groups, mut columns, around) = state
         .db(move |conn| {
@@ -40,7 +40,7 @@ pub async fn list(
             // decides which actions each row offers.
             let catalog = app.catalog.of(conn, org_id)?;
             let groups = catalog.groups.clone();
-            let columns = Columns::load(conn, viewer, &rows, &catalog)?;
+            let columns = Columns::load(conn, &chosen, &rows, &catalog)?;
             let around = if full_page {
                 Around::load(
                     conn,
@@ -114,8 +114,8 @@ impl Around {
         columns: &Columns,
         bulk_for: Option<crate::auth::permissions::Permissions>,
     ) -> diesel::QueryResult<Self> {
-        // The sign-up switch (which changes) comes from the database.
-        let allow_auto_signup = crate::orgs::store::allow_auto_signup(conn, org_id)?;
+        // The sign-up switch comes with the catalogue (its changes move the version on).
+        let allow_auto_signup = catalog.allow_auto_signup;
         let scope_note = match scope {
             Some(scope) => {
                 let divisions = crate::users::actions::edit::store::divisions(conn, org_id)?;
@@ -160,11 +160,11 @@ struct Columns {
 impl Columns {
     fn load(
         conn: &mut crate::db::DbConn,
-        viewer: i64,
+        chosen: &[i64],
         rows: &[store::UserListRow],
         catalog: &std::sync::Arc<crate::orgs::catalog::OrgCatalog>,
     ) -> diesel::QueryResult<Columns> {
-        let shown = columns::chosen(conn, viewer, &catalog.fields)?;
+        let shown = columns::chosen(chosen, &catalog.fields);
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let values = columns::values(conn, &ids, &shown)?;
         let workspaces = catalog.several_workspaces().to_vec();

@@ -40,6 +40,8 @@ pub struct CurrentUser {
     pub workspace_id: Option<i64>,
     /// The organization has several active workspaces: the header offers a switcher.
     pub several_workspaces: bool,
+    /// The user fields this person chose to show as the list's extra columns (ids).
+    pub list_columns: Vec<i64>,
 }
 
 impl CurrentUser {
@@ -219,6 +221,7 @@ fn load(
         scope,
         workspace_id: row.workspace_id,
         several_workspaces: row.workspace_count > 1,
+        list_columns: crate::users::store::columns::parse(row.list_columns.as_deref()),
     }))
 }
 

@@ -130,14 +130,8 @@ async fn names_must_be_one_line_of_text(app: TestApp) {
         assert!(body.contains("Use one line of plain text"), "{name:?}");
     }
     // The invite grid says the same next to the name.
-    app.db(move |c| {
-        use gatehouse::db::schema::organizations;
-        diesel::update(organizations::table.find(org_id))
-            .set(organizations::allow_auto_signup.eq(false))
-            .execute(c)
-            .unwrap();
-    })
-    .await;
+    app.db(move |c| gatehouse::orgs::store::set_allow_auto_signup(c, org_id, false).unwrap())
+        .await;
     let dialer = app.product_id(org_id, "Dialer").await.to_string();
     let response = app
         .hx_post(

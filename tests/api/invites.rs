@@ -296,6 +296,9 @@ async fn turning_auto_signup_off_asks_to_confirm_and_enables_invite_user(app: Te
         .unwrap();
     assert!(confirm.contains("Turn on automatic sign-up?"));
     app.hx_post("/users/auto-signup", &[("allow", "1")]).await;
+    // The list shows the switch as it is now (it comes with the organization's catalogue).
+    let (_, page) = app.get_html("/users").await;
+    assert!(page.contains("disabled aria-describedby=\"invite-disabled-why\">+ Invite User"));
     let changes = app
         .audit_actions(org_id)
         .await

@@ -40,15 +40,8 @@ async fn overrides_grant_and_deny_on_top_of_the_roles_and_take_effect_at_once(ap
         .await[0];
     let manager = app.role_id(org_id, "Manager").await.to_string();
     // Inviting needs automatic sign-up off.
-    app.db(move |c| {
-        use diesel::prelude::*;
-        use gatehouse::db::schema::organizations;
-        diesel::update(organizations::table.find(org_id))
-            .set(organizations::allow_auto_signup.eq(false))
-            .execute(c)
-            .unwrap()
-    })
-    .await;
+    app.db(move |c| gatehouse::orgs::store::set_allow_auto_signup(c, org_id, false).unwrap())
+        .await;
     let (max_browser, _) = app.browser_login("max@acme.io", PASSWORD).await;
     let account = max_browser
         .get(app.url("/account"))

@@ -399,14 +399,8 @@ async fn the_attacks_are_refused_and_audited(app: TestApp) {
 }
 
 async fn set_auto_signup(app: &TestApp, org_id: i64, on: bool) {
-    app.db(move |c| {
-        use gatehouse::db::schema::organizations;
-        diesel::update(organizations::table.find(org_id))
-            .set(organizations::allow_auto_signup.eq(on))
-            .execute(c)
-            .unwrap()
-    })
-    .await;
+    app.db(move |c| gatehouse::orgs::store::set_allow_auto_signup(c, org_id, on).unwrap())
+        .await;
 }
 
 async fn auto_sign_up_through_the_provider_creates_or_refuses(app: TestApp) {

@@ -187,6 +187,9 @@ pub struct SignedInRow {
     /// How many active workspaces the organization has (the switcher shows from two).
     #[diesel(sql_type = BigInt)]
     pub workspace_count: i64,
+    /// The user fields the person shows as the list's extra columns (ids, comma-separated).
+    #[diesel(sql_type = Nullable<Text>)]
+    pub list_columns: Option<String>,
 }
 
 impl SignedInRow {
@@ -227,7 +230,8 @@ pub fn signed_in_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<Sig
          {scope} AS scope, \
          (SELECT cw.workspace_id FROM current_workspaces cw WHERE cw.user_id = u.id) AS workspace_id, \
          (SELECT COUNT(*) FROM workspaces w WHERE w.org_id = u.org_id AND w.archived_at IS NULL) \
-         AS workspace_count \
+         AS workspace_count, \
+         (SELECT lc.field_ids FROM list_columns lc WHERE lc.user_id = u.id) AS list_columns \
          FROM users u JOIN organizations o ON o.id = u.org_id WHERE u.id = "
     ));
     sql.bind(Bind::Int(user_id));

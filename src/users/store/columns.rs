@@ -12,25 +12,25 @@ use crate::fields::Field;
 /// The most extra columns a list shows.
 pub const MAX_COLUMNS: usize = 5;
 
-/// The fields this person shows as columns, in the order of the organization's fields
-/// (secrets never; fields deleted since are left out).
-pub fn chosen(conn: &mut DbConn, user_id: i64, fields: &[Field]) -> QueryResult<Vec<Field>> {
-    let ids: Option<String> = list_columns::table
-        .find(user_id)
-        .select(list_columns::field_ids)
-        .first(conn)
-        .optional()?;
-    let ids: Vec<i64> = ids
+/// The field ids of a person's remembered choice (`list_columns.field_ids`, read with the
+/// signed-in user).
+pub fn parse(field_ids: Option<&str>) -> Vec<i64> {
+    field_ids
         .unwrap_or_default()
         .split(',')
         .filter_map(|id| id.parse().ok())
-        .collect();
-    Ok(fields
+        .collect()
+}
+
+/// The fields of `ids` (a person's choice) shown as columns, in the order of the
+/// organization's fields (secrets never; fields deleted since are left out).
+pub fn chosen(ids: &[i64], fields: &[Field]) -> Vec<Field> {
+    fields
         .iter()
         .filter(|f| ids.contains(&f.id) && !f.is_secret())
         .take(MAX_COLUMNS)
         .cloned()
-        .collect())
+        .collect()
 }
 
 /// Remembers the columns this person chose.

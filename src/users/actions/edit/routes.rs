@@ -46,15 +46,14 @@ pub async fn edit_form(
     htmx::html(&dialog(&state, &user, id.into_inner(), None).await?)
 }
 
-/// The values of the extra columns the editor's list shows, for the refreshed row.
+/// The values of the extra columns the editor's list shows (`chosen`), for the refreshed row.
 fn row_columns(
     conn: &mut crate::db::DbConn,
-    (org_id, viewer): (i64, i64),
+    (chosen, fields): (&[i64], &[crate::fields::Field]),
     user_id: i64,
 ) -> diesel::QueryResult<Vec<String>> {
     use crate::users::store::columns;
-    let fields = crate::fields::store::all(conn, org_id)?;
-    let shown = columns::chosen(conn, viewer, &fields)?;
+    let shown = columns::chosen(chosen, fields);
     Ok(columns::values(conn, &[user_id], &shown)?
         .remove(&user_id)
         .unwrap_or_default())
@@ -93,6 +92,7 @@ pub async fn update(
     let meta = origin_of(&req, &state.config.trusted_proxies);
     let now = state.clock.now();
     let app = state.get_ref().clone();
+    let chosen = user.list_columns.clone();
     let outcome = state
         .db(move |conn| {
             let change = Change {
@@ -102,29 +102,30 @@ pub async fn update(
             };
             Ok(
                 match triage(service::save(conn, &editor, user_id, &change, &meta, now))? {
-                    Ok(saved) => Ok((
-                        crate::users::store::list_row(conn, editor.org_id, user_id)?,
-                        (
-                            app.catalog.of(conn, editor.org_id)?,
-                            crate::groups::store::all(conn, editor.org_id)?,
-                            row_columns(conn, (editor.org_id, editor.id), user_id)?,
-                        ),
-                        saved,
-                    )),
+                    Ok(saved) => {
+                        // Roles, groups and fields from memory (the catalogue).
+                        let catalog = app.catalog.of(conn, editor.org_id)?;
+                        let extra = row_columns(conn, (&chosen, &catalog.fields), user_id)?;
+                        Ok((
+                            crate::users::store::list_row(conn, editor.org_id, user_id)?,
+                            (catalog, extra),
+                            saved,
+                        ))
+                    }
                     Err(shown) => Err(shown),
                 },
             )
         })
         .await?;
     match outcome {
-        Ok((row, (catalog, groups, extra), saved)) => {
+        Ok((row, (catalog, extra), saved)) => {
             let row = row.ok_or(AppError::NotFound)?;
             let viewer = editor_of(&user).standing();
             let mut row = UserRow::from_row(
                 row,
                 now,
                 &viewer,
-                (&catalog, &crate::groups::GroupNames::of(&groups)),
+                (&catalog, &crate::groups::GroupNames::of(&catalog.groups)),
             );
             row.extra = extra;
             saved_response(&user, row, &saved)
