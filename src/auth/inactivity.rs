@@ -268,12 +268,22 @@ pub fn run(conn: &mut DbConn, base_url: &str, now: NaiveDateTime) -> QueryResult
             let Some(cutoff) = cutoff(&policy, now) else {
                 return Ok(());
             };
-            for row in quiet_before(conn, org_id, cutoff, BATCH)? {
+            let warn_before = cutoff + Duration::days(WARNING_DAYS);
+            let quiet = quiet_before(conn, org_id, cutoff, BATCH)?;
+            // Everyone this run may block or warn, locked in id order first (the rows are in
+            // quiet order), as every change to several people takes them.
+            let mut reached: Vec<i64> = quiet.iter().map(|r| r.id).collect();
+            reached.extend(
+                unwarned_quiet_before(conn, org_id, warn_before, BATCH)?
+                    .iter()
+                    .map(|r| r.id),
+            );
+            crate::users::store::lock_all_for_change(conn, &reached)?;
+            for row in quiet {
                 if block_if_due(conn, &row.quiet(), &policy, &meta, now)? {
                     report.blocked += 1;
                 }
             }
-            let warn_before = cutoff + Duration::days(WARNING_DAYS);
             for row in unwarned_quiet_before(conn, org_id, warn_before, BATCH)? {
                 if warn(conn, &row, &policy, base_url, now)? {
                     report.warned += 1;

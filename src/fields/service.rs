@@ -175,15 +175,21 @@ pub fn update(
                 "Two or more users hold the same value: make them differ first.",
             ));
         }
+        // The organization's catalogue first (the definition), then its holders in id order,
+        // as every change that reaches several people takes them.
+        store::update(conn, &field)?;
+        let values_moved = !refused.is_empty() || !rewritten.is_empty();
+        if values_moved || field.searchable != current.searchable {
+            let holders = store::holders(conn, field_id)?;
+            crate::users::store::lock_all_for_change(conn, &holders)?;
+        }
         store::remove_values(conn, field_id, &refused)?;
         for (user_id, values) in &rewritten {
             store::set_values(conn, *user_id, &field, values)?;
         }
-        store::update(conn, &field)?;
         if field.unique != current.unique {
             store::set_unique(conn, field_id, field.unique)?;
         }
-        let values_moved = !refused.is_empty() || !rewritten.is_empty();
         if field.searchable != current.searchable || (field.searchable && values_moved) {
             // Search User matches the values of searchable fields: write the holders' again.
             crate::users::store::refresh_search_text_of_holders(conn, field_id)?;
@@ -272,10 +278,7 @@ pub fn delete(
         }
         let holders = store::holder_count(conn, field_id)?;
         let searched: Vec<i64> = if field.searchable {
-            store::values_in(conn, field_id)?
-                .into_iter()
-                .map(|(user, _)| user)
-                .collect()
+            store::holders(conn, field_id)?
         } else {
             Vec::new()
         };

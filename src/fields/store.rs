@@ -191,9 +191,22 @@ pub fn update(conn: &mut DbConn, field: &Field) -> QueryResult<()> {
         .map(drop)
 }
 
-/// Deletes the field and every value held in it.
+/// The users holding a value in the field, each once, by id.
+pub fn holders(conn: &mut DbConn, field_id: i64) -> QueryResult<Vec<i64>> {
+    user_field_values::table
+        .filter(user_field_values::field_id.eq(field_id))
+        .select(user_field_values::user_id)
+        .distinct()
+        .order(user_field_values::user_id)
+        .load(conn)
+}
+
+/// Deletes the field and every value held in it (the catalogue first, then its holders in id
+/// order: their list facts and search text change).
 pub fn delete(conn: &mut DbConn, field_id: i64) -> QueryResult<()> {
     bump_for(conn, field_id)?;
+    let holding = holders(conn, field_id)?;
+    crate::users::store::lock_all_for_change(conn, &holding)?;
     diesel::delete(user_field_values::table.filter(user_field_values::field_id.eq(field_id)))
         .execute(conn)?;
     diesel::delete(user_fields::table.find(field_id))

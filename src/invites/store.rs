@@ -90,6 +90,9 @@ pub fn expired_invitees(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Ve
         .filter(users::status.eq(crate::users::status::INVITED))
         .filter(users::id.nullable().eq_any(linked))
         .filter(diesel::dsl::not(users::id.nullable().eq_any(live)))
+        // By id: each removal locks its invitee (their licenses' list facts), in the order
+        // every change to several people takes them.
+        .order(users::id)
         .select((
             users::id,
             users::org_id,

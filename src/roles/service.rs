@@ -330,6 +330,9 @@ pub fn delete(
             }
         };
         let products = product_permissions::all(conn, editor.org_id)?;
+        // The organization's row (its catalogue) before the holders' rows, in the order every
+        // catalogue change that reaches people takes them (a group or a field deleted).
+        catalog::bump(conn, editor.org_id)?;
         let moved = store::delete_moving(conn, role_id, move_to)?;
         store::rename_in_mfa_policy(conn, editor.org_id, &role.name, None)?;
         let details = json!({

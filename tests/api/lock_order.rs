@@ -5,6 +5,7 @@
 //! another transaction locks Zed, then Amy (Zed's id is the lower, Amy comes first by name
 //! and by insertion) while the change runs: both must finish. Without the change locking in
 //! id order first, each held one person and waited for the other, and PostgreSQL failed one.
+//! A bulk action over everyone matching goes in list order, 500 people at a time.
 
 use std::future::Future;
 use std::time::Duration;
@@ -22,6 +23,7 @@ both!(
     a_role_deleted_moving_its_holders_waits_its_turn,
     a_scim_group_whose_members_are_replaced_waits_its_turn,
     a_division_deleted_moving_its_users_waits_its_turn,
+    a_bulk_action_over_everyone_matching_waits_its_turn,
 );
 
 /// Zed (the lower id) and Amy, both Agents of Acme: (org, zed, amy).
@@ -53,8 +55,8 @@ where
     let locker = app.db(move |c| {
         gatehouse::db::write_tx(c, |c| {
             gatehouse::users::store::lock_for_change(c, zed)?;
-            // The change starts meanwhile and meets Amy first.
-            std::thread::sleep(Duration::from_millis(500));
+            // The change starts meanwhile; without the ordered lock it meets Amy first.
+            until_someone_waits(c)?;
             gatehouse::users::store::lock_for_change(c, amy)
         })
     });
@@ -65,6 +67,33 @@ where
     let (locked, status) = futures_util::future::join(locker, change).await;
     assert!(locked.is_ok(), "the other transaction: {locked:?}");
     status
+}
+
+/// On PostgreSQL, until another transaction waits for this one (the change, stopped at Zed:
+/// whatever it does before, it has done); on SQLite, whose writers take turns, a while.
+fn until_someone_waits(c: &mut gatehouse::db::DbConn) -> QueryResult<()> {
+    #[derive(QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let gatehouse::db::DbConn::Pg(pg) = c else {
+        std::thread::sleep(Duration::from_millis(500));
+        return Ok(());
+    };
+    for _ in 0..1_000 {
+        // pg_stat_activity is read once per transaction unless told to read it again.
+        diesel::sql_query("SELECT pg_stat_clear_snapshot()").execute(pg)?;
+        let waiting: Waiting = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))",
+        )
+        .get_result(pg)?;
+        if waiting.n > 0 {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("the change never waited for the transaction holding Zed");
 }
 
 async fn a_group_deleted_while_its_members_are_locked_in_id_order_waits_its_turn(app: TestApp) {
@@ -218,4 +247,43 @@ async fn a_division_deleted_moving_its_users_waits_its_turn(app: TestApp) {
         })
         .await;
     assert_eq!(moved, 2);
+}
+
+async fn a_bulk_action_over_everyone_matching_waits_its_turn(app: TestApp) {
+    let org_id = app.setup_first_org("Acme", "olive@acme.io").await;
+    // Zed first (the lowest id, last by name), then 500 people before him by name: the
+    // selection's first 500 hold every Amy, its last Zed.
+    let mut people = vec![someone("Zed", "zed@northwind.test", "Agent")];
+    people.extend((0..500).map(|i| {
+        let email: &'static str = Box::leak(format!("amy{i}@northwind.test").into_boxed_str());
+        someone("Amy", email, "Agent")
+    }));
+    let ids = app.add_people(org_id, people).await;
+    let (zed, amy) = (ids[0], ids[1]);
+    crate::groups::create_group(&app, "tag", "VIP").await;
+    let vip = crate::groups::group_named(&app, org_id, "VIP").await;
+    let action = format!("group_add:{vip}");
+    let fields = [
+        ("action", action.as_str()),
+        ("all_matching", "1"),
+        ("q", "northwind"),
+        ("active", "0"),
+        ("confirmed", "1"),
+    ];
+    app.get_html("/users?q=northwind").await;
+    let status = beside_an_id_order_locker(&app, (zed, amy), async {
+        app.hx_post("/users/bulk", &fields).await.status()
+    })
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let tagged: i64 = app
+        .db(move |c| {
+            group_members::table
+                .filter(group_members::group_id.eq(vip))
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(tagged, 501);
 }

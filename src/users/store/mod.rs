@@ -207,15 +207,8 @@ pub fn refresh_search_text(conn: &mut DbConn, user_id: i64) -> QueryResult<()> {
 
 /// The same for every user holding a value in a field (it became searchable, or stopped).
 pub fn refresh_search_text_of_holders(conn: &mut DbConn, field_id: i64) -> QueryResult<()> {
-    use crate::db::schema::user_field_values;
-    let holders: Vec<i64> = user_field_values::table
-        .filter(user_field_values::field_id.eq(field_id))
-        .select(user_field_values::user_id)
-        .distinct()
-        .order(user_field_values::user_id)
-        .load(conn)?;
     // In id order, as every change to several people locks them (`lock_all_for_change`).
-    for user_id in holders {
+    for user_id in crate::fields::store::holders(conn, field_id)? {
         refresh_search_text(conn, user_id)?;
     }
     Ok(())

@@ -43,6 +43,14 @@ pub fn apply(
                 ));
             }
         }
+        // Every person it changes, and whoever receives their records, locked in id order
+        // first: a selection of all matching goes in list order, and another change to several
+        // of them (a bulk action, a group deleted) must not hold one while waiting for another.
+        let mut locked = plan.changing.clone();
+        if let Reassign::To(new_owner) = reassign {
+            locked.push(new_owner);
+        }
+        users_store::lock_all_for_change(conn, &locked)?;
         let org_groups = match action {
             Action::AddGroup(_) | Action::RemoveGroup(_) => {
                 crate::groups::store::all(conn, editor.org_id)?
