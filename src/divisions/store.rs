@@ -91,11 +91,14 @@ pub fn move_users(
     to: Option<i64>,
     now: chrono::NaiveDateTime,
 ) -> QueryResult<usize> {
-    let moving: Vec<i64> = users::table
+    let mut reached: Vec<i64> = users::table
         .filter(users::division_id.eq(from))
         .select(users::id)
         .load(conn)?;
-    crate::users::store::lock_all_for_change(conn, &moving)?;
+    // Its people, and whoever's scope names it (`scope::retire_unit` follows the move).
+    use crate::users::scope::{holders_of_unit, DIVISION};
+    reached.extend(holders_of_unit(conn, DIVISION, from)?);
+    crate::users::store::lock_all_for_change(conn, &reached)?;
     diesel::update(users::table.filter(users::division_id.eq(from)))
         .set((
             users::division_id.eq(to),

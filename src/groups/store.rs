@@ -109,11 +109,14 @@ pub fn rename(conn: &mut DbConn, group_id: i64, name: &str) -> QueryResult<()> {
 /// Deletes the group and its memberships.
 pub fn delete(conn: &mut DbConn, group_id: i64) -> QueryResult<()> {
     bump_for(conn, group_id)?;
-    let members: Vec<i64> = group_members::table
+    let mut reached: Vec<i64> = group_members::table
         .filter(group_members::group_id.eq(group_id))
         .select(group_members::user_id)
         .load(conn)?;
-    crate::users::store::lock_all_for_change(conn, &members)?;
+    // Its members, and whoever's scope names it (a team: `scope::retire_unit` follows).
+    use crate::users::scope::{holders_of_unit, TEAM};
+    reached.extend(holders_of_unit(conn, TEAM, group_id)?);
+    crate::users::store::lock_all_for_change(conn, &reached)?;
     diesel::delete(group_members::table.filter(group_members::group_id.eq(group_id)))
         .execute(conn)?;
     diesel::delete(org_groups::table.find(group_id))

@@ -224,10 +224,21 @@ pub fn keep_within(conn: &mut DbConn, bound: &Scope, user_id: i64) -> QueryResul
 /// A unit no division or team has: a scope left with nothing else matches nobody.
 pub const NOBODY: i64 = 0;
 
+/// Whoever's scope names the division or team: a deletion of it writes their scopes again, so
+/// it locks them with the unit's people, in one id order.
+pub fn holders_of_unit(conn: &mut DbConn, kind: &str, unit_id: i64) -> QueryResult<Vec<i64>> {
+    admin_scopes::table
+        .filter(admin_scopes::kind.eq(kind))
+        .filter(admin_scopes::unit_id.eq(unit_id))
+        .select(admin_scopes::user_id)
+        .load(conn)
+}
+
 /// A division or team is deleted (in its transaction): the scopes naming it stop naming it
 /// (SQLite may give its id to the next one made), and someone left with no unit keeps a
 /// scope that matches nobody — never "everyone".
 pub fn retire_unit(conn: &mut DbConn, kind: &str, unit_id: i64) -> QueryResult<()> {
+    // Their rows are locked already (`holders_of_unit`, with the unit's people).
     let named = admin_scopes::table
         .filter(admin_scopes::kind.eq(kind))
         .filter(admin_scopes::unit_id.eq(unit_id));

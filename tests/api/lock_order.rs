@@ -24,6 +24,7 @@ both!(
     a_scim_group_whose_members_are_replaced_waits_its_turn,
     a_division_deleted_moving_its_users_waits_its_turn,
     a_bulk_action_over_everyone_matching_waits_its_turn,
+    records_imported_for_several_owners_wait_their_turn,
 );
 
 /// Zed (the lower id) and Amy, both Agents of Acme: (org, zed, amy).
@@ -286,4 +287,22 @@ async fn a_bulk_action_over_everyone_matching_waits_its_turn(app: TestApp) {
         })
         .await;
     assert_eq!(tagged, 501);
+}
+
+/// Records imported for Amy, then Zed: each new record's owner check holds a share of its
+/// owner's row, which a change locking Amy must wait for.
+async fn records_imported_for_several_owners_wait_their_turn(app: TestApp) {
+    let (org_id, zed, amy) = zed_and_amy(&app).await;
+    app.get_html("/users/import").await;
+    let csv = "contact,C-1,amy@acme.io\nlead,L-1,zed@acme.io\n";
+    let status = beside_an_id_order_locker(&app, (zed, amy), async {
+        app.post_form("/users/import", &[("csv", csv)])
+            .await
+            .status()
+    })
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut owners = app.record_owners(org_id).await;
+    owners.sort();
+    assert_eq!(owners, vec![Some(zed), Some(amy)]);
 }

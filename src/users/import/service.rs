@@ -90,6 +90,8 @@ pub fn import(
         if !problems.is_empty() {
             return Err(ImportError::Lines(problems));
         }
+        let named: Vec<i64> = owners.values().copied().flatten().collect();
+        crate::users::store::reference_all(conn, &named)?;
         let mut done = Imported::default();
         // New records belong to the organization's first workspace.
         let workspace = crate::workspaces::store::first_active(conn, org_id)?;

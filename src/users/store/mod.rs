@@ -263,10 +263,24 @@ pub fn lock_for_change(conn: &mut DbConn, user_id: i64) -> QueryResult<()> {
 /// order, insertion order —, while a bulk action goes in id order: two such changes sharing
 /// two people could each hold one and wait for the other. Taken in one order, they take turns.
 pub fn lock_all_for_change(conn: &mut DbConn, user_ids: &[i64]) -> QueryResult<()> {
+    lock_all(conn, user_ids, "FOR UPDATE")
+}
+
+/// Takes, in id order, the share lock that rows referencing these people take one by one
+/// (PostgreSQL's foreign key check: FOR KEY SHARE) — before writing many such rows in another
+/// order (records imported in the file's order): a shared lock held on one while a change to
+/// several people waits for it, and that change holding the next, is a deadlock too.
+pub fn reference_all(conn: &mut DbConn, user_ids: &[i64]) -> QueryResult<()> {
+    lock_all(conn, user_ids, "FOR KEY SHARE")
+}
+
+fn lock_all(conn: &mut DbConn, user_ids: &[i64], strength: &str) -> QueryResult<()> {
     if let (DbConn::Pg(pg), false) = (conn, user_ids.is_empty()) {
-        diesel::sql_query("SELECT 1 FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE")
-            .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(user_ids)
-            .execute(pg)?;
+        diesel::sql_query(format!(
+            "SELECT 1 FROM users WHERE id = ANY($1) ORDER BY id {strength}"
+        ))
+        .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(user_ids)
+        .execute(pg)?;
     }
     Ok(())
 }
