@@ -5,6 +5,7 @@
 
 pub mod definition;
 pub mod form;
+pub mod holders;
 pub mod own;
 pub mod presets;
 pub mod profile;

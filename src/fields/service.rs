@@ -180,7 +180,7 @@ pub fn update(
         store::update(conn, &field)?;
         let values_moved = !refused.is_empty() || !rewritten.is_empty();
         if values_moved || field.searchable != current.searchable {
-            let holders = store::holders(conn, field_id)?;
+            let holders = super::holders::of(conn, field_id)?;
             crate::users::store::lock_all_for_change(conn, &holders)?;
         }
         store::remove_values(conn, field_id, &refused)?;
@@ -276,9 +276,9 @@ pub fn delete(
         }) {
             return Err(FieldError::Controls(dependent.label.clone()));
         }
-        let holders = store::holder_count(conn, field_id)?;
+        let holders = super::holders::count(conn, field_id)?;
         let searched: Vec<i64> = if field.searchable {
-            store::holders(conn, field_id)?
+            super::holders::of(conn, field_id)?
         } else {
             Vec::new()
         };

@@ -191,21 +191,11 @@ pub fn update(conn: &mut DbConn, field: &Field) -> QueryResult<()> {
         .map(drop)
 }
 
-/// The users holding a value in the field, each once, by id.
-pub fn holders(conn: &mut DbConn, field_id: i64) -> QueryResult<Vec<i64>> {
-    user_field_values::table
-        .filter(user_field_values::field_id.eq(field_id))
-        .select(user_field_values::user_id)
-        .distinct()
-        .order(user_field_values::user_id)
-        .load(conn)
-}
-
 /// Deletes the field and every value held in it (the catalogue first, then its holders in id
 /// order: their list facts and search text change).
 pub fn delete(conn: &mut DbConn, field_id: i64) -> QueryResult<()> {
     bump_for(conn, field_id)?;
-    let holding = holders(conn, field_id)?;
+    let holding = super::holders::of(conn, field_id)?;
     crate::users::store::lock_all_for_change(conn, &holding)?;
     diesel::delete(user_field_values::table.filter(user_field_values::field_id.eq(field_id)))
         .execute(conn)?;
@@ -225,28 +215,6 @@ fn bump_for(conn: &mut DbConn, field_id: i64) -> QueryResult<()> {
         Some(org_id) => crate::orgs::catalog::bump(conn, org_id),
         None => Ok(()),
     }
-}
-
-/// How many users hold a value in the field.
-pub fn holder_count(conn: &mut DbConn, field_id: i64) -> QueryResult<i64> {
-    user_field_values::table
-        .filter(user_field_values::field_id.eq(field_id))
-        .select(diesel::dsl::count(user_field_values::user_id).aggregate_distinct())
-        .first(conn)
-}
-
-/// How many users hold a value, per field of the organization (fields nobody fills are absent).
-pub fn holder_counts(conn: &mut DbConn, org_id: i64) -> QueryResult<BTreeMap<i64, i64>> {
-    let rows: Vec<(i64, i64)> = user_field_values::table
-        .inner_join(user_fields::table)
-        .filter(user_fields::org_id.eq(org_id))
-        .group_by(user_field_values::field_id)
-        .select((
-            user_field_values::field_id,
-            diesel::dsl::count(user_field_values::user_id).aggregate_distinct(),
-        ))
-        .load(conn)?;
-    Ok(rows.into_iter().collect())
 }
 
 /// Every value held in a field: (user id, value), for a change of type.

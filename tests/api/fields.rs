@@ -218,7 +218,8 @@ async fn fields_are_settings_and_another_organizations_answer_404(app: TestApp) 
     );
     let still = app
         .db(move |c| {
-            store::all(c, 0).unwrap().len() + store::holder_count(c, theirs).unwrap() as usize
+            store::all(c, 0).unwrap().len()
+                + gatehouse::fields::holders::count(c, theirs).unwrap() as usize
         })
         .await;
     assert_eq!(still, 0);

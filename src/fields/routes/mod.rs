@@ -56,7 +56,7 @@ async fn list(state: &State, org_id: i64) -> Result<FieldList, AppError> {
         .db(move |conn| {
             Ok((
                 store::all(conn, org_id)?,
-                store::holder_counts(conn, org_id)?,
+                super::holders::counts(conn, org_id)?,
             ))
         })
         .await?;
@@ -288,7 +288,7 @@ pub async fn confirm_delete(
     let (field, holders) = state
         .db(move |conn| {
             let field = store::find(conn, org_id, field_id)?.ok_or(AppError::NotFound)?;
-            Ok((field, store::holder_count(conn, field_id)?))
+            Ok((field, super::holders::count(conn, field_id)?))
         })
         .await?;
     let held = match holders {

@@ -208,7 +208,7 @@ pub fn refresh_search_text(conn: &mut DbConn, user_id: i64) -> QueryResult<()> {
 /// The same for every user holding a value in a field (it became searchable, or stopped).
 pub fn refresh_search_text_of_holders(conn: &mut DbConn, field_id: i64) -> QueryResult<()> {
     // In id order, as every change to several people locks them (`lock_all_for_change`).
-    for user_id in crate::fields::store::holders(conn, field_id)? {
+    for user_id in crate::fields::holders::of(conn, field_id)? {
         refresh_search_text(conn, user_id)?;
     }
     Ok(())
