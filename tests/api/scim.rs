@@ -161,6 +161,22 @@ async fn a_provisioned_user_is_active_at_once_and_found_by_user_name(app: TestAp
         assert_eq!(list["totalResults"], 1, "{filter}");
         assert_eq!(list["Resources"][0]["id"], id.as_str());
     }
+    // A userName that is a username, not an address: found by it (any case) and by the address.
+    let (status, bob) = scim(
+        &app,
+        Method::POST,
+        "/scim/v2/Users",
+        &t,
+        Some(new_user("bob.smith", "Bob", "bob@acme.io")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{bob}");
+    for filter in [r#"userName eq "Bob.Smith""#, r#"userName eq "bob@acme.io""#] {
+        let path = format!("/scim/v2/Users?filter={}", urlencode(filter));
+        let (_, list) = scim(&app, Method::GET, &path, &t, None).await;
+        assert_eq!(list["totalResults"], 1, "{filter}: {list}");
+        assert_eq!(list["Resources"][0]["id"], bob["id"], "{filter}");
+    }
     let path = format!(
         "/scim/v2/Users?filter={}",
         urlencode(r#"id eq "8f2c1e8a-0000-4b8e-9c1a-123456789abc""#)
