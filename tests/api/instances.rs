@@ -42,6 +42,25 @@ async fn two_instances_share_sessions_the_sign_in_limit_and_the_lockout(backend:
             .unwrap()
     })
     .await;
+    // The shared counters are unlogged (migration 000035): a count's commit waits for no WAL
+    // flush, and a crash only starts the counts again.
+    #[derive(diesel::QueryableByName)]
+    struct Persistence {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        persistence: String,
+    }
+    let persistence = app
+        .db(|c| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query(
+                "SELECT relpersistence::text AS persistence FROM pg_class WHERE relname = 'rate_hits'",
+            )
+            .get_result::<Persistence>(c)
+            .unwrap()
+            .persistence
+        })
+        .await;
+    assert_eq!(persistence, "u");
     let other = app.start_another_instance().await;
     // Signed in on A (app's client), the same cookie works on B.
     let on_b = app.client.get(other.url("/users")).send().await.unwrap();
