@@ -111,15 +111,7 @@ async fn a_group_deleted_while_its_members_are_locked_in_id_order_waits_its_turn
     })
     .await;
     assert_eq!(status, StatusCode::OK);
-    let left: i64 = app
-        .db(move |c| {
-            group_members::table
-                .filter(group_members::group_id.eq(vip))
-                .count()
-                .get_result(c)
-                .unwrap()
-        })
-        .await;
+    let left = members_of(&app, vip).await;
     assert_eq!(left, 0);
     assert_eq!(
         app.audit_details(org_id, "group.deleted").await[0]["members"],
@@ -277,15 +269,7 @@ async fn a_bulk_action_over_everyone_matching_waits_its_turn(app: TestApp) {
     })
     .await;
     assert_eq!(status, StatusCode::OK);
-    let tagged: i64 = app
-        .db(move |c| {
-            group_members::table
-                .filter(group_members::group_id.eq(vip))
-                .count()
-                .get_result(c)
-                .unwrap()
-        })
-        .await;
+    let tagged = members_of(&app, vip).await;
     assert_eq!(tagged, 501);
 }
 
@@ -305,4 +289,16 @@ async fn records_imported_for_several_owners_wait_their_turn(app: TestApp) {
     let mut owners = app.record_owners(org_id).await;
     owners.sort();
     assert_eq!(owners, vec![Some(zed), Some(amy)]);
+}
+
+/// How many people hold the group.
+async fn members_of(app: &TestApp, group: i64) -> i64 {
+    app.db(move |c| {
+        group_members::table
+            .filter(group_members::group_id.eq(group))
+            .count()
+            .get_result(c)
+            .unwrap()
+    })
+    .await
 }
